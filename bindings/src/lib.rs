@@ -1,0 +1,132 @@
+//! The one native library: a thin uniffi layer over the `idflow` core.
+//!
+//! Nothing here decides anything. Every exported value is the core's decision
+//! converted into FFI-shaped types; every export runs inside [`guard`], so a
+//! panic reaches the caller as a classified `internal_error`, never a crash.
+
+mod convert;
+mod types;
+
+pub use types::*;
+
+use idflow::error::{
+    Flow as CoreFlow, HttpResponse, IdFlowError, LocalCode, NetworkKind as CoreNetwork,
+};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+uniffi::setup_scaffolding!("idflow");
+
+/// Runs an export, turning a panic into a classified `internal_error`.
+fn guard<T>(f: impl FnOnce() -> Result<T, AuthError>) -> Result<T, AuthError> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(r) => r,
+        Err(_) => Err(AuthError::from_core(&IdFlowError::local(
+            LocalCode::InternalError,
+            "idflow hit an internal error (a caught panic)",
+        ))),
+    }
+}
+
+fn response(status: u16, headers: Vec<Header>, body: Vec<u8>) -> HttpResponse {
+    HttpResponse::new(
+        status,
+        headers.into_iter().map(|h| (h.name, h.value)).collect(),
+        body,
+    )
+}
+
+/// Classifies a token-endpoint (or authorize-redirect) response: the decision
+/// as data, never thrown. `flow` is the request the response answered.
+#[uniffi::export]
+pub fn classify_response(
+    status: u16,
+    headers: Vec<Header>,
+    body: Vec<u8>,
+    flow: Flow,
+) -> Result<Classified, AuthError> {
+    guard(|| {
+        Ok(Classified::from_core(&idflow::classify(
+            &response(status, headers, body),
+            flow.into(),
+        )))
+    })
+}
+
+/// Like [`classify_response`], but throws the idiomatic error unless the
+/// response is a success (a device-code `authorization_pending` throws too).
+#[uniffi::export]
+pub fn raise_for_response(
+    status: u16,
+    headers: Vec<Header>,
+    body: Vec<u8>,
+    flow: Flow,
+) -> Result<Classified, AuthError> {
+    guard(|| {
+        let c = idflow::classify(&response(status, headers, body), flow.into());
+        match &c.error {
+            Some(e) => Err(AuthError::from_core(e)),
+            None => Ok(Classified::from_core(&c)),
+        }
+    })
+}
+
+/// The error for a transport failure (the request got no HTTP answer).
+#[uniffi::export]
+pub fn transport_failure(kind: NetworkKind, detail: String) -> Result<ErrorInfo, AuthError> {
+    guard(|| {
+        Ok(ErrorInfo::from_core(&IdFlowError::network(
+            CoreNetwork::from(kind),
+            detail,
+        )))
+    })
+}
+
+/// The decision for an AADSTS number (`AADSTS50079`), an error code
+/// (`state_mismatch`, `invalid_grant`) or an error body (`{"error": ...}`).
+/// Throws `invalid_parameter` for anything else.
+#[uniffi::export]
+pub fn explain(query: String) -> Result<ErrorInfo, AuthError> {
+    guard(|| match idflow::explain::explain(&query) {
+        Ok(e) => Ok(ErrorInfo::from_core(&e)),
+        Err(e) => Err(AuthError::from_core(&e)),
+    })
+}
+
+/// Throws `info` as the idiomatic error (for apps that hold an `ErrorInfo`,
+/// e.g. from [`classify_response`], and want the same throw a flow would make).
+#[uniffi::export]
+pub fn raise_error(info: ErrorInfo) -> Result<(), AuthError> {
+    Err(AuthError::from_info(info))
+}
+
+/// Everything the language layers must be able to translate; each language's
+/// consistency test fails when one of these has no mapping there.
+#[uniffi::export]
+pub fn mapping_catalogue() -> Catalogue {
+    Catalogue::build()
+}
+
+/// Throws `internal_error` from a deliberate panic inside the core: shows that
+/// no panic crosses the FFI boundary as a crash.
+#[uniffi::export]
+pub fn self_test_panic() -> Result<(), AuthError> {
+    guard(|| {
+        let v: Vec<u8> = Vec::new();
+        let i = v.len() + 1;
+        #[allow(clippy::indexing_slicing)]
+        let _ = v[i];
+        Ok(())
+    })
+}
+
+impl From<Flow> for CoreFlow {
+    fn from(f: Flow) -> Self {
+        match f {
+            Flow::Token => CoreFlow::Token,
+            Flow::Silent => CoreFlow::Silent,
+            Flow::DeviceCode => CoreFlow::DeviceCode,
+            Flow::Authorize => CoreFlow::Authorize,
+            Flow::AuthorizePromptNone => CoreFlow::AuthorizePromptNone,
+        }
+    }
+}

@@ -1,0 +1,189 @@
+//! The one list of codes idflow itself defines (snake_case, stable: apps may
+//! match on them). Server-sent OAuth `error` values are passed through as-is
+//! and are not listed here.
+//!
+//! Each row also fixes what the code looks like in every language, so the
+//! language layers never decide anything: the Swift `NSError` code (and the
+//! MSAL-style internal code under `IdFlowInternalErrorCodeKey` when the public
+//! code is -50000), and the Python form (msal Python returns most failures as
+//! a dict, raises `ValueError` for misuse and returns `None` for an empty
+//! silent lookup).
+
+use super::{Action, Classification, ErrorKind};
+
+/// What Python code observes for a failure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PythonForm {
+    /// An error dict (`error`, `error_description`, ...).
+    Dict,
+    /// `ValueError`: the call itself was wrong.
+    ValueError,
+    /// `None` from `acquire_token_silent` (nothing usable in the cache).
+    NoneResult,
+    /// Python's own `ConnectionError` (an `OSError`).
+    ConnectionError,
+    /// Python's own `TimeoutError` (an `OSError`).
+    TimeoutError,
+}
+
+/// One row of the table.
+#[derive(Clone, Debug)]
+pub struct CodeSpec {
+    pub kind: ErrorKind,
+    pub classification: Option<Classification>,
+    pub action: Action,
+    /// Swift `NSError.code`: MSAL's public code, or the `NSURLError` code for network rows.
+    pub swift_code: i64,
+    /// MSAL-style internal code, present exactly when `swift_code == -50000`.
+    pub swift_internal: Option<i64>,
+    pub python: PythonForm,
+}
+
+macro_rules! local_codes {
+    ($( $(#[$doc:meta])* $variant:ident = $code:literal :
+        $kind:ident, $class:expr, $action:expr, $swift:literal, $internal:expr, $py:ident; )*) => {
+        /// Codes idflow defines; see the module docs.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum LocalCode { $( $(#[$doc])* $variant, )* }
+
+        impl LocalCode {
+            pub const ALL: &'static [LocalCode] = &[ $( LocalCode::$variant, )* ];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $( LocalCode::$variant => $code, )* }
+            }
+
+            pub fn spec(self) -> CodeSpec {
+                match self { $( LocalCode::$variant => CodeSpec {
+                    kind: ErrorKind::$kind,
+                    classification: $class,
+                    action: $action,
+                    swift_code: $swift,
+                    swift_internal: $internal,
+                    python: PythonForm::$py,
+                }, )* }
+            }
+        }
+    };
+}
+
+use Classification as C;
+
+local_codes! {
+    // --- misuse and local state (client) ---
+    /// An argument is missing or malformed.
+    InvalidParameter = "invalid_parameter": Client, None, Action::FixConfiguration, -50000, Some(-42000), ValueError;
+    /// The authority URL is malformed or not a known kind of authority.
+    InvalidAuthority = "invalid_authority": Client, None, Action::FixConfiguration, -50000, Some(-42010), ValueError;
+    /// The authority is not https (only loopback hosts may use http).
+    InsecureAuthority = "authority_uri_insecure": Client, None, Action::FixConfiguration, -50000, Some(-42010), ValueError;
+    /// The app passed a reserved scope (`openid`, `profile`, `offline_access`).
+    ReservedScope = "reserved_scope": Client, None, Action::FixConfiguration, -50000, Some(-42000), ValueError;
+    /// A flow that needs scopes was called without any.
+    ScopesRequired = "scopes_required": Client, None, Action::FixConfiguration, -50000, Some(-42000), ValueError;
+    /// The claims request is not a JSON object.
+    InvalidJsonClaimsFormat = "invalid_json_claims_format": Client, None, Action::FixConfiguration, -50000, Some(-42000), ValueError;
+    /// A `WWW-Authenticate` header could not be parsed.
+    UnableToParseAuthenticationHeader = "unable_to_parse_authentication_header": Client, None, Action::FixConfiguration, -50000, Some(-42000), ValueError;
+    /// The redirect's `state` is not the one this request sent.
+    StateMismatch = "state_mismatch": Client, None, Action::AcquireInteractively, -50000, Some(-42501), ValueError;
+    /// The id token's `nonce` is not the one this request sent.
+    NonceMismatch = "nonce_mismatch": Client, None, Action::AcquireInteractively, -50000, Some(-42600), Dict;
+    /// The id token failed validation (signature, issuer, audience, expiry).
+    InvalidIdToken = "invalid_jwt": Client, None, Action::None, -50000, Some(-42600), Dict;
+    /// The device code expired before the user finished signing in.
+    CodeExpired = "code_expired": Client, None, Action::AcquireInteractively, -50000, Some(-42008), Dict;
+    /// Windows integrated auth could not identify the signed-in user.
+    UnknownUser = "unknown_user": Client, None, Action::FixConfiguration, -50000, Some(-42000), Dict;
+    /// Windows integrated auth was used for a cloud-only (managed) user.
+    IntegratedWindowsAuthNotSupportedManagedUser = "integrated_windows_auth_not_supported_managed_user": Client, None, Action::AcquireInteractively, -50000, Some(-42000), Dict;
+    /// A bug in idflow (a caught panic); report it with the correlation id.
+    InternalError = "internal_error": Client, None, Action::None, -50000, Some(-42008), Dict;
+
+    // --- silent acquisition found nothing usable (interaction required) ---
+    /// Silent acquisition was called without an account.
+    NoAccount = "no_account": InteractionRequired, Some(C::AcquireTokenSilentFailed), Action::AcquireInteractively, -50002, None, NoneResult;
+    /// The cache holds neither a usable access token nor a refresh token.
+    NoTokensFound = "no_tokens_found": InteractionRequired, Some(C::AcquireTokenSilentFailed), Action::AcquireInteractively, -50002, None, NoneResult;
+
+    // --- the server's answer could not be used (service) ---
+    /// The body is not an OAuth error (HTML, truncated, not JSON, over the size cap).
+    NonParsableOAuthError = "non_parsable_oauth_error": Service, None, Action::None, -50000, Some(-42007), Dict;
+    /// A non-2xx status with no OAuth error in the body.
+    HttpStatusNotOk = "http_status_not_200": Service, None, Action::None, -50000, Some(-42009), Dict;
+    /// HTTP 404 with no OAuth error: usually a wrong authority or endpoint.
+    NotFound = "not_found": Service, None, Action::FixConfiguration, -50000, Some(-42009), Dict;
+    /// HTTP 5xx with no OAuth error.
+    ServiceNotAvailable = "service_not_available": Service, None, Action::Retry, -50000, Some(-42007), Dict;
+    /// HTTP 429 with no OAuth error.
+    RequestThrottled = "request_throttled": Service, None, Action::Retry, -50000, Some(-42007), Dict;
+    /// A 2xx answer that is neither a token nor an error (e.g. no `access_token`).
+    InvalidTokenResponse = "invalid_token_response": Service, None, Action::None, -50000, Some(-42600), Dict;
+    /// The server granted fewer scopes than requested.
+    ServerDeclinedScopes = "server_declined_scopes": Service, None, Action::None, -50003, None, Dict;
+
+    // --- the client-side throttle ---
+    /// A repeat of a request that recently failed, blocked locally until its Retry-After.
+    ThrottledRequest = "throttled_request": Throttled, None, Action::Retry, -50000, Some(-42007), Dict;
+
+    // --- cancellation ---
+    /// The user closed the sign-in UI, declined, or the app cancelled the request.
+    UserCancelled = "user_cancelled": Cancelled, None, Action::None, -50005, None, Dict;
+
+    // --- transport (network); Swift codes are NSURLErrorDomain codes ---
+    /// No answer within the timeout.
+    RequestTimeout = "request_timeout": Network, None, Action::Retry, -1001, None, TimeoutError;
+    /// The host name did not resolve.
+    CannotFindHost = "cannot_find_host": Network, None, Action::CheckNetwork, -1003, None, ConnectionError;
+    /// The connection was refused.
+    CannotConnectToHost = "cannot_connect_to_host": Network, None, Action::CheckNetwork, -1004, None, ConnectionError;
+    /// The connection dropped before the answer was complete.
+    NetworkConnectionLost = "network_connection_lost": Network, None, Action::CheckNetwork, -1005, None, ConnectionError;
+    /// The device is offline.
+    NoNetworkConnectivity = "no_network_connectivity": Network, None, Action::CheckNetwork, -1009, None, ConnectionError;
+    /// The TLS handshake or certificate check failed.
+    TlsFailure = "tls_failure": Network, None, Action::CheckNetwork, -1200, None, ConnectionError;
+}
+
+impl LocalCode {
+    pub fn parse(code: &str) -> Option<LocalCode> {
+        LocalCode::ALL.iter().copied().find(|c| c.as_str() == code)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn codes_are_unique_snake_case() {
+        let mut seen = HashSet::new();
+        for c in LocalCode::ALL {
+            let s = c.as_str();
+            assert!(seen.insert(s), "duplicate {s}");
+            assert!(
+                s.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
+                "{s}"
+            );
+        }
+    }
+
+    #[test]
+    fn internal_code_exactly_under_minus_50000() {
+        for c in LocalCode::ALL {
+            let spec = c.spec();
+            assert_eq!(
+                spec.swift_code == -50000,
+                spec.swift_internal.is_some(),
+                "{}",
+                c.as_str()
+            );
+            assert_eq!(
+                spec.kind == ErrorKind::InteractionRequired,
+                spec.classification.is_some()
+            );
+        }
+    }
+}

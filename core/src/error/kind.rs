@@ -1,0 +1,143 @@
+//! The small vocabularies of the error model: kinds, flows, transport failures.
+
+use super::LocalCode;
+use serde::{Deserialize, Serialize};
+
+/// What kind of failure this is; every failure is exactly one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// The app or the local state is wrong; never from the wire. Fix the call or the configuration.
+    Client,
+    /// The identity provider said no, and showing UI will not help.
+    Service,
+    /// Only an interactive sign-in can fix it: show UI (with the claims, if any).
+    InteractionRequired,
+    /// The transport failed before an HTTP answer arrived.
+    Network,
+    /// The client-side throttle blocked a repeat of a request that recently failed.
+    Throttled,
+    /// The app or the user cancelled.
+    Cancelled,
+}
+
+impl ErrorKind {
+    pub const ALL: [ErrorKind; 6] = [
+        ErrorKind::Client,
+        ErrorKind::Service,
+        ErrorKind::InteractionRequired,
+        ErrorKind::Network,
+        ErrorKind::Throttled,
+        ErrorKind::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Client => "client",
+            ErrorKind::Service => "service",
+            ErrorKind::InteractionRequired => "interaction_required",
+            ErrorKind::Network => "network",
+            ErrorKind::Throttled => "throttled",
+            ErrorKind::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// The request a response answered. The same body means different things in
+/// different flows: `authorization_pending` is "keep polling" only for the
+/// device code, `login_required` is `PromptNeverFailed` only for a silent
+/// authorize, and msal Python adds `classification` only in silent acquisition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Flow {
+    /// Any token-endpoint call made on the app's request (client credentials,
+    /// auth-code redemption, refresh-token import, ROPC, on-behalf-of).
+    Token,
+    /// A token-endpoint call made by silent acquisition (refresh from the cache).
+    Silent,
+    /// A device-code polling request; errors may arrive with HTTP 200.
+    DeviceCode,
+    /// The redirect back from `/authorize` (body: its query string or URL).
+    Authorize,
+    /// The redirect back from `/authorize` requested with `prompt=none`.
+    AuthorizePromptNone,
+}
+
+impl Flow {
+    pub const ALL: [Flow; 5] = [
+        Flow::Token,
+        Flow::Silent,
+        Flow::DeviceCode,
+        Flow::Authorize,
+        Flow::AuthorizePromptNone,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Flow::Token => "token",
+            Flow::Silent => "silent",
+            Flow::DeviceCode => "device_code",
+            Flow::Authorize => "authorize",
+            Flow::AuthorizePromptNone => "authorize_prompt_none",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Flow> {
+        Flow::ALL.into_iter().find(|f| f.as_str() == s)
+    }
+
+    pub(crate) fn is_authorize(self) -> bool {
+        matches!(self, Flow::Authorize | Flow::AuthorizePromptNone)
+    }
+}
+
+/// Which transport failure happened; each maps to the platform's own error
+/// (NSURLError code in Swift, java.net exception in Kotlin, OSError in Python).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NetworkKind {
+    Timeout,
+    Dns,
+    ConnectionRefused,
+    ConnectionLost,
+    NotConnected,
+    Tls,
+}
+
+impl NetworkKind {
+    pub const ALL: [NetworkKind; 6] = [
+        NetworkKind::Timeout,
+        NetworkKind::Dns,
+        NetworkKind::ConnectionRefused,
+        NetworkKind::ConnectionLost,
+        NetworkKind::NotConnected,
+        NetworkKind::Tls,
+    ];
+
+    /// The code a network failure carries, from the one table of local codes.
+    pub fn local_code(self) -> LocalCode {
+        match self {
+            NetworkKind::Timeout => LocalCode::RequestTimeout,
+            NetworkKind::Dns => LocalCode::CannotFindHost,
+            NetworkKind::ConnectionRefused => LocalCode::CannotConnectToHost,
+            NetworkKind::ConnectionLost => LocalCode::NetworkConnectionLost,
+            NetworkKind::NotConnected => LocalCode::NoNetworkConnectivity,
+            NetworkKind::Tls => LocalCode::TlsFailure,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NetworkKind::Timeout => "timeout",
+            NetworkKind::Dns => "dns",
+            NetworkKind::ConnectionRefused => "connection_refused",
+            NetworkKind::ConnectionLost => "connection_lost",
+            NetworkKind::NotConnected => "not_connected",
+            NetworkKind::Tls => "tls",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<NetworkKind> {
+        NetworkKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
