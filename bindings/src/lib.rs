@@ -4,6 +4,9 @@
 //! converted into FFI-shaped types; every export runs inside [`guard`], so a
 //! panic reaches the caller as a classified `internal_error`, never a crash.
 
+// uniffi errors carry their records by value (no Box across FFI), and the error path is not hot.
+#![allow(clippy::result_large_err)]
+
 mod convert;
 mod types;
 

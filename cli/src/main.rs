@@ -1,1 +1,68 @@
-fn main() {}
+//! `idflow`: explain identity-platform errors and show what each language sees.
+//!
+//! Exit codes: 0 success; 1 the input was explained and is an error (for
+//! `explain --response`, when the response is not a success); 2 bad usage or
+//! unreadable input.
+
+mod demo;
+mod explain;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "idflow",
+    version,
+    about = "Acquire tokens and understand every failure the way MSAL classifies it"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Explain an AADSTS number, an error code, or a whole HTTP response, as JSON.
+    ///
+    /// Examples: `idflow explain AADSTS50079`, `idflow explain invalid_grant`,
+    /// `idflow explain --response resp.json` where resp.json is
+    /// {"status": 400, "headers": {...}, "body": "<raw body>", "flow": "token"}.
+    Explain {
+        /// AADSTS50079, 50079, an idflow code (state_mismatch), an OAuth error (invalid_grant) or an error body.
+        query: Option<String>,
+        /// A JSON file describing an HTTP response (`-` reads stdin).
+        #[arg(long, value_name = "FILE", conflicts_with = "query")]
+        response: Option<String>,
+    },
+    /// Walk through the seed's scenarios and show what Swift, Kotlin and Python apps see.
+    Demo {
+        /// Print the scenarios as JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Writes `text` and a newline to stdout; a closed pipe (`idflow demo | head`) is not an error.
+fn emit(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out
+        .write_all(text.as_bytes())
+        .and_then(|()| out.write_all(b"\n"));
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Explain { query, response } => explain::run(query, response),
+        Command::Demo { json } => demo::run(json),
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("idflow: {message}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -259,7 +259,7 @@ fn swift_codes(e: &IdFlowError) -> (&'static str, i64, Option<i64>) {
         }
         _ => INTERNAL,
     };
-    let internal = (code == INTERNAL).then(|| match e.code.as_str() {
+    let internal = (code == INTERNAL).then_some(match e.code.as_str() {
         "invalid_request" => -42002,
         "invalid_client" => -42003,
         "invalid_grant" => -42004,
@@ -322,6 +322,11 @@ pub fn python(e: &IdFlowError) -> PythonView {
 /// idflow's extras.
 pub fn python_dict(e: &IdFlowError) -> Map<String, Value> {
     let mut d = match e.service.as_ref().and_then(|s| s.body.clone()) {
+        // msal reduces an authorize redirect's error to these keys (no state, no codes).
+        Some(mut body) if e.flow.is_authorize() => {
+            body.retain(|k, _| matches!(k.as_str(), "error" | "error_description" | "error_uri"));
+            body
+        }
         Some(body) => body,
         None => {
             let mut m = Map::new();

@@ -73,8 +73,7 @@ fn suberror_case(sub: &str) -> HttpResponse {
         &[],
         json!({
             "error": "invalid_grant",
-            "error_description": format!("AADSTS50076: interaction needed ({sub})."),
-            "error_codes": [50076],
+            "error_description": format!("Interaction is needed ({sub})."),
             "suberror": sub,
             "correlation_id": "8f3b0e6c-0000-4000-8000-000000000001",
         }),
@@ -136,7 +135,7 @@ pub fn all() -> Vec<Scenario> {
     out.push(response(
         "HTTP 429 with Retry-After: 30",
         Flow::Token,
-        json_response(429, &[("Retry-After", "30")], json!({"error": "temporarily_unavailable", "error_description": "AADSTS50196: too many requests"})),
+        json_response(429, &[("Retry-After", "30")], json!({"error": "temporarily_unavailable", "error_description": "Too many requests; retry later."})),
     ));
     out.push(response(
         "HTTP 503 with a Retry-After date",

@@ -95,6 +95,10 @@ pub fn mitigation_for(e: &IdFlowError) -> &'static str {
     if e.kind == ErrorKind::Cancelled {
         return "The user cancelled or declined the sign-in. Offer to try again; do not retry automatically.";
     }
+    if e.retry_after.is_some() && e.kind == ErrorKind::Service {
+        return "The identity provider asked the app to wait (Retry-After). Do not send this request \
+            again before retry_after has passed; cache tokens so the app asks less often.";
+    }
     if let Some(text) = oauth_text(&e.code) {
         return text;
     }

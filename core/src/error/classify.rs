@@ -65,7 +65,7 @@ pub fn classify_at(response: &HttpResponse, flow: Flow, received_at: SystemTime)
     let ok_status = (200..300).contains(&status) || flow.is_authorize();
     let body = read_body(&response.body, flow.is_authorize());
     let failure = match body {
-        Body::OAuthError(e) => return from_oauth_error(response, flow, e, received_at),
+        Body::OAuthError(e) => return from_oauth_error(response, flow, *e, received_at),
         Body::Object(map) if ok_status && is_success(&map, flow) => {
             return Classified {
                 outcome: Outcome::Success,
@@ -116,7 +116,7 @@ pub fn classify_at(response: &HttpResponse, flow: Flow, received_at: SystemTime)
     e.retry_after = retry_after;
     e.correlation_id = correlation_id(response, None);
     e.action = service_action(&e, code.spec().action);
-    e.service = Some(details);
+    e.service = Some(Box::new(details));
     e.mitigation = mitigation_for(&e);
     Classified {
         outcome: Outcome::Error,
@@ -196,7 +196,7 @@ fn from_oauth_error(
         action: Action::None,
         mitigation: "",
         network: None,
-        service: Some(details(response, Some(body))),
+        service: Some(Box::new(details(response, Some(body)))),
         flow,
     };
     e.action = match kind {
@@ -210,7 +210,7 @@ fn from_oauth_error(
         }
     };
     e.mitigation = mitigation_for(&e);
-    let polling = (flow == Flow::DeviceCode).then(|| match error.as_str() {
+    let polling = (flow == Flow::DeviceCode).then_some(match error.as_str() {
         "authorization_pending" => Polling::Continue,
         "slow_down" => Polling::SlowDown,
         _ => Polling::Stop,

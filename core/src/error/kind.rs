@@ -86,7 +86,8 @@ impl Flow {
         Flow::ALL.into_iter().find(|f| f.as_str() == s)
     }
 
-    pub(crate) fn is_authorize(self) -> bool {
+    /// Whether the response is an `/authorize` redirect rather than a token-endpoint answer.
+    pub fn is_authorize(self) -> bool {
         matches!(self, Flow::Authorize | Flow::AuthorizePromptNone)
     }
 }

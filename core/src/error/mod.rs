@@ -52,7 +52,7 @@ pub struct IdFlowError {
     /// Only for `kind == Network`: which transport failure it was.
     pub network: Option<NetworkKind>,
     /// Only for failures the server reported (including unreadable responses).
-    pub service: Option<ServiceDetails>,
+    pub service: Option<Box<ServiceDetails>>,
     /// The flow the failure came from; it decides the Python `classification` key.
     pub flow: Flow,
 }

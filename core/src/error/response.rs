@@ -68,7 +68,7 @@ pub enum Body {
     /// Nothing at all (or only whitespace).
     Empty,
     /// A JSON object with a string `error`.
-    OAuthError(OAuthErrorBody),
+    OAuthError(Box<OAuthErrorBody>),
     /// A JSON object without an `error` (a token response, or junk).
     Object(Map<String, Value>),
     /// Not a JSON object: HTML, text, a JSON array, truncated JSON, or too large.
@@ -106,7 +106,7 @@ pub fn read_body(body: &[u8], form_encoded: bool) -> Body {
     match object {
         None => Body::Unreadable(Unreadable::NotJson),
         Some(map) => match parse_error_object(&map) {
-            Some(e) => Body::OAuthError(e),
+            Some(e) => Body::OAuthError(Box::new(e)),
             None => Body::Object(map),
         },
     }
@@ -115,7 +115,7 @@ pub fn read_body(body: &[u8], form_encoded: bool) -> Body {
 /// Parses an error body; `None` when it is not a JSON object with a string `error`.
 pub fn parse_error_body(body: &[u8]) -> Option<OAuthErrorBody> {
     match read_body(body, false) {
-        Body::OAuthError(e) => Some(e),
+        Body::OAuthError(e) => Some(*e),
         _ => None,
     }
 }

@@ -1,0 +1,109 @@
+//! `idflow explain`.
+
+use idflow::error::{Flow, HttpResponse};
+use idflow::idioms;
+use serde_json::{json, Value};
+use std::io::Read;
+use std::process::ExitCode;
+
+/// Inputs larger than this are refused before parsing (a body is capped by the core anyway).
+const MAX_INPUT_BYTES: u64 = 16 * 1024 * 1024;
+
+pub fn run(query: Option<String>, response: Option<String>) -> Result<ExitCode, String> {
+    let out = match (query, response) {
+        (_, Some(file)) => explain_response(&read_input(&file)?)?,
+        (Some(q), None) => match idflow::explain::explain(&q) {
+            Ok(e) => idioms::report(&e),
+            Err(e) => return Err(e.message),
+        },
+        (None, None) => {
+            return Err("give an AADSTS number or code, or --response FILE (see --help)".into())
+        }
+    };
+    let is_error = out.get("outcome").and_then(Value::as_str) != Some("success");
+    crate::emit(&serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?);
+    Ok(if is_error {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn read_input(file: &str) -> Result<Vec<u8>, String> {
+    let mut buf = Vec::new();
+    let read = if file == "-" {
+        std::io::stdin().take(MAX_INPUT_BYTES).read_to_end(&mut buf)
+    } else {
+        std::fs::File::open(file).and_then(|f| f.take(MAX_INPUT_BYTES).read_to_end(&mut buf))
+    };
+    read.map_err(|e| format!("cannot read {file}: {e}"))?;
+    Ok(buf)
+}
+
+/// `{"status": 400, "headers": {...} | [[name, value], ...], "body": "..." | {...}, "flow": "token"}`
+fn explain_response(input: &[u8]) -> Result<Value, String> {
+    let v: Value =
+        serde_json::from_slice(input).map_err(|e| format!("the response file is not JSON: {e}"))?;
+    let status = v
+        .get("status")
+        .and_then(Value::as_u64)
+        .filter(|s| (100..=999).contains(s))
+        .ok_or("\"status\" must be an HTTP status number")? as u16;
+    let headers = match v.get("headers") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Object(m)) => m
+            .iter()
+            .flat_map(|(k, v)| match v {
+                Value::Array(items) => items
+                    .iter()
+                    .map(|i| (k.clone(), text(i)))
+                    .collect::<Vec<_>>(),
+                other => vec![(k.clone(), text(other))],
+            })
+            .collect(),
+        Some(Value::Array(pairs)) => pairs
+            .iter()
+            .map(|p| match p.as_array().map(Vec::as_slice) {
+                Some([n, v]) => Ok((text(n), text(v))),
+                _ => Err("each header must be [name, value]".to_owned()),
+            })
+            .collect::<Result<_, _>>()?,
+        Some(_) => return Err("\"headers\" must be an object or a list of [name, value]".into()),
+    };
+    let body = match v.get("body") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::String(s)) => s.clone().into_bytes(),
+        // A body given as JSON is taken as its serialisation.
+        Some(other) => other.to_string().into_bytes(),
+    };
+    let flow = match v.get("flow").and_then(Value::as_str) {
+        None => Flow::Token,
+        Some(f) => Flow::parse(f).ok_or_else(|| {
+            let known: Vec<&str> = Flow::ALL.iter().map(|f| f.as_str()).collect();
+            format!("unknown flow {f:?}; one of {}", known.join(", "))
+        })?,
+    };
+    let c = idflow::classify(&HttpResponse::new(status, headers, body), flow);
+    let mut out = match &c.error {
+        Some(e) => idioms::report(e),
+        None => json!({ "kind": null, "code": null }),
+    };
+    if let Value::Object(m) = &mut out {
+        m.insert(
+            "outcome".into(),
+            serde_json::to_value(c.outcome).unwrap_or(Value::Null),
+        );
+        m.insert(
+            "polling".into(),
+            serde_json::to_value(c.polling).unwrap_or(Value::Null),
+        );
+    }
+    Ok(out)
+}
+
+fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}

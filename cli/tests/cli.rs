@@ -1,0 +1,155 @@
+//! The `idflow` command as a user runs it: output, exit codes, bad input.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a failed assertion in a test should panic
+
+use serde_json::Value;
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+fn idflow(args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_idflow"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("idflow runs");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write stdin");
+    }
+    drop(child.stdin.take());
+    let out = child.wait_with_output().expect("idflow finishes");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn json(s: &str) -> Value {
+    serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"))
+}
+
+#[test]
+fn explain_aadsts_prints_every_section() {
+    let (code, out, _) = idflow(&["explain", "AADSTS50079"], None);
+    assert_eq!(code, 1, "an explained error exits 1");
+    let v = json(&out);
+    assert_eq!(v["kind"], "interaction_required");
+    assert_eq!(v["classification"], "None");
+    assert_eq!(v["action"], "acquire_interactively");
+    assert_eq!(v["aadsts"], serde_json::json!([50079]));
+    assert_eq!(v["swift"]["domain"], "IdFlowErrorDomain");
+    assert_eq!(v["swift"]["code"], -50002);
+    assert_eq!(v["kotlin"]["class"], "InteractionRequiredException");
+    assert_eq!(v["kotlin"]["reason"], "NONE");
+    assert_eq!(v["python"]["dict"]["error"], "interaction_required");
+    assert!(v["mitigation"]
+        .as_str()
+        .is_some_and(|m| m.contains("multi-factor")));
+}
+
+#[test]
+fn explain_response_from_stdin() {
+    let input = r#"{"status": 400, "headers": {"Content-Type": "application/json"},
+        "body": "{\"error\":\"invalid_grant\",\"suberror\":\"basic_action\",\"error_codes\":[50076]}", "flow": "silent"}"#;
+    let (code, out, _) = idflow(&["explain", "--response", "-"], Some(input));
+    assert_eq!(code, 1);
+    let v = json(&out);
+    assert_eq!(v["outcome"], "error");
+    assert_eq!(v["classification"], "BasicAction");
+    assert_eq!(v["retryable"], false);
+    assert_eq!(v["retry_after_secs"], Value::Null);
+    assert_eq!(v["kotlin"]["reason"], "BASIC_ACTION");
+    assert_eq!(v["python"]["dict"]["classification"], "basic_action");
+}
+
+#[test]
+fn explain_response_success_exits_zero() {
+    let input = r#"{"status": 200, "body": {"access_token": "x", "token_type": "Bearer"}}"#;
+    let (code, out, _) = idflow(&["explain", "--response", "-"], Some(input));
+    assert_eq!(code, 0);
+    assert_eq!(json(&out)["outcome"], "success");
+}
+
+#[test]
+fn explain_retry_after_date_from_file() {
+    let dir = std::env::temp_dir().join(format!("idflow-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("resp.json");
+    std::fs::write(
+        &file,
+        r#"{"status": 503, "headers": [["Date", "Wed, 25 Nov 2026 10:00:00 GMT"], ["Retry-After", "Wed, 25 Nov 2026 10:00:45 GMT"]], "body": "<html>down</html>"}"#,
+    )
+    .expect("write");
+    let (code, out, _) = idflow(
+        &["explain", "--response", file.to_str().expect("utf-8 path")],
+        None,
+    );
+    assert_eq!(code, 1);
+    let v = json(&out);
+    assert_eq!(v["code"], "service_not_available");
+    assert_eq!(v["retry_after_secs"], 45);
+    assert_eq!(v["action"], "retry_after");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn bad_input_is_a_usage_error() {
+    for (args, stdin) in [
+        (vec!["explain", "--response", "-"], Some("not json")),
+        (
+            vec!["explain", "--response", "-"],
+            Some(r#"{"status": "400"}"#),
+        ),
+        (
+            vec!["explain", "--response", "-"],
+            Some(r#"{"status": 400, "flow": "sideways"}"#),
+        ),
+        (vec!["explain", "AADSTS1"], None),
+        (vec!["explain"], None),
+        (
+            vec!["explain", "--response", "/nonexistent/file.json"],
+            None,
+        ),
+    ] {
+        let (code, out, err) = idflow(&args, stdin);
+        assert_eq!(code, 2, "{args:?}: {out} {err}");
+        assert!(err.starts_with("idflow: "), "{err}");
+    }
+}
+
+#[test]
+fn demo_walks_every_scenario() {
+    let (code, out, _) = idflow(&["demo"], None);
+    assert_eq!(code, 0);
+    for needle in [
+        "AADSTS65001",
+        "AADSTS50079",
+        "AADSTS90010",
+        "AADSTS70002",
+        "AADSTS53000",
+        "unknown_user",
+        "integrated_windows_auth_not_supported_managed_user",
+        "PromptNeverFailed",
+        "AcquireTokenSilentFailed",
+        "NSURLErrorDomain -1009",
+        "retry after 30 s",
+        "-50142",
+        "-50004",
+        "-50005",
+    ] {
+        assert!(out.contains(needle), "demo lacks {needle}");
+    }
+    assert!(!out.contains("\x1b["), "no colour when not on a terminal");
+    let (code, out, _) = idflow(&["demo", "--json"], None);
+    assert_eq!(code, 0);
+    let items = json(&out);
+    assert!(items.as_array().is_some_and(|a| a.len() >= 20));
+}

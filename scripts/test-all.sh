@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The one test command: installs what is missing, builds the native library
+# once, and runs every suite (Rust, Swift, Kotlin, Python), printing each
+# runner's summary line. Every suite runs even when an earlier one fails; the
+# exit status is non-zero if any step failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+declare -a names=() results=() times=()
+failed=0
+step() {
+  local name="$1"; shift
+  local start=$SECONDS
+  echo
+  echo "==> $name"
+  if "$@"; then results+=("ok"); else results+=("FAILED"); failed=1; fi
+  names+=("$name"); times+=("$((SECONDS - start))s")
+}
+
+step "setup: rust"            bash scripts/setup-rust.sh
+step "rustfmt"                cargo fmt --all --check
+step "clippy"                 cargo clippy --workspace --all-targets --locked -- -D warnings
+step "build native library"   bash scripts/build-native.sh
+if [ ! -f build/lib/libidflow_ffi.so ]; then
+  echo "the native library did not build; the language suites cannot run" >&2
+  exit 1
+fi
+step "rust tests"             cargo test --workspace --locked
+step "swift tests"            bash scripts/test-swift.sh
+step "kotlin tests"           bash scripts/test-kotlin.sh
+step "python tests"           bash scripts/test-python.sh
+
+echo
+echo "==> summary"
+for i in "${!names[@]}"; do
+  printf '  %-24s %-7s %s\n' "${names[$i]}" "${results[$i]}" "${times[$i]}"
+done
+echo "  total: ${SECONDS}s"
+exit "$failed"
