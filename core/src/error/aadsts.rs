@@ -152,7 +152,13 @@ pub fn lookup(number: i64) -> Option<&'static AadstsRow> {
     AADSTS.iter().find(|r| r.number == number)
 }
 
-/// The first of the server's AADSTS numbers that the table knows.
-pub fn first_known(codes: &[i64]) -> Option<&'static AadstsRow> {
-    codes.iter().find_map(|n| lookup(*n))
+/// The row that best describes a response: the first of its AADSTS numbers
+/// whose usual `error` is the one sent (a body listing `[70002, 70008]` with
+/// `invalid_grant` is about the expired grant, not the client secret), else
+/// the first number the table knows.
+pub fn best_match(error: &str, codes: &[i64]) -> Option<&'static AadstsRow> {
+    let known = || codes.iter().filter_map(|n| lookup(*n));
+    known()
+        .find(|r| r.error == error)
+        .or_else(|| known().next())
 }

@@ -81,7 +81,7 @@ pub fn mitigation_for(e: &IdFlowError) -> &'static str {
             return text;
         }
     }
-    if let Some(row) = aadsts::first_known(e.aadsts()) {
+    if let Some(row) = aadsts::best_match(&e.code, e.aadsts()) {
         return row.mitigation;
     }
     if e.kind == ErrorKind::InteractionRequired {

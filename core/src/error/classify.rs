@@ -203,7 +203,7 @@ fn from_oauth_error(
         ErrorKind::InteractionRequired => Action::AcquireInteractively,
         ErrorKind::Cancelled => Action::None,
         _ => {
-            let fallback = aadsts::first_known(e.aadsts())
+            let fallback = aadsts::best_match(&e.code, e.aadsts())
                 .map(|r| r.action)
                 .unwrap_or_else(|| action_for_oauth_error(&error));
             service_action(&e, fallback)
@@ -299,4 +299,81 @@ fn details(response: &HttpResponse, body: Option<OAuthErrorBody>) -> ServiceDeta
         d.body = Some(b.raw);
     }
     d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::aadsts;
+
+    fn json(status: u16, body: &str) -> HttpResponse {
+        HttpResponse::new(status, vec![], body.as_bytes().to_vec())
+    }
+
+    #[test]
+    fn mitigation_follows_the_aadsts_number_that_matches_the_error() {
+        let r = json(
+            400,
+            r#"{"error":"invalid_grant","error_codes":[70002,70008]}"#,
+        );
+        let e = classify(&r, Flow::Silent).error.expect("error");
+        assert_eq!(e.kind, ErrorKind::InteractionRequired);
+        assert_eq!(
+            e.mitigation,
+            aadsts::lookup(70008)
+                .map(|r| r.mitigation)
+                .unwrap_or_default()
+        );
+    }
+
+    #[test]
+    fn suberror_classification_wins_over_prompt_never_failed() {
+        let r = json(302, "error=interaction_required&suberror=consent_required");
+        let e = classify(&r, Flow::AuthorizePromptNone)
+            .error
+            .expect("error");
+        assert_eq!(e.classification, Some(Classification::ConsentRequired));
+    }
+
+    #[test]
+    fn retry_after_date_without_a_date_header_uses_the_receipt_time() {
+        let received = httpdate::parse_http_date("Wed, 25 Nov 2026 10:00:00 GMT").expect("date");
+        let r = HttpResponse::new(
+            503,
+            vec![("retry-after".into(), "Wed, 25 Nov 2026 10:00:10 GMT".into())],
+            Vec::new(),
+        );
+        let e = classify_at(&r, Flow::Token, received).error.expect("error");
+        assert_eq!(e.retry_after, Some(Duration::from_secs(10)));
+        assert_eq!(e.action, Action::RetryAfter);
+    }
+
+    #[test]
+    fn the_rule() {
+        assert!(interaction_required("invalid_grant", None, &[]));
+        assert!(interaction_required(
+            "invalid_grant",
+            Some("bad_token"),
+            &[]
+        ));
+        assert!(!interaction_required(
+            "invalid_grant",
+            Some("client_mismatch"),
+            &[]
+        ));
+        assert!(!interaction_required(
+            "interaction_required",
+            Some("protection_policy_required"),
+            &[]
+        ));
+        assert!(interaction_required(
+            "server_error",
+            Some("user_password_expired"),
+            &[]
+        ));
+        assert!(interaction_required("invalid_request", None, &[50142]));
+        assert!(!interaction_required("invalid_request", None, &[90010]));
+        assert!(!interaction_required("invalid_client", None, &[]));
+        assert!(!interaction_required("access_denied", None, &[]));
+    }
 }
