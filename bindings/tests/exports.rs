@@ -23,21 +23,37 @@ fn raise_for_response_throws_the_kind_as_the_variant() {
     match err {
         AuthError::InteractionRequired { info, message } => {
             assert_eq!(info.classification, Classification::ConsentRequired);
-            assert_eq!(info.action, RecommendedAction::AcquireInteractively { claims: None });
+            assert_eq!(
+                info.action,
+                RecommendedAction::AcquireInteractively { claims: None }
+            );
             assert_eq!(message, info.message);
-            let dict: serde_json::Value = serde_json::from_str(&info.python.dict_json).expect("JSON");
+            let dict: serde_json::Value =
+                serde_json::from_str(&info.python.dict_json).expect("JSON");
             assert_eq!(dict["classification"], "consent_required");
         }
         other => panic!("expected InteractionRequired, got {other:?}"),
     }
-    let ok = raise_for_response(200, vec![], br#"{"access_token":"a"}"#.to_vec(), Flow::Token).expect("success");
+    let ok = raise_for_response(
+        200,
+        vec![],
+        br#"{"access_token":"a"}"#.to_vec(),
+        Flow::Token,
+    )
+    .expect("success");
     assert_eq!(ok.outcome, Outcome::Success);
-    assert!(!format!("{ok:?}").contains("\"a\""), "Debug never shows tokens");
+    assert!(
+        !format!("{ok:?}").contains("\"a\""),
+        "Debug never shows tokens"
+    );
 }
 
 #[test]
 fn retry_after_reaches_the_action() {
-    let headers = vec![Header { name: "Retry-After".into(), value: "12".into() }];
+    let headers = vec![Header {
+        name: "Retry-After".into(),
+        value: "12".into(),
+    }];
     let c = classify_response(429, headers, Vec::new(), Flow::Token).expect("classified");
     let info = c.error.expect("an error");
     assert_eq!(info.action, RecommendedAction::RetryAfter { seconds: 12 });
