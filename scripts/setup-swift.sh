@@ -8,7 +8,8 @@ MIRROR="${IDFLOW_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 
 log() { echo "setup-swift: $*" >&2; }
 
-if [ -x "$ROOT/usr/bin/swift" ] && [ -f "$ROOT/.idflow-ready" ]; then
+# /usr/bin/swift is a link into /usr/libexec inside the chroot: test it from there.
+if [ -f "$ROOT/.idflow-ready" ] && chroot "$ROOT" test -x /usr/bin/swift 2>/dev/null; then
   log "Swift already installed in $ROOT"
 else
   if ! command -v debootstrap >/dev/null 2>&1; then

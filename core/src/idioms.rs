@@ -34,8 +34,9 @@ pub mod swift_code {
     ];
 }
 
-/// MSAL's `MSALInternalError` codes idflow uses under `IdFlowInternalErrorCodeKey`.
-pub const SWIFT_INTERNAL_CODES: [(i64, &str); 13] = [
+/// MSAL's `MSALInternalError` codes idflow uses under `IdFlowInternalErrorCodeKey` (plus
+/// -50006, which MSAL also reports there for `server_error`).
+pub const SWIFT_INTERNAL_CODES: [(i64, &str); 14] = [
     (-42000, "invalidParameter"),
     (-42002, "invalidRequest"),
     (-42003, "invalidClient"),
@@ -49,6 +50,7 @@ pub const SWIFT_INTERNAL_CODES: [(i64, &str); 13] = [
     (-42104, "authorizationFailed"),
     (-42501, "invalidState"),
     (-42600, "invalidResponse"),
+    (swift_code::SERVER_ERROR, "serverError"),
 ];
 
 /// The userInfo keys (each value equals its name, as MSAL's do).

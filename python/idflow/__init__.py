@@ -1,0 +1,377 @@
+"""idflow for Python: msal Python's contract over idflow's one Rust core.
+
+Every value here is the core's decision; this module only translates it into
+what a Python caller of msal expects:
+
+* a **dict** for success (``access_token``, ``token_source``, ...) and for most
+  failures (the server's ``error``, ``error_description``, ``error_codes``,
+  ``suberror``, ``classification`` where msal computes it, plus idflow's
+  ``error_kind``, ``action``, ``mitigation``, ``retry_after``, ...);
+* **None** where msal's ``acquire_token_silent`` finds nothing to use;
+* ``ValueError`` only for misuse (a wrong argument; the call itself is wrong);
+* Python's own ``ConnectionError`` / ``TimeoutError`` (``OSError`` subclasses)
+  for network failures.
+
+Every exception raised here carries the msal-style dict as ``exc.result`` and
+the whole decision as ``exc.decision`` (for logging and debugging: branch on
+the exception class, not on those). No exception type of the generated
+binding ever leaves this module.
+
+Two kinds of function:
+
+* decisions as data, never raised: :func:`classify_response`,
+  :func:`explain`, :func:`transport_failure` return a *decision* dict
+  (``kind``, ``code``, ``classification``, ``retryable``, ``retry_after``,
+  ``action``, ``mitigation``, ...);
+* observations, what an msal app would get: :func:`result_for_response` and
+  :func:`raise_for_info` return the dict or ``None``, or raise.
+
+(``PublicClientApplication`` and the other msal-style applications are to come
+in this module, returning the same dicts.)
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any, Dict, List, Optional, Tuple, Union
+
+try:
+    from . import _native as _ffi
+except ImportError as _e:  # pragma: no cover - a broken install, not a test path
+    raise ImportError(
+        "idflow's native module is missing: build it (scripts/build-native.sh) and "
+        "run scripts/test-python.sh, or install the idflow wheel"
+    ) from _e
+
+__all__ = [
+    "classify_response",
+    "result_for_response",
+    "explain",
+    "transport_failure",
+    "raise_for_info",
+    "self_test_panic",
+    "FLOWS",
+    "NETWORK_KINDS",
+]
+
+HeadersArg = Union[Mapping[str, Union[str, Iterable[str]]], Iterable[Tuple[str, str]]]
+BodyArg = Union[bytes, bytearray, memoryview, str, None]
+Decision = Dict[str, Any]
+
+# How a caller observes a form that is not an exception.
+_RETURN_DICT = "return the dict"
+_RETURN_NONE = "return None"
+
+# The one Python translation of the core's `PythonForm`: for each form, its
+# name (as in decisions and test vectors) and what the caller observes: the
+# dict, None, or the exception class raised with the dict attached.
+_FORMS: Dict[Any, Tuple[str, Any]] = {
+    _ffi.PythonForm.DICT: ("dict", _RETURN_DICT),
+    _ffi.PythonForm.NONE_RESULT: ("None", _RETURN_NONE),
+    _ffi.PythonForm.VALUE_ERROR: ("ValueError", ValueError),
+    _ffi.PythonForm.CONNECTION_ERROR: ("ConnectionError", ConnectionError),
+    _ffi.PythonForm.TIMEOUT_ERROR: ("TimeoutError", TimeoutError),
+}
+_FORMS_BY_NAME = {name: (form, how) for form, (name, how) in _FORMS.items()}
+
+#: The ``flow`` values accepted: the request a response answered.
+FLOWS = tuple(f.name.lower() for f in _ffi.Flow)
+#: The ``kind`` values :func:`transport_failure` accepts.
+NETWORK_KINDS = tuple(k.name.lower() for k in _ffi.NetworkKind)
+
+
+# --- argument translation (misuse is ValueError, as in msal) ---------------
+
+
+def _enum_arg(enum_type: Any, value: Any, what: str) -> Any:
+    """`value` as a member of the generated enum: the member itself or its
+    snake_case name (``"device_code"``)."""
+    if isinstance(value, enum_type):
+        return value
+    if isinstance(value, str) and value == value.lower():
+        member = enum_type.__members__.get(value.upper())
+        if member is not None:
+            return member
+    allowed = ", ".join(m.name.lower() for m in enum_type)
+    raise ValueError(f"unknown {what} {value!r}; expected one of: {allowed}")
+
+
+def _headers_arg(headers: Any) -> List[Any]:
+    if headers is None:
+        return []
+    if isinstance(headers, Mapping):
+        pairs: List[Tuple[Any, Any]] = []
+        for name, value in headers.items():
+            if isinstance(value, (list, tuple)):
+                pairs.extend((name, v) for v in value)
+            else:
+                pairs.append((name, value))
+    elif isinstance(headers, (str, bytes)) or not isinstance(headers, Iterable):
+        raise ValueError(
+            "headers must be a dict or a list of (name, value) pairs, "
+            f"not {type(headers).__name__}"
+        )
+    else:
+        pairs = []
+        for pair in headers:
+            if isinstance(pair, (str, bytes)) or not isinstance(pair, Iterable):
+                raise ValueError(f"a header must be a (name, value) pair, not {pair!r}")
+            items = tuple(pair)
+            if len(items) != 2:
+                raise ValueError(f"a header must be a (name, value) pair, not {pair!r}")
+            pairs.append(items)
+    out = []
+    for name, value in pairs:
+        if not isinstance(name, str) or not isinstance(value, str):
+            raise ValueError(f"header names and values must be str, not {(name, value)!r}")
+        out.append(_ffi.Header(name=name, value=value))
+    return out
+
+
+def _body_arg(body: Any) -> bytes:
+    if body is None:
+        return b""
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    if isinstance(body, (bytes, bytearray, memoryview)):
+        return bytes(body)
+    raise ValueError(f"body must be bytes or str, not {type(body).__name__}")
+
+
+def _status_arg(status: Any) -> int:
+    if isinstance(status, bool) or not isinstance(status, int) or not 0 <= status <= 0xFFFF:
+        raise ValueError(f"status must be an HTTP status code (int), not {status!r}")
+    return status
+
+
+# --- decision translation (data, never raised) -----------------------------
+
+
+def _snake(member: Any) -> Optional[str]:
+    return None if member is None else member.name.lower()
+
+
+def _msal_net_name(member: Any) -> str:
+    return "".join(part.capitalize() for part in member.name.split("_"))
+
+
+def _info_decision(info: Any) -> Decision:
+    """The decision an `ErrorInfo` carries, as plain data."""
+    interaction = info.kind == _ffi.ErrorKind.INTERACTION_REQUIRED
+    msal_dict = json.loads(info.python.dict_json)
+    return {
+        "kind": _snake(info.kind),
+        "code": info.code,
+        "message": info.message,
+        # MSAL.NET's UiRequiredExceptionClassification name; meaningful (and
+        # present) only for interaction-required errors.
+        "classification": _msal_net_name(info.classification) if interaction else None,
+        "retryable": info.retryable,
+        "retry_after": info.retry_after_secs,
+        # The core's snake_case name, as every language and the CLI spell it.
+        "action": msal_dict["action"],
+        "mitigation": info.mitigation,
+        "flow": _snake(info.flow),
+        "network": _snake(info.network),
+        "http_status": info.http_status,
+        "headers": [(h.name, h.value) for h in info.headers],
+        "error_description": info.error_description,
+        "error_codes": list(info.error_codes),
+        "suberror": info.suberror,
+        "claims": info.claims,
+        "correlation_id": info.correlation_id,
+        "trace_id": info.trace_id,
+        "timestamp": info.timestamp,
+        "error_uri": info.error_uri,
+        "python": {
+            "form": _FORMS[info.python.form][0],
+            "dict": msal_dict,
+        },
+    }
+
+
+# The error keys of a decision that holds no error (a success).
+_NO_ERROR: Decision = {
+    "kind": None, "code": None, "message": None, "classification": None,
+    "retryable": None, "retry_after": None, "action": None, "mitigation": None,
+    "flow": None, "network": None, "http_status": None, "headers": [],
+    "error_description": None, "error_codes": [], "suberror": None, "claims": None,
+    "correlation_id": None, "trace_id": None, "timestamp": None, "error_uri": None,
+    "python": None,
+}
+
+
+def _classified_decision(c: Any) -> Decision:
+    decision: Decision = {
+        "outcome": _snake(c.outcome),
+        "polling": _snake(c.polling),
+        "result": None if c.result_json is None else json.loads(c.result_json),
+    }
+    if c.error is not None:
+        decision.update(_info_decision(c.error))
+    else:
+        decision.update({k: (list(v) if isinstance(v, list) else v) for k, v in _NO_ERROR.items()})
+    return decision
+
+
+def _thrown_decision(thrown: Decision) -> Decision:
+    """A response decision for a call the core itself failed (a caught panic)."""
+    decision: Decision = {"outcome": "error", "polling": None, "result": None}
+    decision.update(thrown)
+    return decision
+
+
+# --- observation (what an msal app gets) -----------------------------------
+
+
+def _observe(decision: Decision) -> Optional[Dict[str, Any]]:
+    """Returns the dict or None the decision says Python observes, or raises
+    the exception it names, with the dict attached."""
+    python = decision["python"]
+    try:
+        _, how = _FORMS_BY_NAME[python["form"]]
+    except KeyError:
+        raise ValueError(f"not an idflow decision: python form {python['form']!r}") from None
+    if how is _RETURN_DICT:
+        return python["dict"]
+    if how is _RETURN_NONE:
+        return None
+    exc = how(decision["message"])
+    exc.result = python["dict"]  # type: ignore[attr-defined]
+    exc.decision = decision  # type: ignore[attr-defined]
+    raise exc
+
+
+def _call(fn: Any, *args: Any) -> Tuple[Any, Optional[Decision]]:
+    """Calls a generated function; returns (value, None), or (None, the
+    decision) when the core threw. Generated exceptions stop here."""
+    try:
+        return fn(*args), None
+    except _ffi.AuthError as e:
+        return None, _info_decision(e.info)
+    except _ffi.InternalError as e:
+        detail = str(e)
+    # A failure below the core's own guard (no decision came back): report it
+    # as the core's internal_error, whose Python form the core fixes.
+    try:
+        return None, _info_decision(_ffi.explain("internal_error"))
+    except (_ffi.AuthError, _ffi.InternalError):
+        raise RuntimeError(f"idflow's native library failed: {detail}") from None
+
+
+def _call_or_observe(fn: Any, *args: Any) -> Any:
+    value, thrown = _call(fn, *args)
+    if thrown is not None:
+        return _observe(thrown)
+    return value
+
+
+# --- public API -------------------------------------------------------------
+
+
+def classify_response(
+    status: int, headers: HeadersArg, body: BodyArg, flow: str = "token"
+) -> Decision:
+    """The core's decision for one HTTP response, as data (never raised).
+
+    ``flow`` is the request the response answered: one of :data:`FLOWS`.
+    ``headers`` is a dict or a list of ``(name, value)`` pairs; ``body`` bytes
+    or str (sent as UTF-8).
+
+    The dict holds ``outcome`` (``success`` / ``pending`` / ``error``),
+    ``polling`` (device code only: ``continue`` / ``slow_down`` / ``stop``),
+    ``result`` (msal's success dict, holding tokens: do not log it), and for a
+    failure ``kind``, ``code``, ``classification`` (MSAL.NET's name, for
+    interaction-required errors only), ``retryable``, ``retry_after`` (seconds),
+    ``action`` (``retry``, ``retry_after``, ``acquire_interactively``,
+    ``fix_configuration``, ``contact_admin``, ``check_network``, ``none``),
+    ``mitigation``, ``error_codes`` (AADSTS numbers: log them, do not branch
+    on them), the server's fields, and ``python`` (``form`` and ``dict``: what
+    :func:`result_for_response` gives). Follow ``action``: retry after
+    ``retry_after`` seconds, or sign in interactively passing ``claims``, or
+    fix the app's configuration.
+
+    Raises ValueError for a wrong argument or an unknown ``flow``.
+    """
+    args = (_status_arg(status), _headers_arg(headers), _body_arg(body), _enum_arg(_ffi.Flow, flow, "flow"))
+    value, thrown = _call(_ffi.classify_response, *args)
+    if thrown is not None:
+        return _thrown_decision(thrown)
+    return _classified_decision(value)
+
+
+def result_for_response(
+    status: int, headers: HeadersArg, body: BodyArg, flow: str = "token"
+) -> Optional[Dict[str, Any]]:
+    """What an msal Python app gets for this response.
+
+    Returns msal's success dict (``access_token``, ``token_source``, ...), or
+    the error dict (check ``"error" in result``; ``action`` and ``mitigation``
+    say what to do), or None where msal's silent lookup has nothing to use.
+    Raises ConnectionError / TimeoutError for network failures and ValueError
+    for misuse (a wrong argument, an unknown ``flow``), each with the dict as
+    ``exc.result``.
+    """
+    args = (_status_arg(status), _headers_arg(headers), _body_arg(body), _enum_arg(_ffi.Flow, flow, "flow"))
+    value, thrown = _call(_ffi.raise_for_response, *args)
+    if thrown is not None:
+        return _observe(thrown)
+    return None if value.result_json is None else json.loads(value.result_json)
+
+
+def explain(query: str) -> Decision:
+    """The decision for an AADSTS number (``"AADSTS50079"`` or ``"50079"``), an
+    error code (``"invalid_grant"``, ``"state_mismatch"``) or an error body
+    (``'{"error": ...}'``), without a request: ``kind``, ``classification``,
+    ``action``, ``mitigation`` ... as in :func:`classify_response`.
+
+    Raises ValueError for a query idflow cannot explain (an unknown AADSTS
+    number, an empty or malformed query).
+    """
+    if not isinstance(query, str):
+        raise ValueError(f"query must be str, not {type(query).__name__}")
+    info = _call_or_observe(_ffi.explain, query)
+    return _info_decision(info)
+
+
+def transport_failure(kind: str, detail: str = "") -> Decision:
+    """The decision for a request that got no HTTP answer: ``kind`` is one of
+    :data:`NETWORK_KINDS` (``timeout``, ``dns``, ``connection_refused``, ...).
+    Its ``python`` form is the ConnectionError / TimeoutError an msal app would
+    see; :func:`raise_for_info` raises it. Raises ValueError for an unknown
+    ``kind``.
+    """
+    if not isinstance(detail, str):
+        raise ValueError(f"detail must be str, not {type(detail).__name__}")
+    info = _call_or_observe(_ffi.transport_failure, _enum_arg(_ffi.NetworkKind, kind, "network kind"), detail)
+    return _info_decision(info)
+
+
+def raise_for_info(info: Any) -> Optional[Dict[str, Any]]:
+    """Turns a failure into what an msal app observes: returns the error dict
+    (or None), or raises ValueError / ConnectionError / TimeoutError with the
+    dict as ``exc.result``.
+
+    ``info`` is a decision from :func:`classify_response`, :func:`explain` or
+    :func:`transport_failure` (one that holds an error), or an ``ErrorInfo``
+    of the native binding (thrown back through the core, as a flow would).
+    """
+    if isinstance(info, _ffi.ErrorInfo):
+        _, thrown = _call(_ffi.raise_error, info)
+        if thrown is None:  # pragma: no cover - raise_error always throws
+            raise ValueError("the core did not raise this ErrorInfo")
+        return _observe(thrown)
+    if not isinstance(info, Mapping) or not isinstance(info.get("python"), Mapping):
+        raise ValueError("raise_for_info needs an idflow decision that holds an error")
+    return _observe(dict(info))
+
+
+def self_test_panic() -> Optional[Dict[str, Any]]:
+    """Makes the core panic on purpose and returns what Python observes: the
+    ``internal_error`` dict (a panic never crashes the process and no native
+    exception type escapes). For health checks and tests."""
+    _, thrown = _call(_ffi.self_test_panic)
+    if thrown is None:  # pragma: no cover - the core always throws here
+        raise AssertionError("the core's deliberate panic did not reach Python")
+    return _observe(thrown)
