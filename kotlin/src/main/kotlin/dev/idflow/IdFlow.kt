@@ -1,0 +1,104 @@
+// The idiomatic entry points: the generated functions with plain JVM types,
+// every generated AuthException rethrown as the IdFlowException the core chose.
+
+package dev.idflow
+
+import dev.idflow.classifyResponse as ffiClassifyResponse
+import dev.idflow.explain as ffiExplain
+import dev.idflow.raiseError as ffiRaiseError
+import dev.idflow.raiseForResponse as ffiRaiseForResponse
+import dev.idflow.selfTestPanic as ffiSelfTestPanic
+import dev.idflow.transportFailure as ffiTransportFailure
+
+/**
+ * idflow for Kotlin and Java. Every method either returns the core's decision
+ * as data or throws an [IdFlowException] subclass ([ClientException],
+ * [ServiceException], [InteractionRequiredException], [ThrottlingException]);
+ * none throws the generated `AuthException`.
+ *
+ * Misuse (an HTTP status outside 0..65535) throws [IllegalArgumentException].
+ */
+object IdFlow {
+    /**
+     * The decision for a token-endpoint (or authorize-redirect) response,
+     * returned as data and never thrown. [flow] is the request it answered.
+     */
+    @JvmStatic
+    @Throws(IdFlowException::class)
+    fun classifyResponse(status: Int, headers: List<Header>, body: ByteArray, flow: Flow): Classified =
+        translated { ffiClassifyResponse(httpStatus(status), headers, body, flow) }
+
+    /** [classifyResponse] with headers as `HttpURLConnection.getHeaderFields()` gives them. */
+    @JvmStatic
+    @Throws(IdFlowException::class)
+    fun classifyResponse(status: Int, headers: Map<String?, List<String?>?>, body: ByteArray, flow: Flow): Classified =
+        classifyResponse(status, headerList(headers), body, flow)
+
+    /**
+     * Returns the decision when the response is a success; otherwise throws the
+     * [IdFlowException] for it (a device-code `authorization_pending` throws too:
+     * keep polling when [IdFlowException.errorCode] says so).
+     */
+    @JvmStatic
+    @Throws(IdFlowException::class)
+    fun raiseForResponse(status: Int, headers: List<Header>, body: ByteArray, flow: Flow): Classified =
+        translated { ffiRaiseForResponse(httpStatus(status), headers, body, flow) }
+
+    /** [raiseForResponse] with headers as `HttpURLConnection.getHeaderFields()` gives them. */
+    @JvmStatic
+    @Throws(IdFlowException::class)
+    fun raiseForResponse(status: Int, headers: Map<String?, List<String?>?>, body: ByteArray, flow: Flow): Classified =
+        raiseForResponse(status, headerList(headers), body, flow)
+
+    /**
+     * The decision for an AADSTS number (`"AADSTS50079"`), an error code
+     * (`"invalid_grant"`, `"state_mismatch"`) or an error body (`{"error": …}`).
+     * Throws a [ClientException] (`invalid_parameter`) for anything else.
+     */
+    @JvmStatic
+    @Throws(IdFlowException::class)
+    fun explain(query: String): ErrorInfo = translated { ffiExplain(query) }
+
+    /** The decision for a request that got no HTTP answer. */
+    @JvmStatic
+    @Throws(IdFlowException::class)
+    fun transportFailure(kind: NetworkKind, detail: String): ErrorInfo =
+        translated { ffiTransportFailure(kind, detail) }
+
+    /**
+     * Throws [info] as its idiomatic exception, going through the native
+     * library exactly as a failing flow would.
+     */
+    @JvmStatic
+    @Throws(IdFlowException::class)
+    fun raise(info: ErrorInfo): Nothing {
+        translated { ffiRaiseError(info) }
+        error("raise_error returned without an error") // the FFI contract forbids this
+    }
+
+    /**
+     * Makes the native library panic on purpose and throws the resulting
+     * [ClientException] (`internal_error`): shows that a panic never crashes the app.
+     */
+    @JvmStatic
+    @Throws(IdFlowException::class)
+    fun selfTestPanic(): Unit = translated { ffiSelfTestPanic() }
+
+    private inline fun <T> translated(call: () -> T): T =
+        try {
+            call()
+        } catch (e: AuthException) {
+            throw e.info.toException()
+        }
+
+    private fun httpStatus(status: Int): UShort {
+        require(status in 0..0xFFFF) { "HTTP status out of range: $status" }
+        return status.toUShort()
+    }
+
+    // HttpURLConnection puts the status line under a null name; it is not a header.
+    private fun headerList(headers: Map<String?, List<String?>?>): List<Header> =
+        headers.flatMap { (name, values) ->
+            if (name == null) emptyList() else values.orEmpty().filterNotNull().map { Header(name, it) }
+        }
+}
