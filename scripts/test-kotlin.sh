@@ -11,6 +11,8 @@ if [ ! -f "$lib/libidflow_ffi.so" ] || [ ! -d "$gen/dev/idflow" ]; then
   exit 1
 fi
 
+bash "$repo/scripts/setup-kotlin.sh" >&2
+
 cd "$repo/kotlin"
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
