@@ -110,6 +110,20 @@ pub enum UserInfoValue {
     Map(BTreeMap<String, String>),
 }
 
+impl UserInfoValue {
+    /// The value as JSON (how `idflow explain` prints userInfo).
+    pub fn to_json(&self) -> Value {
+        match self {
+            UserInfoValue::Text(t) => json!(t),
+            UserInfoValue::Int(i) => json!(i),
+            UserInfoValue::Bool(b) => json!(b),
+            UserInfoValue::Ints(i) => json!(i),
+            UserInfoValue::Texts(t) => json!(t),
+            UserInfoValue::Map(m) => json!(m),
+        }
+    }
+}
+
 /// What Swift sees.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SwiftView {
@@ -414,17 +428,7 @@ pub fn report(e: &IdFlowError) -> Value {
     let user_info: Map<String, Value> = s
         .user_info
         .iter()
-        .map(|(k, v)| {
-            let v = match v {
-                UserInfoValue::Text(t) => json!(t),
-                UserInfoValue::Int(i) => json!(i),
-                UserInfoValue::Bool(b) => json!(b),
-                UserInfoValue::Ints(i) => json!(i),
-                UserInfoValue::Texts(t) => json!(t),
-                UserInfoValue::Map(m) => json!(m),
-            };
-            (k.to_string(), v)
-        })
+        .map(|(k, v)| (k.to_string(), v.to_json()))
         .collect();
     let k = kotlin(e);
     let py = match python(e) {

@@ -6,7 +6,7 @@
 
 use base64::Engine;
 use idflow::error::{Flow, HttpResponse, IdFlowError, NetworkKind};
-use idflow::idioms::{self, PythonView, UserInfoValue};
+use idflow::idioms::{self, PythonView};
 use idflow::Outcome;
 use serde_json::{json, Map, Value};
 use std::time::SystemTime;
@@ -50,17 +50,6 @@ fn response_of(input: &Value) -> (HttpResponse, Flow) {
     let flow = Flow::parse(input["flow"].as_str().expect("flow")).expect("known flow");
     let status = input["status"].as_u64().expect("status") as u16;
     (HttpResponse::new(status, headers, body_of(input)), flow)
-}
-
-fn user_info_json(v: &UserInfoValue) -> Value {
-    match v {
-        UserInfoValue::Text(t) => json!(t),
-        UserInfoValue::Int(i) => json!(i),
-        UserInfoValue::Bool(b) => json!(b),
-        UserInfoValue::Ints(i) => json!(i),
-        UserInfoValue::Texts(t) => json!(t),
-        UserInfoValue::Map(m) => json!(m),
-    }
 }
 
 fn check_subset(
@@ -136,7 +125,7 @@ fn check_error(case: &str, e: &IdFlowError, x: &Value, f: &mut Vec<String>) {
     let ui: Map<String, Value> = s
         .user_info
         .iter()
-        .map(|(k, v)| (k.to_string(), user_info_json(v)))
+        .map(|(k, v)| (k.to_string(), v.to_json()))
         .collect();
     check_subset(case, "swift.user_info", &ui, &xs["user_info"], f);
     check_absent(case, "swift.user_info", &ui, xs.get("user_info_absent"), f);
