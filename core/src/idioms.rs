@@ -464,3 +464,49 @@ pub fn report(e: &IdFlowError) -> Value {
         "python": py,
     })
 }
+
+/// msal Python's result dict for a token: the server's fields as msal keeps
+/// them (`access_token`, `token_type`, `expires_in` counted from `now`,
+/// `ext_expires_in`, `scope` space-joined, `refresh_token`, `id_token`,
+/// `client_info`), plus `id_token_claims`, `token_source` and `refresh_on`.
+pub fn python_token_result(
+    r: &crate::AuthenticationResult,
+    now: std::time::SystemTime,
+) -> Map<String, Value> {
+    let secs = |t: std::time::SystemTime| {
+        t.duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    };
+    let mut d = Map::new();
+    d.insert("access_token".into(), json!(r.access_token.expose()));
+    d.insert("token_type".into(), json!(r.token_type));
+    d.insert("expires_in".into(), json!(r.expires_in(now)));
+    if let Some(ext) = r.ext_expires_on {
+        d.insert(
+            "ext_expires_in".into(),
+            json!(ext.duration_since(now).map_or(0, |d| d.as_secs())),
+        );
+    }
+    d.insert("scope".into(), json!(r.scopes.join(" ")));
+    if let Some(rt) = &r.refresh_token {
+        d.insert("refresh_token".into(), json!(rt.expose()));
+    }
+    if let Some(id) = &r.id_token {
+        d.insert("id_token".into(), json!(id.expose()));
+    }
+    if let Some(ci) = &r.client_info {
+        d.insert("client_info".into(), json!(ci));
+    }
+    if let Some(claims) = &r.id_token_claims {
+        d.insert("id_token_claims".into(), Value::Object(claims.all.clone()));
+    }
+    let source = match r.token_source {
+        crate::TokenSource::IdentityProvider => "identity_provider",
+        crate::TokenSource::Cache => "cache",
+    };
+    d.insert("token_source".into(), json!(source));
+    if let Some(on) = r.refresh_on {
+        d.insert("refresh_on".into(), json!(secs(on)));
+    }
+    d
+}

@@ -165,6 +165,7 @@ fn local_text(code: LocalCode) -> Option<&'static str> {
         CodeExpired => "The device code expired before the user finished. Start a new device code flow and show the new code promptly.",
         UnknownUser => "The signed-in Windows user could not be identified, or is not domain-joined. Pass the username explicitly, or use an interactive sign-in.",
         IntegratedWindowsAuthNotSupportedManagedUser => "Windows integrated authentication only works for federated users (created in on-premises AD). This user is cloud-only: use an interactive sign-in.",
+        AuthenticationUiFailed => "The interactive sign-in could not start: the browser did not open or the local redirect listener failed. Check that a browser is installed and loopback connections are allowed, or use the device code flow.",
         InternalError => "idflow hit an internal error. Report it with the correlation id; retrying is unlikely to help.",
         NoAccount | NoTokensFound => classification_text(Classification::AcquireTokenSilentFailed),
         NonParsableOAuthError => "The identity provider answered with something that is not an OAuth response (often an HTML page from a proxy or gateway). Check the authority URL and any proxy; report the correlation id.",

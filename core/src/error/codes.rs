@@ -97,6 +97,8 @@ local_codes! {
     UnknownUser = "unknown_user": Client, None, Action::FixConfiguration, -50000, Some(-42000), Dict;
     /// Windows integrated auth was used for a cloud-only (managed) user.
     IntegratedWindowsAuthNotSupportedManagedUser = "integrated_windows_auth_not_supported_managed_user": Client, None, Action::AcquireInteractively, -50000, Some(-42000), Dict;
+    /// The system browser could not be opened, or the loopback redirect listener failed.
+    AuthenticationUiFailed = "authentication_ui_failed": Client, None, Action::None, -50000, Some(-42008), Dict;
     /// A bug in idflow (a caught panic); report it with the correlation id.
     InternalError = "internal_error": Client, None, Action::None, -50000, Some(-42008), Dict;
 

@@ -1,0 +1,339 @@
+//! The applications: [`PublicClientApplication`] (desktop, mobile, CLI —
+//! cannot keep a secret) and [`ConfidentialClientApplication`] (web apps,
+//! APIs, daemons — authenticates with a [`ClientCredential`]).
+//!
+//! Two types rather than one with an optional credential, as in every MSAL:
+//! the compiler then refuses client credentials or on-behalf-of on a public
+//! client and the device code flow on a confidential one. Both are cheap to
+//! clone (they share one engine and its discovery cache) and every method
+//! is `async`, runs on tokio, and fails only with an
+//! [`IdFlowError`] carrying a correlation id when a
+//! request was sent.
+
+use crate::authority::Authority;
+use crate::clock::{Clock, ManualTime, Sleeper, SystemClock, TokioSleeper};
+use crate::discovery::{Discovery, ResolvedAuthority};
+use crate::error::{Flow, IdFlowError, LocalCode};
+use crate::flows::auth_code::{self, AuthCodeFlow, AuthCodeOptions};
+use crate::flows::cancel::{or_cancel, CancelHandle};
+use crate::flows::device_code::{self, DeviceFlow};
+use crate::flows::loopback::{BrowserOpener, LoopbackListener, LoopbackOptions, SystemBrowser};
+use crate::flows::{ClientCredential, Engine};
+use crate::http::HttpClient;
+use crate::secret::{Password, RefreshToken, UserAssertion};
+use crate::sender::Sender;
+use crate::token::AuthenticationResult;
+use crate::transport::{HttpConfig, ReqwestHttpClient};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The library name sent as `x-client-sku` unless the app (or a language
+/// binding) names itself.
+pub const DEFAULT_SKU: &str = "idflow.rust";
+
+/// How an app talks to the network and reads time. The defaults suit
+/// production; tests inject a scripted HTTP client or a [`ManualTime`].
+#[derive(Clone, Debug)]
+pub struct AppOptions {
+    /// Replaces the default reqwest client (then `http_config` is unused).
+    pub http: Option<Arc<dyn HttpClient>>,
+    pub http_config: HttpConfig,
+    pub clock: Arc<dyn Clock>,
+    pub sleeper: Arc<dyn Sleeper>,
+    /// Run instance discovery for unknown Microsoft hosts (msal's
+    /// `validate_authority`); turn off only for hosts you control.
+    pub validate_authority: bool,
+    /// `x-client-sku` / `x-client-ver`: the language bindings set their own.
+    pub client_sku: String,
+    pub client_version: String,
+}
+
+impl Default for AppOptions {
+    fn default() -> Self {
+        AppOptions {
+            http: None,
+            http_config: HttpConfig::default(),
+            clock: Arc::new(SystemClock),
+            sleeper: Arc::new(TokioSleeper),
+            validate_authority: true,
+            client_sku: DEFAULT_SKU.to_owned(),
+            client_version: env!("CARGO_PKG_VERSION").to_owned(),
+        }
+    }
+}
+
+impl AppOptions {
+    /// Trusts one more root certificate (PEM or DER), e.g. a test server's.
+    pub fn with_extra_root_certificate(mut self, pem_or_der: impl Into<Vec<u8>>) -> Self {
+        self.http_config
+            .extra_root_certificates
+            .push(pem_or_der.into());
+        self
+    }
+
+    /// Sends every request through `http` instead of the default client.
+    pub fn with_http_client(mut self, http: Arc<dyn HttpClient>) -> Self {
+        self.http = Some(http);
+        self
+    }
+
+    /// Uses `time` as both clock and sleeper: waits return at once.
+    pub fn with_manual_time(mut self, time: ManualTime) -> Self {
+        self.clock = Arc::new(time.clone());
+        self.sleeper = Arc::new(time);
+        self
+    }
+}
+
+/// How [`PublicClientApplication::acquire_token_interactive`] runs.
+#[derive(Clone, Debug)]
+pub struct InteractiveOptions {
+    pub auth: AuthCodeOptions,
+    pub loopback: LoopbackOptions,
+    /// Shows the authorize page; [`SystemBrowser`] by default.
+    pub opener: Arc<dyn BrowserOpener>,
+    /// Cancels the wait for the redirect (and the code redemption).
+    pub cancel: CancelHandle,
+    /// Gives up (`user_cancelled`) after this long, measured by the app's
+    /// sleeper; `None` waits until the redirect arrives or `cancel` fires.
+    pub timeout: Option<Duration>,
+}
+
+impl Default for InteractiveOptions {
+    fn default() -> Self {
+        InteractiveOptions {
+            auth: AuthCodeOptions::default(),
+            loopback: LoopbackOptions::default(),
+            opener: Arc::new(SystemBrowser),
+            cancel: CancelHandle::new(),
+            timeout: None,
+        }
+    }
+}
+
+fn engine(
+    client_id: &str,
+    authority: Authority,
+    credential: Option<ClientCredential>,
+    options: AppOptions,
+) -> Result<Arc<Engine>, IdFlowError> {
+    if client_id.trim().is_empty() {
+        return Err(IdFlowError::local(
+            LocalCode::InvalidParameter,
+            "the client id is empty",
+        ));
+    }
+    let http: Arc<dyn HttpClient> = match options.http {
+        Some(h) => h,
+        None => Arc::new(ReqwestHttpClient::new(&options.http_config)?),
+    };
+    Ok(Arc::new(Engine {
+        client_id: client_id.trim().to_owned(),
+        authority,
+        sender: Sender {
+            http,
+            clock: options.clock,
+            sleeper: options.sleeper,
+            sku: options.client_sku,
+            version: options.client_version,
+        },
+        discovery: Discovery::new(),
+        validate_authority: options.validate_authority,
+        credential,
+    }))
+}
+
+/// Methods both application types have.
+macro_rules! common_methods {
+    () => {
+        pub fn client_id(&self) -> &str {
+            &self.engine.client_id
+        }
+
+        pub fn authority(&self) -> &Authority {
+            &self.engine.authority
+        }
+
+        /// The authority's endpoints and metadata (discovery runs once per app).
+        pub async fn resolve_authority(&self) -> Result<Arc<ResolvedAuthority>, IdFlowError> {
+            self.engine.resolve().await
+        }
+
+        /// Starts an authorization code + PKCE flow: send the user to the
+        /// returned flow's `auth_uri`, then pass the redirect to
+        /// `acquire_token_by_auth_code_flow`.
+        pub async fn initiate_auth_code_flow<S: AsRef<str>>(
+            &self,
+            scopes: &[S],
+            redirect_uri: &str,
+            options: &AuthCodeOptions,
+        ) -> Result<AuthCodeFlow, IdFlowError> {
+            auth_code::initiate(&self.engine, scopes, redirect_uri, options).await
+        }
+
+        /// Completes an authorization code flow with the redirect URL (or its
+        /// query string): checks `state`, surfaces an `error` redirect, redeems
+        /// the code with the PKCE verifier and checks the id token's nonce.
+        pub async fn acquire_token_by_auth_code_flow(
+            &self,
+            flow: &AuthCodeFlow,
+            redirect: &str,
+        ) -> Result<AuthenticationResult, IdFlowError> {
+            auth_code::complete(&self.engine, flow, redirect).await
+        }
+
+        /// Redeems a refresh token the app holds for new tokens.
+        pub async fn acquire_token_by_refresh_token<S: AsRef<str>>(
+            &self,
+            refresh_token: &RefreshToken,
+            scopes: &[S],
+            claims: Option<&str>,
+        ) -> Result<AuthenticationResult, IdFlowError> {
+            self.engine
+                .refresh_token(refresh_token, scopes, claims, Flow::Token)
+                .await
+        }
+
+        /// Resource owner password credentials (ROPC). Discouraged: it fails
+        /// for MFA, federated and personal accounts.
+        pub async fn acquire_token_by_username_password<S: AsRef<str>>(
+            &self,
+            username: &str,
+            password: &Password,
+            scopes: &[S],
+            claims: Option<&str>,
+        ) -> Result<AuthenticationResult, IdFlowError> {
+            self.engine
+                .username_password(username, password, scopes, claims)
+                .await
+        }
+    };
+}
+
+/// An app that runs on the user's device and holds no secret.
+#[derive(Clone, Debug)]
+pub struct PublicClientApplication {
+    engine: Arc<Engine>,
+}
+
+impl PublicClientApplication {
+    /// Fails with `invalid_parameter` for an empty client id or an
+    /// unparsable extra root certificate. No request is sent yet.
+    pub fn new(
+        client_id: &str,
+        authority: Authority,
+        options: AppOptions,
+    ) -> Result<Self, IdFlowError> {
+        Ok(PublicClientApplication {
+            engine: engine(client_id, authority, None, options)?,
+        })
+    }
+
+    common_methods!();
+
+    /// Starts the device code flow. Show the returned flow's `message` at
+    /// once, then call [`acquire_token_by_device_flow`](Self::acquire_token_by_device_flow).
+    pub async fn initiate_device_flow<S: AsRef<str>>(
+        &self,
+        scopes: &[S],
+        claims: Option<&str>,
+    ) -> Result<DeviceFlow, IdFlowError> {
+        device_code::initiate(&self.engine, scopes, claims).await
+    }
+
+    /// Polls until the user finishes on the other device. Ends with
+    /// `code_expired` at the flow's `expires_at`, with the server's error for
+    /// a declined or bad code, and with `user_cancelled` when `cancel` fires.
+    pub async fn acquire_token_by_device_flow(
+        &self,
+        flow: &DeviceFlow,
+        cancel: &CancelHandle,
+    ) -> Result<AuthenticationResult, IdFlowError> {
+        device_code::poll(&self.engine, flow, cancel).await
+    }
+
+    /// Interactive sign-in through the browser and a loopback redirect:
+    /// binds the listener, opens the authorize page with `options.opener`,
+    /// waits for the redirect and redeems the code.
+    pub async fn acquire_token_interactive<S: AsRef<str>>(
+        &self,
+        scopes: &[S],
+        options: InteractiveOptions,
+    ) -> Result<AuthenticationResult, IdFlowError> {
+        let listener = LoopbackListener::bind(options.loopback.clone()).await?;
+        let flow = self
+            .initiate_auth_code_flow(scopes, listener.redirect_uri(), &options.auth)
+            .await?;
+        options.opener.open(&flow.auth_uri).map_err(|why| {
+            IdFlowError::local(LocalCode::AuthenticationUiFailed, why)
+                .with_flow(Flow::Authorize)
+                .with_correlation_id(flow.correlation_id.clone())
+        })?;
+        let redirect = match options.timeout {
+            None => listener.receive(&options.cancel).await?,
+            Some(limit) => {
+                let sleep = self.engine.sender.sleeper.sleep(limit);
+                tokio::select! {
+                    r = listener.receive(&options.cancel) => r?,
+                    _ = sleep => return Err(CancelHandle::error(
+                        Flow::Authorize,
+                        "the interactive sign-in (no redirect before the timeout)",
+                    )),
+                }
+            }
+        };
+        or_cancel(
+            &options.cancel,
+            Flow::Token,
+            "the interactive sign-in",
+            self.acquire_token_by_auth_code_flow(&flow, &redirect),
+        )
+        .await?
+    }
+}
+
+/// An app that can keep a credential: a web app, a web API or a daemon.
+#[derive(Clone, Debug)]
+pub struct ConfidentialClientApplication {
+    engine: Arc<Engine>,
+}
+
+impl ConfidentialClientApplication {
+    /// Fails with `invalid_parameter` for an empty client id or an
+    /// unparsable extra root certificate. No request is sent yet.
+    pub fn new(
+        client_id: &str,
+        authority: Authority,
+        credential: ClientCredential,
+        options: AppOptions,
+    ) -> Result<Self, IdFlowError> {
+        Ok(ConfidentialClientApplication {
+            engine: engine(client_id, authority, Some(credential), options)?,
+        })
+    }
+
+    common_methods!();
+
+    /// An app-only token (client credentials). Microsoft authorities need
+    /// exactly one scope of the form `<resource>/.default`.
+    pub async fn acquire_token_for_client<S: AsRef<str>>(
+        &self,
+        scopes: &[S],
+        claims: Option<&str>,
+    ) -> Result<AuthenticationResult, IdFlowError> {
+        self.engine.client_credentials(scopes, claims).await
+    }
+
+    /// On-behalf-of: exchanges the access token this API received
+    /// (`user_assertion`) for a token to a downstream API, as the same user.
+    pub async fn acquire_token_on_behalf_of<S: AsRef<str>>(
+        &self,
+        user_assertion: &UserAssertion,
+        scopes: &[S],
+        claims: Option<&str>,
+    ) -> Result<AuthenticationResult, IdFlowError> {
+        self.engine
+            .on_behalf_of(user_assertion, scopes, claims)
+            .await
+    }
+}

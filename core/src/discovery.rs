@@ -1,0 +1,322 @@
+//! Instance discovery and OpenID Connect discovery, cached per authority.
+//!
+//! For a Microsoft authority on a well-known host, instance metadata (the
+//! host's aliases) is built in and no request is made. An unknown host is
+//! validated by network instance discovery: `invalid_instance` is a service
+//! error; any other discovery failure continues without aliases, as MSAL.NET
+//! does, because the OIDC discovery that follows reports an unreachable or
+//! wrong host precisely. Loopback authorities (emulators) are asked
+//! themselves instead of `login.microsoftonline.com`.
+//!
+//! Then the OIDC document gives the endpoints, issuer and JWKS URI; the
+//! tenant is read from the discovered token endpoint. Both results are kept
+//! for the life of the app (one [`Discovery`] per app).
+
+use crate::authority::{is_loopback_host, Authority, AuthorityKind, Endpoints};
+use crate::error::{IdFlowError, LocalCode};
+use crate::jwt::Jwk;
+use crate::sender::Sender;
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use url::Url;
+
+/// The host that answers instance discovery for non-loopback authorities.
+pub const INSTANCE_DISCOVERY_HOST: &str = "login.microsoftonline.com";
+
+/// Clouds whose metadata is built in: (preferred network host, preferred
+/// cache host, aliases). These are public facts about the Microsoft clouds.
+const KNOWN_CLOUDS: &[(&str, &str, &[&str])] = &[
+    (
+        "login.microsoftonline.com",
+        "login.windows.net",
+        &[
+            "login.microsoftonline.com",
+            "login.windows.net",
+            "login.microsoft.com",
+            "sts.windows.net",
+        ],
+    ),
+    (
+        "login.partner.microsoftonline.cn",
+        "login.partner.microsoftonline.cn",
+        &["login.partner.microsoftonline.cn", "login.chinacloudapi.cn"],
+    ),
+    (
+        "login.microsoftonline.de",
+        "login.microsoftonline.de",
+        &["login.microsoftonline.de"],
+    ),
+    (
+        "login.microsoftonline.us",
+        "login.microsoftonline.us",
+        &["login.microsoftonline.us", "login.usgovcloudapi.net"],
+    ),
+    (
+        "login-us.microsoftonline.com",
+        "login-us.microsoftonline.com",
+        &["login-us.microsoftonline.com"],
+    ),
+];
+
+/// What instance discovery says about a host.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InstanceMetadata {
+    pub preferred_network: String,
+    pub preferred_cache: String,
+    /// Hosts that share tokens with this one (a cached refresh token from any
+    /// alias may be used).
+    pub aliases: Vec<String>,
+}
+
+impl InstanceMetadata {
+    /// Built-in metadata for a well-known host, if it is one.
+    pub fn known(host: &str) -> Option<InstanceMetadata> {
+        let host = host.to_ascii_lowercase();
+        KNOWN_CLOUDS
+            .iter()
+            .find(|(_, _, aliases)| aliases.contains(&host.as_str()))
+            .map(|(net, cache, aliases)| InstanceMetadata {
+                preferred_network: (*net).to_owned(),
+                preferred_cache: (*cache).to_owned(),
+                aliases: aliases.iter().map(|a| (*a).to_owned()).collect(),
+            })
+    }
+
+    /// A host on its own (B2C, CIAM, OIDC, or when discovery gave nothing).
+    pub fn single(host: &str) -> InstanceMetadata {
+        InstanceMetadata {
+            preferred_network: host.to_owned(),
+            preferred_cache: host.to_owned(),
+            aliases: vec![host.to_owned()],
+        }
+    }
+}
+
+/// Everything a flow needs to know about its authority, after discovery.
+#[derive(Clone, Debug)]
+pub struct ResolvedAuthority {
+    pub authority: Authority,
+    pub endpoints: Endpoints,
+    /// The `issuer` of the discovery document; for Microsoft multi-tenant
+    /// authorities it holds a `{tenantid}` template resolved per token.
+    pub issuer: String,
+    pub jwks_uri: Option<Url>,
+    /// The tenant segment of the discovered token endpoint (Microsoft only).
+    pub tenant: Option<String>,
+    pub instance: InstanceMetadata,
+}
+
+/// The per-app discovery cache.
+#[derive(Debug, Default)]
+pub struct Discovery {
+    resolved: Mutex<HashMap<String, Arc<ResolvedAuthority>>>,
+    jwks: Mutex<HashMap<String, Arc<Vec<Jwk>>>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // The maps hold only complete entries; a panic elsewhere cannot leave
+    // one half-written, so a poisoned lock is still safe to use.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Discovery {
+    pub fn new() -> Self {
+        Discovery::default()
+    }
+
+    /// The authority's endpoints and metadata, from the cache or the network.
+    /// `validate` runs instance discovery for unknown Microsoft hosts (msal's
+    /// `validate_authority` / `instance_discovery`).
+    pub async fn resolve(
+        &self,
+        sender: &Sender,
+        authority: &Authority,
+        validate: bool,
+    ) -> Result<Arc<ResolvedAuthority>, IdFlowError> {
+        if let Some(hit) = lock(&self.resolved).get(authority.as_str()) {
+            return Ok(hit.clone());
+        }
+        let instance = self.instance(sender, authority, validate).await?;
+        let (doc, exchange) = sender
+            .get_json(authority.discovery_url(), "OpenID discovery")
+            .await?;
+        let bad_doc = |why: String| {
+            exchange.local(
+                LocalCode::InvalidAuthority,
+                format!("OpenID discovery for {}: {why}", authority.as_str()),
+            )
+        };
+        let url_field = |key: &str| -> Result<Option<Url>, IdFlowError> {
+            match doc.get(key) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(s)) => endpoint_url(s)
+                    .map(Some)
+                    .map_err(|why| bad_doc(format!("{key} {why}"))),
+                Some(_) => Err(bad_doc(format!("{key} is not a string"))),
+            }
+        };
+        let derived = authority.derived_endpoints();
+        let token = url_field("token_endpoint")?
+            .or_else(|| derived.as_ref().map(|d| d.token.clone()))
+            .ok_or_else(|| bad_doc("no token_endpoint".into()))?;
+        let authorization = url_field("authorization_endpoint")?
+            .or_else(|| derived.as_ref().map(|d| d.authorization.clone()))
+            .ok_or_else(|| bad_doc("no authorization_endpoint".into()))?;
+        let device_authorization = url_field("device_authorization_endpoint")?
+            .or_else(|| derived.and_then(|d| d.device_authorization));
+        let issuer = match doc.get("issuer") {
+            Some(Value::String(s)) if !s.is_empty() => s.clone(),
+            _ => return Err(bad_doc("no issuer".into())),
+        };
+        let tenant = if authority.is_microsoft() {
+            tenant_of(&token).or_else(|| authority.tenant().map(str::to_owned))
+        } else {
+            None
+        };
+        let resolved = Arc::new(ResolvedAuthority {
+            authority: authority.clone(),
+            endpoints: Endpoints {
+                authorization,
+                token,
+                device_authorization,
+            },
+            issuer,
+            jwks_uri: url_field("jwks_uri")?,
+            tenant,
+            instance,
+        });
+        lock(&self.resolved).insert(authority.as_str().to_owned(), resolved.clone());
+        Ok(resolved)
+    }
+
+    async fn instance(
+        &self,
+        sender: &Sender,
+        authority: &Authority,
+        validate: bool,
+    ) -> Result<InstanceMetadata, IdFlowError> {
+        let host = authority.host();
+        if let Some(known) = InstanceMetadata::known(&host) {
+            return Ok(known);
+        }
+        if authority.kind() != AuthorityKind::Aad || !validate {
+            return Ok(InstanceMetadata::single(&host));
+        }
+        let url = instance_discovery_url(authority);
+        match sender.get_json(url, "instance discovery").await {
+            Ok((doc, _)) => Ok(parse_instance(&doc, &host)),
+            Err(e) if e.code == "invalid_instance" => Err(e),
+            // Anything else: continue without aliases (see the module docs).
+            Err(_) => Ok(InstanceMetadata::single(&host)),
+        }
+    }
+
+    /// The provider's signing keys, cached per JWKS URI. `refresh` refetches
+    /// them (once, when a token names a key the cache does not hold: keys
+    /// roll over).
+    pub async fn jwks(
+        &self,
+        sender: &Sender,
+        uri: &Url,
+        refresh: bool,
+    ) -> Result<Arc<Vec<Jwk>>, IdFlowError> {
+        if !refresh {
+            if let Some(hit) = lock(&self.jwks).get(uri.as_str()) {
+                return Ok(hit.clone());
+            }
+        }
+        let (doc, _) = sender.get_json(uri.clone(), "JWKS").await?;
+        let keys: Vec<Jwk> = match doc.get("keys") {
+            Some(Value::Array(items)) => items
+                .iter()
+                .filter_map(|k| serde_json::from_value(k.clone()).ok())
+                .collect(),
+            _ => Vec::new(),
+        };
+        let keys = Arc::new(keys);
+        lock(&self.jwks).insert(uri.as_str().to_owned(), keys.clone());
+        Ok(keys)
+    }
+}
+
+/// `GET https://login.microsoftonline.com/common/discovery/instance?...`, or
+/// the same path on the authority itself when it is a loopback host.
+pub fn instance_discovery_url(authority: &Authority) -> Url {
+    let mut url = authority.url().clone();
+    if !authority.is_loopback() {
+        // Setting a fixed, valid host on an https URL cannot fail.
+        let _ = url.set_scheme("https");
+        let _ = url.set_host(Some(INSTANCE_DISCOVERY_HOST));
+        let _ = url.set_port(None);
+    }
+    url.set_path("/common/discovery/instance");
+    let authorize =
+        authority.url().as_str().trim_end_matches('/').to_owned() + "/oauth2/v2.0/authorize";
+    url.query_pairs_mut()
+        .append_pair("api-version", "1.1")
+        .append_pair("authorization_endpoint", &authorize);
+    url
+}
+
+fn parse_instance(doc: &Map<String, Value>, host: &str) -> InstanceMetadata {
+    let entries = doc.get("metadata").and_then(Value::as_array);
+    let text_list = |v: Option<&Value>| -> Vec<String> {
+        v.and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    entries
+        .into_iter()
+        .flatten()
+        .find_map(|entry| {
+            let aliases = text_list(entry.get("aliases"));
+            if !aliases.iter().any(|a| a.eq_ignore_ascii_case(host)) {
+                return None;
+            }
+            let text = |k: &str| {
+                entry
+                    .get(k)
+                    .and_then(Value::as_str)
+                    .unwrap_or(host)
+                    .to_owned()
+            };
+            Some(InstanceMetadata {
+                preferred_network: text("preferred_network"),
+                preferred_cache: text("preferred_cache"),
+                aliases,
+            })
+        })
+        .unwrap_or_else(|| InstanceMetadata::single(host))
+}
+
+/// A discovered endpoint must be https, or http on a loopback host.
+fn endpoint_url(s: &str) -> Result<Url, String> {
+    let url = Url::parse(s).map_err(|_| "is not a URL".to_owned())?;
+    match (url.scheme(), url.host()) {
+        ("https", Some(_)) => Ok(url),
+        ("http", Some(h)) if is_loopback_host(&h) => Ok(url),
+        _ => Err("must be an https URL".to_owned()),
+    }
+}
+
+/// The tenant is the first path segment of a Microsoft token endpoint
+/// (`/{tenant}/oauth2/v2.0/token`); B2C's starts with `tfp` in the old form.
+fn tenant_of(token: &Url) -> Option<String> {
+    let mut segments = token.path_segments()?.filter(|s| !s.is_empty());
+    let first = segments.next()?;
+    let tenant = if first.eq_ignore_ascii_case("tfp") {
+        segments.next()?
+    } else {
+        first
+    };
+    (!tenant.eq_ignore_ascii_case("oauth2")).then(|| tenant.to_owned())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,268 @@
+//! Authorization code flow with PKCE (RFC 7636, S256).
+//!
+//! `initiate` builds the authorize URL and an [`AuthCodeFlow`] holding the
+//! request's `state`, `nonce` and PKCE verifier. The app (or the loopback
+//! helper) shows the URL in a browser and hands back the redirect URL;
+//! `complete` checks `state` (`state_mismatch` when it differs — the
+//! redirect may be forged), classifies an `error` redirect with
+//! `Flow::Authorize` (or `Flow::AuthorizePromptNone` when `prompt=none` was
+//! asked), and redeems the code with the verifier; the id token's `nonce`
+//! must match the request's.
+
+use super::{app_scopes, check_claims, decorated, Context, Engine};
+use crate::error::{classify_at, Flow, HttpResponse, IdFlowError, LocalCode, Outcome};
+use crate::pkce::{random_flow_secret, Pkce};
+use crate::secret::{constant_time_eq, AuthorizationCode, FlowSecret, PkceVerifier};
+use crate::token::AuthenticationResult;
+use url::Url;
+
+/// The `prompt` parameter of the authorize request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Prompt {
+    /// No UI at all: fails with `login_required`/`interaction_required`
+    /// (classified `PromptNeverFailed`) unless a session exists.
+    None,
+    Login,
+    Consent,
+    SelectAccount,
+    Create,
+}
+
+impl Prompt {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Prompt::None => "none",
+            Prompt::Login => "login",
+            Prompt::Consent => "consent",
+            Prompt::SelectAccount => "select_account",
+            Prompt::Create => "create",
+        }
+    }
+}
+
+/// Optional parts of the authorize request.
+#[derive(Clone, Debug, Default)]
+pub struct AuthCodeOptions {
+    pub prompt: Option<Prompt>,
+    /// Pre-fills the username on the sign-in page.
+    pub login_hint: Option<String>,
+    /// Skips home-realm discovery (`organizations`, `consumers` or a domain).
+    pub domain_hint: Option<String>,
+    /// A claims request (JSON object), e.g. from a claims challenge.
+    pub claims: Option<String>,
+    /// Further query parameters (e.g. `acr_values`, `ui_locales`). They cannot
+    /// replace a parameter the flow sets itself.
+    pub extra_query_parameters: Vec<(String, String)>,
+}
+
+/// A started authorization: send the user to `auth_uri`, then call
+/// `complete` with the redirect. Holds secrets (`state`, `nonce`, verifier);
+/// `Debug` shows none of them.
+#[derive(Clone)]
+pub struct AuthCodeFlow {
+    pub auth_uri: Url,
+    pub redirect_uri: String,
+    /// The scopes as the app asked for them.
+    pub scopes: Vec<String>,
+    /// Sent as `client-request-id` (Microsoft) and attached to redirect errors.
+    pub correlation_id: String,
+    state: FlowSecret,
+    nonce: FlowSecret,
+    pkce: Pkce,
+    prompt_none: bool,
+    claims: Option<String>,
+}
+
+impl std::fmt::Debug for AuthCodeFlow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthCodeFlow")
+            .field("redirect_uri", &self.redirect_uri)
+            .field("scopes", &self.scopes)
+            .field("correlation_id", &self.correlation_id)
+            .field("state", &self.state)
+            .field("nonce", &self.nonce)
+            .field("code_verifier", &self.pkce.verifier)
+            .finish()
+    }
+}
+
+impl AuthCodeFlow {
+    pub fn state(&self) -> &FlowSecret {
+        &self.state
+    }
+
+    pub fn nonce(&self) -> &FlowSecret {
+        &self.nonce
+    }
+
+    pub fn code_verifier(&self) -> &PkceVerifier {
+        &self.pkce.verifier
+    }
+
+    /// The S256 challenge sent in `auth_uri`.
+    pub fn code_challenge(&self) -> &str {
+        &self.pkce.challenge
+    }
+}
+
+/// Builds the authorize URL for `scopes` and `redirect_uri`.
+pub(crate) async fn initiate<S: AsRef<str>>(
+    engine: &Engine,
+    scopes: &[S],
+    redirect_uri: &str,
+    options: &AuthCodeOptions,
+) -> Result<AuthCodeFlow, IdFlowError> {
+    let scopes = app_scopes(scopes)?;
+    check_claims(options.claims.as_deref())?;
+    if Url::parse(redirect_uri).is_err() {
+        return Err(IdFlowError::local(
+            LocalCode::InvalidParameter,
+            "the redirect URI is not an absolute URL",
+        ));
+    }
+    let resolved = engine.resolve().await?;
+    let flow = AuthCodeFlow {
+        auth_uri: resolved.endpoints.authorization.clone(),
+        redirect_uri: redirect_uri.to_owned(),
+        scopes,
+        correlation_id: crate::http::new_correlation_id(),
+        state: random_flow_secret()?,
+        nonce: random_flow_secret()?,
+        pkce: Pkce::generate()?,
+        prompt_none: options.prompt == Some(Prompt::None),
+        claims: options.claims.clone(),
+    };
+    let mut params: Vec<(&str, String)> = vec![
+        ("client_id", engine.client_id.clone()),
+        ("response_type", "code".into()),
+        ("redirect_uri", flow.redirect_uri.clone()),
+        ("scope", decorated(&flow.scopes)),
+        ("state", flow.state.expose().to_owned()),
+        ("nonce", flow.nonce.expose().to_owned()),
+        ("code_challenge", flow.pkce.challenge.clone()),
+        ("code_challenge_method", "S256".into()),
+        ("response_mode", "query".into()),
+    ];
+    if engine.authority.is_microsoft() {
+        params.push(("client_info", "1".into()));
+        params.push(("client-request-id", flow.correlation_id.clone()));
+    }
+    let optional = [
+        ("prompt", options.prompt.map(|p| p.as_str().to_owned())),
+        ("login_hint", options.login_hint.clone()),
+        ("domain_hint", options.domain_hint.clone()),
+        ("claims", options.claims.clone()),
+    ];
+    params.extend(optional.into_iter().filter_map(|(k, v)| Some((k, v?))));
+    let mut flow = flow;
+    {
+        let mut query = flow.auth_uri.query_pairs_mut();
+        for (k, v) in &params {
+            query.append_pair(k, v);
+        }
+        for (k, v) in &options.extra_query_parameters {
+            if !params.iter().any(|(p, _)| p == k) {
+                query.append_pair(k, v);
+            }
+        }
+    }
+    Ok(flow)
+}
+
+/// Validates the redirect (a full URL, or its query or fragment) and redeems
+/// the code.
+pub(crate) async fn complete(
+    engine: &Engine,
+    flow: &AuthCodeFlow,
+    redirect: &str,
+) -> Result<AuthenticationResult, IdFlowError> {
+    let code = validate_redirect(flow, redirect, engine.sender.clock.now())?;
+    let resolved = engine.resolve().await?;
+    let mut form = engine.base_form("authorization_code", true);
+    form.push(("code".into(), code.expose().to_owned()));
+    form.push(("redirect_uri".into(), flow.redirect_uri.clone()));
+    form.push((
+        "code_verifier".into(),
+        flow.pkce.verifier.expose().to_owned(),
+    ));
+    form.push(("scope".into(), decorated(&flow.scopes)));
+    if let Some(c) = &flow.claims {
+        form.push(("claims".into(), c.clone()));
+    }
+    let ctx = Context {
+        requested: &flow.scopes,
+        nonce: Some(flow.nonce.expose()),
+        ..Context::default()
+    };
+    engine.redeem(&resolved, form, Flow::Token, ctx).await
+}
+
+/// The code from a redirect, after the `state` check; an `error` redirect
+/// (or one with neither code nor error) is classified as the authorize flow.
+pub fn validate_redirect(
+    flow: &AuthCodeFlow,
+    redirect: &str,
+    now: std::time::SystemTime,
+) -> Result<AuthorizationCode, IdFlowError> {
+    let params = redirect_params(redirect);
+    let value = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    match value("state") {
+        Some(s) if constant_time_eq(s, flow.state.expose()) => {}
+        got => {
+            let what = if got.is_some() {
+                "differs from"
+            } else {
+                "is missing, unlike"
+            };
+            return Err(IdFlowError::local(
+                LocalCode::StateMismatch,
+                format!("the redirect's state {what} the request's"),
+            )
+            .with_correlation_id(flow.correlation_id.clone()));
+        }
+    }
+    let auth_flow = if flow.prompt_none {
+        Flow::AuthorizePromptNone
+    } else {
+        Flow::Authorize
+    };
+    // The state has done its job; keep it out of the error's body.
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(params.iter().filter(|(k, _)| k != "state"))
+        .finish();
+    let classified = classify_at(&HttpResponse::new(302, Vec::new(), body), auth_flow, now);
+    match (classified.outcome, value("code")) {
+        (Outcome::Success, Some(code)) if !code.is_empty() => Ok(AuthorizationCode::new(code)),
+        _ => {
+            let mut e = classified.error.unwrap_or_else(|| {
+                IdFlowError::local(LocalCode::InvalidTokenResponse, "the redirect has no code")
+            });
+            if value("error").is_none() {
+                e.message = "the redirect carries neither a code nor an error".to_owned();
+            }
+            Err(e
+                .with_flow(auth_flow)
+                .with_correlation_id(flow.correlation_id.clone()))
+        }
+    }
+}
+
+/// The parameters of a redirect URL (query, else fragment) or of a bare
+/// query string.
+fn redirect_params(redirect: &str) -> Vec<(String, String)> {
+    let redirect = redirect.trim();
+    let raw = match Url::parse(redirect) {
+        Ok(url) if redirect.contains("://") || url.query().is_some() => url
+            .query()
+            .or(url.fragment())
+            .unwrap_or_default()
+            .to_owned(),
+        _ => redirect.trim_start_matches(['?', '#']).to_owned(),
+    };
+    url::form_urlencoded::parse(raw.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

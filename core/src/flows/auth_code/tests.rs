@@ -1,0 +1,228 @@
+//! The authorize URL, redirect validation and code redemption.
+
+use super::*;
+use crate::clock::ManualTime;
+use crate::error::{Classification, ErrorKind};
+use crate::http::Method;
+use crate::pkce::s256_challenge;
+use crate::testkit::*;
+use serde_json::json;
+use std::collections::HashMap;
+
+const REDIRECT: &str = "http://localhost:8400/";
+
+fn query(url: &Url) -> HashMap<String, String> {
+    url.query_pairs().into_owned().collect()
+}
+
+async fn started(
+    options: AuthCodeOptions,
+) -> (
+    crate::scripted::ScriptedHttp,
+    ManualTime,
+    crate::app::PublicClientApplication,
+    AuthCodeFlow,
+) {
+    let (http, t) = (ms_http(), ManualTime::new(start()));
+    let app = public_app(&http, &t);
+    let flow = app
+        .initiate_auth_code_flow(&["User.Read"], REDIRECT, &options)
+        .await
+        .unwrap();
+    (http, t, app, flow)
+}
+
+#[tokio::test]
+async fn authorize_url_contents() {
+    let options = AuthCodeOptions {
+        prompt: Some(Prompt::SelectAccount),
+        login_hint: Some("user@contoso.com".into()),
+        domain_hint: Some("organizations".into()),
+        claims: Some(r#"{"id_token":{"acr":null}}"#.into()),
+        extra_query_parameters: vec![
+            ("ui_locales".into(), "fr".into()),
+            ("state".into(), "mine".into()),
+        ],
+    };
+    let (_, _, _, flow) = started(options).await;
+    let q = query(&flow.auth_uri);
+    assert!(flow
+        .auth_uri
+        .as_str()
+        .starts_with("https://login.microsoftonline.com/common/oauth2/v2.0/authorize?"));
+    for (k, v) in [
+        ("client_id", CLIENT_ID),
+        ("response_type", "code"),
+        ("redirect_uri", REDIRECT),
+        ("scope", "User.Read openid profile offline_access"),
+        ("code_challenge_method", "S256"),
+        ("response_mode", "query"),
+        ("prompt", "select_account"),
+        ("login_hint", "user@contoso.com"),
+        ("domain_hint", "organizations"),
+        ("claims", r#"{"id_token":{"acr":null}}"#),
+        ("ui_locales", "fr"),
+        ("client_info", "1"),
+    ] {
+        assert_eq!(q.get(k).map(String::as_str), Some(v), "{k}");
+    }
+    assert_eq!(
+        q["state"],
+        flow.state().expose(),
+        "extra parameters cannot replace state"
+    );
+    assert_eq!(q["nonce"], flow.nonce().expose());
+    assert_eq!(
+        q["code_challenge"],
+        s256_challenge(flow.code_verifier().expose())
+    );
+    assert_eq!(q["client-request-id"], flow.correlation_id);
+    assert_ne!(flow.state().expose(), flow.nonce().expose());
+    let shown = format!("{flow:?}");
+    for secret in [
+        flow.state().expose(),
+        flow.nonce().expose(),
+        flow.code_verifier().expose(),
+    ] {
+        assert!(!shown.contains(secret), "{shown}");
+    }
+}
+
+#[tokio::test]
+async fn bad_inputs_are_client_errors() {
+    let (http, t) = (ms_http(), ManualTime::new(start()));
+    let app = public_app(&http, &t);
+    let none = AuthCodeOptions::default();
+    let e = app
+        .initiate_auth_code_flow(&["openid"], REDIRECT, &none)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, "reserved_scope");
+    let e = app
+        .initiate_auth_code_flow(&["a"], "not a url", &none)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, "invalid_parameter");
+    let claims = AuthCodeOptions {
+        claims: Some("nope".into()),
+        ..AuthCodeOptions::default()
+    };
+    let e = app
+        .initiate_auth_code_flow(&["a"], REDIRECT, &claims)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, "invalid_json_claims_format");
+}
+
+#[tokio::test]
+async fn redirect_validation() {
+    let (_, _, _, flow) = started(AuthCodeOptions::default()).await;
+    let state = flow.state().expose().to_owned();
+    let now = start();
+    for good in [
+        format!("{REDIRECT}?code=the-code&state={state}&session_state=x"),
+        format!("code=the-code&state={state}"),
+        format!("?code=the-code&state={state}"),
+        format!("{REDIRECT}#code=the-code&state={state}"),
+    ] {
+        let code = validate_redirect(&flow, &good, now).unwrap();
+        assert_eq!(code.expose(), "the-code", "{good}");
+    }
+    for (bad, code) in [
+        (format!("{REDIRECT}?code=c&state=forged"), "state_mismatch"),
+        (format!("{REDIRECT}?code=c"), "state_mismatch"),
+        (
+            format!("{REDIRECT}?error=access_denied&state=forged"),
+            "state_mismatch",
+        ),
+        (
+            format!("{REDIRECT}?state={state}"),
+            "non_parsable_oauth_error",
+        ),
+        (
+            format!("{REDIRECT}?session_state=x&state={state}"),
+            "invalid_token_response",
+        ),
+    ] {
+        let e = validate_redirect(&flow, &bad, now).unwrap_err();
+        assert_eq!(e.code, code, "{bad}");
+        assert_eq!(
+            e.correlation_id.as_deref(),
+            Some(flow.correlation_id.as_str())
+        );
+    }
+    let declined = format!(
+        "{REDIRECT}?error=access_denied&error_description=AADSTS65004%3A+User+declined&state={state}"
+    );
+    let e = validate_redirect(&flow, &declined, now).unwrap_err();
+    assert_eq!((e.kind, e.flow), (ErrorKind::Cancelled, Flow::Authorize));
+    assert_eq!(e.aadsts(), &[65004]);
+    let consent =
+        format!("{REDIRECT}?error=interaction_required&suberror=consent_required&state={state}");
+    let e = validate_redirect(&flow, &consent, now).unwrap_err();
+    assert_eq!(e.classification, Some(Classification::ConsentRequired));
+}
+
+#[tokio::test]
+async fn prompt_none_failures_are_prompt_never_failed() {
+    let options = AuthCodeOptions {
+        prompt: Some(Prompt::None),
+        ..AuthCodeOptions::default()
+    };
+    let (_, _, _, flow) = started(options).await;
+    let redirect = format!(
+        "{REDIRECT}?error=login_required&state={}",
+        flow.state().expose()
+    );
+    let e = validate_redirect(&flow, &redirect, start()).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::InteractionRequired);
+    assert_eq!(e.classification, Some(Classification::PromptNeverFailed));
+    assert_eq!(e.flow, Flow::AuthorizePromptNone);
+}
+
+#[tokio::test]
+async fn redeems_the_code_with_the_verifier_and_checks_the_nonce() {
+    let (http, _, app, flow) = started(AuthCodeOptions::default()).await;
+    let nonce = flow.nonce().expose().to_owned();
+    http.json(
+        Method::Post,
+        MS_TOKEN,
+        200,
+        token_body(start(), &[("nonce", json!(nonce))]),
+    );
+    let redirect = format!("{REDIRECT}?code=the-code&state={}", flow.state().expose());
+    let r = app
+        .acquire_token_by_auth_code_flow(&flow, &redirect)
+        .await
+        .unwrap();
+    assert_eq!(r.access_token.expose(), "AT-SECRET-VALUE");
+    let req = http.requests_to(MS_TOKEN).pop().unwrap();
+    assert_eq!(req.form_value("grant_type"), Some("authorization_code"));
+    assert_eq!(req.form_value("code"), Some("the-code"));
+    assert_eq!(req.form_value("redirect_uri"), Some(REDIRECT));
+    assert_eq!(
+        req.form_value("code_verifier"),
+        Some(flow.code_verifier().expose())
+    );
+
+    http.json(
+        Method::Post,
+        MS_TOKEN,
+        200,
+        token_body(start(), &[("nonce", json!("replayed"))]),
+    );
+    let e = app
+        .acquire_token_by_auth_code_flow(&flow, &redirect)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, "nonce_mismatch");
+    http.json(Method::Post, MS_TOKEN, 200, token_body(start(), &[]));
+    let e = app
+        .acquire_token_by_auth_code_flow(&flow, &redirect)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.code, "nonce_mismatch",
+        "a missing nonce is a mismatch too"
+    );
+}

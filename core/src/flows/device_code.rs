@@ -1,0 +1,204 @@
+//! Device authorization grant (RFC 8628).
+//!
+//! `initiate` asks for a code and returns a [`DeviceFlow`] whose `message`
+//! (or `user_code` + `verification_uri`) the app shows at once. `poll` then
+//! asks the token endpoint until the user finishes: the classifier decides
+//! each answer (`authorization_pending` → wait the interval, `slow_down` →
+//! add five seconds, anything else stops); every wait goes through the
+//! injected sleeper; the local expiry gives `code_expired`; the cancel handle
+//! ends polling at once with `user_cancelled`.
+
+use super::cancel::{or_cancel, CancelHandle};
+use super::{app_scopes, check_claims, decorated, Context, Engine};
+use crate::error::{Flow, IdFlowError, LocalCode, Outcome};
+use crate::http::HttpRequest;
+use crate::secret::DeviceCode;
+use crate::token::AuthenticationResult;
+use serde_json::Value;
+use std::time::{Duration, SystemTime};
+
+/// Polling interval when the server names none (RFC 8628 §3.2).
+pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
+/// Lifetime of a device code when the server names none.
+pub const DEFAULT_EXPIRES_IN: Duration = Duration::from_secs(900);
+/// The grant type of a device-code poll.
+pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+
+/// A started device flow: show `message` to the user, then poll with it.
+#[derive(Clone)]
+pub struct DeviceFlow {
+    pub user_code: String,
+    pub verification_uri: String,
+    /// The URI with the code filled in, if the provider offers one (not the
+    /// Microsoft identity platform).
+    pub verification_uri_complete: Option<String>,
+    /// The provider's instruction, or idflow's own when it sends none.
+    pub message: String,
+    /// After this instant polling stops with `code_expired`.
+    pub expires_at: SystemTime,
+    pub interval: Duration,
+    /// The scopes as the app asked for them.
+    pub scopes: Vec<String>,
+    /// The correlation id of the device authorization request.
+    pub correlation_id: String,
+    pub(crate) device_code: DeviceCode,
+}
+
+impl std::fmt::Debug for DeviceFlow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeviceFlow")
+            .field("user_code", &self.user_code)
+            .field("verification_uri", &self.verification_uri)
+            .field("expires_at", &self.expires_at)
+            .field("interval", &self.interval)
+            .field("scopes", &self.scopes)
+            .field("device_code", &self.device_code)
+            .finish()
+    }
+}
+
+impl DeviceFlow {
+    /// The device code (a secret: it is what the poll redeems).
+    pub fn device_code(&self) -> &DeviceCode {
+        &self.device_code
+    }
+}
+
+/// Starts a device flow for `scopes` (reserved scopes refused).
+pub(crate) async fn initiate<S: AsRef<str>>(
+    engine: &Engine,
+    scopes: &[S],
+    claims: Option<&str>,
+) -> Result<DeviceFlow, IdFlowError> {
+    let scopes = app_scopes(scopes)?;
+    check_claims(claims)?;
+    let resolved = engine.resolve().await?;
+    let Some(endpoint) = resolved.endpoints.device_authorization.clone() else {
+        return Err(IdFlowError::local(
+            LocalCode::InvalidAuthority,
+            format!(
+                "{} publishes no device_authorization_endpoint: this provider does not offer the device code flow",
+                engine.authority.as_str()
+            ),
+        ));
+    };
+    let mut form = vec![
+        ("client_id".to_owned(), engine.client_id.clone()),
+        ("scope".to_owned(), decorated(&scopes)),
+    ];
+    if let Some(c) = claims {
+        form.push(("claims".to_owned(), c.to_owned()));
+    }
+    let exchange = engine
+        .sender
+        .exchange(HttpRequest::post_form(endpoint, form))
+        .await?;
+    let ok = (200..300).contains(&exchange.response.status);
+    let body: Option<serde_json::Map<String, Value>> =
+        serde_json::from_slice(&exchange.response.body).ok();
+    let text = |k: &str| -> Option<String> {
+        body.as_ref()?
+            .get(k)?
+            .as_str()
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    let secs = |k: &str| -> Option<u64> {
+        let v = body.as_ref()?.get(k)?;
+        v.as_u64().or_else(|| v.as_str()?.trim().parse().ok())
+    };
+    let device_code = text("device_code");
+    let user_code = text("user_code");
+    let uri = text("verification_uri").or_else(|| text("verification_url"));
+    let (Some(device_code), Some(user_code), Some(verification_uri), true) =
+        (device_code, user_code, uri, ok && text("error").is_none())
+    else {
+        let mut e = exchange.failure(Flow::Token);
+        e.message = format!("device authorization: {}", e.message);
+        return Err(e);
+    };
+    let message = text("message").unwrap_or_else(|| {
+        format!(
+            "To sign in, open {verification_uri} in a web browser and enter the code {user_code}."
+        )
+    });
+    let now = engine.sender.clock.now();
+    Ok(DeviceFlow {
+        expires_at: now
+            + secs("expires_in")
+                .map(Duration::from_secs)
+                .unwrap_or(DEFAULT_EXPIRES_IN),
+        interval: secs("interval")
+            .filter(|s| *s > 0)
+            .map(Duration::from_secs)
+            .unwrap_or(DEFAULT_INTERVAL),
+        verification_uri_complete: text("verification_uri_complete"),
+        correlation_id: exchange.correlation_id(),
+        device_code: DeviceCode::new(device_code),
+        user_code,
+        verification_uri,
+        message,
+        scopes,
+    })
+}
+
+/// Polls until the user finishes, the code expires, a terminal error comes
+/// back, or `cancel` fires.
+pub(crate) async fn poll(
+    engine: &Engine,
+    flow: &DeviceFlow,
+    cancel: &CancelHandle,
+) -> Result<AuthenticationResult, IdFlowError> {
+    const WHAT: &str = "device code polling";
+    let resolved = or_cancel(cancel, Flow::DeviceCode, WHAT, engine.resolve()).await??;
+    let clock = engine.sender.clock.clone();
+    let sleeper = engine.sender.sleeper.clone();
+    let mut interval = flow.interval;
+    loop {
+        let now = clock.now();
+        if now >= flow.expires_at {
+            return Err(IdFlowError::local(
+                LocalCode::CodeExpired,
+                "the device code expired before the user finished signing in",
+            )
+            .with_flow(Flow::DeviceCode)
+            .with_correlation_id(flow.correlation_id.clone()));
+        }
+        let mut form = engine.base_form(DEVICE_CODE_GRANT, true);
+        form.push(("device_code".into(), flow.device_code.expose().to_owned()));
+        let (classified, exchange) = or_cancel(
+            cancel,
+            Flow::DeviceCode,
+            WHAT,
+            engine.post_token(&resolved, form, Flow::DeviceCode),
+        )
+        .await??;
+        if classified.outcome != Outcome::Pending {
+            let ctx = Context {
+                requested: &flow.scopes,
+                ..Context::default()
+            };
+            return engine
+                .finish(&resolved, classified, &exchange, Flow::DeviceCode, ctx)
+                .await;
+        }
+        if let Some(next) = classified.polling.and_then(|p| p.next_interval(interval)) {
+            interval = next;
+        }
+        // Never sleep past the expiry: wake then and report code_expired.
+        let remaining = flow
+            .expires_at
+            .duration_since(clock.now())
+            .unwrap_or_default();
+        or_cancel(
+            cancel,
+            Flow::DeviceCode,
+            WHAT,
+            sleeper.sleep(interval.min(remaining)),
+        )
+        .await?;
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,221 @@
+//! Device code polling, driven by manual time: no test really waits.
+
+use super::*;
+use crate::clock::{ManualTime, Sleeper};
+use crate::error::ErrorKind;
+use crate::http::{BoxFuture, Method};
+use crate::scripted::ScriptedHttp;
+use crate::testkit::*;
+use serde_json::json;
+use std::sync::Arc;
+
+fn device_answer() -> serde_json::Value {
+    json!({
+        "device_code": "DEVICE-CODE-SECRET",
+        "user_code": "ABCD-EFGH",
+        "verification_uri": "https://microsoft.com/devicelogin",
+        "expires_in": "900",
+        "interval": 5,
+        "message": "To sign in, use a web browser to open the page https://microsoft.com/devicelogin and enter the code ABCD-EFGH to authenticate."
+    })
+}
+
+fn pending(error: &str) -> serde_json::Value {
+    json!({"error": error, "error_description": "AADSTS70016: pending", "error_codes": [70016]})
+}
+
+fn setup() -> (ScriptedHttp, ManualTime) {
+    let http = ms_http();
+    http.json(Method::Post, MS_DEVICE, 200, device_answer());
+    (http, ManualTime::new(start()))
+}
+
+#[tokio::test]
+async fn initiate_shows_the_code_at_once() {
+    let (http, t) = setup();
+    let app = public_app(&http, &t);
+    let flow = app
+        .initiate_device_flow(&["User.Read"], None)
+        .await
+        .unwrap();
+    assert_eq!(flow.user_code, "ABCD-EFGH");
+    assert_eq!(flow.verification_uri, "https://microsoft.com/devicelogin");
+    assert!(flow.message.contains("ABCD-EFGH"));
+    assert_eq!(flow.expires_at, start() + Duration::from_secs(900));
+    assert_eq!(flow.interval, Duration::from_secs(5));
+    assert_eq!(flow.device_code().expose(), "DEVICE-CODE-SECRET");
+    let req = http.requests_to(MS_DEVICE).pop().unwrap();
+    assert_eq!(
+        req.form_value("scope"),
+        Some("User.Read openid profile offline_access")
+    );
+    assert!(!format!("{flow:?}").contains("DEVICE-CODE-SECRET"));
+}
+
+#[tokio::test]
+async fn initiate_without_a_message_gets_ours_and_failures_are_classified() {
+    let (http, t) = (ms_http(), ManualTime::new(start()));
+    let mut answer = device_answer();
+    answer.as_object_mut().unwrap().remove("message");
+    http.json(Method::Post, MS_DEVICE, 200, answer);
+    http.json(
+        Method::Post,
+        MS_DEVICE,
+        400,
+        json!({"error":"unauthorized_client","error_codes":[700016]}),
+    );
+    let app = public_app(&http, &t);
+    let flow = app.initiate_device_flow(&["a"], None).await.unwrap();
+    assert!(
+        flow.message.contains("https://microsoft.com/devicelogin")
+            && flow.message.contains("ABCD-EFGH")
+    );
+    let e = app.initiate_device_flow(&["a"], None).await.unwrap_err();
+    assert_eq!(
+        (e.kind, e.code.as_str()),
+        (ErrorKind::Service, "unauthorized_client")
+    );
+    assert!(e.correlation_id.is_some());
+    let e = app
+        .initiate_device_flow(&["profile"], None)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, "reserved_scope");
+}
+
+#[tokio::test]
+async fn pending_then_slow_down_then_success() {
+    let (http, t) = setup();
+    http.json(
+        Method::Post,
+        MS_TOKEN,
+        400,
+        pending("authorization_pending"),
+    );
+    http.json(Method::Post, MS_TOKEN, 400, pending("slow_down"));
+    http.json(
+        Method::Post,
+        MS_TOKEN,
+        400,
+        pending("authorization_pending"),
+    );
+    http.json(Method::Post, MS_TOKEN, 200, token_body(start(), &[]));
+    let app = public_app(&http, &t);
+    let flow = app
+        .initiate_device_flow(&["User.Read"], None)
+        .await
+        .unwrap();
+    let r = app
+        .acquire_token_by_device_flow(&flow, &CancelHandle::new())
+        .await
+        .unwrap();
+    assert_eq!(r.access_token.expose(), "AT-SECRET-VALUE");
+    assert_eq!(
+        t.sleeps(),
+        [5, 10, 10].map(Duration::from_secs).to_vec(),
+        "interval, +5 after slow_down, and it stays"
+    );
+    let polls = http.requests_to(MS_TOKEN);
+    assert_eq!(polls.len(), 4);
+    assert_eq!(polls[0].form_value("grant_type"), Some(DEVICE_CODE_GRANT));
+    assert_eq!(
+        polls[0].form_value("device_code"),
+        Some("DEVICE-CODE-SECRET")
+    );
+}
+
+#[tokio::test]
+async fn terminal_errors_stop_polling() {
+    for (error, kind) in [
+        ("authorization_declined", ErrorKind::Cancelled),
+        ("access_denied", ErrorKind::Cancelled),
+        ("expired_token", ErrorKind::Service),
+        ("bad_verification_code", ErrorKind::Service),
+    ] {
+        let (http, t) = setup();
+        http.json(Method::Post, MS_TOKEN, 400, json!({"error": error}));
+        let app = public_app(&http, &t);
+        let flow = app.initiate_device_flow(&["a"], None).await.unwrap();
+        let e = app
+            .acquire_token_by_device_flow(&flow, &CancelHandle::new())
+            .await
+            .unwrap_err();
+        assert_eq!((e.code.as_str(), e.kind), (error, kind));
+        assert_eq!(e.flow, Flow::DeviceCode);
+        assert!(
+            t.sleeps().is_empty(),
+            "{error}: no wait after a terminal answer"
+        );
+    }
+}
+
+#[tokio::test]
+async fn local_expiry_gives_code_expired_without_oversleeping() {
+    let (http, t) = setup();
+    http.json(
+        Method::Post,
+        MS_TOKEN,
+        400,
+        pending("authorization_pending"),
+    );
+    let app = public_app(&http, &t);
+    let mut flow = app.initiate_device_flow(&["a"], None).await.unwrap();
+    flow.expires_at = start() + Duration::from_secs(12);
+    let e = app
+        .acquire_token_by_device_flow(&flow, &CancelHandle::new())
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, "code_expired");
+    assert_eq!(e.kind, ErrorKind::Client);
+    assert_eq!(t.sleeps(), [5, 5, 2].map(Duration::from_secs).to_vec());
+    assert_eq!(http.requests_to(MS_TOKEN).len(), 3);
+}
+
+/// A sleeper that never wakes: only cancellation can end the wait.
+#[derive(Debug)]
+struct Forever;
+
+impl Sleeper for Forever {
+    fn sleep(&self, _: Duration) -> BoxFuture<'static, ()> {
+        Box::pin(std::future::pending())
+    }
+}
+
+#[tokio::test]
+async fn cancel_ends_polling_promptly() {
+    let (http, t) = setup();
+    http.json(
+        Method::Post,
+        MS_TOKEN,
+        400,
+        pending("authorization_pending"),
+    );
+    let mut opts = options(&http, &t);
+    opts.sleeper = Arc::new(Forever);
+    let app = crate::app::PublicClientApplication::new(
+        CLIENT_ID,
+        crate::authority::Authority::parse(MS_AUTHORITY).unwrap(),
+        opts,
+    )
+    .unwrap();
+    let flow = app.initiate_device_flow(&["a"], None).await.unwrap();
+    let cancel = CancelHandle::new();
+    let task = {
+        let (app, flow, cancel) = (app.clone(), flow.clone(), cancel.clone());
+        tokio::spawn(async move { app.acquire_token_by_device_flow(&flow, &cancel).await })
+    };
+    while http.requests_to(MS_TOKEN).is_empty() {
+        tokio::task::yield_now().await;
+    }
+    cancel.cancel();
+    let e = tokio::time::timeout(Duration::from_secs(5), task)
+        .await
+        .expect("cancel must end polling promptly")
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(
+        (e.code.as_str(), e.kind),
+        ("user_cancelled", ErrorKind::Cancelled)
+    );
+    assert_eq!(http.requests_to(MS_TOKEN).len(), 1);
+}

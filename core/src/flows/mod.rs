@@ -1,0 +1,317 @@
+//! The flows' shared engine: authority resolution, the token request, client
+//! authentication, and turning a token answer into an
+//! [`AuthenticationResult`].
+//!
+//! Every grant goes through `Engine::post_token` (one classified exchange)
+//! and `Engine::finish` (parse, validate the id token, build the account),
+//! so every grant fails the same way for the same answer.
+
+pub mod auth_code;
+pub mod cancel;
+pub mod device_code;
+mod grants;
+pub mod loopback;
+
+use crate::assertion::ClientCertificate;
+use crate::authority::Authority;
+use crate::discovery::{Discovery, ResolvedAuthority};
+use crate::error::{Classified, Flow, IdFlowError, LocalCode};
+use crate::http::HttpRequest;
+use crate::id_token;
+use crate::secret::{ClientAssertion, ClientSecret, RefreshToken};
+use crate::sender::{Exchange, Sender};
+use crate::token::{
+    Account, AuthenticationResult, ClientInfo, TokenResponse, TokenSource, DEFAULT_EXPIRES_IN,
+};
+use base64::Engine as _;
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Scopes the library adds to every user sign-in; apps may not pass them.
+pub const RESERVED_SCOPES: [&str; 3] = ["openid", "profile", "offline_access"];
+
+/// How a confidential client proves its identity at the token endpoint.
+#[derive(Clone, Debug)]
+pub enum ClientCredential {
+    /// A secret sent in the form body (`client_secret_post`; what the
+    /// Microsoft identity platform expects).
+    Secret(ClientSecret),
+    /// A secret sent as HTTP Basic authentication (`client_secret_basic`),
+    /// for OpenID providers that register clients that way.
+    SecretBasic(ClientSecret),
+    /// A certificate: a fresh signed assertion per request.
+    Certificate(ClientCertificate),
+    /// A pre-signed assertion (e.g. a federated workload identity token).
+    Assertion(ClientAssertion),
+}
+
+/// One app's configuration and services, shared by its clones.
+#[derive(Debug)]
+pub(crate) struct Engine {
+    pub client_id: String,
+    pub authority: Authority,
+    pub sender: Sender,
+    pub discovery: Discovery,
+    pub validate_authority: bool,
+    pub credential: Option<ClientCredential>,
+}
+
+/// What a token answer is checked against, and what it inherits.
+#[derive(Debug, Default)]
+pub(crate) struct Context<'a> {
+    /// The scopes as the app asked for them (undecorated).
+    pub requested: &'a [String],
+    /// The nonce of an authorize request (auth code flow).
+    pub nonce: Option<&'a str>,
+    /// The ROPC username, used when the id token names none.
+    pub username: Option<&'a str>,
+    /// A refresh token to keep when the answer brings no new one.
+    pub previous_refresh_token: Option<&'a RefreshToken>,
+}
+
+impl Engine {
+    pub async fn resolve(&self) -> Result<Arc<ResolvedAuthority>, IdFlowError> {
+        self.discovery
+            .resolve(&self.sender, &self.authority, self.validate_authority)
+            .await
+    }
+
+    /// The common form fields: `client_id`, and for Microsoft user flows
+    /// `client_info=1` (so the answer names the home account).
+    pub fn base_form(&self, grant_type: &str, user_flow: bool) -> Vec<(String, String)> {
+        let mut form = vec![
+            ("grant_type".to_owned(), grant_type.to_owned()),
+            ("client_id".to_owned(), self.client_id.clone()),
+        ];
+        if user_flow && self.authority.is_microsoft() {
+            form.push(("client_info".to_owned(), "1".to_owned()));
+        }
+        form
+    }
+
+    /// POSTs to the token endpoint with the client's credential attached and
+    /// classifies the answer for `flow`.
+    pub async fn post_token(
+        &self,
+        resolved: &ResolvedAuthority,
+        mut form: Vec<(String, String)>,
+        flow: Flow,
+    ) -> Result<(Classified, Exchange), IdFlowError> {
+        let token_url = resolved.endpoints.token.clone();
+        let mut basic = None;
+        match &self.credential {
+            None => {}
+            Some(ClientCredential::Secret(s)) => {
+                form.push(("client_secret".into(), s.expose().to_owned()));
+            }
+            Some(ClientCredential::SecretBasic(s)) => basic = Some(basic_auth(&self.client_id, s)),
+            Some(ClientCredential::Certificate(cert)) => {
+                let now = self.sender.clock.now();
+                let assertion = cert.assertion(&self.client_id, token_url.as_str(), now)?;
+                push_assertion(&mut form, &assertion);
+            }
+            Some(ClientCredential::Assertion(a)) => push_assertion(&mut form, a),
+        }
+        let mut request = HttpRequest::post_form(token_url, form);
+        if let Some(value) = basic {
+            request = request.with_header("authorization", value);
+        }
+        let exchange = self.sender.exchange(request).await?;
+        let classified = crate::error::classify_at(&exchange.response, flow, exchange.received_at);
+        Ok((classified, exchange))
+    }
+
+    /// Sends one grant and returns its result or its classified failure.
+    pub async fn redeem(
+        &self,
+        resolved: &ResolvedAuthority,
+        form: Vec<(String, String)>,
+        flow: Flow,
+        ctx: Context<'_>,
+    ) -> Result<AuthenticationResult, IdFlowError> {
+        let (classified, exchange) = self.post_token(resolved, form, flow).await?;
+        self.finish(resolved, classified, &exchange, flow, ctx)
+            .await
+    }
+
+    /// Turns a classified token answer into a result: parse, validate the id
+    /// token, build the account. Failures carry the exchange's correlation id.
+    pub async fn finish(
+        &self,
+        resolved: &ResolvedAuthority,
+        classified: Classified,
+        exchange: &Exchange,
+        flow: Flow,
+        ctx: Context<'_>,
+    ) -> Result<AuthenticationResult, IdFlowError> {
+        let map = match (classified.result, classified.error) {
+            (Some(map), None) => map,
+            (_, Some(e)) => return Err(e.with_correlation_id(exchange.correlation_id.clone())),
+            (None, None) => return Err(exchange.failure(flow)),
+        };
+        let token = TokenResponse::from_map(&map).map_err(|why| {
+            exchange
+                .local(
+                    LocalCode::InvalidTokenResponse,
+                    format!("token response: {why}"),
+                )
+                .with_flow(flow)
+        })?;
+        let claims = match &token.id_token {
+            Some(raw) => Some(
+                id_token::validate(
+                    &self.discovery,
+                    &self.sender,
+                    resolved,
+                    raw.expose(),
+                    &self.client_id,
+                    ctx.nonce,
+                )
+                .await
+                .map_err(|e| {
+                    e.with_flow(flow)
+                        .with_correlation_id(exchange.correlation_id())
+                })?,
+            ),
+            None if ctx.nonce.is_some() && !resolved.authority.is_microsoft() => {
+                // An OpenID provider must return an id token for an `openid`
+                // authorize request; without it the nonce cannot be checked.
+                return Err(exchange
+                    .local(
+                        LocalCode::NonceMismatch,
+                        "the token response has no id token",
+                    )
+                    .with_flow(flow));
+            }
+            None => None,
+        };
+        let received = exchange.received_at;
+        let at = |secs: Option<u64>| secs.map(|s| received + Duration::from_secs(s));
+        let account = self.account(resolved, &token, claims.as_ref(), ctx.username);
+        Ok(AuthenticationResult {
+            expires_on: at(token.expires_in).unwrap_or(received + DEFAULT_EXPIRES_IN),
+            ext_expires_on: at(token.ext_expires_in),
+            refresh_on: at(token.refresh_in),
+            scopes: token.scopes().unwrap_or_else(|| ctx.requested.to_vec()),
+            refresh_token: token
+                .refresh_token
+                .clone()
+                .or_else(|| ctx.previous_refresh_token.cloned()),
+            id_token: token.id_token.clone(),
+            id_token_claims: claims,
+            account,
+            client_info: token.client_info.clone(),
+            family_id: token.foci.clone(),
+            correlation_id: exchange.correlation_id(),
+            token_source: TokenSource::IdentityProvider,
+            received_at: received,
+            access_token: token.access_token,
+            token_type: token.token_type,
+        })
+    }
+
+    fn account(
+        &self,
+        resolved: &ResolvedAuthority,
+        token: &TokenResponse,
+        claims: Option<&id_token::IdTokenClaims>,
+        username: Option<&str>,
+    ) -> Option<Account> {
+        let client_info = token
+            .client_info
+            .as_deref()
+            .filter(|_| self.authority.is_microsoft())
+            .and_then(ClientInfo::decode);
+        let home_account_id = match (&client_info, claims) {
+            (Some(ci), _) => ci.home_account_id(),
+            (None, Some(c)) if !c.sub.is_empty() => c.sub.clone(),
+            _ => return None,
+        };
+        let claim = |f: fn(&id_token::IdTokenClaims) -> Option<&str>| claims.and_then(f);
+        Some(Account {
+            home_account_id,
+            environment: self.authority.host(),
+            realm: claim(|c| c.tid.as_deref())
+                .map(str::to_owned)
+                .or_else(|| resolved.tenant.clone())
+                .unwrap_or_default(),
+            username: claim(|c| c.username())
+                .or(username)
+                .unwrap_or_default()
+                .to_owned(),
+            local_account_id: claim(|c| c.oid.as_deref())
+                .or(claim(|c| Some(c.sub.as_str()).filter(|s| !s.is_empty())))
+                .map(str::to_owned)
+                .or_else(|| client_info.map(|ci| ci.uid))
+                .unwrap_or_default(),
+        })
+    }
+}
+
+fn push_assertion(form: &mut Vec<(String, String)>, assertion: &ClientAssertion) {
+    form.push((
+        "client_assertion_type".into(),
+        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".into(),
+    ));
+    form.push(("client_assertion".into(), assertion.expose().to_owned()));
+}
+
+/// RFC 6749 §2.3.1: both parts form-urlencoded before base64.
+fn basic_auth(client_id: &str, secret: &ClientSecret) -> String {
+    let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    let pair = format!("{}:{}", enc(client_id), enc(secret.expose()));
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(pair)
+    )
+}
+
+/// The app's scopes, checked: no reserved scope (the library adds them),
+/// trimmed, duplicates removed, order kept.
+pub(crate) fn app_scopes<S: AsRef<str>>(scopes: &[S]) -> Result<Vec<String>, IdFlowError> {
+    let mut out: Vec<String> = Vec::new();
+    for s in scopes.iter().flat_map(|s| s.as_ref().split_whitespace()) {
+        if RESERVED_SCOPES.iter().any(|r| r.eq_ignore_ascii_case(s)) {
+            return Err(IdFlowError::local(
+                LocalCode::ReservedScope,
+                format!(
+                    "'{s}' is reserved: openid, profile and offline_access are always requested \
+                     for a user sign-in and must not be passed"
+                ),
+            ));
+        }
+        if !out.iter().any(|o| o == s) {
+            out.push(s.to_owned());
+        }
+    }
+    Ok(out)
+}
+
+/// The scope parameter of a user sign-in: the app's scopes plus the reserved ones.
+pub(crate) fn decorated(scopes: &[String]) -> String {
+    scopes
+        .iter()
+        .map(String::as_str)
+        .chain(RESERVED_SCOPES)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A claims request must be a JSON object (it is sent as is).
+pub(crate) fn check_claims(claims: Option<&str>) -> Result<(), IdFlowError> {
+    match claims.map(serde_json::from_str::<Value>) {
+        None | Some(Ok(Value::Object(_))) => Ok(()),
+        Some(_) => Err(IdFlowError::local(
+            LocalCode::InvalidJsonClaimsFormat,
+            "the claims request is not a JSON object",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod interactive_tests;
+#[cfg(test)]
+mod redaction_tests;
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,211 @@
+//! The HTTP boundary: one object-safe trait, [`HttpClient`], between the flows
+//! and the network.
+//!
+//! The flows build an [`HttpRequest`] (with the standard headers and a fresh
+//! `client-request-id`) and get back either an
+//! [`HttpResponse`] — any status, any body; the
+//! classifier decides what it means — or a [`TransportError`] saying which
+//! kind of transport failure happened. An implementation must not follow
+//! redirects, must not retry, and should cap the body it reads (see
+//! [`crate::transport::ReqwestHttpClient`], the default).
+
+use crate::error::{HttpResponse, IdFlowError, NetworkKind};
+use std::future::Future;
+use std::pin::Pin;
+use url::Url;
+
+/// A boxed, sendable future: what the injectable traits return, so that they
+/// stay object-safe (`Arc<dyn HttpClient>`).
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// The two methods the identity flows use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Method {
+    Get,
+    Post,
+}
+
+/// One request. Form values and the `Authorization` header hold secrets
+/// (codes, refresh tokens, client secrets, passwords): `Debug` shows the form's
+/// keys only and redacts credentials.
+#[derive(Clone)]
+pub struct HttpRequest {
+    pub method: Method,
+    pub url: Url,
+    /// Header names are lower-case.
+    pub headers: Vec<(String, String)>,
+    /// Sent as `application/x-www-form-urlencoded` when non-empty (POST only).
+    pub form: Vec<(String, String)>,
+}
+
+impl HttpRequest {
+    pub fn get(url: Url) -> Self {
+        HttpRequest {
+            method: Method::Get,
+            url,
+            headers: Vec::new(),
+            form: Vec::new(),
+        }
+    }
+
+    pub fn post_form(url: Url, form: Vec<(String, String)>) -> Self {
+        HttpRequest {
+            method: Method::Post,
+            url,
+            headers: Vec::new(),
+            form,
+        }
+    }
+
+    /// Adds a header (name lower-cased), replacing one of the same name.
+    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
+        let name = name.to_ascii_lowercase();
+        self.headers.retain(|(n, _)| *n != name);
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// A form parameter's value (tests and the flows use it; never log it).
+    pub fn form_value(&self, key: &str) -> Option<&str> {
+        self.form
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The `client-request-id` this request carries, if any.
+    pub fn correlation_id(&self) -> Option<&str> {
+        self.header(CLIENT_REQUEST_ID)
+    }
+}
+
+impl std::fmt::Debug for HttpRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(n, v)| {
+                let shown = if is_credential_header(n) {
+                    "[redacted]"
+                } else {
+                    v.as_str()
+                };
+                (n.as_str(), shown)
+            })
+            .collect();
+        let mut url = self.url.clone();
+        url.set_query(self.url.query().map(|_| "[redacted]"));
+        f.debug_struct("HttpRequest")
+            .field("method", &self.method)
+            .field("url", &url.as_str())
+            .field("headers", &headers)
+            .field(
+                "form_keys",
+                &self
+                    .form
+                    .iter()
+                    .map(|(k, _)| k.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+fn is_credential_header(name: &str) -> bool {
+    matches!(
+        name.to_ascii_lowercase().as_str(),
+        "authorization" | "cookie" | "proxy-authorization"
+    )
+}
+
+/// The request never got an HTTP answer. `detail` is safe to log (it never
+/// holds the request body).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TransportError {
+    pub kind: NetworkKind,
+    pub detail: String,
+}
+
+impl TransportError {
+    pub fn new(kind: NetworkKind, detail: impl Into<String>) -> Self {
+        TransportError {
+            kind,
+            detail: detail.into(),
+        }
+    }
+
+    /// The classified error the flows return for it.
+    pub fn into_error(self) -> IdFlowError {
+        IdFlowError::network(self.kind, self.detail)
+    }
+}
+
+/// Sends one request and returns the raw answer.
+///
+/// Implement it to route idflow's traffic through an app's own HTTP stack, or
+/// to script answers in tests. Rules: any HTTP status is an `Ok` (the
+/// classifier interprets it); only a missing answer is an `Err`; do not
+/// follow redirects or retry; read at most a bounded body.
+pub trait HttpClient: Send + Sync + std::fmt::Debug {
+    fn send(&self, request: HttpRequest) -> BoxFuture<'_, Result<HttpResponse, TransportError>>;
+}
+
+/// Header carrying the per-request correlation id.
+pub const CLIENT_REQUEST_ID: &str = "client-request-id";
+
+/// What every idflow request says about itself (MSAL sends the same set): the
+/// correlation id and the request to echo it, the ability to honour
+/// Retry-After and HTTP 429, and the library's name and version.
+pub fn standard_headers(correlation_id: &str, sku: &str, version: &str) -> Vec<(String, String)> {
+    vec![
+        (CLIENT_REQUEST_ID.to_owned(), correlation_id.to_owned()),
+        ("return-client-request-id".to_owned(), "true".to_owned()),
+        (
+            "x-ms-lib-capability".to_owned(),
+            "retry-after, h429".to_owned(),
+        ),
+        ("x-client-sku".to_owned(), sku.to_owned()),
+        ("x-client-ver".to_owned(), version.to_owned()),
+        ("x-client-os".to_owned(), std::env::consts::OS.to_owned()),
+    ]
+}
+
+/// A fresh correlation id (a random UUID), one per request.
+pub fn new_correlation_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_form_values_credentials_and_queries() {
+        let url = Url::parse("https://login.example/t/oauth2/v2.0/token?x=secret-q").unwrap();
+        let req =
+            HttpRequest::post_form(url, vec![("client_secret".into(), "s3cr3t-value".into())])
+                .with_header("Authorization", "Basic c2VjcmV0")
+                .with_header("client-request-id", "abc");
+        let shown = format!("{req:?}");
+        assert!(!shown.contains("s3cr3t-value"), "{shown}");
+        assert!(!shown.contains("c2VjcmV0"), "{shown}");
+        assert!(!shown.contains("secret-q"), "{shown}");
+        assert!(shown.contains("client_secret"));
+        assert_eq!(req.correlation_id(), Some("abc"));
+    }
+
+    #[test]
+    fn standard_headers_carry_the_correlation_id() {
+        let h = standard_headers("id-1", "idflow.rust", "1.0");
+        assert!(h.contains(&("client-request-id".into(), "id-1".into())));
+        assert!(h.contains(&("x-ms-lib-capability".into(), "retry-after, h429".into())));
+        assert_ne!(new_correlation_id(), new_correlation_id());
+    }
+}

@@ -1,0 +1,132 @@
+//! The one path every request takes: standard headers, a fresh correlation
+//! id, the injected [`HttpClient`], and — for anything that is not a usable
+//! answer — [`classify_at`], with the correlation id attached to the error.
+//!
+//! Retry and client-side throttling belong here when they are added: every
+//! request already passes through [`Sender::exchange`].
+
+use crate::clock::{Clock, Sleeper};
+use crate::error::{
+    classify_at, ErrorKind, Flow, HttpResponse, IdFlowError, LocalCode, ServiceDetails,
+};
+use crate::http::{new_correlation_id, standard_headers, HttpClient, HttpRequest};
+use serde_json::{Map, Value};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+/// A response together with what is needed to classify and report it.
+#[derive(Debug)]
+pub struct Exchange {
+    pub response: HttpResponse,
+    /// The `client-request-id` sent with the request.
+    pub correlation_id: String,
+    /// When the answer arrived, by the injected clock.
+    pub received_at: SystemTime,
+}
+
+impl Exchange {
+    /// The correlation id the server echoed, else the one sent.
+    pub fn correlation_id(&self) -> String {
+        self.response
+            .header("client-request-id")
+            .filter(|v| !v.is_empty())
+            .map(|v| v.chars().take(128).collect())
+            .unwrap_or_else(|| self.correlation_id.clone())
+    }
+
+    /// The classified failure for this response in `flow`. Used for every
+    /// answer that is not what the caller needed.
+    pub fn failure(&self, flow: Flow) -> IdFlowError {
+        let classified = classify_at(&self.response, flow, self.received_at);
+        classified
+            .error
+            .unwrap_or_else(|| {
+                // classify_at saw a success where the caller could not use
+                // one (e.g. a token answer to a discovery request).
+                IdFlowError::local(
+                    LocalCode::InvalidTokenResponse,
+                    format!(
+                        "HTTP {}: the answer is not the document that was requested",
+                        self.response.status
+                    ),
+                )
+                .with_flow(flow)
+            })
+            .with_correlation_id(self.correlation_id.clone())
+    }
+
+    /// Attaches this exchange's correlation id to a failure decided locally
+    /// after the answer arrived (an id token that fails validation, say).
+    /// A service-kind code (an unusable answer) also gets the response's
+    /// status and headers, as a classified answer has them.
+    pub fn local(&self, code: LocalCode, message: impl Into<String>) -> IdFlowError {
+        let mut e = IdFlowError::local(code, message).with_correlation_id(self.correlation_id());
+        if e.kind == ErrorKind::Service {
+            e.service = Some(Box::new(ServiceDetails {
+                http_status: self.response.status,
+                headers: self
+                    .response
+                    .headers
+                    .iter()
+                    .filter(|(n, _)| !n.eq_ignore_ascii_case("set-cookie"))
+                    .map(|(n, v)| (n.to_ascii_lowercase(), v.clone()))
+                    .collect(),
+                ..ServiceDetails::default()
+            }));
+        }
+        e
+    }
+}
+
+/// The injected services of an app: HTTP, time and the library's identity.
+#[derive(Clone, Debug)]
+pub struct Sender {
+    pub http: Arc<dyn HttpClient>,
+    pub clock: Arc<dyn Clock>,
+    pub sleeper: Arc<dyn Sleeper>,
+    pub sku: String,
+    pub version: String,
+}
+
+impl Sender {
+    /// Sends a request with the standard headers and a new correlation id.
+    /// A transport failure comes back as a network error carrying that id.
+    pub async fn exchange(&self, mut request: HttpRequest) -> Result<Exchange, IdFlowError> {
+        let correlation_id = new_correlation_id();
+        for (name, value) in standard_headers(&correlation_id, &self.sku, &self.version) {
+            request = request.with_header(&name, value);
+        }
+        match self.http.send(request).await {
+            Ok(response) => Ok(Exchange {
+                response,
+                correlation_id,
+                received_at: self.clock.now(),
+            }),
+            Err(t) => Err(t.into_error().with_correlation_id(correlation_id)),
+        }
+    }
+
+    /// GETs a JSON document (discovery, JWKS). Anything but a 2xx JSON object
+    /// without an `error` member is classified as a failure; `what` names
+    /// the document in the error message.
+    pub async fn get_json(
+        &self,
+        url: url::Url,
+        what: &str,
+    ) -> Result<(Map<String, Value>, Exchange), IdFlowError> {
+        let shown = url.as_str().to_owned();
+        let exchange = self.exchange(HttpRequest::get(url)).await?;
+        let status = exchange.response.status;
+        if (200..300).contains(&status) {
+            if let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(&exchange.response.body)
+            {
+                if !map.contains_key("error") {
+                    return Ok((map, exchange));
+                }
+            }
+        }
+        let mut e = exchange.failure(Flow::Token);
+        e.message = format!("{what} ({shown}): {}", e.message);
+        Err(e)
+    }
+}

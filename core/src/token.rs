@@ -1,0 +1,308 @@
+//! Token responses and the result a flow returns.
+//!
+//! A token response is read leniently where servers differ (`expires_in` as a
+//! number or a string, `foci` as "1" or 1) and strictly where it matters (an
+//! `access_token` must be a non-empty string). Tokens land in
+//! [`crate::secret`] newtypes at once, so neither [`TokenResponse`] nor
+//! [`AuthenticationResult`] can print one.
+
+use crate::id_token::IdTokenClaims;
+use crate::jwt::b64url_decode;
+use crate::secret::{AccessToken, IdToken, RefreshToken};
+use serde_json::{Map, Value};
+use std::time::{Duration, SystemTime};
+
+/// Lifetime assumed when a response has no usable `expires_in` (short on
+/// purpose: an access token of unknown lifetime is refreshed early).
+pub const DEFAULT_EXPIRES_IN: Duration = Duration::from_secs(600);
+
+/// Keys whose values are tokens: never copied into [`TokenResponse::extra`].
+const TOKEN_KEYS: [&str; 3] = ["access_token", "refresh_token", "id_token"];
+
+/// A successful token-endpoint answer.
+#[derive(Clone)]
+pub struct TokenResponse {
+    pub access_token: AccessToken,
+    /// `Bearer` unless the server says otherwise.
+    pub token_type: String,
+    pub expires_in: Option<u64>,
+    pub ext_expires_in: Option<u64>,
+    /// When to refresh proactively (seconds from now), if the server says.
+    pub refresh_in: Option<u64>,
+    /// Granted scopes, space-separated, as sent.
+    pub scope: Option<String>,
+    pub refresh_token: Option<RefreshToken>,
+    pub id_token: Option<IdToken>,
+    /// base64url JSON `{"uid","utid"}` (Microsoft, with `client_info=1`).
+    pub client_info: Option<String>,
+    /// Family of client ids sharing refresh tokens (`"1"`).
+    pub foci: Option<String>,
+    /// Every other member of the response (no tokens).
+    pub extra: Map<String, Value>,
+}
+
+impl std::fmt::Debug for TokenResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenResponse")
+            .field("access_token", &self.access_token)
+            .field("token_type", &self.token_type)
+            .field("expires_in", &self.expires_in)
+            .field("scope", &self.scope)
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "[redacted]"),
+            )
+            .field("id_token", &self.id_token.as_ref().map(|_| "[redacted]"))
+            .field("foci", &self.foci)
+            .field("extra_keys", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl TokenResponse {
+    /// Reads the success body the classifier accepted. The error names the
+    /// offending member, never a value.
+    pub fn from_map(map: &Map<String, Value>) -> Result<TokenResponse, String> {
+        let text = |k: &str| -> Result<Option<String>, String> {
+            match map.get(k) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(s)) if s.is_empty() => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s.clone())),
+                Some(_) => Err(format!("`{k}` is not a string")),
+            }
+        };
+        let access_token = text("access_token")?.ok_or("no `access_token`")?;
+        let mut extra = map.clone();
+        for k in TOKEN_KEYS {
+            extra.remove(k);
+        }
+        Ok(TokenResponse {
+            access_token: AccessToken::new(access_token),
+            token_type: text("token_type")?.unwrap_or_else(|| "Bearer".to_owned()),
+            expires_in: seconds(map, "expires_in")?,
+            ext_expires_in: seconds(map, "ext_expires_in")?,
+            refresh_in: seconds(map, "refresh_in")?,
+            scope: text("scope")?,
+            refresh_token: text("refresh_token")?.map(RefreshToken::new),
+            id_token: text("id_token")?.map(IdToken::new),
+            client_info: text("client_info")?,
+            foci: match map.get("foci") {
+                Some(Value::Number(n)) => Some(n.to_string()),
+                Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+                _ => None,
+            },
+            extra,
+        })
+    }
+
+    /// The granted scopes, or `None` when the server did not list them.
+    pub fn scopes(&self) -> Option<Vec<String>> {
+        self.scope
+            .as_deref()
+            .map(|s| s.split_whitespace().map(str::to_owned).collect())
+    }
+}
+
+/// A lifetime in seconds, sent as a JSON number or a numeric string
+/// (the v1 endpoint and some proxies send strings).
+fn seconds(map: &Map<String, Value>, key: &str) -> Result<Option<u64>, String> {
+    match map.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => n
+            .as_u64()
+            .or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64))
+            .map(Some)
+            .ok_or_else(|| format!("`{key}` is not a non-negative number")),
+        Some(Value::String(s)) => s
+            .trim()
+            .parse::<u64>()
+            .map(Some)
+            .map_err(|_| format!("`{key}` is not a number")),
+        Some(_) => Err(format!("`{key}` is not a number")),
+    }
+}
+
+/// The decoded `client_info`: the user's object id and home tenant id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientInfo {
+    pub uid: String,
+    pub utid: String,
+}
+
+impl ClientInfo {
+    /// Decodes base64url JSON; `None` when malformed or incomplete.
+    pub fn decode(raw: &str) -> Option<ClientInfo> {
+        let bytes = b64url_decode(raw.trim())?;
+        let v: Value = serde_json::from_slice(&bytes).ok()?;
+        let field = |k: &str| {
+            v.get(k)?
+                .as_str()
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
+        Some(ClientInfo {
+            uid: field("uid")?,
+            utid: field("utid")?,
+        })
+    }
+
+    /// `uid.utid`, the home account id of the Microsoft token cache.
+    pub fn home_account_id(&self) -> String {
+        format!("{}.{}", self.uid, self.utid)
+    }
+}
+
+/// The signed-in user, as the token cache will key it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Account {
+    /// `uid.utid` from `client_info` (Microsoft), else the id token's `sub`.
+    pub home_account_id: String,
+    /// The authority's host (the cache's `environment`).
+    pub environment: String,
+    /// The tenant the token was issued in (`tid`, else the authority's tenant).
+    pub realm: String,
+    /// `preferred_username`, else `upn`, else the ROPC username, else "".
+    pub username: String,
+    /// `oid`, else `sub`.
+    pub local_account_id: String,
+}
+
+impl std::fmt::Debug for Account {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The username is personal data: logs get its presence, not its value.
+        f.debug_struct("Account")
+            .field("home_account_id", &self.home_account_id)
+            .field("environment", &self.environment)
+            .field("realm", &self.realm)
+            .field(
+                "username",
+                &if self.username.is_empty() {
+                    ""
+                } else {
+                    "[pii]"
+                },
+            )
+            .finish()
+    }
+}
+
+/// Where a result came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TokenSource {
+    IdentityProvider,
+    Cache,
+}
+
+/// What every successful flow returns.
+#[derive(Clone)]
+pub struct AuthenticationResult {
+    pub access_token: AccessToken,
+    pub token_type: String,
+    pub expires_on: SystemTime,
+    pub ext_expires_on: Option<SystemTime>,
+    /// When to refresh proactively, if the server said.
+    pub refresh_on: Option<SystemTime>,
+    /// Granted scopes (the server's list, else the requested ones).
+    pub scopes: Vec<String>,
+    pub refresh_token: Option<RefreshToken>,
+    pub id_token: Option<IdToken>,
+    /// Validated claims of the id token, when one was returned.
+    pub id_token_claims: Option<IdTokenClaims>,
+    /// `None` for app-only tokens (client credentials).
+    pub account: Option<Account>,
+    pub client_info: Option<String>,
+    /// FOCI family id (`"1"`), if the server said the client is in one.
+    pub family_id: Option<String>,
+    /// The correlation id of the token request (echoed by the server, else sent).
+    pub correlation_id: String,
+    pub token_source: TokenSource,
+    /// When the answer arrived (the cache's `cached_at`).
+    pub received_at: SystemTime,
+}
+
+impl AuthenticationResult {
+    /// Seconds left until `expires_on`, from `now` (msal Python's `expires_in`).
+    pub fn expires_in(&self, now: SystemTime) -> u64 {
+        self.expires_on
+            .duration_since(now)
+            .map(|d| d.as_secs())
+            .unwrap_or(0)
+    }
+}
+
+impl std::fmt::Debug for AuthenticationResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthenticationResult")
+            .field("access_token", &self.access_token)
+            .field("token_type", &self.token_type)
+            .field("expires_on", &self.expires_on)
+            .field("scopes", &self.scopes)
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "[redacted]"),
+            )
+            .field("id_token", &self.id_token.as_ref().map(|_| "[redacted]"))
+            .field("id_token_claims", &self.id_token_claims)
+            .field("account", &self.account)
+            .field("family_id", &self.family_id)
+            .field("correlation_id", &self.correlation_id)
+            .field("token_source", &self.token_source)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn map(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap()
+    }
+
+    #[test]
+    fn expires_in_as_number_or_string() {
+        let n =
+            TokenResponse::from_map(&map(json!({"access_token":"a","expires_in":3599}))).unwrap();
+        let s = TokenResponse::from_map(&map(
+            json!({"access_token":"a","expires_in":"3599","ext_expires_in":" 7200 "}),
+        ))
+        .unwrap();
+        assert_eq!(n.expires_in, Some(3599));
+        assert_eq!(s.expires_in, Some(3599));
+        assert_eq!(s.ext_expires_in, Some(7200));
+        assert_eq!(n.token_type, "Bearer");
+        assert!(
+            TokenResponse::from_map(&map(json!({"access_token":"a","expires_in":"soon"}))).is_err()
+        );
+        assert!(
+            TokenResponse::from_map(&map(json!({"access_token":"a","expires_in":-5}))).is_err()
+        );
+        assert!(TokenResponse::from_map(&map(json!({"access_token":7}))).is_err());
+        assert!(TokenResponse::from_map(&map(json!({"token_type":"Bearer"}))).is_err());
+    }
+
+    #[test]
+    fn every_field_and_no_secret_in_debug() {
+        let t = TokenResponse::from_map(&map(json!({
+            "access_token":"AT-SECRET","token_type":"pop","expires_in":60,"refresh_in":30,
+            "scope":"User.Read  Mail.Read","refresh_token":"RT-SECRET","id_token":"IDT-SECRET",
+            "client_info":"eyJ1aWQiOiJ1IiwidXRpZCI6InQifQ","foci":1,"x_custom":"kept"
+        })))
+        .unwrap();
+        assert_eq!(t.token_type, "pop");
+        assert_eq!(t.refresh_in, Some(30));
+        assert_eq!(t.scopes().unwrap(), vec!["User.Read", "Mail.Read"]);
+        assert_eq!(t.refresh_token.as_ref().unwrap().expose(), "RT-SECRET");
+        assert_eq!(t.foci.as_deref(), Some("1"));
+        assert_eq!(t.extra["x_custom"], "kept");
+        assert!(!t.extra.contains_key("access_token"));
+        let shown = format!("{t:?}");
+        for secret in ["AT-SECRET", "RT-SECRET", "IDT-SECRET"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        let ci = ClientInfo::decode(t.client_info.as_deref().unwrap()).unwrap();
+        assert_eq!(ci.home_account_id(), "u.t");
+        assert!(ClientInfo::decode("not-json").is_none());
+    }
+}
