@@ -5,6 +5,7 @@
 //! unreadable input.
 
 mod demo;
+mod emulator;
 mod explain;
 
 use clap::{Parser, Subcommand};
@@ -41,6 +42,15 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Serve the local identity-platform emulator on 127.0.0.1 until Ctrl-C.
+    ///
+    /// Prints the base URL (first line), the default client ids and the admin
+    /// API's address. 0 picks a free port.
+    Emulator {
+        /// The port on 127.0.0.1.
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+    },
 }
 
 /// Writes `text` and a newline to stdout; a closed pipe (`idflow demo | head`) is not an error.
@@ -57,6 +67,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Explain { query, response } => explain::run(query, response),
         Command::Demo { json } => demo::run(json),
+        Command::Emulator { port } => emulator::run(port),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,226 @@
+//! A local Microsoft identity platform for tests, with fault injection.
+//!
+//! `idflow-emulator` is a real HTTP server on 127.0.0.1 that answers like the
+//! Microsoft identity platform: OpenID Connect discovery, instance discovery,
+//! signing keys, the authorize endpoint (a scriptable sign-in), the token
+//! endpoint (authorization code + PKCE, refresh token, client credentials
+//! with a secret or a certificate assertion, ROPC, on-behalf-of, device
+//! code) and the device-code endpoint, with the platform's error bodies
+//! (`error_codes`, `suberror`, `claims`, trace and correlation ids).
+//!
+//! Its admin API (`/_admin/`, or [`Admin`] in Rust) registers clients and
+//! users, scripts sign-ins and device-code approvals, moves the clock, lists
+//! the requests an app sent, and arms faults: any OAuth error, 429/5xx with
+//! `Retry-After`, delays, malformed, empty, HTML or oversized bodies, dropped
+//! and reset connections — by hand or from named presets
+//! (`mfa_required_50079`, `consent_required`, `throttled_429`, ...).
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), idflow_emulator::EmulatorError> {
+//! let emulator = idflow_emulator::Emulator::builder().port(0).start().await?;
+//! let authority = format!("{}/organizations", emulator.base_url());
+//! emulator.admin().arm_preset("mfa_required_50079", Default::default()).ok();
+//! // ... point the app under test at `authority` ...
+//! emulator.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! Everything it signs uses a key generated when it starts; nothing it
+//! issues is valid anywhere else.
+
+// Handlers return the platform's error (an `AadError`) by value a frame or
+// two up to where it is rendered; boxing it would buy nothing.
+#![allow(clippy::result_large_err)]
+
+mod aad_error;
+mod admin;
+mod admin_http;
+mod authorize;
+mod client_auth;
+mod clock;
+mod credentials;
+mod der;
+mod device;
+mod directory;
+mod discovery;
+mod fault_bodies;
+mod faults;
+mod grants;
+mod issue;
+mod jwt;
+mod log;
+mod platform;
+mod presets;
+mod request;
+mod scopes;
+mod server;
+mod state;
+mod token;
+
+pub use admin::{Admin, AdminError, ClockInfo, PresetArm};
+pub use credentials::{KeySpec, TestCredential};
+pub use device::DeviceSummary;
+pub use directory::{
+    derived_guid, tenant_id, ClientSpec, ResourceSpec, UserSpec, CONFIDENTIAL_CLIENT_ID,
+    CONFIDENTIAL_CLIENT_SECRET, CONSUMERS_TENANT_ID, DEFAULT_PASSWORD, DEFAULT_TENANT,
+    DEFAULT_USERNAME, FAMILY_CLIENT_IDS, GRAPH_APP_ID, GRAPH_RESOURCE, PUBLIC_CLIENT_ID,
+};
+pub use faults::{Effect, FaultRule, FaultSpec, Matcher, RetryAfter, StatusBody, MAX_DELAY_MS};
+pub use jwt::{Jwt, RsaPublic, RsaSigner};
+pub use log::RequestRecord;
+pub use presets::{Expect, Preset};
+pub use request::{Endpoint, MAX_REQUEST_BODY};
+pub use state::{AuthorizeOutcome, AuthorizeScript, DeviceStatus, Settings};
+pub use token::{DEVICE_CODE_GRANT, JWT_BEARER_GRANT};
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// Why the emulator could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum EmulatorError {
+    /// The port could not be bound (in use, or not permitted).
+    #[error("cannot listen on 127.0.0.1:{port}: {source}")]
+    Bind { port: u16, source: std::io::Error },
+    /// The initial directory is invalid, or key generation failed.
+    #[error("cannot start the emulator: {0}")]
+    Setup(String),
+}
+
+/// Starts emulators.
+#[derive(Debug, Default)]
+pub struct Emulator;
+
+impl Emulator {
+    pub fn builder() -> EmulatorBuilder {
+        EmulatorBuilder::default()
+    }
+}
+
+/// Configuration before start.
+#[derive(Debug, Default)]
+pub struct EmulatorBuilder {
+    port: u16,
+    settings: Settings,
+    clients: Vec<ClientSpec>,
+    users: Vec<UserSpec>,
+}
+
+impl EmulatorBuilder {
+    /// The port on 127.0.0.1; 0 (the default) picks a free one.
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// Settings to start with (a reset returns to them).
+    pub fn settings(mut self, settings: Settings) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    /// An extra client registered at start (a reset keeps it).
+    pub fn client(mut self, client: ClientSpec) -> Self {
+        self.clients.push(client);
+        self
+    }
+
+    /// An extra user registered at start (a reset keeps it).
+    pub fn user(mut self, user: UserSpec) -> Self {
+        self.users.push(user);
+        self
+    }
+
+    /// Binds the port, generates the signing key and starts serving.
+    pub async fn start(self) -> Result<EmulatorHandle, EmulatorError> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port))
+            .await
+            .map_err(|source| EmulatorError::Bind {
+                port: self.port,
+                source,
+            })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| EmulatorError::Bind {
+                port: self.port,
+                source,
+            })?;
+        let base_url = format!("http://{addr}");
+        let signer = RsaSigner::generate().map_err(EmulatorError::Setup)?;
+        let initial = state::Initial {
+            settings: self.settings,
+            clients: self.clients,
+            users: self.users,
+        };
+        let app = state::App::new(base_url, initial, signer).map_err(EmulatorError::Setup)?;
+        let admin = Admin { app: Arc::new(app) };
+        let router = admin_http::routes()
+            .fallback(platform::handle)
+            .with_state(admin.clone());
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(server::run(listener, router, stopped));
+        Ok(EmulatorHandle {
+            addr,
+            admin,
+            stop,
+            task: Some(task),
+        })
+    }
+}
+
+/// A running emulator. Dropping it stops the server too.
+#[derive(Debug)]
+pub struct EmulatorHandle {
+    addr: SocketAddr,
+    admin: Admin,
+    stop: watch::Sender<bool>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl EmulatorHandle {
+    /// `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> &str {
+        &self.admin.app.base_url
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// The authority URL for a tenant (`common`, `organizations`, a domain or id).
+    pub fn authority(&self, tenant: &str) -> String {
+        format!("{}/{tenant}", self.base_url())
+    }
+
+    /// The token endpoint for a tenant.
+    pub fn token_endpoint(&self, tenant: &str) -> String {
+        format!("{}/{tenant}/oauth2/v2.0/token", self.base_url())
+    }
+
+    /// The programmatic admin API.
+    pub fn admin(&self) -> &Admin {
+        &self.admin
+    }
+
+    /// Stops serving and closes every open connection.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for EmulatorHandle {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+/// Serves an emulator on `port` until the returned handle is shut down or dropped.
+/// (The CLI's `idflow emulator` calls this, then waits for Ctrl-C.)
+pub async fn serve(port: u16) -> Result<EmulatorHandle, EmulatorError> {
+    Emulator::builder().port(port).start().await
+}
