@@ -18,6 +18,7 @@ step() {
 }
 
 step "setup: rust"            bash scripts/setup-rust.sh
+step "setup: node"            bash scripts/setup-node.sh
 step "rustfmt"                cargo fmt --all --check
 step "clippy"                 cargo clippy --workspace --all-targets --locked -- -D warnings
 step "build native library"   bash scripts/build-native.sh
