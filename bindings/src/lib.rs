@@ -7,9 +7,13 @@
 // uniffi errors carry their records by value (no Box across FFI), and the error path is not hot.
 #![allow(clippy::result_large_err)]
 
+mod apps;
+mod clients;
 mod convert;
 mod types;
 
+pub use apps::*;
+pub use clients::*;
 pub use types::*;
 
 use idflow::error::{

@@ -1,0 +1,396 @@
+//! The token flows as uniffi objects: thin wrappers over the core's
+//! applications. Every method is async (Swift `async`, Kotlin `suspend`,
+//! Python coroutine); errors are the same `AuthError` the classifier throws.
+
+use crate::types::AuthError;
+use idflow::error::{IdFlowError, LocalCode};
+use idflow::flows::loopback::LoopbackOptions;
+use idflow::secret::{ClientAssertion, ClientSecret};
+use idflow::{AppOptions, Authority, ClientCertificate, ClientCredential as CoreCredential};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// How an application reaches its identity provider.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct AppConfig {
+    pub client_id: String,
+    /// `https://login.microsoftonline.com/<tenant>` (or a sovereign cloud, B2C,
+    /// CIAM), or an OpenID issuer when `oidc_authority` is true.
+    pub authority: String,
+    /// Treat `authority` as any OpenID provider's issuer URL.
+    #[uniffi(default = false)]
+    pub oidc_authority: bool,
+    /// Extra trusted root certificates (PEM), e.g. a test server's self-signed one.
+    #[uniffi(default = [])]
+    pub extra_root_certificates_pem: Vec<String>,
+    /// Whole-request timeout; the default is 30 s.
+    #[uniffi(default = None)]
+    pub timeout_ms: Option<u64>,
+    /// Connection timeout; the default is 10 s.
+    #[uniffi(default = None)]
+    pub connect_timeout_ms: Option<u64>,
+    /// Instance discovery for unknown Microsoft hosts; turn off only for hosts you control.
+    #[uniffi(default = true)]
+    pub validate_authority: bool,
+    /// The library name sent as `x-client-sku` (each language layer sets its own).
+    #[uniffi(default = None)]
+    pub client_sku: Option<String>,
+}
+
+/// A confidential client's credential.
+#[derive(Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum ClientCredential {
+    /// A client secret sent in the form body (what Microsoft expects).
+    Secret { secret: String },
+    /// A client secret sent as HTTP Basic authentication.
+    SecretBasic { secret: String },
+    /// A certificate and its private key (PEM): a fresh signed assertion per request.
+    Certificate {
+        certificate_pem: String,
+        private_key_pem: String,
+        send_x5c: bool,
+    },
+    /// A pre-signed client assertion (e.g. a federated workload identity token).
+    Assertion { assertion: String },
+}
+
+impl std::fmt::Debug for ClientCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match self {
+            ClientCredential::Secret { .. } => "Secret",
+            ClientCredential::SecretBasic { .. } => "SecretBasic",
+            ClientCredential::Certificate { .. } => "Certificate",
+            ClientCredential::Assertion { .. } => "Assertion",
+        };
+        write!(f, "ClientCredential::{kind}([redacted])")
+    }
+}
+
+/// The signed-in user (absent for app-only tokens).
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct AccountInfo {
+    /// `uid.utid` for Microsoft authorities, the id token's `sub` otherwise.
+    pub home_account_id: String,
+    pub environment: String,
+    pub tenant_id: String,
+    pub username: String,
+    pub local_account_id: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, uniffi::Enum)]
+pub enum TokenSource {
+    IdentityProvider,
+    Cache,
+}
+
+/// A successful token acquisition. Holds tokens: never log it.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+pub struct TokenResult {
+    pub access_token: String,
+    pub token_type: String,
+    /// Unix seconds.
+    pub expires_on: i64,
+    pub scopes: Vec<String>,
+    pub refresh_token: Option<String>,
+    pub id_token: Option<String>,
+    /// The validated id token's claims as a JSON object.
+    pub id_token_claims_json: Option<String>,
+    pub account: Option<AccountInfo>,
+    pub correlation_id: String,
+    pub token_source: TokenSource,
+    /// Unix seconds after which a refresh is advised, if the server said.
+    pub refresh_on: Option<i64>,
+    pub family_id: Option<String>,
+    /// msal Python's result dict, as JSON.
+    pub python_json: String,
+}
+
+impl std::fmt::Debug for TokenResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenResult")
+            .field("access_token", &"[redacted]")
+            .field("expires_on", &self.expires_on)
+            .field("scopes", &self.scopes)
+            .field("correlation_id", &self.correlation_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Optional parts of an authorize request.
+#[derive(Clone, Debug, Default, PartialEq, Eq, uniffi::Record)]
+pub struct AuthorizeOptions {
+    /// `none`, `login`, `consent`, `select_account` or `create`.
+    #[uniffi(default = None)]
+    pub prompt: Option<String>,
+    #[uniffi(default = None)]
+    pub login_hint: Option<String>,
+    #[uniffi(default = None)]
+    pub domain_hint: Option<String>,
+    /// A claims request (JSON object), e.g. the claims of an interaction-required error.
+    #[uniffi(default = None)]
+    pub claims: Option<String>,
+}
+
+/// Opens the sign-in page (the system browser by default). Apps and tests
+/// implement it to show the page their own way.
+#[uniffi::export(with_foreign)]
+pub trait UrlOpener: Send + Sync {
+    /// Shows `url` to the user; an error ends the sign-in as `authentication_ui_failed`.
+    fn open_url(&self, url: String) -> Result<(), AuthError>;
+}
+
+/// Cancels a device-code poll or an interactive sign-in from another thread:
+/// the flow ends promptly with `user_cancelled`.
+#[derive(Debug, Default, uniffi::Object)]
+pub struct CancelHandle {
+    inner: idflow::CancelHandle,
+}
+
+impl CancelHandle {
+    pub(crate) fn core(&self) -> &idflow::CancelHandle {
+        &self.inner
+    }
+}
+
+#[uniffi::export]
+impl CancelHandle {
+    #[uniffi::constructor]
+    pub fn new() -> Arc<Self> {
+        Arc::new(CancelHandle::default())
+    }
+
+    pub fn cancel(&self) {
+        self.inner.cancel();
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.inner.is_cancelled()
+    }
+}
+
+/// A started device-code flow: show `message` to the user at once, then poll.
+#[derive(Debug, uniffi::Object)]
+pub struct DeviceCodeFlow {
+    inner: idflow::DeviceFlow,
+}
+
+impl From<idflow::DeviceFlow> for DeviceCodeFlow {
+    fn from(inner: idflow::DeviceFlow) -> Self {
+        DeviceCodeFlow { inner }
+    }
+}
+
+impl DeviceCodeFlow {
+    pub(crate) fn core(&self) -> &idflow::DeviceFlow {
+        &self.inner
+    }
+}
+
+#[uniffi::export]
+impl DeviceCodeFlow {
+    pub fn user_code(&self) -> String {
+        self.inner.user_code.clone()
+    }
+    pub fn verification_uri(&self) -> String {
+        self.inner.verification_uri.clone()
+    }
+    /// The text to show the user (where to go, which code to type).
+    pub fn message(&self) -> String {
+        self.inner.message.clone()
+    }
+    /// Unix seconds after which the code is no longer accepted.
+    pub fn expires_at(&self) -> i64 {
+        unix(self.inner.expires_at)
+    }
+    pub fn interval_secs(&self) -> u64 {
+        self.inner.interval.as_secs()
+    }
+    pub fn scopes(&self) -> Vec<String> {
+        self.inner.scopes.clone()
+    }
+    pub fn correlation_id(&self) -> String {
+        self.inner.correlation_id.clone()
+    }
+}
+
+/// A started authorization-code flow: send the user to `auth_uri`, then
+/// complete it with the redirect.
+#[derive(Debug, uniffi::Object)]
+pub struct AuthCodeFlow {
+    inner: idflow::AuthCodeFlow,
+}
+
+impl From<idflow::AuthCodeFlow> for AuthCodeFlow {
+    fn from(inner: idflow::AuthCodeFlow) -> Self {
+        AuthCodeFlow { inner }
+    }
+}
+
+impl AuthCodeFlow {
+    pub(crate) fn core(&self) -> &idflow::AuthCodeFlow {
+        &self.inner
+    }
+}
+
+#[uniffi::export]
+impl AuthCodeFlow {
+    pub fn auth_uri(&self) -> String {
+        self.inner.auth_uri.to_string()
+    }
+    pub fn redirect_uri(&self) -> String {
+        self.inner.redirect_uri.clone()
+    }
+    /// The `state` the redirect must carry back (web apps store it in the session).
+    pub fn state(&self) -> String {
+        self.inner.state().expose().to_owned()
+    }
+    pub fn scopes(&self) -> Vec<String> {
+        self.inner.scopes.clone()
+    }
+}
+
+pub(crate) fn unix(t: SystemTime) -> i64 {
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+pub(crate) fn err(e: IdFlowError) -> AuthError {
+    AuthError::from_core(&e)
+}
+
+fn invalid(message: &str) -> AuthError {
+    err(IdFlowError::local(LocalCode::InvalidParameter, message))
+}
+
+pub(crate) fn options(config: &AppConfig) -> AppOptions {
+    let mut o = AppOptions {
+        validate_authority: config.validate_authority,
+        ..AppOptions::default()
+    };
+    if let Some(ms) = config.timeout_ms {
+        o.http_config.timeout = Duration::from_millis(ms);
+    }
+    if let Some(ms) = config.connect_timeout_ms {
+        o.http_config.connect_timeout = Duration::from_millis(ms);
+    }
+    for pem in &config.extra_root_certificates_pem {
+        o = o.with_extra_root_certificate(pem.as_bytes().to_vec());
+    }
+    if let Some(sku) = &config.client_sku {
+        o.client_sku = sku.clone();
+    }
+    o
+}
+
+pub(crate) fn authority(config: &AppConfig) -> Result<Authority, AuthError> {
+    if config.oidc_authority {
+        Authority::oidc(&config.authority).map_err(err)
+    } else {
+        Authority::parse(&config.authority).map_err(err)
+    }
+}
+
+pub(crate) fn credential(c: ClientCredential) -> Result<CoreCredential, AuthError> {
+    Ok(match c {
+        ClientCredential::Secret { secret } => CoreCredential::Secret(ClientSecret::new(secret)),
+        ClientCredential::SecretBasic { secret } => {
+            CoreCredential::SecretBasic(ClientSecret::new(secret))
+        }
+        ClientCredential::Certificate {
+            certificate_pem,
+            private_key_pem,
+            send_x5c,
+        } => CoreCredential::Certificate(
+            ClientCertificate::from_pem(&certificate_pem, &private_key_pem)
+                .map_err(err)?
+                .with_x5c(send_x5c),
+        ),
+        ClientCredential::Assertion { assertion } => {
+            CoreCredential::Assertion(ClientAssertion::new(assertion))
+        }
+    })
+}
+
+pub(crate) fn auth_options(o: AuthorizeOptions) -> Result<idflow::AuthCodeOptions, AuthError> {
+    use idflow::Prompt;
+    let prompt = match o.prompt.as_deref() {
+        None => None,
+        Some("none") => Some(Prompt::None),
+        Some("login") => Some(Prompt::Login),
+        Some("consent") => Some(Prompt::Consent),
+        Some("select_account") => Some(Prompt::SelectAccount),
+        Some("create") => Some(Prompt::Create),
+        Some(_) => {
+            return Err(invalid(
+                "prompt must be none, login, consent, select_account or create",
+            ))
+        }
+    };
+    Ok(idflow::AuthCodeOptions {
+        prompt,
+        login_hint: o.login_hint,
+        domain_hint: o.domain_hint,
+        claims: o.claims,
+        extra_query_parameters: Vec::new(),
+    })
+}
+
+pub(crate) fn result(r: idflow::AuthenticationResult) -> TokenResult {
+    let python = idflow::idioms::python_token_result(&r, SystemTime::now());
+    TokenResult {
+        access_token: r.access_token.expose().to_owned(),
+        token_type: r.token_type.clone(),
+        expires_on: unix(r.expires_on),
+        scopes: r.scopes.clone(),
+        refresh_token: r.refresh_token.as_ref().map(|t| t.expose().to_owned()),
+        id_token: r.id_token.as_ref().map(|t| t.expose().to_owned()),
+        id_token_claims_json: r
+            .id_token_claims
+            .as_ref()
+            .map(|c| serde_json::Value::Object(c.all.clone()).to_string()),
+        account: r.account.as_ref().map(|a| AccountInfo {
+            home_account_id: a.home_account_id.clone(),
+            environment: a.environment.clone(),
+            tenant_id: a.realm.clone(),
+            username: a.username.clone(),
+            local_account_id: a.local_account_id.clone(),
+        }),
+        correlation_id: r.correlation_id.clone(),
+        token_source: match r.token_source {
+            idflow::TokenSource::IdentityProvider => TokenSource::IdentityProvider,
+            idflow::TokenSource::Cache => TokenSource::Cache,
+        },
+        refresh_on: r.refresh_on.map(unix),
+        family_id: r.family_id.clone(),
+        python_json: serde_json::Value::Object(python).to_string(),
+    }
+}
+
+/// Adapts a foreign [`UrlOpener`] to the core's browser opener.
+#[derive(Clone)]
+pub(crate) struct ForeignOpener(pub Arc<dyn UrlOpener>);
+
+impl std::fmt::Debug for ForeignOpener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ForeignOpener")
+    }
+}
+
+impl idflow::BrowserOpener for ForeignOpener {
+    fn open(&self, url: &url::Url) -> Result<(), String> {
+        self.0
+            .open_url(url.to_string())
+            .map_err(|e| e.info().message.clone())
+    }
+}
+
+pub(crate) fn loopback(port: u16, redirect_host: Option<String>) -> LoopbackOptions {
+    let mut l = LoopbackOptions {
+        port,
+        ..LoopbackOptions::default()
+    };
+    if let Some(h) = redirect_host {
+        l.redirect_host = h;
+    }
+    l
+}

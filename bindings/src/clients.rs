@@ -1,0 +1,252 @@
+//! `PublicClientApplication` and `ConfidentialClientApplication`, as objects.
+
+use crate::apps::{
+    auth_options, authority, err, loopback, options, result, AppConfig, AuthCodeFlow,
+    AuthorizeOptions, CancelHandle, ClientCredential, DeviceCodeFlow, ForeignOpener, TokenResult,
+    UrlOpener,
+};
+use crate::types::AuthError;
+use idflow::secret::{Password, RefreshToken, UserAssertion};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How an interactive sign-in runs on this device.
+#[derive(Clone, Debug, Default, PartialEq, Eq, uniffi::Record)]
+pub struct InteractiveOptions {
+    #[uniffi(default)]
+    pub authorize: AuthorizeOptions,
+    /// The loopback port for the redirect; 0 picks a free one.
+    #[uniffi(default = 0)]
+    pub port: u16,
+    /// `localhost` (the Microsoft identity platform's registration) or `127.0.0.1`.
+    #[uniffi(default = None)]
+    pub redirect_host: Option<String>,
+    /// Give up (`user_cancelled`) after this many seconds.
+    #[uniffi(default = None)]
+    pub timeout_secs: Option<u64>,
+}
+
+/// An app that cannot keep a secret (desktop, mobile, CLI): device code,
+/// interactive sign-in, refresh-token import, username/password.
+#[derive(Debug, uniffi::Object)]
+pub struct PublicClientApplication {
+    inner: idflow::PublicClientApplication,
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl PublicClientApplication {
+    /// Fails with `invalid_authority` / `authority_uri_insecure` for a bad authority.
+    #[uniffi::constructor]
+    pub fn new(config: AppConfig) -> Result<Arc<Self>, AuthError> {
+        let inner = idflow::PublicClientApplication::new(
+            &config.client_id,
+            authority(&config)?,
+            options(&config),
+        )
+        .map_err(err)?;
+        Ok(Arc::new(PublicClientApplication { inner }))
+    }
+
+    /// Starts a device-code flow; show its `message` to the user at once.
+    pub async fn initiate_device_flow(
+        &self,
+        scopes: Vec<String>,
+        claims: Option<String>,
+    ) -> Result<Arc<DeviceCodeFlow>, AuthError> {
+        let flow = self
+            .inner
+            .initiate_device_flow(&scopes, claims.as_deref())
+            .await
+            .map_err(err)?;
+        Ok(Arc::new(DeviceCodeFlow::from(flow)))
+    }
+
+    /// Polls until the user finishes, declines, the code expires, or `cancel` fires.
+    pub async fn acquire_token_by_device_flow(
+        &self,
+        flow: Arc<DeviceCodeFlow>,
+        cancel: Arc<CancelHandle>,
+    ) -> Result<TokenResult, AuthError> {
+        self.inner
+            .acquire_token_by_device_flow(flow.core(), cancel.core())
+            .await
+            .map(result)
+            .map_err(err)
+    }
+
+    pub async fn initiate_auth_code_flow(
+        &self,
+        scopes: Vec<String>,
+        redirect_uri: String,
+        options: AuthorizeOptions,
+    ) -> Result<Arc<AuthCodeFlow>, AuthError> {
+        let o = auth_options(options)?;
+        let flow = self
+            .inner
+            .initiate_auth_code_flow(&scopes, &redirect_uri, &o)
+            .await
+            .map_err(err)?;
+        Ok(Arc::new(AuthCodeFlow::from(flow)))
+    }
+
+    /// Completes a flow with the redirect URL (or its query string).
+    pub async fn acquire_token_by_auth_code_flow(
+        &self,
+        flow: Arc<AuthCodeFlow>,
+        redirect: String,
+    ) -> Result<TokenResult, AuthError> {
+        self.inner
+            .acquire_token_by_auth_code_flow(flow.core(), &redirect)
+            .await
+            .map(result)
+            .map_err(err)
+    }
+
+    /// Signs in through the browser and a loopback redirect on this device.
+    pub async fn acquire_token_interactive(
+        &self,
+        scopes: Vec<String>,
+        options: InteractiveOptions,
+        opener: Option<Arc<dyn UrlOpener>>,
+        cancel: Option<Arc<CancelHandle>>,
+    ) -> Result<TokenResult, AuthError> {
+        let mut o = idflow::InteractiveOptions {
+            auth: auth_options(options.authorize)?,
+            loopback: loopback(options.port, options.redirect_host),
+            timeout: options.timeout_secs.map(Duration::from_secs),
+            ..idflow::InteractiveOptions::default()
+        };
+        if let Some(opener) = opener {
+            o.opener = Arc::new(ForeignOpener(opener));
+        }
+        if let Some(c) = cancel {
+            o.cancel = c.core().clone();
+        }
+        self.inner
+            .acquire_token_interactive(&scopes, o)
+            .await
+            .map(result)
+            .map_err(err)
+    }
+
+    pub async fn acquire_token_by_refresh_token(
+        &self,
+        refresh_token: String,
+        scopes: Vec<String>,
+        claims: Option<String>,
+    ) -> Result<TokenResult, AuthError> {
+        let rt = RefreshToken::new(refresh_token);
+        self.inner
+            .acquire_token_by_refresh_token(&rt, &scopes, claims.as_deref())
+            .await
+            .map(result)
+            .map_err(err)
+    }
+
+    /// ROPC: managed (cloud) users only; prefer interactive sign-in.
+    pub async fn acquire_token_by_username_password(
+        &self,
+        username: String,
+        password: String,
+        scopes: Vec<String>,
+        claims: Option<String>,
+    ) -> Result<TokenResult, AuthError> {
+        let pw = Password::new(password);
+        self.inner
+            .acquire_token_by_username_password(&username, &pw, &scopes, claims.as_deref())
+            .await
+            .map(result)
+            .map_err(err)
+    }
+}
+
+/// An app that keeps a credential (a web app, an API, a daemon): client
+/// credentials, on-behalf-of, auth-code redemption, refresh.
+#[derive(Debug, uniffi::Object)]
+pub struct ConfidentialClientApplication {
+    inner: idflow::ConfidentialClientApplication,
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl ConfidentialClientApplication {
+    #[uniffi::constructor]
+    pub fn new(config: AppConfig, credential: ClientCredential) -> Result<Arc<Self>, AuthError> {
+        let inner = idflow::ConfidentialClientApplication::new(
+            &config.client_id,
+            authority(&config)?,
+            crate::apps::credential(credential)?,
+            options(&config),
+        )
+        .map_err(err)?;
+        Ok(Arc::new(ConfidentialClientApplication { inner }))
+    }
+
+    /// An app-only token; for Microsoft, scopes are `<resource>/.default`.
+    pub async fn acquire_token_for_client(
+        &self,
+        scopes: Vec<String>,
+        claims: Option<String>,
+    ) -> Result<TokenResult, AuthError> {
+        self.inner
+            .acquire_token_for_client(&scopes, claims.as_deref())
+            .await
+            .map(result)
+            .map_err(err)
+    }
+
+    /// Exchanges the access token your API received for one to a downstream API.
+    pub async fn acquire_token_on_behalf_of(
+        &self,
+        user_assertion: String,
+        scopes: Vec<String>,
+        claims: Option<String>,
+    ) -> Result<TokenResult, AuthError> {
+        let a = UserAssertion::new(user_assertion);
+        self.inner
+            .acquire_token_on_behalf_of(&a, &scopes, claims.as_deref())
+            .await
+            .map(result)
+            .map_err(err)
+    }
+
+    pub async fn initiate_auth_code_flow(
+        &self,
+        scopes: Vec<String>,
+        redirect_uri: String,
+        options: AuthorizeOptions,
+    ) -> Result<Arc<AuthCodeFlow>, AuthError> {
+        let o = auth_options(options)?;
+        let flow = self
+            .inner
+            .initiate_auth_code_flow(&scopes, &redirect_uri, &o)
+            .await
+            .map_err(err)?;
+        Ok(Arc::new(AuthCodeFlow::from(flow)))
+    }
+
+    pub async fn acquire_token_by_auth_code_flow(
+        &self,
+        flow: Arc<AuthCodeFlow>,
+        redirect: String,
+    ) -> Result<TokenResult, AuthError> {
+        self.inner
+            .acquire_token_by_auth_code_flow(flow.core(), &redirect)
+            .await
+            .map(result)
+            .map_err(err)
+    }
+
+    pub async fn acquire_token_by_refresh_token(
+        &self,
+        refresh_token: String,
+        scopes: Vec<String>,
+        claims: Option<String>,
+    ) -> Result<TokenResult, AuthError> {
+        let rt = RefreshToken::new(refresh_token);
+        self.inner
+            .acquire_token_by_refresh_token(&rt, &scopes, claims.as_deref())
+            .await
+            .map(result)
+            .map_err(err)
+    }
+}
