@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Runs a command with the project's two test servers up on 127.0.0.1, and
+# stops them afterwards (also when the command fails or is interrupted):
+#   - the identity-platform emulator (`idflow emulator --port 0`)
+#   - node-oidc-provider (testing/oidc-provider, plain http, device interval 1 s)
+# The command sees:
+#   IDFLOW_EMULATOR_URL   the emulator's base URL (authorities are $URL/<tenant>)
+#   IDFLOW_OIDC_INFO      the provider's start-up JSON (issuer, client ids and secrets, api)
+#   IDFLOW_OIDC_ISSUER    the provider's issuer URL
+# Usage: scripts/with-servers.sh COMMAND [ARGS...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo="$PWD"
+target="${CARGO_TARGET_DIR:-target}"
+
+cargo build -q -p idflow-cli >&2
+bash scripts/setup-node.sh >/dev/null
+
+work="$(mktemp -d)"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+# Starts "$@" with stdout to a file and waits (at most 20 s) for its first
+# line, which it leaves in $line. Not run in a subshell, so `pids` keeps the pid.
+line=""
+start() {
+  local name="$1"; shift
+  "$@" >"$work/$name.out" 2>"$work/$name.err" &
+  pids+=("$!")
+  for _ in $(seq 200); do
+    if [ -s "$work/$name.out" ] && head -n 1 "$work/$name.out" | grep -q .; then
+      line="$(head -n 1 "$work/$name.out")"
+      return 0
+    fi
+    kill -0 "${pids[-1]}" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "with-servers: $name did not start:" >&2
+  cat "$work/$name.err" >&2
+  return 1
+}
+
+start emulator "$target/debug/idflow" emulator --port 0
+IDFLOW_EMULATOR_URL="$line"
+start oidc node "$repo/testing/oidc-provider/server.mjs" --port 0 --issuer-path /tenant --device-interval 1
+IDFLOW_OIDC_INFO="$line"
+IDFLOW_OIDC_ISSUER="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["issuer"])' "$IDFLOW_OIDC_INFO")"
+export IDFLOW_EMULATOR_URL IDFLOW_OIDC_INFO IDFLOW_OIDC_ISSUER
+echo "with-servers: emulator at $IDFLOW_EMULATOR_URL, OpenID provider at $IDFLOW_OIDC_ISSUER" >&2
+
+set +e
+"$@"
+status=$?
+set -e
+exit "$status"
