@@ -232,7 +232,7 @@ mod tests {
     use std::time::UNIX_EPOCH;
 
     fn ctx() -> ReplyCtx {
-        ReplyCtx::new("http://127.0.0.1:1", &HeaderMap::new(), UNIX_EPOCH)
+        ReplyCtx::new("http://127.0.0.1:1", &HeaderMap::new(), None, UNIX_EPOCH)
     }
 
     #[test]

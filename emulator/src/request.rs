@@ -129,9 +129,17 @@ pub struct ReplyCtx {
 }
 
 impl ReplyCtx {
-    pub fn new(base_url: &str, headers: &HeaderMap, now: SystemTime) -> ReplyCtx {
+    /// `query_correlation` is the `client-request-id` query parameter: browser
+    /// requests to `/authorize` carry the id there, not in a header.
+    pub fn new(
+        base_url: &str,
+        headers: &HeaderMap,
+        query_correlation: Option<&str>,
+        now: SystemTime,
+    ) -> ReplyCtx {
         let header = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).map(str::trim);
         let correlation_id = header("client-request-id")
+            .or(query_correlation.map(str::trim))
             .filter(|v| !v.is_empty() && v.len() <= 128)
             .map(str::to_owned)
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
@@ -199,7 +207,12 @@ impl Req {
             .collect();
         let query = Params::parse(parts.uri.query().unwrap_or("").as_bytes());
         let (endpoint, tenant) = Endpoint::route(&segments);
-        let ctx = ReplyCtx::new(base_url, &parts.headers, now);
+        let ctx = ReplyCtx::new(
+            base_url,
+            &parts.headers,
+            query.get("client-request-id"),
+            now,
+        );
         Req {
             method: parts.method,
             path,
