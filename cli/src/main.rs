@@ -7,6 +7,7 @@
 mod demo;
 mod emulator;
 mod explain;
+mod token;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -51,6 +52,36 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         port: u16,
     },
+    /// Acquire a token and print msal Python's result dict as JSON (exit 1 on an identity-provider error).
+    ///
+    /// Client credentials read the secret from the environment variable named
+    /// by --client-secret-env (never from the command line); --device-code
+    /// prints the sign-in instruction on stderr and polls until done or Ctrl-C.
+    Token {
+        /// The authority (https://login.microsoftonline.com/TENANT) or an OpenID issuer URL.
+        #[arg(long)]
+        authority: String,
+        #[arg(long)]
+        client_id: String,
+        /// A scope; repeat for more.
+        #[arg(long = "scope", required = true)]
+        scopes: Vec<String>,
+        /// The environment variable holding the client secret (client credentials).
+        #[arg(long, value_name = "VAR", conflicts_with = "device_code")]
+        client_secret_env: Option<String>,
+        /// Sign a user in with the device code flow.
+        #[arg(long)]
+        device_code: bool,
+        /// Treat the authority as an OpenID issuer even if it looks like Microsoft's.
+        #[arg(long)]
+        oidc: bool,
+        /// A PEM file with an extra trusted root certificate.
+        #[arg(long, value_name = "PEM_FILE")]
+        ca_cert: Option<String>,
+        /// Print the JSON on one line.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Writes `text` and a newline to stdout; a closed pipe (`idflow demo | head`) is not an error.
@@ -68,6 +99,25 @@ fn main() -> ExitCode {
         Command::Explain { query, response } => explain::run(query, response),
         Command::Demo { json } => demo::run(json),
         Command::Emulator { port } => emulator::run(port),
+        Command::Token {
+            authority,
+            client_id,
+            scopes,
+            client_secret_env,
+            device_code,
+            oidc,
+            ca_cert,
+            json,
+        } => token::run(token::Request {
+            authority,
+            client_id,
+            scopes,
+            client_secret_env,
+            device_code,
+            oidc,
+            ca_cert,
+            json,
+        }),
     };
     match result {
         Ok(code) => code,
