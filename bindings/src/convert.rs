@@ -294,3 +294,14 @@ impl Catalogue {
         }
     }
 }
+
+/// A foreign callback (the app's `UrlOpener`) that failed with something other
+/// than an `AuthError` ends the sign-in as `authentication_ui_failed`, never a panic.
+impl From<uniffi::UnexpectedUniFFICallbackError> for AuthError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        AuthError::from_core(&IdFlowError::local(
+            idflow::error::LocalCode::AuthenticationUiFailed,
+            format!("the app's callback failed: {}", e.reason),
+        ))
+    }
+}
