@@ -6,9 +6,17 @@
 # (python/idflow/_native.py, python/idflow/libidflow_ffi.so), and runs pytest.
 # Extra arguments go to pytest. Exits non-zero on any failure, and also when
 # pytest ran no test (its exit code 5).
+#
+# The application tests need the emulator and the OpenID provider: when
+# IDFLOW_EMULATOR_URL is unset, the script re-runs itself under
+# scripts/with-servers.sh (which starts both and exports their addresses).
 set -euo pipefail
 scripts="$(cd "$(dirname "$0")" && pwd)"
 repo="$(dirname "$scripts")"
+
+if [ -z "${IDFLOW_EMULATOR_URL:-}" ] || [ -z "${IDFLOW_OIDC_INFO:-}" ]; then
+  exec bash "$scripts/with-servers.sh" bash "$scripts/test-python.sh" "$@"
+fi
 gen="$repo/build/generated/python/idflow.py"
 so="$repo/build/lib/libidflow_ffi.so"
 pkg="$repo/python/idflow"

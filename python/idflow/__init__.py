@@ -26,8 +26,9 @@ Two kinds of function:
 * observations, what an msal app would get: :func:`result_for_response` and
   :func:`raise_for_info` return the dict or ``None``, or raise.
 
-(``PublicClientApplication`` and the other msal-style applications are to come
-in this module, returning the same dicts.)
+The applications, :class:`PublicClientApplication` and
+:class:`ConfidentialClientApplication` (module :mod:`idflow.application`), take
+msal's arguments and return the same dicts.
 """
 
 from __future__ import annotations
@@ -53,6 +54,9 @@ __all__ = [
     "self_test_panic",
     "FLOWS",
     "NETWORK_KINDS",
+    "ClientApplication",
+    "PublicClientApplication",
+    "ConfidentialClientApplication",
 ]
 
 HeadersArg = Union[Mapping[str, Union[str, Iterable[str]]], Iterable[Tuple[str, str]]]
@@ -375,3 +379,11 @@ def self_test_panic() -> Optional[Dict[str, Any]]:
     if thrown is None:  # pragma: no cover - the core always throws here
         raise AssertionError("the core's deliberate panic did not reach Python")
     return _observe(thrown)
+
+
+# The applications use the translation above; imported last.
+from .application import (  # noqa: E402
+    ClientApplication,
+    ConfidentialClientApplication,
+    PublicClientApplication,
+)

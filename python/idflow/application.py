@@ -1,0 +1,577 @@
+"""msal Python's application classes over idflow's core.
+
+:class:`PublicClientApplication` and :class:`ConfidentialClientApplication`
+take msal's constructor arguments and offer msal's ``acquire_token_*``
+methods with msal's parameter names and defaults. They return what msal
+returns: the success dict (``access_token``, ``token_type``, ``expires_in``,
+``scope``, ``token_source``, ...) or the error dict (check ``"error" in
+result`` and follow ``result["action"]``). They raise ``ValueError`` for
+misuse (a reserved scope, a state mismatch, an unsupported argument) and
+Python's ``ConnectionError`` / ``TimeoutError`` when the provider cannot be
+reached, each with the error dict as ``exc.result``.
+
+The methods block, as msal's do. The core's coroutines run on a private event
+loop in a worker thread, so they also work in an app whose own thread already
+runs an asyncio loop (call them through ``loop.run_in_executor`` there to keep
+that loop responsive).
+
+Not supported yet (a ValueError when set): a token cache and
+``acquire_token_silent``, custom ``http_client``, ``proxies``, ``verify=False``,
+``client_claims``, ``client_capabilities``, ``azure_region``, brokers,
+``exclude_scopes``, ``http_cache``, a ``client_credential`` with a passphrase or
+a callable assertion, ``max_age``, ``response_mode``, ``auth_scheme``,
+``extra_scopes_to_consent``, ``fmi_path``, ``forwarded_client_claims``,
+``parent_window_handle`` and any other ``**kwargs``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import json
+import threading
+import time
+import webbrowser
+from collections.abc import Mapping
+from typing import Any, Dict, List, Optional
+from urllib.parse import urlencode
+
+from . import _ffi, _info_decision, _observe
+
+__all__ = ["ClientApplication", "PublicClientApplication", "ConfidentialClientApplication"]
+
+#: The ``x-client-sku`` this layer sends.
+CLIENT_SKU = "idflow.python"
+#: Where the native flow object lives inside the flow dicts returned by
+#: ``initiate_device_flow`` / ``initiate_auth_code_flow`` (not JSON-serializable).
+FLOW_KEY = "_idflow_flow"
+_RESERVED_SCOPES = frozenset(["openid", "profile", "offline_access"])
+_DEFAULT_AUTHORITY = "https://login.microsoftonline.com/common"
+# How often acquire_token_by_device_flow looks at flow["expires_at"].
+_ABORT_CHECK_SECS = 0.1
+
+
+# --- running the core's coroutines ------------------------------------------
+
+
+class _Loop:
+    """One private event loop on a daemon thread, shared by every app."""
+
+    _lock = threading.Lock()
+    _loop: Optional[asyncio.AbstractEventLoop] = None
+
+    @classmethod
+    def get(cls) -> asyncio.AbstractEventLoop:
+        with cls._lock:
+            if cls._loop is None or cls._loop.is_closed():
+                loop = asyncio.new_event_loop()
+                thread = threading.Thread(
+                    target=loop.run_forever, name="idflow-event-loop", daemon=True
+                )
+                thread.start()
+                cls._loop = loop
+            return cls._loop
+
+
+def _submit(coroutine_fn: Any, *args: Any) -> "Any":
+    """Schedules the native coroutine on the private loop; a concurrent future."""
+
+    async def run() -> Any:
+        return await coroutine_fn(*args)
+
+    return asyncio.run_coroutine_threadsafe(run(), _Loop.get())
+
+
+def _error(e: BaseException) -> Any:
+    """What msal's caller observes for a failure of the core: the error dict
+    (returned) or the exception it names (raised, with ``.result``)."""
+    if isinstance(e, _ffi.AuthError):
+        return _observe(_info_decision(e.info))
+    if isinstance(e, _ffi.InternalError):
+        return _observe(_info_decision(_ffi.explain("internal_error")))
+    raise e
+
+
+def _wait(future: Any, on_tick: Any = None) -> Any:
+    """The result of a native call: a value, or the observed failure."""
+    try:
+        if on_tick is None:
+            return future.result()
+        while True:
+            try:
+                return future.result(timeout=_ABORT_CHECK_SECS)
+            except concurrent.futures.TimeoutError:
+                if future.done():
+                    raise
+                on_tick()
+    except (_ffi.AuthError, _ffi.InternalError) as e:
+        return _error(e)
+
+
+def _token_dict(value: Any) -> Any:
+    """msal's success dict for a TokenResult; an observed error passes through."""
+    if isinstance(value, _ffi.TokenResult):
+        return json.loads(value.python_json)
+    return value
+
+
+def _run_for_dict(coroutine_fn: Any, *args: Any) -> Any:
+    return _token_dict(_wait(_submit(coroutine_fn, *args)))
+
+
+# --- argument checks (msal's ValueErrors) ------------------------------------
+
+
+def _scopes(scopes: Any, allow_none: bool = False) -> List[str]:
+    if scopes is None and allow_none:
+        return []
+    if not isinstance(scopes, (list, set, tuple)):
+        raise ValueError("The input scopes should be a list, tuple, or set")
+    reserved = set(scopes) & _RESERVED_SCOPES
+    if reserved:
+        raise ValueError(
+            "You cannot use any scope value that is reserved. Your input: "
+            f"{sorted(set(scopes))} The reserved list: {sorted(_RESERVED_SCOPES)}. "
+            "idflow asks for them itself."
+        )
+    for s in scopes:
+        if not isinstance(s, str):
+            raise ValueError(f"scopes must be strings, not {s!r}")
+    return list(scopes)
+
+
+def _unsupported(where: str, **given: Any) -> None:
+    """ValueError for arguments idflow does not support yet, when set."""
+    for name, value in given.items():
+        if name == "kwargs":
+            if value:
+                raise ValueError(
+                    f"{where}: idflow does not support the argument(s) "
+                    f"{', '.join(sorted(value))} yet"
+                )
+        elif value is not None and value is not False:
+            raise ValueError(f"{where}: idflow does not support {name}= yet")
+
+
+def _opt_str(value: Any, name: str) -> Optional[str]:
+    if value is None or isinstance(value, str):
+        return value
+    raise ValueError(f"{name} must be a str, not {type(value).__name__}")
+
+
+def _timeouts(timeout: Any) -> Dict[str, Optional[int]]:
+    """msal's (requests') ``timeout``: seconds, or a (connect, read) pair."""
+
+    def ms(v: Any) -> Optional[int]:
+        if v is None:
+            return None
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0:
+            raise ValueError(f"timeout must be a positive number of seconds, not {v!r}")
+        return max(1, int(v * 1000))
+
+    if isinstance(timeout, (tuple, list)):
+        if len(timeout) != 2:
+            raise ValueError("timeout must be seconds or a (connect, read) pair")
+        return {"connect_timeout_ms": ms(timeout[0]), "timeout_ms": ms(timeout[1])}
+    return {"connect_timeout_ms": None, "timeout_ms": ms(timeout)}
+
+
+def _root_certificates(verify: Any) -> List[str]:
+    """msal's ``verify``: True (the system's roots) or a CA bundle file (PEM),
+    whose certificates idflow trusts in addition."""
+    if verify is True:
+        return []
+    if isinstance(verify, str):
+        try:
+            with open(verify, encoding="ascii") as f:
+                return [f.read()]
+        except OSError as e:
+            raise ValueError(f"verify: cannot read the CA bundle {verify!r}: {e}") from None
+    raise ValueError(
+        "verify must be True or the path of a PEM CA bundle: idflow never turns "
+        "certificate validation off"
+    )
+
+
+def _credential(client_credential: Any) -> Any:
+    """msal's ``client_credential`` as the core's."""
+    if isinstance(client_credential, str):
+        return _ffi.ClientCredential.SECRET(secret=client_credential)
+    if not isinstance(client_credential, Mapping):
+        raise ValueError("client_credential must be a secret (str) or a dict, as in msal")
+    cred = dict(client_credential)
+    if "client_assertion" in cred:
+        assertion = cred["client_assertion"]
+        if not isinstance(assertion, str):
+            raise ValueError("idflow does not support a callable client_assertion yet: pass the str")
+        return _ffi.ClientCredential.ASSERTION(assertion=assertion)
+    if cred.get("passphrase") is not None:
+        raise ValueError("idflow does not support an encrypted private key (passphrase) yet")
+    key, cert = cred.get("private_key"), cred.get("public_certificate")
+    if isinstance(key, str) and isinstance(cert, str):
+        return _ffi.ClientCredential.CERTIFICATE(
+            certificate_pem=cert, private_key_pem=key, send_x5c=True
+        )
+    raise ValueError(
+        "client_credential needs a secret, {'client_assertion': str}, or "
+        "{'private_key': PEM, 'public_certificate': PEM} (a thumbprint alone is not enough for idflow)"
+    )
+
+
+class _BrowserOpener(_ffi.UrlOpener):
+    """Opens the sign-in page with Python's ``webbrowser`` (as msal does)."""
+
+    def __init__(self, on_before_launching_ui: Any):
+        self._before = on_before_launching_ui
+
+    def open_url(self, url: str) -> None:
+        try:
+            if self._before is not None:
+                self._before(ui="browser")
+            opened = webbrowser.open(url)
+        except Exception as e:  # any failure of the page ends the sign-in
+            opened, detail = False, f"{type(e).__name__}: {e}"
+        else:
+            detail = "no browser found in this environment"
+        if not opened:
+            info = _ffi.explain("authentication_ui_failed")
+            raise _ffi.AuthError.Client(info=info, message=f"{info.message} ({detail})")
+
+
+# --- the applications ---------------------------------------------------------
+
+
+class ClientApplication:
+    """What both application kinds share (msal's ``ClientApplication``)."""
+
+    _native_type: Any = None
+
+    def __init__(
+        self,
+        client_id: str,
+        client_credential: Any = None,
+        authority: Optional[str] = None,
+        validate_authority: bool = True,
+        token_cache: Any = None,
+        http_client: Any = None,
+        verify: Any = True,
+        proxies: Any = None,
+        timeout: Any = None,
+        client_claims: Any = None,
+        app_name: Optional[str] = None,
+        app_version: Optional[str] = None,
+        client_capabilities: Any = None,
+        azure_region: Any = None,
+        exclude_scopes: Any = None,
+        http_cache: Any = None,
+        instance_discovery: Optional[bool] = None,
+        allow_broker: Any = None,
+        enable_pii_log: Any = None,
+        oidc_authority: Optional[str] = None,
+    ):
+        _unsupported(
+            type(self).__name__,
+            token_cache=token_cache, http_client=http_client, proxies=proxies,
+            client_claims=client_claims, client_capabilities=client_capabilities,
+            azure_region=azure_region, exclude_scopes=exclude_scopes or None,
+            http_cache=http_cache, allow_broker=allow_broker,
+        )
+        # app_name / app_version / enable_pii_log only change telemetry and logs.
+        if not isinstance(client_id, str) or not client_id:
+            raise ValueError("client_id must be a non-empty str")
+        if authority and oidc_authority:
+            raise ValueError("You can not provide both authority and oidc_authority")
+        config = _ffi.AppConfig(
+            client_id=client_id,
+            authority=_opt_str(oidc_authority or authority, "authority") or _DEFAULT_AUTHORITY,
+            oidc_authority=bool(oidc_authority),
+            extra_root_certificates_pem=_root_certificates(verify),
+            validate_authority=bool(validate_authority) and instance_discovery is not False,
+            client_sku=CLIENT_SKU,
+            **_timeouts(timeout),
+        )
+        self.client_id = client_id
+        self.authority = config.authority
+        self._native = self._make_native(config, client_credential)
+
+    def _make_native(self, config: Any, client_credential: Any) -> Any:  # pragma: no cover
+        raise NotImplementedError
+
+    def _construct(self, *args: Any) -> Any:
+        try:
+            return self._native_type(*args)
+        except (_ffi.AuthError, _ffi.InternalError) as e:
+            result = _error(e)
+            # A constructor has no dict to return: a bad authority is misuse.
+            exc = ValueError(result.get("error_description") or result.get("error"))
+            exc.result = result  # type: ignore[attr-defined]
+            raise exc from None
+
+    # -- authorization code ----------------------------------------------------
+
+    def initiate_auth_code_flow(
+        self,
+        scopes: Any,
+        redirect_uri: Optional[str] = None,
+        state: Optional[str] = None,
+        prompt: Optional[str] = None,
+        login_hint: Optional[str] = None,
+        domain_hint: Optional[str] = None,
+        claims_challenge: Optional[str] = None,
+        max_age: Any = None,
+        response_mode: Any = None,
+    ) -> Dict[str, Any]:
+        """Starts a sign-in through the browser: send the user to
+        ``flow["auth_uri"]``, keep the returned dict (it holds the PKCE
+        verifier: in the server-side session, never in a cookie), then pass it
+        with the redirect's query parameters to
+        :meth:`acquire_token_by_auth_code_flow`.
+
+        idflow picks ``state`` itself (a ValueError when you pass one).
+        """
+        _unsupported("initiate_auth_code_flow", state=state, max_age=max_age,
+                     response_mode=response_mode)
+        scope_list = _scopes(scopes)
+        if redirect_uri is None:
+            redirect_uri = "http://localhost"
+        options = _ffi.AuthorizeOptions(
+            prompt=_opt_str(prompt, "prompt"), login_hint=_opt_str(login_hint, "login_hint"),
+            domain_hint=_opt_str(domain_hint, "domain_hint"),
+            claims=_opt_str(claims_challenge, "claims_challenge"),
+        )
+        flow = _wait(_submit(self._native.initiate_auth_code_flow, scope_list,
+                             _opt_str(redirect_uri, "redirect_uri"), options))
+        if not isinstance(flow, _ffi.AuthCodeFlow):
+            return flow  # the error dict
+        return {
+            "state": flow.state(),
+            "redirect_uri": flow.redirect_uri(),
+            "scope": flow.scopes(),
+            "auth_uri": flow.auth_uri(),
+            "claims_challenge": claims_challenge,
+            FLOW_KEY: flow,
+        }
+
+    def acquire_token_by_auth_code_flow(
+        self, auth_code_flow: Any, auth_response: Any, scopes: Any = None, **kwargs: Any
+    ) -> Any:
+        """Completes :meth:`initiate_auth_code_flow` with the redirect's query
+        parameters (a dict, e.g. ``request.args``).
+
+        Returns the token dict, or the error dict (the authorize error the
+        redirect carried, or the token endpoint's). Raises ValueError when the
+        redirect does not belong to this flow (a state mismatch: ignore that
+        request, it may be forged) or the flow is not one of idflow's.
+        """
+        _unsupported("acquire_token_by_auth_code_flow", kwargs=kwargs)
+        if not isinstance(auth_code_flow, Mapping) or not isinstance(auth_response, Mapping):
+            raise ValueError("auth_code_flow and auth_response must be dicts")
+        if not auth_code_flow.get("state"):
+            raise ValueError("state missing from auth_code_flow")
+        if auth_code_flow.get("state") != auth_response.get("state"):
+            raise ValueError("state mismatch: {} vs {}".format(
+                auth_code_flow.get("state"), auth_response.get("state")))
+        native = auth_code_flow.get(FLOW_KEY)
+        if not isinstance(native, _ffi.AuthCodeFlow):
+            raise ValueError("auth_code_flow was not made by idflow's initiate_auth_code_flow")
+        if scopes is not None and set(_scopes(scopes)) != set(native.scopes()):
+            raise ValueError("idflow does not support redeeming a code for other scopes yet")
+        if not auth_response.get("code") and not auth_response.get("error"):
+            raise ValueError('auth_response must contain either "code" or "error"')
+        query = urlencode({str(k): str(v) for k, v in auth_response.items()})
+        return _run_for_dict(self._native.acquire_token_by_auth_code_flow, native, query)
+
+    # -- refresh token ---------------------------------------------------------
+
+    def acquire_token_by_refresh_token(self, refresh_token: str, scopes: Any, **kwargs: Any) -> Any:
+        """Redeems a refresh token you hold (e.g. migrated from another
+        library) for the ``scopes``. On an ``interaction_required`` error dict,
+        sign the user in again (``action``: ``acquire_interactively``)."""
+        claims = kwargs.pop("claims_challenge", None)
+        _unsupported("acquire_token_by_refresh_token", kwargs=kwargs)
+        if not isinstance(refresh_token, str):
+            raise ValueError("refresh_token must be a str")
+        return _run_for_dict(self._native.acquire_token_by_refresh_token, refresh_token,
+                             _scopes(scopes), _opt_str(claims, "claims_challenge"))
+
+
+class PublicClientApplication(ClientApplication):
+    """An app that cannot keep a secret (desktop, CLI, scripts): device code,
+    interactive sign-in, username/password, refresh-token import."""
+
+    _native_type = _ffi.PublicClientApplication
+
+    def __init__(
+        self,
+        client_id: str,
+        client_credential: Any = None,
+        *,
+        enable_broker_on_windows: Any = None,
+        enable_broker_on_mac: Any = None,
+        enable_broker_on_linux: Any = None,
+        enable_broker_on_wsl: Any = None,
+        **kwargs: Any,
+    ):
+        if client_credential is not None:
+            raise ValueError("Public Client should not possess credentials")
+        _unsupported(
+            "PublicClientApplication",
+            enable_broker_on_windows=enable_broker_on_windows,
+            enable_broker_on_mac=enable_broker_on_mac,
+            enable_broker_on_linux=enable_broker_on_linux,
+            enable_broker_on_wsl=enable_broker_on_wsl,
+        )
+        super().__init__(client_id, **kwargs)
+
+    def _make_native(self, config: Any, client_credential: Any) -> Any:
+        return self._construct(config)
+
+    # -- device code -----------------------------------------------------------
+
+    def initiate_device_flow(self, scopes: Any = None, *, claims_challenge: Optional[str] = None,
+                             **kwargs: Any) -> Dict[str, Any]:
+        """Starts a device-code sign-in. Show ``flow["message"]`` to the user at
+        once, then call :meth:`acquire_token_by_device_flow` with the dict.
+        On failure the dict has ``error`` (and no ``user_code``)."""
+        _unsupported("initiate_device_flow", kwargs=kwargs)
+        flow = _wait(_submit(self._native.initiate_device_flow, _scopes(scopes, allow_none=True),
+                             _opt_str(claims_challenge, "claims_challenge")))
+        if not isinstance(flow, _ffi.DeviceCodeFlow):
+            return flow  # the error dict
+        expires_at = flow.expires_at()
+        return {
+            "user_code": flow.user_code(),
+            "verification_uri": flow.verification_uri(),
+            "expires_in": max(0, expires_at - int(time.time())),
+            "interval": flow.interval_secs(),
+            "message": flow.message(),
+            "expires_at": float(expires_at),
+            "_correlation_id": flow.correlation_id(),
+            "claims_challenge": claims_challenge,
+            FLOW_KEY: flow,
+        }
+
+    def acquire_token_by_device_flow(self, flow: Any, claims_challenge: Optional[str] = None,
+                                     **kwargs: Any) -> Any:
+        """Polls until the user finishes signing in (returns the token dict),
+        declines, or the code expires (the error dict). Blocks; to stop
+        polling from another thread set ``flow["expires_at"] = 0`` (as with
+        msal): the call then returns the ``user_cancelled`` result promptly.
+        Pass ``claims_challenge`` to :meth:`initiate_device_flow` instead."""
+        _unsupported("acquire_token_by_device_flow", kwargs=kwargs)
+        if not isinstance(flow, Mapping) or not isinstance(flow.get(FLOW_KEY), _ffi.DeviceCodeFlow):
+            raise ValueError("flow was not made by idflow's initiate_device_flow")
+        if claims_challenge is not None and claims_challenge != flow.get("claims_challenge"):
+            raise ValueError("idflow sends claims_challenge when the flow starts: "
+                             "pass it to initiate_device_flow")
+        cancel = _ffi.CancelHandle()
+
+        def check_abort() -> None:
+            expires_at = flow.get("expires_at")
+            if isinstance(expires_at, (int, float)) and expires_at < time.time():
+                cancel.cancel()
+
+        future = _submit(self._native.acquire_token_by_device_flow, flow[FLOW_KEY], cancel)
+        return _token_dict(_wait(future, on_tick=check_abort))
+
+    # -- interactive -----------------------------------------------------------
+
+    def acquire_token_interactive(
+        self,
+        scopes: Any,
+        prompt: Optional[str] = None,
+        login_hint: Optional[str] = None,
+        domain_hint: Optional[str] = None,
+        claims_challenge: Optional[str] = None,
+        timeout: Optional[float] = None,
+        port: Optional[int] = None,
+        extra_scopes_to_consent: Any = None,
+        max_age: Any = None,
+        parent_window_handle: Any = None,
+        on_before_launching_ui: Any = None,
+        auth_scheme: Any = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Signs the user in through the system browser (``webbrowser``) and a
+        redirect to ``http://localhost:<port>`` on this machine. Blocks until
+        the redirect arrives or ``timeout`` seconds pass (then the
+        ``user_cancelled`` result). ``on_before_launching_ui(ui="browser")``
+        is called just before the browser opens."""
+        _unsupported("acquire_token_interactive", extra_scopes_to_consent=extra_scopes_to_consent,
+                     max_age=max_age, parent_window_handle=parent_window_handle,
+                     auth_scheme=auth_scheme, kwargs=kwargs)
+        if port is not None and (isinstance(port, bool) or not isinstance(port, int)
+                                 or not 0 <= port <= 0xFFFF):
+            raise ValueError(f"port must be a TCP port number, not {port!r}")
+        if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
+                                    or timeout <= 0):
+            raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
+        options = _ffi.InteractiveOptions(
+            authorize=_ffi.AuthorizeOptions(
+                prompt=_opt_str(prompt, "prompt"), login_hint=_opt_str(login_hint, "login_hint"),
+                domain_hint=_opt_str(domain_hint, "domain_hint"),
+                claims=_opt_str(claims_challenge, "claims_challenge"),
+            ),
+            port=port or 0,
+            redirect_host=None,
+            timeout_secs=None if timeout is None else max(1, int(timeout)),
+        )
+        return _run_for_dict(self._native.acquire_token_interactive, _scopes(scopes), options,
+                             _BrowserOpener(on_before_launching_ui), None)
+
+    # -- username / password ---------------------------------------------------
+
+    def acquire_token_by_username_password(
+        self, username: str, password: str, scopes: Any, claims_challenge: Optional[str] = None,
+        auth_scheme: Any = None, **kwargs: Any,
+    ) -> Any:
+        """ROPC, for managed (cloud-only) accounts without MFA; prefer
+        :meth:`acquire_token_interactive` or the device flow. An error dict with
+        ``action`` ``acquire_interactively`` means the user must sign in
+        interactively (MFA, consent, an expired password)."""
+        _unsupported("acquire_token_by_username_password", auth_scheme=auth_scheme, kwargs=kwargs)
+        if not isinstance(username, str) or not isinstance(password, str):
+            raise ValueError("username and password must be str")
+        return _run_for_dict(self._native.acquire_token_by_username_password, username, password,
+                             _scopes(scopes), _opt_str(claims_challenge, "claims_challenge"))
+
+
+class ConfidentialClientApplication(ClientApplication):
+    """An app that keeps a credential (web app, web API, daemon): client
+    credentials, on-behalf-of, auth-code redemption, refresh."""
+
+    _native_type = _ffi.ConfidentialClientApplication
+
+    def __init__(self, client_id: str, client_credential: Any = None, authority: Optional[str] = None,
+                 **kwargs: Any):
+        if client_credential is None:
+            raise ValueError("ConfidentialClientApplication needs a client_credential")
+        super().__init__(client_id, client_credential, authority, **kwargs)
+
+    def _make_native(self, config: Any, client_credential: Any) -> Any:
+        return self._construct(config, _credential(client_credential))
+
+    def acquire_token_for_client(self, scopes: Any, claims_challenge: Optional[str] = None,
+                                 fmi_path: Any = None, forwarded_client_claims: Any = None,
+                                 **kwargs: Any) -> Any:
+        """An app-only token. For Microsoft, ``scopes`` is
+        ``["<resource>/.default"]``. On an error dict follow ``action``:
+        ``fix_configuration`` (the secret, the tenant, the scope), or
+        ``retry_after`` (wait ``retry_after`` seconds)."""
+        _unsupported("acquire_token_for_client", fmi_path=fmi_path,
+                     forwarded_client_claims=forwarded_client_claims, kwargs=kwargs)
+        return _run_for_dict(self._native.acquire_token_for_client, _scopes(scopes),
+                             _opt_str(claims_challenge, "claims_challenge"))
+
+    def acquire_token_on_behalf_of(self, user_assertion: str, scopes: Any,
+                                   claims_challenge: Optional[str] = None,
+                                   forwarded_client_claims: Any = None, **kwargs: Any) -> Any:
+        """Exchanges the access token your API received (``user_assertion``)
+        for one to a downstream API. An ``interaction_required`` error dict
+        must go back to your API's caller (with its ``claims``)."""
+        _unsupported("acquire_token_on_behalf_of",
+                     forwarded_client_claims=forwarded_client_claims, kwargs=kwargs)
+        if not isinstance(user_assertion, str):
+            raise ValueError("user_assertion must be a str")
+        return _run_for_dict(self._native.acquire_token_on_behalf_of, user_assertion,
+                             _scopes(scopes), _opt_str(claims_challenge, "claims_challenge"))
