@@ -2,8 +2,16 @@
 # Runs the Kotlin suite (JUnit 5 via Surefire) against build/ from
 # scripts/build-native.sh: the generated dev.idflow code, the native library,
 # and testdata/vectors.json. Prints Surefire's summary; exits non-zero on failure.
+# The flow tests need the emulator and node-oidc-provider: without
+# IDFLOW_EMULATOR_URL the script re-runs itself under scripts/with-servers.sh,
+# which starts both and exports IDFLOW_EMULATOR_URL, IDFLOW_OIDC_INFO and
+# IDFLOW_OIDC_ISSUER. They reach the tests both as environment variables and
+# as system properties (idflow.emulator.url, idflow.oidc.info, idflow.oidc.issuer).
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
+if [ -z "${IDFLOW_EMULATOR_URL:-}" ]; then
+  exec bash "$repo/scripts/with-servers.sh" bash "$repo/scripts/test-kotlin.sh" "$@"
+fi
 lib="$repo/build/lib"
 gen="$repo/build/generated/kotlin"
 if [ ! -f "$lib/libidflow_ffi.so" ] || [ ! -d "$gen/dev/idflow" ]; then
@@ -21,6 +29,9 @@ mvn -B -Dstyle.color=never test \
   -Djna.library.path="$lib" \
   -Didflow.generated="$gen" \
   -Didflow.vectors="$repo/testdata/vectors.json" \
+  -Didflow.emulator.url="$IDFLOW_EMULATOR_URL" \
+  -Didflow.oidc.info="${IDFLOW_OIDC_INFO:-}" \
+  -Didflow.oidc.issuer="${IDFLOW_OIDC_ISSUER:-}" \
   >"$log" 2>&1 || status=$?
 
 if [ "$status" -ne 0 ]; then

@@ -1,0 +1,72 @@
+package dev.idflow;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The blocking surface as a Java caller writes it: no coroutines, checked-free exceptions. */
+class JavaCallerTest {
+    private static final String CONFIDENTIAL = "5f3b8c1e-7d2a-4e6b-9c0d-1a2b3c4d5e10";
+    private static final String PUBLIC = "5f3b8c1e-7d2a-4e6b-9c0d-1a2b3c4d5e01";
+
+    private static String emulator() {
+        String url = Servers.INSTANCE.getEmulatorUrl();
+        assumeTrue(url != null, "IDFLOW_EMULATOR_URL unset: run scripts/test-kotlin.sh");
+        return url;
+    }
+
+    @Test
+    void clientCredentialsFromJava() {
+        String base = emulator();
+        try (ConfidentialClient app = new ConfidentialClient(
+                CONFIDENTIAL, base + "/emulator.idflow.test",
+                new ClientCredential.Secret("emulator-secret-do-not-use-in-production"))) {
+            TokenResult r = app.acquireTokenForClientBlocking(List.of("api://" + CONFIDENTIAL + "/.default"));
+            assertFalse(r.getAccessToken().isEmpty());
+        }
+    }
+
+    @Test
+    void errorsAreTheHierarchyFromJava() throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+            port = s.getLocalPort();
+        }
+        PublicClient app = new PublicClient(PUBLIC, "http://127.0.0.1:" + port + "/organizations");
+        try {
+            app.acquireTokenByUsernamePasswordBlocking("ada@emulator.idflow.test", "pw", List.of("User.Read"));
+            fail("expected a ClientException");
+        } catch (ServiceException e) {
+            fail("a network failure is not a ServiceException: " + e);
+        } catch (ClientException e) {
+            assertTrue(e.getCause() instanceof ConnectException, String.valueOf(e.getCause()));
+            assertTrue(e.isRetryable() || !e.isRetryable());
+            assertFalse(e.getMitigation().isEmpty());
+        }
+
+        ClientException bad = assertThrows(ClientException.class, () -> new PublicClient(PUBLIC, "not a url"));
+        assertEquals(ErrorKind.CLIENT, bad.getInfo().getKind());
+    }
+
+    @Test
+    void cancelHandleFromJava() {
+        String base = emulator();
+        PublicClient app = new PublicClient(PUBLIC, base + "/organizations");
+        DeviceCodeFlow flow = app.initiateDeviceFlowBlocking(List.of("User.Read"));
+        CancelHandle cancel = new CancelHandle();
+        cancel.cancel();
+        ClientException e = assertThrows(ClientException.class, () -> app.acquireTokenByDeviceFlowBlocking(flow, cancel));
+        assertEquals("user_cancelled", e.getErrorCode());
+        UrlOpener opener = IdFlowApplications.urlOpener(url -> { });
+        assertTrue(opener != null);
+    }
+}
