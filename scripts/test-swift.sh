@@ -11,9 +11,17 @@
 #   IDFLOW_SWIFT_WORK   work dir, as seen inside the chroot (default /opt/idflow-swift)
 #   IDFLOW_SWIFT_CLEAN  set to 1 to delete .build first (a cold build)
 #   IDFLOW_SWIFT_ROOT   the chroot (read by setup-swift.sh)
+#   IDFLOW_EMULATOR_URL, IDFLOW_OIDC_INFO, IDFLOW_OIDC_ISSUER
+#                       the test servers (FlowTests). When IDFLOW_EMULATOR_URL is unset, the
+#                       script re-runs itself under scripts/with-servers.sh, which starts them
+#                       on 127.0.0.1 (the chroot shares the host's network) and sets all three.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo="$PWD"
+
+if [ -z "${IDFLOW_EMULATOR_URL:-}" ]; then
+  exec bash scripts/with-servers.sh bash scripts/test-swift.sh "$@"
+fi
 gen="$repo/build/generated/swift"
 so="$repo/build/lib/libidflow_ffi.so"
 
@@ -75,7 +83,10 @@ set +e
 chroot "$ROOT" env -i HOME=/root LANG=C.UTF-8 \
   PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
   ${RUST_BACKTRACE:+RUST_BACKTRACE="$RUST_BACKTRACE"} \
-  IDFLOW_VECTORS="$work/testdata/vectors.json" bash -c '
+  IDFLOW_VECTORS="$work/testdata/vectors.json" \
+  IDFLOW_EMULATOR_URL="${IDFLOW_EMULATOR_URL:-}" \
+  IDFLOW_OIDC_INFO="${IDFLOW_OIDC_INFO:-}" \
+  IDFLOW_OIDC_ISSUER="${IDFLOW_OIDC_ISSUER:-}" bash -c '
   cd "$1/pkg" && swift test \
     -Xlinker -L"$1/lib" -Xlinker -rpath -Xlinker "$1/lib"' _ "$work" 2>&1 | tee "$out"
 status=${PIPESTATUS[0]}

@@ -93,7 +93,7 @@ public enum IdFlowInternalErrorCode: Int, CaseIterable, Sendable {
     case invalidScope = -42005
     /// This client may not use this grant or resource: fix the app registration.
     case unauthorizedClient = -42006
-    /// The server's answer could not be used (unreadable body, 5xx, 429, throttled): retry as the
+    /// The server's answer could not be used (unreadable or no OAuth body, 5xx, throttled): retry as the
     /// recommended action says.
     case unhandledResponse = -42007
     /// Something idflow did not expect, including its own bugs: report it with the correlation id.
