@@ -16,10 +16,10 @@ enum Emulator {
     static let password = "correct horse battery staple"
     static let tenant = "emulator.idflow.test"
 
-    /// `IDFLOW_EMULATOR_URL`; skips the test when the servers are not up.
+    /// `IDFLOW_EMULATOR_URL`; fails the test when the servers are not up (never a silent skip).
     static func base() throws -> String {
         guard let url = ProcessInfo.processInfo.environment["IDFLOW_EMULATOR_URL"], !url.isEmpty
-        else { throw XCTSkip("IDFLOW_EMULATOR_URL is unset: run scripts/test-swift.sh") }
+        else { throw ServersMissing("IDFLOW_EMULATOR_URL is unset: run scripts/test-swift.sh") }
         return url.hasSuffix("/") ? String(url.dropLast()) : url
     }
 
@@ -56,11 +56,11 @@ struct OIDCProvider {
 
     static func load() throws -> OIDCProvider {
         guard let raw = ProcessInfo.processInfo.environment["IDFLOW_OIDC_INFO"], !raw.isEmpty
-        else { throw XCTSkip("IDFLOW_OIDC_INFO is unset: run scripts/test-swift.sh") }
+        else { throw ServersMissing("IDFLOW_OIDC_INFO is unset: run scripts/test-swift.sh") }
         let json = try JSONSerialization.jsonObject(with: Data(raw.utf8)) as? [String: Any] ?? [:]
         guard let issuer = json["issuer"] as? String,
               let clients = json["clients"] as? [String: [String: Any]]
-        else { throw XCTSkip("IDFLOW_OIDC_INFO has no issuer or clients: \(raw)") }
+        else { throw ServersMissing("IDFLOW_OIDC_INFO has no issuer or clients: \(raw)") }
         let api = json["api"] as? [String: Any]
         return OIDCProvider(issuer: issuer, clients: clients,
                             apiScopes: api?["scopes"] as? [String] ?? [])
@@ -122,4 +122,11 @@ enum HTTP {
             }
         }
     }
+}
+
+/// Thrown when the test servers are not up: the suite must run under
+/// scripts/test-swift.sh, which starts them; a missing server is a failure.
+struct ServersMissing: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

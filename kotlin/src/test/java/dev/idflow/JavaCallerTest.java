@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import java.net.ConnectException;
 import java.net.InetAddress;
@@ -20,7 +20,7 @@ class JavaCallerTest {
 
     private static String emulator() {
         String url = Servers.INSTANCE.getEmulatorUrl();
-        assumeTrue(url != null, "IDFLOW_EMULATOR_URL unset: run scripts/test-kotlin.sh");
+        assertNotNull(url, "IDFLOW_EMULATOR_URL unset: run scripts/test-kotlin.sh");
         return url;
     }
 

@@ -2,7 +2,7 @@ package dev.idflow
 
 import org.json.JSONArray
 import org.json.JSONObject
-import org.junit.jupiter.api.Assumptions.assumeTrue
+import org.junit.jupiter.api.Assertions.assertTrue
 import java.net.URI
 import java.net.http.HttpClient
 import java.net.http.HttpRequest
@@ -22,14 +22,14 @@ object Servers {
     val emulatorUrl: String? = setting("IDFLOW_EMULATOR_URL")?.trimEnd('/')
     private val oidcInfoJson: String? = setting("IDFLOW_OIDC_INFO")
 
-    /** Skips the calling test when the servers are not up (e.g. a bare `mvn test`). */
+    /** Fails the calling test when the servers are not up (run scripts/test-kotlin.sh, which starts them). */
     fun emulator(): Emulator {
-        assumeTrue(emulatorUrl != null, "IDFLOW_EMULATOR_URL unset: run scripts/test-kotlin.sh")
+        assertTrue(emulatorUrl != null, "IDFLOW_EMULATOR_URL unset: run scripts/test-kotlin.sh")
         return Emulator(emulatorUrl!!)
     }
 
     fun oidc(): JSONObject {
-        assumeTrue(oidcInfoJson != null, "IDFLOW_OIDC_INFO unset: run scripts/test-kotlin.sh")
+        assertTrue(oidcInfoJson != null, "IDFLOW_OIDC_INFO unset: run scripts/test-kotlin.sh")
         return JSONObject(oidcInfoJson)
     }
 
