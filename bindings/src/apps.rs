@@ -194,6 +194,11 @@ impl DeviceCodeFlow {
     pub fn verification_uri(&self) -> String {
         self.inner.verification_uri.clone()
     }
+    /// The verification URI with the code filled in, when the provider sends one
+    /// (RFC 8628 §3.3.1; the Microsoft identity platform does not).
+    pub fn verification_uri_complete(&self) -> Option<String> {
+        self.inner.verification_uri_complete.clone()
+    }
     /// The text to show the user (where to go, which code to type).
     pub fn message(&self) -> String {
         self.inner.message.clone()

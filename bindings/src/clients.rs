@@ -249,4 +249,20 @@ impl ConfidentialClientApplication {
             .map(result)
             .map_err(err)
     }
+
+    /// ROPC for a confidential client: managed (cloud) users only.
+    pub async fn acquire_token_by_username_password(
+        &self,
+        username: String,
+        password: String,
+        scopes: Vec<String>,
+        claims: Option<String>,
+    ) -> Result<TokenResult, AuthError> {
+        let pw = Password::new(password);
+        self.inner
+            .acquire_token_by_username_password(&username, &pw, &scopes, claims.as_deref())
+            .await
+            .map(result)
+            .map_err(err)
+    }
 }

@@ -394,6 +394,22 @@ class ClientApplication:
         return _run_for_dict(self._native.acquire_token_by_refresh_token, refresh_token,
                              _scopes(scopes), _opt_str(claims, "claims_challenge"))
 
+    # -- username / password (both kinds of app, as in msal) -------------------
+
+    def acquire_token_by_username_password(
+        self, username: str, password: str, scopes: Any, claims_challenge: Optional[str] = None,
+        auth_scheme: Any = None, **kwargs: Any,
+    ) -> Any:
+        """ROPC, for managed (cloud-only) accounts without MFA; prefer
+        :meth:`acquire_token_interactive` or the device flow. An error dict with
+        ``action`` ``acquire_interactively`` means the user must sign in
+        interactively (MFA, consent, an expired password)."""
+        _unsupported("acquire_token_by_username_password", auth_scheme=auth_scheme, kwargs=kwargs)
+        if not isinstance(username, str) or not isinstance(password, str):
+            raise ValueError("username and password must be str")
+        return _run_for_dict(self._native.acquire_token_by_username_password, username, password,
+                             _scopes(scopes), _opt_str(claims_challenge, "claims_challenge"))
+
 
 class PublicClientApplication(ClientApplication):
     """An app that cannot keep a secret (desktop, CLI, scripts): device code,
@@ -439,7 +455,12 @@ class PublicClientApplication(ClientApplication):
         if not isinstance(flow, _ffi.DeviceCodeFlow):
             return flow  # the error dict
         expires_at = flow.expires_at()
+        extra = {}
+        complete = flow.verification_uri_complete()
+        if complete is not None:
+            extra["verification_uri_complete"] = complete
         return {
+            **extra,
             "user_code": flow.user_code(),
             "verification_uri": flow.verification_uri(),
             "expires_in": max(0, expires_at - int(time.time())),
@@ -518,22 +539,6 @@ class PublicClientApplication(ClientApplication):
         )
         return _run_for_dict(self._native.acquire_token_interactive, _scopes(scopes), options,
                              _BrowserOpener(on_before_launching_ui), None)
-
-    # -- username / password ---------------------------------------------------
-
-    def acquire_token_by_username_password(
-        self, username: str, password: str, scopes: Any, claims_challenge: Optional[str] = None,
-        auth_scheme: Any = None, **kwargs: Any,
-    ) -> Any:
-        """ROPC, for managed (cloud-only) accounts without MFA; prefer
-        :meth:`acquire_token_interactive` or the device flow. An error dict with
-        ``action`` ``acquire_interactively`` means the user must sign in
-        interactively (MFA, consent, an expired password)."""
-        _unsupported("acquire_token_by_username_password", auth_scheme=auth_scheme, kwargs=kwargs)
-        if not isinstance(username, str) or not isinstance(password, str):
-            raise ValueError("username and password must be str")
-        return _run_for_dict(self._native.acquire_token_by_username_password, username, password,
-                             _scopes(scopes), _opt_str(claims_challenge, "claims_challenge"))
 
 
 class ConfidentialClientApplication(ClientApplication):

@@ -154,6 +154,13 @@ def test_username_password_success_has_id_token_claims(pca):
     assert result["refresh_token"]
 
 
+def test_username_password_on_a_confidential_client(cca, admin):
+    result = _ok(cca.acquire_token_by_username_password(EMULATOR_USER, EMULATOR_PASSWORD, GRAPH))
+    assert result["id_token_claims"]["preferred_username"] == EMULATOR_USER
+    sent = [r for r in admin.requests() if r.get("grant_type") == "password"][-1]
+    assert sent["client_id"] == EMULATOR_CONFIDENTIAL and "client_secret" in sent["param_names"]
+
+
 def test_username_password_wrong_password_is_an_error_dict(pca):
     result = pca.acquire_token_by_username_password(EMULATOR_USER, "wrong", GRAPH)
     assert result["error"] == "invalid_grant" and 50126 in result["error_codes"]
