@@ -74,34 +74,6 @@ impl PublicClientApplication {
             .map_err(err)
     }
 
-    pub async fn initiate_auth_code_flow(
-        &self,
-        scopes: Vec<String>,
-        redirect_uri: String,
-        options: AuthorizeOptions,
-    ) -> Result<Arc<AuthCodeFlow>, AuthError> {
-        let o = auth_options(options)?;
-        let flow = self
-            .inner
-            .initiate_auth_code_flow(&scopes, &redirect_uri, &o)
-            .await
-            .map_err(err)?;
-        Ok(Arc::new(AuthCodeFlow::from(flow)))
-    }
-
-    /// Completes a flow with the redirect URL (or its query string).
-    pub async fn acquire_token_by_auth_code_flow(
-        &self,
-        flow: Arc<AuthCodeFlow>,
-        redirect: String,
-    ) -> Result<TokenResult, AuthError> {
-        self.inner
-            .acquire_token_by_auth_code_flow(flow.core(), &redirect)
-            .await
-            .map(result)
-            .map_err(err)
-    }
-
     /// Signs in through the browser and a loopback redirect on this device.
     pub async fn acquire_token_interactive(
         &self,
@@ -124,36 +96,6 @@ impl PublicClientApplication {
         }
         self.inner
             .acquire_token_interactive(&scopes, o)
-            .await
-            .map(result)
-            .map_err(err)
-    }
-
-    pub async fn acquire_token_by_refresh_token(
-        &self,
-        refresh_token: String,
-        scopes: Vec<String>,
-        claims: Option<String>,
-    ) -> Result<TokenResult, AuthError> {
-        let rt = RefreshToken::new(refresh_token);
-        self.inner
-            .acquire_token_by_refresh_token(&rt, &scopes, claims.as_deref())
-            .await
-            .map(result)
-            .map_err(err)
-    }
-
-    /// ROPC: managed (cloud) users only; prefer interactive sign-in.
-    pub async fn acquire_token_by_username_password(
-        &self,
-        username: String,
-        password: String,
-        scopes: Vec<String>,
-        claims: Option<String>,
-    ) -> Result<TokenResult, AuthError> {
-        let pw = Password::new(password);
-        self.inner
-            .acquire_token_by_username_password(&username, &pw, &scopes, claims.as_deref())
             .await
             .map(result)
             .map_err(err)
@@ -208,61 +150,76 @@ impl ConfidentialClientApplication {
             .map(result)
             .map_err(err)
     }
-
-    pub async fn initiate_auth_code_flow(
-        &self,
-        scopes: Vec<String>,
-        redirect_uri: String,
-        options: AuthorizeOptions,
-    ) -> Result<Arc<AuthCodeFlow>, AuthError> {
-        let o = auth_options(options)?;
-        let flow = self
-            .inner
-            .initiate_auth_code_flow(&scopes, &redirect_uri, &o)
-            .await
-            .map_err(err)?;
-        Ok(Arc::new(AuthCodeFlow::from(flow)))
-    }
-
-    pub async fn acquire_token_by_auth_code_flow(
-        &self,
-        flow: Arc<AuthCodeFlow>,
-        redirect: String,
-    ) -> Result<TokenResult, AuthError> {
-        self.inner
-            .acquire_token_by_auth_code_flow(flow.core(), &redirect)
-            .await
-            .map(result)
-            .map_err(err)
-    }
-
-    pub async fn acquire_token_by_refresh_token(
-        &self,
-        refresh_token: String,
-        scopes: Vec<String>,
-        claims: Option<String>,
-    ) -> Result<TokenResult, AuthError> {
-        let rt = RefreshToken::new(refresh_token);
-        self.inner
-            .acquire_token_by_refresh_token(&rt, &scopes, claims.as_deref())
-            .await
-            .map(result)
-            .map_err(err)
-    }
-
-    /// ROPC for a confidential client: managed (cloud) users only.
-    pub async fn acquire_token_by_username_password(
-        &self,
-        username: String,
-        password: String,
-        scopes: Vec<String>,
-        claims: Option<String>,
-    ) -> Result<TokenResult, AuthError> {
-        let pw = Password::new(password);
-        self.inner
-            .acquire_token_by_username_password(&username, &pw, &scopes, claims.as_deref())
-            .await
-            .map(result)
-            .map_err(err)
-    }
 }
+
+/// The flows both kinds of app offer (as in msal). uniffi objects cannot share
+/// an impl, so one macro writes the same thin wrappers onto each.
+macro_rules! shared_flows {
+    ($app:ty) => {
+        #[uniffi::export(async_runtime = "tokio")]
+        impl $app {
+            /// Starts an authorization-code flow: send the user to its `auth_uri`.
+            pub async fn initiate_auth_code_flow(
+                &self,
+                scopes: Vec<String>,
+                redirect_uri: String,
+                options: AuthorizeOptions,
+            ) -> Result<Arc<AuthCodeFlow>, AuthError> {
+                let o = auth_options(options)?;
+                let flow = self
+                    .inner
+                    .initiate_auth_code_flow(&scopes, &redirect_uri, &o)
+                    .await
+                    .map_err(err)?;
+                Ok(Arc::new(AuthCodeFlow::from(flow)))
+            }
+
+            /// Completes a flow with the redirect URL (or its query string).
+            pub async fn acquire_token_by_auth_code_flow(
+                &self,
+                flow: Arc<AuthCodeFlow>,
+                redirect: String,
+            ) -> Result<TokenResult, AuthError> {
+                self.inner
+                    .acquire_token_by_auth_code_flow(flow.core(), &redirect)
+                    .await
+                    .map(result)
+                    .map_err(err)
+            }
+
+            /// Redeems a refresh token (kept when the answer brings no new one).
+            pub async fn acquire_token_by_refresh_token(
+                &self,
+                refresh_token: String,
+                scopes: Vec<String>,
+                claims: Option<String>,
+            ) -> Result<TokenResult, AuthError> {
+                let rt = RefreshToken::new(refresh_token);
+                self.inner
+                    .acquire_token_by_refresh_token(&rt, &scopes, claims.as_deref())
+                    .await
+                    .map(result)
+                    .map_err(err)
+            }
+
+            /// ROPC: managed (cloud) users only; prefer interactive sign-in where there is a UI.
+            pub async fn acquire_token_by_username_password(
+                &self,
+                username: String,
+                password: String,
+                scopes: Vec<String>,
+                claims: Option<String>,
+            ) -> Result<TokenResult, AuthError> {
+                let pw = Password::new(password);
+                self.inner
+                    .acquire_token_by_username_password(&username, &pw, &scopes, claims.as_deref())
+                    .await
+                    .map(result)
+                    .map_err(err)
+            }
+        }
+    };
+}
+
+shared_flows!(PublicClientApplication);
+shared_flows!(ConfidentialClientApplication);
