@@ -176,6 +176,7 @@ pub(crate) async fn poll(
         if classified.outcome != Outcome::Pending {
             let ctx = Context {
                 requested: &flow.scopes,
+                grant_type: Some(DEVICE_CODE_GRANT),
                 ..Context::default()
             };
             return engine
