@@ -8,11 +8,13 @@
 #![allow(clippy::result_large_err)]
 
 mod apps;
+mod cache;
 mod clients;
 mod convert;
 mod types;
 
 pub use apps::*;
+pub use cache::*;
 pub use clients::*;
 pub use types::*;
 

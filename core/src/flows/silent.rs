@@ -200,6 +200,32 @@ impl Engine {
             .map(|at| cache_result(at, None)))
     }
 
+    /// The cache-only half of a silent call: a valid cached token (not due
+    /// for a proactive refresh) for the account's `home_account_id`, or `None`
+    /// (also for an app-only token when `home_account_id` is `None`). Never
+    /// touches the network; the language layers call it first so that a hit
+    /// costs one synchronous call.
+    pub fn cached_token<S: AsRef<str>>(
+        &self,
+        scopes: &[S],
+        home_account_id: Option<&str>,
+    ) -> Result<Option<AuthenticationResult>, IdFlowError> {
+        let scopes = match home_account_id {
+            Some(_) => app_scopes(scopes)?,
+            None => scopes
+                .iter()
+                .flat_map(|s| s.as_ref().split_whitespace())
+                .map(str::to_owned)
+                .collect(),
+        };
+        self.cache.reload()?;
+        let now = self.sender.clock.now();
+        Ok(self
+            .cached_access_token(self.lookup_realm(), home_account_id, &scopes, now)
+            .filter(|at| at.refresh_on.is_none_or(|r| r > now))
+            .map(|at| cache_result(at, None)))
+    }
+
     /// `acquire_token_silent`: see the module docs for every decision.
     pub async fn acquire_token_silent<S: AsRef<str>>(
         &self,
