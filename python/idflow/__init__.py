@@ -57,6 +57,8 @@ __all__ = [
     "ClientApplication",
     "PublicClientApplication",
     "ConfidentialClientApplication",
+    "TokenCache",
+    "SerializableTokenCache",
 ]
 
 HeadersArg = Union[Mapping[str, Union[str, Iterable[str]]], Iterable[Tuple[str, str]]]
@@ -387,3 +389,4 @@ from .application import (  # noqa: E402
     ConfidentialClientApplication,
     PublicClientApplication,
 )
+from .token_cache import SerializableTokenCache, TokenCache  # noqa: E402
