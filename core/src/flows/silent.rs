@@ -136,10 +136,12 @@ impl Engine {
                 "authorization_code" | "password" | crate::flows::device_code::DEVICE_CODE_GRANT
             )
         });
-        let authority_type = if self.authority.is_microsoft() {
-            "MSSTS"
+        // msal writes MSSTS for every authority but ADFS, and lists only
+        // MSSTS / ADFS accounts: anything else would hide them from msal apps.
+        let authority_type = if realm.eq_ignore_ascii_case("adfs") {
+            "ADFS"
         } else {
-            "Other"
+            "MSSTS"
         };
         self.cache.save(&SaveRequest {
             client_id: &self.client_id,
