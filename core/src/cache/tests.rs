@@ -5,6 +5,7 @@ use super::*;
 use crate::error::ErrorKind;
 use crate::token::TokenSource;
 use serde_json::json;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 const ENV: &str = "login.microsoftonline.com";
 const CLIENT: &str = "client-a";
@@ -979,5 +980,108 @@ fn attach_merges_existing_entries_into_storage() {
     let c = TokenCache::new();
     c.attach_storage(Arc::new(FileStorage::new(&path))).unwrap();
     assert_eq!(c.counts().access_tokens, 2);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+// ---- crash safety ----
+
+const CRASH_PATH: &str = "IDFLOW_CACHE_CRASH_PATH";
+const CRASH_FIRST: &str = "IDFLOW_CACHE_CRASH_FIRST";
+
+/// The writer half of `killed_writers_lose_no_committed_entry`, run in a
+/// child process it spawns (ignored otherwise): saves and persists tokens
+/// one by one, printing each id once persist returned, until killed.
+#[test]
+#[ignore = "child process of killed_writers_lose_no_committed_entry"]
+fn crash_writer_child() {
+    let path = std::env::var(CRASH_PATH).expect("spawned by the crash test");
+    let first: u64 = std::env::var(CRASH_FIRST).unwrap().parse().unwrap();
+    let cache = TokenCache::new();
+    cache
+        .attach_storage(Arc::new(FileStorage::new(path)))
+        .unwrap();
+    for id in first.. {
+        let name: &'static str = Box::leak(format!("c{id}").into_boxed_str());
+        save(&cache, &Answer::app(name, &[name]), &[name]);
+        cache.persist().unwrap();
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "committed {id}").unwrap();
+        out.flush().unwrap();
+    }
+}
+
+#[test]
+#[cfg(unix)]
+fn killed_writers_lose_no_committed_entry() {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+    let dir = temp_dir("crash");
+    let path = dir.join("cache.json");
+    let exe = std::env::current_exe().unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    // A reader loading the file all along: it must never see a torn file.
+    let reader = {
+        let (path, stop) = (path.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut loads = 0;
+            while !stop.load(Ordering::Relaxed) {
+                if let Ok(text) = std::fs::read_to_string(&path) {
+                    TokenCache::new().deserialize(&text).unwrap();
+                    loads += 1;
+                }
+            }
+            loads
+        })
+    };
+    let mut committed = Vec::new();
+    for k in 0..20u64 {
+        let mut child = Command::new(&exe)
+            .args([
+                "--exact",
+                "cache::tests::crash_writer_child",
+                "--ignored",
+                "--nocapture",
+            ])
+            .env(CRASH_PATH, &path)
+            .env(CRASH_FIRST, (k * 1_000_000).to_string())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let forward = std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                if let Some(id) = line.strip_prefix("committed ") {
+                    let _ = tx.send(id.parse::<u64>().unwrap());
+                }
+            }
+        });
+        // Kill at a varying moment after the first commit: mid-save,
+        // mid-write or mid-rename as it happens.
+        committed.push(rx.recv_timeout(Duration::from_secs(30)).unwrap());
+        std::thread::sleep(Duration::from_micros(500 + (k * 7919) % 15_000));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        forward.join().unwrap();
+        committed.extend(rx.try_iter());
+
+        let cache = TokenCache::new();
+        cache
+            .attach_storage(Arc::new(FileStorage::new(&path)))
+            .unwrap();
+        for id in &committed {
+            let name = format!("c{id}");
+            assert_eq!(
+                app_lookup(&cache, &[&name]).as_deref(),
+                Some(name.as_str()),
+                "after kill {k}"
+            );
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    assert!(reader.join().unwrap() > 0);
+    assert!(committed.len() > 20);
     let _ = std::fs::remove_dir_all(&dir);
 }
