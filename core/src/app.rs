@@ -20,8 +20,10 @@ use crate::flows::device_code::{self, DeviceFlow};
 use crate::flows::loopback::{BrowserOpener, LoopbackListener, LoopbackOptions, SystemBrowser};
 use crate::flows::{ClientCredential, Engine};
 use crate::http::HttpClient;
+use crate::retry::RetryPolicy;
 use crate::secret::{Password, RefreshToken, UserAssertion};
 use crate::sender::Sender;
+use crate::throttle::Throttle;
 use crate::token::AuthenticationResult;
 use crate::transport::{HttpConfig, ReqwestHttpClient};
 use std::sync::Arc;
@@ -46,6 +48,13 @@ pub struct AppOptions {
     /// `x-client-sku` / `x-client-ver`: the language bindings set their own.
     pub client_sku: String,
     pub client_version: String,
+    /// The one transport retry for a 5xx without Retry-After or a timeout
+    /// (on, 1 s); [`RetryPolicy::OFF`] when the app retries itself.
+    pub retry: RetryPolicy,
+    /// Client capabilities announced in every request's `claims` (`cp1`:
+    /// the app handles claims challenges, so the platform may issue
+    /// Continuous Access Evaluation tokens).
+    pub client_capabilities: Vec<String>,
 }
 
 impl Default for AppOptions {
@@ -58,6 +67,8 @@ impl Default for AppOptions {
             validate_authority: true,
             client_sku: DEFAULT_SKU.to_owned(),
             client_version: env!("CARGO_PKG_VERSION").to_owned(),
+            retry: RetryPolicy::default(),
+            client_capabilities: Vec::new(),
         }
     }
 }
@@ -136,10 +147,13 @@ fn engine(
             sleeper: options.sleeper,
             sku: options.client_sku,
             version: options.client_version,
+            retry: options.retry,
         },
         discovery: Discovery::new(),
         validate_authority: options.validate_authority,
         credential,
+        throttle: Throttle::new(),
+        client_capabilities: options.client_capabilities,
     }))
 }
 

@@ -11,6 +11,8 @@
 pub mod app;
 pub mod assertion;
 pub mod authority;
+pub mod challenge;
+pub mod claims;
 pub mod clock;
 pub mod device_code;
 pub mod discovery;
@@ -22,10 +24,12 @@ pub mod id_token;
 pub mod idioms;
 pub mod jwt;
 pub mod pkce;
+pub mod retry;
 pub mod scenarios;
 pub mod scripted;
 pub mod secret;
 pub mod sender;
+pub mod throttle;
 pub mod token;
 pub mod transport;
 
