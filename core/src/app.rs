@@ -160,6 +160,13 @@ fn engine(
 /// Methods both application types have.
 macro_rules! common_methods {
     () => {
+        /// The shared engine, for in-crate tests of engine-level behaviour.
+        #[cfg(test)]
+        #[allow(dead_code)] // one of the two app types uses it
+        pub(crate) fn engine_for_tests(&self) -> &Arc<Engine> {
+            &self.engine
+        }
+
         pub fn client_id(&self) -> &str {
             &self.engine.client_id
         }

@@ -102,6 +102,8 @@ impl ThrottleKey {
 struct Block {
     until: SystemTime,
     error: IdFlowError,
+    /// An interaction-required block stops only silent acquisition.
+    silent_only: bool,
 }
 
 /// One app's blocks (shared by its clones; each app has its own).
@@ -157,17 +159,22 @@ impl Throttle {
             let block = Block {
                 until: now + d,
                 error: error.clone(),
+                silent_only: error.retry_after.is_none()
+                    && error.kind == ErrorKind::InteractionRequired,
             };
             self.with(|m| m.insert(key, block));
         }
     }
 
-    /// The throttled error for `key` at `now`, if it is still blocked.
-    pub fn check(&self, key: &ThrottleKey, now: SystemTime) -> Option<IdFlowError> {
+    /// The throttled error for a request `key` of `flow` at `now`, if it is
+    /// still blocked.
+    pub fn check(&self, key: &ThrottleKey, flow: Flow, now: SystemTime) -> Option<IdFlowError> {
         self.with(|m| {
-            let remaining = m.get(key)?.until.duration_since(now).ok();
+            let block = m.get(key)?;
+            let remaining = block.until.duration_since(now).ok();
             match remaining.filter(|d| !d.is_zero()) {
-                Some(left) => m.get(key).map(|b| throttled(&b.error, left)),
+                Some(_) if block.silent_only && flow != Flow::Silent => None,
+                Some(left) => Some(throttled(&block.error, left)),
                 None => {
                     m.remove(key);
                     None

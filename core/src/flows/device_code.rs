@@ -185,9 +185,13 @@ pub(crate) async fn poll(
                 requested: &flow.scopes,
                 ..Context::default()
             };
-            return engine
+            let result = engine
                 .finish(&resolved, classified, &exchange, Flow::DeviceCode, ctx)
                 .await;
+            if result.is_ok() {
+                engine.lift_throttle(&resolved, &decorated(&flow.scopes));
+            }
+            return result;
         }
         if let Some(next) = classified.polling.and_then(|p| p.next_interval(interval)) {
             interval = next;

@@ -121,10 +121,12 @@ impl Engine {
             .map(|(_, v)| v.clone())
             .unwrap_or_default();
         let device_poll = grant == device_code::DEVICE_CODE_GRANT || grant == "device_code";
-        let interactive = device_poll || grant == "authorization_code";
+        // A device-code poll carries no scope: its flow lifts the blocks
+        // itself (`lift_throttle`) once the sign-in succeeded.
+        let interactive = grant == "authorization_code";
         let key = ThrottleKey::for_token_request(resolved.endpoints.token.as_str(), &form);
         if !device_poll {
-            if let Some(e) = self.throttle.check(&key, self.sender.clock.now()) {
+            if let Some(e) = self.throttle.check(&key, flow, self.sender.clock.now()) {
                 return Err(e.with_flow(flow));
             }
         }
@@ -142,6 +144,19 @@ impl Engine {
             _ => {}
         }
         Ok((classified, exchange))
+    }
+
+    /// Lifts the throttle's blocks on this client and `scope` (a
+    /// successful interactive sign-in did what the service asked for).
+    pub(crate) fn lift_throttle(&self, resolved: &ResolvedAuthority, scope: &str) {
+        let form = [
+            ("client_id".to_owned(), self.client_id.clone()),
+            ("scope".to_owned(), scope.to_owned()),
+        ];
+        self.throttle.clear(&ThrottleKey::for_token_request(
+            resolved.endpoints.token.as_str(),
+            &form,
+        ));
     }
 
     async fn post_token_unthrottled(
@@ -359,5 +374,7 @@ pub(crate) fn decorated(scopes: &[String]) -> String {
 mod interactive_tests;
 #[cfg(test)]
 mod redaction_tests;
+#[cfg(test)]
+mod resilience_tests;
 #[cfg(test)]
 mod tests;

@@ -127,7 +127,7 @@ fn a_block_answers_with_the_original_until_it_expires() {
     t.record(key.clone(), &original, Flow::Token, false, now);
     assert_eq!(t.len(), 1);
     let e = t
-        .check(&key, now + Duration::from_millis(10_500))
+        .check(&key, Flow::Token, now + Duration::from_millis(10_500))
         .expect("blocked");
     assert_eq!(e.kind, ErrorKind::Throttled);
     assert_eq!(e.code, "temporarily_unavailable");
@@ -145,9 +145,11 @@ fn a_block_answers_with_the_original_until_it_expires() {
     assert!(e.mitigation.contains("blocked locally"), "{}", e.mitigation);
     // Another key is not blocked.
     let other = ThrottleKey::for_token_request(URL, &form(&[("client_id", "d")]));
-    assert!(t.check(&other, now).is_none());
+    assert!(t.check(&other, Flow::Token, now).is_none());
     // At the end of the wait the block is gone, and forgotten.
-    assert!(t.check(&key, now + Duration::from_secs(30)).is_none());
+    assert!(t
+        .check(&key, Flow::Token, now + Duration::from_secs(30))
+        .is_none());
     assert!(t.is_empty());
 }
 
@@ -163,7 +165,11 @@ fn ui_required_blocks_keep_their_classification_and_ask_for_interaction() {
         Flow::Silent,
     );
     t.record(key.clone(), &original, Flow::Silent, true, UNIX_EPOCH);
-    let e = t.check(&key, UNIX_EPOCH).unwrap();
+    assert!(
+        t.check(&key, Flow::Token, UNIX_EPOCH).is_none(),
+        "silent only"
+    );
+    let e = t.check(&key, Flow::Silent, UNIX_EPOCH).unwrap();
     assert_eq!(e.kind, ErrorKind::Throttled);
     assert_eq!(e.classification, original.classification);
     assert_eq!(e.action, Action::AcquireInteractively);
@@ -199,7 +205,7 @@ fn clearing_lifts_every_block_on_the_client_and_scopes() {
         &form(&[("client_id", "c"), ("scope", "a b"), ("code", "c0de")]),
     );
     t.clear(&code);
-    assert!(t.check(&k1, UNIX_EPOCH).is_none());
-    assert!(t.check(&k2, UNIX_EPOCH).is_none());
-    assert!(t.check(&k3, UNIX_EPOCH).is_some());
+    assert!(t.check(&k1, Flow::Token, UNIX_EPOCH).is_none());
+    assert!(t.check(&k2, Flow::Token, UNIX_EPOCH).is_none());
+    assert!(t.check(&k3, Flow::Token, UNIX_EPOCH).is_some());
 }
