@@ -2,14 +2,17 @@
 //! id, the injected [`HttpClient`], and — for anything that is not a usable
 //! answer — [`classify_at`], with the correlation id attached to the error.
 //!
-//! Retry and client-side throttling belong here when they are added: every
-//! request already passes through [`Sender::exchange`].
+//! Every request gets the one transport retry [`crate::retry`] describes
+//! here; the client-side throttle sits one level up, around the token POST
+//! (`Engine::post_token`), where the request's identity (client, scopes,
+//! grant) is known.
 
 use crate::clock::{Clock, Sleeper};
 use crate::error::{
     classify_at, ErrorKind, Flow, HttpResponse, IdFlowError, LocalCode, ServiceDetails,
 };
 use crate::http::{new_correlation_id, standard_headers, HttpClient, HttpRequest};
+use crate::retry::{should_retry_response, should_retry_transport, Attempt, RetryPolicy};
 use serde_json::{Map, Value};
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -86,23 +89,51 @@ pub struct Sender {
     pub sleeper: Arc<dyn Sleeper>,
     pub sku: String,
     pub version: String,
+    /// The one transport retry (on by default, 1 s).
+    pub retry: RetryPolicy,
 }
 
 impl Sender {
     /// Sends a request with the standard headers and a new correlation id.
     /// A transport failure comes back as a network error carrying that id.
-    pub async fn exchange(&self, mut request: HttpRequest) -> Result<Exchange, IdFlowError> {
+    /// A 5xx without `Retry-After`, or a timeout, is sent once more after the
+    /// policy's delay (see [`crate::retry`]), with the same correlation id.
+    pub async fn exchange(&self, request: HttpRequest) -> Result<Exchange, IdFlowError> {
+        self.exchange_as(request, Attempt::Ordinary).await
+    }
+
+    /// [`exchange`](Self::exchange) for a request of the given kind.
+    pub async fn exchange_as(
+        &self,
+        mut request: HttpRequest,
+        attempt: Attempt,
+    ) -> Result<Exchange, IdFlowError> {
         let correlation_id = new_correlation_id();
         for (name, value) in standard_headers(&correlation_id, &self.sku, &self.version) {
             request = request.with_header(&name, value);
         }
-        match self.http.send(request).await {
-            Ok(response) => Ok(Exchange {
-                response,
-                correlation_id,
-                received_at: self.clock.now(),
-            }),
-            Err(t) => Err(t.into_error().with_correlation_id(correlation_id)),
+        let retries = if self.retry.enabled { 1 } else { 0 };
+        let mut tried = 0;
+        loop {
+            let sent = self.http.send(request.clone()).await;
+            let again = tried < retries
+                && match &sent {
+                    Ok(response) => should_retry_response(response, attempt),
+                    Err(t) => should_retry_transport(t),
+                };
+            if again {
+                tried += 1;
+                self.sleeper.sleep(self.retry.delay).await;
+                continue;
+            }
+            return match sent {
+                Ok(response) => Ok(Exchange {
+                    response,
+                    correlation_id,
+                    received_at: self.clock.now(),
+                }),
+                Err(t) => Err(t.into_error().with_correlation_id(correlation_id)),
+            };
         }
     }
 

@@ -18,16 +18,17 @@ use crate::assertion::ClientCertificate;
 use crate::authority::Authority;
 use crate::cache::TokenCache;
 use crate::discovery::{Discovery, ResolvedAuthority};
-use crate::error::{Classified, Flow, IdFlowError, LocalCode};
+use crate::error::{Classified, Flow, IdFlowError, LocalCode, Outcome};
 use crate::http::HttpRequest;
 use crate::id_token;
+use crate::retry::Attempt;
 use crate::secret::{ClientAssertion, ClientSecret, RefreshToken};
 use crate::sender::{Exchange, Sender};
+use crate::throttle::{Throttle, ThrottleKey};
 use crate::token::{
     Account, AuthenticationResult, ClientInfo, TokenResponse, TokenSource, DEFAULT_EXPIRES_IN,
 };
 use base64::Engine as _;
-use serde_json::Value;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -57,6 +58,10 @@ pub(crate) struct Engine {
     pub discovery: Discovery,
     pub validate_authority: bool,
     pub credential: Option<ClientCredential>,
+    /// The client-side throttle of this app's token requests.
+    pub throttle: Throttle,
+    /// Announced in every request's `claims` (see [`crate::claims`]).
+    pub client_capabilities: Vec<String>,
     /// Every successful answer is saved here; silent calls read it.
     pub cache: TokenCache,
     /// The cache's `environment` (the authority's host name).
@@ -91,6 +96,7 @@ impl Engine {
         validate_authority: bool,
         credential: Option<ClientCredential>,
         cache: TokenCache,
+        client_capabilities: Vec<String>,
     ) -> Engine {
         Engine {
             environment: silent::environment_of(&authority),
@@ -104,6 +110,8 @@ impl Engine {
             cache,
             realm: OnceLock::new(),
             flights: Default::default(),
+            throttle: Throttle::new(),
+            client_capabilities,
         }
     }
 }
@@ -149,14 +157,81 @@ impl Engine {
         form
     }
 
+    /// The `claims` parameter for a request: the app's claims request
+    /// (checked: a JSON object) merged with the app's client capabilities.
+    pub fn claims_param(&self, claims: Option<&str>) -> Result<Option<String>, IdFlowError> {
+        crate::claims::merge_claims(claims, &self.client_capabilities)
+    }
+
     /// POSTs to the token endpoint with the client's credential attached and
     /// classifies the answer for `flow`.
+    ///
+    /// The client-side throttle ([`crate::throttle`]) is applied here, the
+    /// one place every grant passes: a blocked request fails at once with
+    /// the throttled error, a throttling failure is recorded, and a
+    /// successful interactive sign-in (authorization code, device code)
+    /// lifts the blocks on its client and scopes.
     pub async fn post_token(
+        &self,
+        resolved: &ResolvedAuthority,
+        form: Vec<(String, String)>,
+        flow: Flow,
+    ) -> Result<(Classified, Exchange), IdFlowError> {
+        let grant = form
+            .iter()
+            .find(|(k, _)| k == "grant_type")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        let device_poll = grant == device_code::DEVICE_CODE_GRANT || grant == "device_code";
+        // A device-code poll carries no scope: its flow lifts the blocks
+        // itself (`lift_throttle`) once the sign-in succeeded.
+        let interactive = grant == "authorization_code";
+        let key = ThrottleKey::for_token_request(resolved.endpoints.token.as_str(), &form);
+        if !device_poll {
+            if let Some(e) = self.throttle.check(&key, flow, self.sender.clock.now()) {
+                return Err(e.with_flow(flow));
+            }
+        }
+        let (classified, exchange) = self.post_token_unthrottled(resolved, form, flow).await?;
+        match (&classified.error, classified.outcome) {
+            (Some(e), Outcome::Error) if !device_poll => {
+                let e = e
+                    .clone()
+                    .with_correlation_id(exchange.correlation_id.clone());
+                let public = self.credential.is_none();
+                self.throttle
+                    .record(key, &e, flow, public, exchange.received_at);
+            }
+            (None, Outcome::Success) if interactive => self.throttle.clear(&key),
+            _ => {}
+        }
+        Ok((classified, exchange))
+    }
+
+    /// Lifts the throttle's blocks on this client and `scope` (a
+    /// successful interactive sign-in did what the service asked for).
+    pub(crate) fn lift_throttle(&self, resolved: &ResolvedAuthority, scope: &str) {
+        let form = [
+            ("client_id".to_owned(), self.client_id.clone()),
+            ("scope".to_owned(), scope.to_owned()),
+        ];
+        self.throttle.clear(&ThrottleKey::for_token_request(
+            resolved.endpoints.token.as_str(),
+            &form,
+        ));
+    }
+
+    async fn post_token_unthrottled(
         &self,
         resolved: &ResolvedAuthority,
         mut form: Vec<(String, String)>,
         flow: Flow,
     ) -> Result<(Classified, Exchange), IdFlowError> {
+        let attempt = if flow == Flow::DeviceCode {
+            Attempt::DevicePoll
+        } else {
+            Attempt::Ordinary
+        };
         let token_url = resolved.endpoints.token.clone();
         let mut basic = None;
         match &self.credential {
@@ -176,7 +251,7 @@ impl Engine {
         if let Some(value) = basic {
             request = request.with_header("authorization", value);
         }
-        let exchange = self.sender.exchange(request).await?;
+        let exchange = self.sender.exchange_as(request, attempt).await?;
         let classified = crate::error::classify_at(&exchange.response, flow, exchange.received_at);
         Ok((classified, exchange))
     }
@@ -368,20 +443,11 @@ pub(crate) fn decorated(scopes: &[String]) -> String {
         .join(" ")
 }
 
-/// A claims request must be a JSON object (it is sent as is).
-pub(crate) fn check_claims(claims: Option<&str>) -> Result<(), IdFlowError> {
-    match claims.map(serde_json::from_str::<Value>) {
-        None | Some(Ok(Value::Object(_))) => Ok(()),
-        Some(_) => Err(IdFlowError::local(
-            LocalCode::InvalidJsonClaimsFormat,
-            "the claims request is not a JSON object",
-        )),
-    }
-}
-
 #[cfg(test)]
 mod interactive_tests;
 #[cfg(test)]
 mod redaction_tests;
+#[cfg(test)]
+mod resilience_tests;
 #[cfg(test)]
 mod tests;
