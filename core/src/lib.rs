@@ -21,6 +21,7 @@ pub mod http;
 pub mod id_token;
 pub mod idioms;
 pub mod jwt;
+pub mod logging;
 pub mod pkce;
 pub mod scenarios;
 pub mod scripted;

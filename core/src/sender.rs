@@ -10,6 +10,7 @@ use crate::error::{
     classify_at, ErrorKind, Flow, HttpResponse, IdFlowError, LocalCode, ServiceDetails,
 };
 use crate::http::{new_correlation_id, standard_headers, HttpClient, HttpRequest};
+use crate::logging;
 use serde_json::{Map, Value};
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -96,13 +97,60 @@ impl Sender {
         for (name, value) in standard_headers(&correlation_id, &self.sku, &self.version) {
             request = request.with_header(&name, value);
         }
-        match self.http.send(request).await {
-            Ok(response) => Ok(Exchange {
-                response,
-                correlation_id,
-                received_at: self.clock.now(),
-            }),
-            Err(t) => Err(t.into_error().with_correlation_id(correlation_id)),
+        let pii = logging::pii_logging_enabled();
+        let method = request.method;
+        let url = logging::url_for_log(&request.url);
+        tracing::debug!(
+            target: "idflow::http",
+            pii,
+            ?method,
+            url = %url,
+            correlation_id = %correlation_id,
+            "request sent"
+        );
+        tracing::trace!(
+            target: "idflow::http",
+            correlation_id = %correlation_id,
+            form_keys = ?request.form.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
+            "request form keys (values never logged)"
+        );
+        let started = std::time::Instant::now();
+        let sent = self.http.send(request).await;
+        let elapsed_ms = started.elapsed().as_millis();
+        match sent {
+            Ok(response) => {
+                tracing::debug!(
+                    target: "idflow::http",
+                    pii,
+                    ?method,
+                    url = %url,
+                    status = response.status,
+                    correlation_id = %correlation_id,
+                    elapsed_ms,
+                    body_bytes = response.body.len(),
+                    "response received"
+                );
+                Ok(Exchange {
+                    response,
+                    correlation_id,
+                    received_at: self.clock.now(),
+                })
+            }
+            Err(t) => {
+                // The transport's detail names the URL (a tenant): PII.
+                tracing::warn!(
+                    target: "idflow::http",
+                    pii,
+                    ?method,
+                    url = %url,
+                    network = ?t.kind,
+                    detail = %logging::mask(&t.detail, pii),
+                    correlation_id = %correlation_id,
+                    elapsed_ms,
+                    "no answer"
+                );
+                Err(t.into_error().with_correlation_id(correlation_id))
+            }
         }
     }
 
