@@ -277,16 +277,59 @@ pub fn record(event: &Event<'_>) -> Record {
 /// buffer needs, without a formatting framework. Spans are accepted and
 /// ignored (idflow's events carry their context as fields).
 pub struct CallbackSubscriber<F> {
-    max_level: Level,
+    max_level: LevelHandle,
     only_idflow: bool,
     sink: F,
     next_span: AtomicU64,
 }
 
+/// The most verbose level a [`CallbackSubscriber`] passes on, changeable
+/// while it is installed (a language's `set_logger` moves it; `None` turns
+/// the subscriber off).
+#[derive(Clone, Debug)]
+pub struct LevelHandle(std::sync::Arc<std::sync::atomic::AtomicU8>);
+
+impl LevelHandle {
+    fn new(level: Option<Level>) -> Self {
+        let h = LevelHandle(std::sync::Arc::new(std::sync::atomic::AtomicU8::new(0)));
+        h.store(level);
+        h
+    }
+
+    fn store(&self, level: Option<Level>) {
+        let n = match level {
+            None => 0,
+            Some(Level::ERROR) => 1,
+            Some(Level::WARN) => 2,
+            Some(Level::INFO) => 3,
+            Some(Level::DEBUG) => 4,
+            Some(_) => 5,
+        };
+        self.0.store(n, Ordering::Relaxed);
+    }
+
+    /// Changes the level; events of call sites already seen are re-checked.
+    pub fn set(&self, level: Option<Level>) {
+        self.store(level);
+        tracing::callsite::rebuild_interest_cache();
+    }
+
+    pub fn get(&self) -> Option<Level> {
+        match self.0.load(Ordering::Relaxed) {
+            0 => None,
+            1 => Some(Level::ERROR),
+            2 => Some(Level::WARN),
+            3 => Some(Level::INFO),
+            4 => Some(Level::DEBUG),
+            _ => Some(Level::TRACE),
+        }
+    }
+}
+
 impl<F> fmt::Debug for CallbackSubscriber<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CallbackSubscriber")
-            .field("max_level", &self.max_level)
+            .field("max_level", &self.max_level.get())
             .field("only_idflow", &self.only_idflow)
             .finish_non_exhaustive()
     }
@@ -296,11 +339,16 @@ impl<F: Fn(Record) + Send + Sync + 'static> CallbackSubscriber<F> {
     /// Passes idflow's events up to `max_level` (`TRACE` is the most verbose) to `sink`.
     pub fn new(max_level: Level, sink: F) -> Self {
         CallbackSubscriber {
-            max_level,
+            max_level: LevelHandle::new(Some(max_level)),
             only_idflow: true,
             sink,
             next_span: AtomicU64::new(1),
         }
+    }
+
+    /// The handle that changes this subscriber's level after it is installed.
+    pub fn level_handle(&self) -> LevelHandle {
+        self.max_level.clone()
     }
 
     /// Passes every crate's events, not only idflow's (for tests that want
@@ -318,14 +366,15 @@ pub fn is_idflow_target(target: &str) -> bool {
 
 impl<F: Fn(Record) + Send + Sync + 'static> Subscriber for CallbackSubscriber<F> {
     fn enabled(&self, metadata: &Metadata<'_>) -> bool {
-        *metadata.level() <= self.max_level
+        self.max_level.get().is_some_and(|max| *metadata.level() <= max)
             && (!self.only_idflow || is_idflow_target(metadata.target()))
     }
 
     fn max_level_hint(&self) -> Option<tracing::level_filters::LevelFilter> {
-        Some(tracing::level_filters::LevelFilter::from_level(
-            self.max_level,
-        ))
+        Some(match self.max_level.get() {
+            None => tracing::level_filters::LevelFilter::OFF,
+            Some(l) => tracing::level_filters::LevelFilter::from_level(l),
+        })
     }
 
     fn new_span(&self, _: &span::Attributes<'_>) -> span::Id {
