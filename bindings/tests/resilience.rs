@@ -46,7 +46,9 @@ fn unreachable_app() -> Arc<ConfidentialClientApplication> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_async_panic_becomes_a_classified_internal_error() {
-    let err = self_test_panic_async().await.expect_err("reported as an error");
+    let err = self_test_panic_async()
+        .await
+        .expect_err("reported as an error");
     let info = err.info();
     assert_eq!(info.code, "internal_error");
     assert_eq!(info.swift.internal_code, Some(-42008));

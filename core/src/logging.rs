@@ -172,7 +172,11 @@ pub fn url_shown(url: &Url, pii: bool) -> String {
 /// Logs what the classifier decided for one answer: `debug` for a usable
 /// or pending answer, `warn` for a failure (kind, code, classification,
 /// AADSTS numbers, retry advice and the correlation id, never the body).
-pub(crate) fn classified(c: &crate::error::Classified, flow: crate::error::Flow, correlation_id: &str) {
+pub(crate) fn classified(
+    c: &crate::error::Classified,
+    flow: crate::error::Flow,
+    correlation_id: &str,
+) {
     match &c.error {
         None => tracing::debug!(
             target: "idflow::classify",
@@ -366,7 +370,9 @@ pub fn is_idflow_target(target: &str) -> bool {
 
 impl<F: Fn(Record) + Send + Sync + 'static> Subscriber for CallbackSubscriber<F> {
     fn enabled(&self, metadata: &Metadata<'_>) -> bool {
-        self.max_level.get().is_some_and(|max| *metadata.level() <= max)
+        self.max_level
+            .get()
+            .is_some_and(|max| *metadata.level() <= max)
             && (!self.only_idflow || is_idflow_target(metadata.target()))
     }
 
@@ -412,9 +418,13 @@ mod tests {
         let shown = url_shown(&u, true);
         assert!(shown.contains("/contoso.onmicrosoft.com/"), "{shown}");
         assert!(shown.contains("client_id=abc"), "{shown}");
-        assert!(!shown.contains("S3CR3T") && !shown.contains("C0DE"), "{shown}");
-        let plain = Url::parse("https://login.example/common/v2.0/.well-known/openid-configuration")
-            .unwrap();
+        assert!(
+            !shown.contains("S3CR3T") && !shown.contains("C0DE"),
+            "{shown}"
+        );
+        let plain =
+            Url::parse("https://login.example/common/v2.0/.well-known/openid-configuration")
+                .unwrap();
         assert_eq!(url_shown(&plain, false), plain.as_str());
     }
 
