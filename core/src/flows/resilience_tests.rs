@@ -396,8 +396,12 @@ async fn without_capabilities_claims_go_out_as_given() {
     app.acquire_token_for_client(&[GRAPH], Some(c))
         .await
         .unwrap();
-    app.acquire_token_for_client(&[GRAPH], None).await.unwrap();
+    // Another resource, so the cache (filled by the first answer) misses.
+    app.acquire_token_for_client(&["https://other.example/.default"], None)
+        .await
+        .unwrap();
     let sent = http.requests_to(MS_TOKEN);
+    assert_eq!(sent.len(), 2);
     assert_eq!(sent[0].form_value("claims"), Some(c));
     assert_eq!(sent[1].form_value("claims"), None);
 }
