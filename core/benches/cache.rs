@@ -176,6 +176,28 @@ fn lookups(c: &mut Criterion) {
         let missing = |j: usize| vec![format!("api://resource-{j}/admin")];
         run_lookups(c, "miss", &cache, n, &queries(n, missing), false);
 
+        // The floor on this machine: one std HashMap<String, String> lookup
+        // of a random key plus a clone of the value, at the same size.
+        let map: std::collections::HashMap<String, String> = (0..n.max(1))
+            .map(|i| (format!("{}-{i}", tenant(i / PER_TENANT)), secret(i)))
+            .collect();
+        let keys: Vec<String> = queries(n, |_| Vec::new())
+            .iter()
+            .enumerate()
+            .map(|(k, q)| format!("{}-{}", q.realm, (k * 7) % PER_TENANT.min(n.max(1))))
+            .collect();
+        let mut group = c.benchmark_group("baseline_hashmap");
+        group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
+            let mut i = 0usize;
+            b.iter(|| {
+                let k = &keys[i & 4095];
+                i = i.wrapping_add(1);
+                black_box(map.get(k).cloned())
+            });
+        });
+        group.finish();
+        drop(map);
+
         let mut group = c.benchmark_group("accounts");
         group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
             b.iter(|| {
@@ -216,6 +238,15 @@ fn serde(c: &mut Criterion) {
             });
         });
         group.finish();
+        if n == 100_000 {
+            // The floor: serde_json into an untyped Value, same text.
+            let mut group = c.benchmark_group("baseline_serde_json_value");
+            group.sample_size(10);
+            group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
+                b.iter(|| black_box(serde_json::from_str::<serde_json::Value>(&json).unwrap()));
+            });
+            group.finish();
+        }
         eprintln!("cache of {n} tokens: {} bytes of JSON", json.len());
     }
 }

@@ -71,7 +71,10 @@ pub use storage::FileStorage;
 use crate::error::{IdFlowError, LocalCode};
 use crate::secret::{AccessToken, IdToken, RefreshToken};
 use crate::token::{Account, AuthenticationResult};
-use schema::{AcctEntry, AtEntry, Document, IdtEntry, MetaEntry, RtEntry};
+use schema::{
+    AcctEntry, AcctFields, AtEntry, AtFields, Document, IdtEntry, IdtFields, MetaEntry, MetaFields,
+    RtEntry, RtFields,
+};
 use serde_json::Value;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -377,66 +380,70 @@ impl TokenCache {
         let res = r.result;
         let env = scopes::fold(r.environment).into_owned();
         let now = secs(r.now);
-        let home = res.account.as_ref().map(|a| a.home_account_id.clone());
-        let mut granted = res.scopes.clone();
-        granted.sort();
+        let home = res.account.as_ref().map(|a| a.home_account_id.as_str());
+        let mut granted: Vec<&str> = res.scopes.iter().map(String::as_str).collect();
+        granted.sort_unstable();
         let target = granted.join(" ");
+        let family = res.family_id.as_deref();
 
-        let mut at = AtEntry {
-            credential_type: Some("AccessToken".into()),
-            secret: Some(res.access_token.expose().to_owned()),
-            home_account_id: home.clone(),
-            environment: Some(env.clone()),
-            client_id: Some(r.client_id.to_owned()),
-            realm: Some(r.realm.to_owned()),
-            target: Some(target.clone()),
-            token_type: Some(res.token_type.clone()),
-            cached_at: Some(now),
-            expires_on: Some(secs(res.expires_on)),
-            extended_expires_on: Some(secs(res.ext_expires_on.unwrap_or(res.expires_on))),
-            refresh_on: res.refresh_on.map(secs),
-            ..AtEntry::default()
-        };
+        let mut at = AtEntry::new(AtFields {
+            credential_type: Some("AccessToken"),
+            secret: Some(res.access_token.expose()),
+            home_account_id: home,
+            environment: Some(&env),
+            client_id: Some(r.client_id),
+            realm: Some(r.realm),
+            target: Some(&target),
+            token_type: Some(&res.token_type),
+            ..AtFields::default()
+        });
+        at.cached_at = Some(now);
+        at.expires_on = Some(secs(res.expires_on));
+        at.extended_expires_on = Some(secs(res.ext_expires_on.unwrap_or(res.expires_on)));
+        at.refresh_on = res.refresh_on.map(secs);
         if home.is_none() {
             // msal matches app tokens on `"home_account_id": null`.
             at.extra.push(("home_account_id".into(), Value::Null));
         }
-        let acct = res.account.as_ref().map(|a| AcctEntry {
-            home_account_id: Some(a.home_account_id.clone()),
-            environment: Some(env.clone()),
-            realm: Some(r.realm.to_owned()),
-            local_account_id: Some(a.local_account_id.clone()),
-            username: Some(a.username.clone()),
-            authority_type: Some(r.authority_type.to_owned()),
-            account_source: r.account_source.map(str::to_owned),
-            ..AcctEntry::default()
+        let acct = res.account.as_ref().map(|a| {
+            AcctEntry::new(AcctFields {
+                home_account_id: Some(&a.home_account_id),
+                environment: Some(&env),
+                realm: Some(r.realm),
+                local_account_id: Some(&a.local_account_id),
+                username: Some(&a.username),
+                authority_type: Some(r.authority_type),
+                account_source: r.account_source,
+            })
         });
-        let idt = res.id_token.as_ref().map(|t| IdtEntry {
-            credential_type: Some("IdToken".into()),
-            secret: Some(t.expose().to_owned()),
-            home_account_id: home.clone(),
-            environment: Some(env.clone()),
-            realm: Some(r.realm.to_owned()),
-            client_id: Some(r.client_id.to_owned()),
-            ..IdtEntry::default()
+        let idt = res.id_token.as_ref().map(|t| {
+            IdtEntry::new(IdtFields {
+                credential_type: Some("IdToken"),
+                secret: Some(t.expose()),
+                home_account_id: home,
+                environment: Some(&env),
+                realm: Some(r.realm),
+                client_id: Some(r.client_id),
+            })
         });
-        let rt = res.refresh_token.as_ref().map(|t| RtEntry {
-            credential_type: Some("RefreshToken".into()),
-            secret: Some(t.expose().to_owned()),
-            home_account_id: home.clone(),
-            environment: Some(env.clone()),
-            client_id: Some(r.client_id.to_owned()),
-            target: Some(target.clone()),
-            family_id: res.family_id.clone(),
-            last_modification_time: Some(now),
-            ..RtEntry::default()
+        let rt = res.refresh_token.as_ref().map(|t| {
+            let mut e = RtEntry::new(RtFields {
+                credential_type: Some("RefreshToken"),
+                secret: Some(t.expose()),
+                home_account_id: home,
+                environment: Some(&env),
+                client_id: Some(r.client_id),
+                target: Some(&target),
+                family_id: family,
+            });
+            e.last_modification_time = Some(now);
+            e
         });
-        let meta = MetaEntry {
-            client_id: Some(r.client_id.to_owned()),
-            environment: Some(env),
-            family_id: res.family_id.clone(),
-            ..MetaEntry::default()
-        };
+        let meta = MetaEntry::new(MetaFields {
+            client_id: Some(r.client_id),
+            environment: Some(&env),
+            family_id: family,
+        });
 
         let mut s = self.write();
         s.save_access_token(at, r.requested_scopes);
@@ -480,11 +487,13 @@ impl TokenCache {
             s.find_at(&query, now_s, &mut expired)
                 .and_then(|id| s.at.get(id))
                 .map(|e| CachedAccessToken {
-                    secret: AccessToken::new(e.secret.as_deref().unwrap_or("")),
-                    token_type: e.token_type.clone().unwrap_or_else(|| "Bearer".into()),
+                    secret: AccessToken::new(e.secret().unwrap_or("")),
+                    token_type: e
+                        .token_type()
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| "Bearer".into()),
                     scopes: e
-                        .target
-                        .as_deref()
+                        .target()
                         .unwrap_or("")
                         .split_whitespace()
                         .map(str::to_owned)
@@ -493,8 +502,8 @@ impl TokenCache {
                     ext_expires_on: e.extended_expires_on.map(time),
                     refresh_on: e.refresh_on.map(time),
                     cached_at: time(e.cached_at.unwrap_or(0)),
-                    home_account_id: e.home_account_id.clone(),
-                    realm: e.realm.clone().unwrap_or_default(),
+                    home_account_id: e.home_account_id().map(str::to_owned),
+                    realm: e.realm().map(str::to_owned).unwrap_or_default(),
                 })
         };
         if !expired.is_empty() && self.write().evict_expired(&expired, now_s) > 0 {
@@ -511,9 +520,9 @@ impl TokenCache {
         let ids = s.rts_of(q.home_account_id, q.environment, q.client_id, q.family_id);
         let e = s.rt.get(s.newest_rt(ids)?)?;
         Some(CachedRefreshToken {
-            secret: RefreshToken::new(e.secret.as_deref().unwrap_or("")),
-            family_id: e.family_id.clone().filter(|f| !f.is_empty()),
-            client_id: e.client_id.clone().unwrap_or_default(),
+            secret: RefreshToken::new(e.secret().unwrap_or("")),
+            family_id: e.family_id().map(str::to_owned).filter(|f| !f.is_empty()),
+            client_id: e.client_id().map(str::to_owned).unwrap_or_default(),
         })
     }
 
@@ -526,14 +535,12 @@ impl TokenCache {
         client_id: &str,
     ) -> Option<IdToken> {
         let s = self.read();
-        let eq = |a: &Option<String>, b: &str| {
-            scopes::fold(a.as_deref().unwrap_or("")) == scopes::fold(b)
-        };
+        let eq = |a: Option<&str>, b: &str| scopes::fold(a.unwrap_or("")) == scopes::fold(b);
         s.idts_of(environment, home_account_id)
             .iter()
             .filter_map(|&id| s.idt.get(id))
-            .find(|e| eq(&e.realm, realm) && eq(&e.client_id, client_id))
-            .map(|e| IdToken::new(e.secret.as_deref().unwrap_or("")))
+            .find(|e| eq(e.realm(), realm) && eq(e.client_id(), client_id))
+            .map(|e| IdToken::new(e.secret().unwrap_or("")))
     }
 
     /// The app's metadata (its FOCI family), if a token answer for it was saved.
@@ -541,7 +548,7 @@ impl TokenCache {
         self.read()
             .meta_of(environment, client_id)
             .map(|m| AppMetadata {
-                family_id: m.family_id.clone().filter(|f| !f.is_empty()),
+                family_id: m.family_id().map(str::to_owned).filter(|f| !f.is_empty()),
             })
     }
 
@@ -549,13 +556,16 @@ impl TokenCache {
     /// are kept).
     pub fn set_app_family(&self, environment: &str, client_id: &str, family_id: Option<&str>) {
         let mut s = self.write();
-        let mut e = s
-            .meta_of(environment, client_id)
-            .cloned()
-            .unwrap_or_default();
-        e.client_id = Some(client_id.to_owned());
-        e.environment = Some(scopes::fold(environment).into_owned());
-        e.family_id = family_id.map(str::to_owned);
+        let env = scopes::fold(environment);
+        let fields = MetaFields {
+            client_id: Some(client_id),
+            environment: Some(&env),
+            family_id,
+        };
+        let e = match s.meta_of(environment, client_id) {
+            Some(old) => old.with_fields(fields),
+            None => MetaEntry::new(fields),
+        };
         s.put_meta(e);
         drop(s);
         self.mark_changed();
@@ -575,7 +585,7 @@ impl TokenCache {
     ) -> Vec<Account> {
         let s = self.read();
         let family = match s.meta_of(environment, client_id) {
-            Some(m) => m.family_id.as_deref().filter(|f| !f.is_empty()),
+            Some(m) => m.family_id().filter(|f| !f.is_empty()),
             None => Some("1"),
         };
         let wanted = username.map(scopes::fold);
@@ -591,24 +601,26 @@ impl TokenCache {
                 .iter()
                 .find(|a| {
                     utid.is_some()
-                        && scopes::fold(a.realm.as_deref().unwrap_or("")).as_ref()
-                            == utid.unwrap_or("")
+                        && scopes::fold(a.realm().unwrap_or("")).as_ref() == utid.unwrap_or("")
                 })
                 .or_else(|| records.first())
             else {
                 continue;
             };
             if let Some(w) = &wanted {
-                if scopes::fold(rec.username.as_deref().unwrap_or("")) != *w {
+                if scopes::fold(rec.username().unwrap_or("")) != *w {
                     continue;
                 }
             }
             out.push(Account {
-                home_account_id: rec.home_account_id.clone().unwrap_or_default(),
-                environment: rec.environment.clone().unwrap_or_default(),
-                realm: rec.realm.clone().unwrap_or_default(),
-                username: rec.username.clone().unwrap_or_default(),
-                local_account_id: rec.local_account_id.clone().unwrap_or_default(),
+                home_account_id: rec.home_account_id().map(str::to_owned).unwrap_or_default(),
+                environment: rec.environment().map(str::to_owned).unwrap_or_default(),
+                realm: rec.realm().map(str::to_owned).unwrap_or_default(),
+                username: rec.username().map(str::to_owned).unwrap_or_default(),
+                local_account_id: rec
+                    .local_account_id()
+                    .map(str::to_owned)
+                    .unwrap_or_default(),
             });
         }
         out
@@ -624,7 +636,7 @@ impl TokenCache {
         let mut s = self.write();
         let family = s
             .meta_of(env, client_id)
-            .and_then(|m| m.family_id.clone())
+            .and_then(|m| m.family_id().map(str::to_owned))
             .filter(|f| !f.is_empty());
         let rts: Vec<_> = s
             .rts_of_home(env, home)
@@ -632,10 +644,9 @@ impl TokenCache {
             .copied()
             .filter(|&id| {
                 s.rt.get(id).is_some_and(|e| {
-                    e.client_id
-                        .as_deref()
+                    e.client_id()
                         .is_some_and(|c| c.eq_ignore_ascii_case(client_id))
-                        || (family.is_some() && e.family_id == family)
+                        || (family.is_some() && e.family_id() == family.as_deref())
                 })
             })
             .collect();
@@ -665,7 +676,7 @@ impl TokenCache {
             .copied()
             .filter(|&id| {
                 s.rt.get(id)
-                    .and_then(|e| e.secret.as_deref())
+                    .and_then(|e| e.secret())
                     .is_some_and(|t| crate::secret::constant_time_eq(t, secret.expose()))
             })
             .collect();

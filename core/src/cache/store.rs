@@ -536,12 +536,12 @@ impl Store {
 
     pub fn put_at(&mut self, e: AtEntry) {
         let key = keys::access_token(
-            e.home_account_id.as_deref().unwrap_or(""),
-            e.environment.as_deref().unwrap_or(""),
-            e.client_id.as_deref().unwrap_or(""),
-            e.realm.as_deref().unwrap_or(""),
-            e.target.as_deref().unwrap_or(""),
-            e.ext_cache_key.as_deref(),
+            e.home_account_id().unwrap_or(""),
+            e.environment().unwrap_or(""),
+            e.client_id().unwrap_or(""),
+            e.realm().unwrap_or(""),
+            e.target().unwrap_or(""),
+            e.ext_cache_key(),
         );
         self.put_at_keyed(key.into(), e, true);
     }
@@ -580,22 +580,21 @@ impl Store {
         let Some(e) = self.at.get(id) else { return };
         let Some(exp) = e.expires_on else { return };
         let parts = part_parts(
-            e.client_id.as_deref().unwrap_or(""),
-            e.environment.as_deref().unwrap_or(""),
-            e.realm.as_deref().unwrap_or(""),
-            e.home_account_id.as_deref().unwrap_or(""),
-            e.ext_cache_key.as_deref().unwrap_or(""),
-            scheme_of(e.token_type.as_deref()),
+            e.client_id().unwrap_or(""),
+            e.environment().unwrap_or(""),
+            e.realm().unwrap_or(""),
+            e.home_account_id().unwrap_or(""),
+            e.ext_cache_key().unwrap_or(""),
+            scheme_of(e.token_type()),
         );
         let found = with_ikey(&parts, |k| self.parts_by_key.get(k).copied());
         let pk = match found {
             Some(_) => None,
             None => Some(ikey(&parts)),
         };
-        let granted_names = Self::folded_set(e.target.as_deref().unwrap_or(""));
+        let granted_names = Self::folded_set(e.target().unwrap_or(""));
         let requested_names = e
-            .idflow_requested_target
-            .as_deref()
+            .idflow_requested_target()
             .map(Self::folded_set)
             .filter(|r| *r != granted_names);
         let mut resource: Option<&str> = None;
@@ -611,10 +610,9 @@ impl Store {
         }
         let resource = resource.map(str::to_owned);
         let home_parts = e
-            .home_account_id
-            .as_deref()
+            .home_account_id()
             .filter(|h| !h.is_empty())
-            .map(|h| ikey(&[e.environment.as_deref().unwrap_or(""), h]));
+            .map(|h| ikey(&[e.environment().unwrap_or(""), h]));
 
         let granted = self.intern_set(&granted_names);
         let requested = requested_names.map(|r| self.intern_set(&r));
@@ -700,12 +698,18 @@ impl Store {
             }
         }
         if let Some((key, e)) = self.at.take(id) {
-            if let Some(h) = e.home_account_id.as_deref().filter(|h| !h.is_empty()) {
-                let env = e.environment.as_deref().unwrap_or("");
+            if let Some(h) = e.home_account_id().filter(|h| !h.is_empty()) {
+                let env = e.environment().unwrap_or("");
                 with_ikey(&[env, h], |k| set_del(&mut self.at_home, k, id));
             }
             if record {
-                self.record(Sec::At, &key, Change::Delete { secret: e.secret });
+                self.record(
+                    Sec::At,
+                    &key,
+                    Change::Delete {
+                        secret: e.secret().map(str::to_owned),
+                    },
+                );
             }
         }
     }
@@ -855,11 +859,16 @@ impl Store {
         n
     }
 
-    pub fn save_access_token(&mut self, mut e: AtEntry, requested: &[String]) {
-        let granted = normalize(e.target.as_deref().unwrap_or("").split_whitespace());
+    pub fn save_access_token(&mut self, e: AtEntry, requested: &[String]) {
+        let granted = normalize(e.target().unwrap_or("").split_whitespace());
         let req = normalize(requested.iter().map(String::as_str));
         if !req.is_empty() && req != granted && requested_is_covered(&req, &granted) {
-            e.idflow_requested_target = Some(set_key(&req));
+            let key = set_key(&req);
+            let mut f = e.fields();
+            f.idflow_requested_target = Some(&key);
+            let e = e.with_fields(f);
+            self.put_at(e);
+            return;
         }
         self.put_at(e);
     }
@@ -868,10 +877,10 @@ impl Store {
 
     pub fn put_rt(&mut self, e: RtEntry) {
         let key = keys::refresh_token(
-            e.home_account_id.as_deref().unwrap_or(""),
-            e.environment.as_deref().unwrap_or(""),
-            e.client_id.as_deref().unwrap_or(""),
-            e.target.as_deref().unwrap_or(""),
+            e.home_account_id().unwrap_or(""),
+            e.environment().unwrap_or(""),
+            e.client_id().unwrap_or(""),
+            e.target().unwrap_or(""),
         );
         self.put_rt_keyed(key.into(), e, true);
     }
@@ -883,10 +892,10 @@ impl Store {
         if record {
             self.record(Sec::Rt, &key, Change::Upsert);
         }
-        let home = e.home_account_id.clone().unwrap_or_default();
-        let env = e.environment.clone().unwrap_or_default();
-        let client = e.client_id.clone().unwrap_or_default();
-        let family = e.family_id.clone().filter(|f| !f.is_empty());
+        let home = e.home_account_id().map(str::to_owned).unwrap_or_default();
+        let env = e.environment().map(str::to_owned).unwrap_or_default();
+        let client = e.client_id().map(str::to_owned).unwrap_or_default();
+        let family = e.family_id().map(str::to_owned).filter(|f| !f.is_empty());
         let id = self.rt.insert_new(key, e);
         list_add(&mut self.rt_owner, &[&home, &env, &client], id);
         list_add(&mut self.rt_home, &[&env, &home], id);
@@ -901,18 +910,24 @@ impl Store {
         let Some((key, e)) = self.rt.take(id) else {
             return;
         };
-        let home = e.home_account_id.as_deref().unwrap_or("");
-        let env = e.environment.as_deref().unwrap_or("");
-        let client = e.client_id.as_deref().unwrap_or("");
+        let home = e.home_account_id().unwrap_or("");
+        let env = e.environment().unwrap_or("");
+        let client = e.client_id().unwrap_or("");
         list_del(&mut self.rt_owner, &[home, env, client], id);
         list_del(&mut self.rt_home, &[env, home], id);
         count_del(&mut self.homes_client, &[env, client], home);
-        if let Some(f) = e.family_id.as_deref().filter(|f| !f.is_empty()) {
+        if let Some(f) = e.family_id().filter(|f| !f.is_empty()) {
             list_del(&mut self.rt_family, &[home, env, f], id);
             count_del(&mut self.homes_family, &[env, f], home);
         }
         if record {
-            self.record(Sec::Rt, &key, Change::Delete { secret: e.secret });
+            self.record(
+                Sec::Rt,
+                &key,
+                Change::Delete {
+                    secret: e.secret().map(str::to_owned),
+                },
+            );
         }
     }
 
@@ -937,10 +952,10 @@ impl Store {
 
     pub fn put_idt(&mut self, e: IdtEntry) {
         let key = keys::id_token(
-            e.home_account_id.as_deref().unwrap_or(""),
-            e.environment.as_deref().unwrap_or(""),
-            e.client_id.as_deref().unwrap_or(""),
-            e.realm.as_deref().unwrap_or(""),
+            e.home_account_id().unwrap_or(""),
+            e.environment().unwrap_or(""),
+            e.client_id().unwrap_or(""),
+            e.realm().unwrap_or(""),
         );
         self.put_idt_keyed(key.into(), e, true);
     }
@@ -952,8 +967,8 @@ impl Store {
         if record {
             self.record(Sec::Idt, &key, Change::Upsert);
         }
-        let env = e.environment.clone().unwrap_or_default();
-        let home = e.home_account_id.clone().unwrap_or_default();
+        let env = e.environment().map(str::to_owned).unwrap_or_default();
+        let home = e.home_account_id().map(str::to_owned).unwrap_or_default();
         let id = self.idt.insert_new(key, e);
         list_add(&mut self.idt_home, &[&env, &home], id);
     }
@@ -963,12 +978,18 @@ impl Store {
             return;
         };
         let parts = [
-            e.environment.as_deref().unwrap_or(""),
-            e.home_account_id.as_deref().unwrap_or(""),
+            e.environment().unwrap_or(""),
+            e.home_account_id().unwrap_or(""),
         ];
         list_del(&mut self.idt_home, &parts, id);
         if record {
-            self.record(Sec::Idt, &key, Change::Delete { secret: e.secret });
+            self.record(
+                Sec::Idt,
+                &key,
+                Change::Delete {
+                    secret: e.secret().map(str::to_owned),
+                },
+            );
         }
     }
 
@@ -978,9 +999,9 @@ impl Store {
 
     pub fn put_acct(&mut self, e: AcctEntry) {
         let key = keys::account(
-            e.home_account_id.as_deref().unwrap_or(""),
-            e.environment.as_deref().unwrap_or(""),
-            e.realm.as_deref().unwrap_or(""),
+            e.home_account_id().unwrap_or(""),
+            e.environment().unwrap_or(""),
+            e.realm().unwrap_or(""),
         );
         self.put_acct_keyed(key.into(), e, true);
     }
@@ -992,8 +1013,8 @@ impl Store {
         if record {
             self.record(Sec::Acct, &key, Change::Upsert);
         }
-        let env = e.environment.clone().unwrap_or_default();
-        let home = e.home_account_id.clone().unwrap_or_default();
+        let env = e.environment().map(str::to_owned).unwrap_or_default();
+        let home = e.home_account_id().map(str::to_owned).unwrap_or_default();
         let id = self.acct.insert_new(key, e);
         list_add(&mut self.acct_home, &[&env, &home], id);
     }
@@ -1003,8 +1024,8 @@ impl Store {
             return;
         };
         let parts = [
-            e.environment.as_deref().unwrap_or(""),
-            e.home_account_id.as_deref().unwrap_or(""),
+            e.environment().unwrap_or(""),
+            e.home_account_id().unwrap_or(""),
         ];
         list_del(&mut self.acct_home, &parts, id);
         if record {
@@ -1017,10 +1038,7 @@ impl Store {
     }
 
     pub fn put_meta(&mut self, e: MetaEntry) {
-        let key = keys::app_metadata(
-            e.environment.as_deref().unwrap_or(""),
-            e.client_id.as_deref().unwrap_or(""),
-        );
+        let key = keys::app_metadata(e.environment().unwrap_or(""), e.client_id().unwrap_or(""));
         self.put_meta_keyed(key.into(), e, true);
     }
 
@@ -1031,10 +1049,7 @@ impl Store {
         if record {
             self.record(Sec::Meta, &key, Change::Upsert);
         }
-        let mk = ikey(&[
-            e.environment.as_deref().unwrap_or(""),
-            e.client_id.as_deref().unwrap_or(""),
-        ]);
+        let mk = ikey(&[e.environment().unwrap_or(""), e.client_id().unwrap_or("")]);
         let id = self.meta.insert_new(key, e);
         self.meta_by.insert(mk, id);
     }
@@ -1043,10 +1058,7 @@ impl Store {
         let Some((key, e)) = self.meta.take(id) else {
             return;
         };
-        let parts = [
-            e.environment.as_deref().unwrap_or(""),
-            e.client_id.as_deref().unwrap_or(""),
-        ];
+        let parts = [e.environment().unwrap_or(""), e.client_id().unwrap_or("")];
         with_ikey(&parts, |k| {
             if self.meta_by.get(k) == Some(&id) {
                 self.meta_by.remove(k);
@@ -1123,21 +1135,21 @@ impl Store {
                 }
                 (Sec::At, Change::Delete { secret }) => {
                     if let Some(i) = base.at.id_of(key) {
-                        if same(base.at.get(i).and_then(|e| e.secret.as_deref()), secret) {
+                        if same(base.at.get(i).and_then(|e| e.secret()), secret) {
                             base.remove_at(i, false);
                         }
                     }
                 }
                 (Sec::Rt, Change::Delete { secret }) => {
                     if let Some(i) = base.rt.id_of(key) {
-                        if same(base.rt.get(i).and_then(|e| e.secret.as_deref()), secret) {
+                        if same(base.rt.get(i).and_then(|e| e.secret()), secret) {
                             base.remove_rt(i, false);
                         }
                     }
                 }
                 (Sec::Idt, Change::Delete { secret }) => {
                     if let Some(i) = base.idt.id_of(key) {
-                        if same(base.idt.get(i).and_then(|e| e.secret.as_deref()), secret) {
+                        if same(base.idt.get(i).and_then(|e| e.secret()), secret) {
                             base.remove_idt(i, false);
                         }
                     }
