@@ -33,6 +33,7 @@ use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
+use std::hash::BuildHasher;
 
 pub(crate) type Id = u32;
 
@@ -352,6 +353,35 @@ impl Ids {
     }
 }
 
+/// Key of the exact-set index: the partition's hash and the sorted scope
+/// numbers, inline for up to six scopes (no allocation, no pointer to follow
+/// when probing). A hash match is only a candidate: the entry's own fields
+/// decide (see [`Store::in_partition`]).
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum ExactKey {
+    Small { part: u64, len: u8, ids: [u32; 6] },
+    Big { part: u64, ids: Box<[u32]> },
+}
+
+impl ExactKey {
+    fn new(part: u64, set: &[u32]) -> ExactKey {
+        if set.len() <= 6 {
+            let mut ids = [0u32; 6];
+            ids[..set.len()].copy_from_slice(set);
+            ExactKey::Small {
+                part,
+                len: set.len() as u8,
+                ids,
+            }
+        } else {
+            ExactKey::Big {
+                part,
+                ids: set.into(),
+            }
+        }
+    }
+}
+
 /// One section's entries.
 pub(crate) struct Section<E> {
     slots: Vec<Option<(Box<str>, E)>>,
@@ -418,6 +448,7 @@ impl<E> Section<E> {
 /// What the access-token indexes hold about one token (to unindex it).
 struct AtIdx {
     part: u32,
+    part_hash: u64,
     /// The granted scopes, as sorted scope numbers.
     granted: Box<[u32]>,
     /// The requested scopes, when they differ from the granted.
@@ -430,7 +461,6 @@ struct AtIdx {
 #[derive(Default)]
 struct Partition {
     key: Box<str>,
-    by_set: Map<Box<[u32]>, IdSet>,
     postings: Map<u32, IdSet>,
     by_resource: Map<u32, IdSet>,
     count: usize,
@@ -473,6 +503,9 @@ pub(crate) struct Store {
     parts: Vec<Partition>,
     parts_free: Vec<u32>,
     parts_by_key: Map<Box<str>, u32>,
+    /// (partition hash, normalized scope set) → tokens: the hit path.
+    exact: Map<ExactKey, IdSet>,
+    hasher: foldhash::fast::RandomState,
     expiry: BTreeSet<(u64, Id)>,
     at_home: Map<Box<str>, IdSet>,
 
@@ -587,7 +620,9 @@ impl Store {
             e.ext_cache_key().unwrap_or(""),
             scheme_of(e.token_type()),
         );
-        let found = with_ikey(&parts, |k| self.parts_by_key.get(k).copied());
+        let (found, part_hash) = with_ikey(&parts, |k| {
+            (self.parts_by_key.get(k).copied(), self.hasher.hash_one(k))
+        });
         let pk = match found {
             Some(_) => None,
             None => Some(ikey(&parts)),
@@ -639,12 +674,12 @@ impl Store {
                 i
             }
         };
+        set_add(&mut self.exact, ExactKey::new(part_hash, &granted), id);
+        if let Some(r) = &requested {
+            set_add(&mut self.exact, ExactKey::new(part_hash, r), id);
+        }
         let p = &mut self.parts[part as usize];
         p.count += 1;
-        set_add(&mut p.by_set, granted.clone(), id);
-        if let Some(r) = &requested {
-            set_add(&mut p.by_set, r.clone(), id);
-        }
         for &s in granted.iter() {
             set_add(&mut p.postings, s, id);
         }
@@ -657,6 +692,7 @@ impl Store {
         }
         self.at_idx[id as usize] = Some(AtIdx {
             part,
+            part_hash,
             granted,
             requested,
             resource,
@@ -667,11 +703,15 @@ impl Store {
     /// Removes an access token; `record` journals the removal for storage.
     pub fn remove_at(&mut self, id: Id, record: bool) {
         if let Some(idx) = self.at_idx.get_mut(id as usize).and_then(Option::take) {
-            let p = &mut self.parts[idx.part as usize];
-            set_del(&mut p.by_set, &idx.granted[..], id);
+            set_del(
+                &mut self.exact,
+                &ExactKey::new(idx.part_hash, &idx.granted),
+                id,
+            );
             if let Some(r) = &idx.requested {
-                set_del(&mut p.by_set, &r[..], id);
+                set_del(&mut self.exact, &ExactKey::new(idx.part_hash, r), id);
             }
+            let p = &mut self.parts[idx.part as usize];
             for s in idx.granted.iter() {
                 set_del(&mut p.postings, s, id);
             }
@@ -714,18 +754,33 @@ impl Store {
         }
     }
 
-    fn expires_on(&self, id: Id) -> u64 {
-        self.at_idx
-            .get(id as usize)
-            .and_then(Option::as_ref)
-            .map_or(0, |i| i.expires_on)
+    /// Whether an access token belongs to the query's partition (a Bearer
+    /// token without an extended cache key, of this client, environment,
+    /// realm and account), read from the entry itself.
+    fn in_partition(&self, id: Id, q: &AtQuery<'_>) -> bool {
+        let Some(e) = self.at.get(id) else {
+            return false;
+        };
+        let eq = |a: Option<&str>, b: &str| {
+            let a = a.unwrap_or("");
+            if a.is_ascii() && b.is_ascii() {
+                a.eq_ignore_ascii_case(b)
+            } else {
+                fold(a) == fold(b)
+            }
+        };
+        eq(e.client_id(), q.client_id)
+            && eq(e.environment(), q.environment)
+            && eq(e.realm(), q.realm)
+            && eq(e.home_account_id(), q.home)
+            && e.ext_cache_key().unwrap_or("").is_empty()
+            && scheme_of(e.token_type()).is_empty()
     }
 
-    /// The latest-expiring unexpired token of `ids`; expired ones go to `expired`.
     fn best(&self, ids: impl Iterator<Item = Id>, now: u64, expired: &mut Vec<Id>) -> Option<Id> {
         let mut best: Option<(u64, Id)> = None;
         for id in ids {
-            let exp = self.expires_on(id);
+            let exp = self.at.get(id).and_then(|e| e.expires_on).unwrap_or(0);
             if exp <= now {
                 expired.push(id);
             } else if best.is_none_or(|(b, _)| exp > b) {
@@ -739,8 +794,7 @@ impl Store {
     /// Allocation-free for ASCII queries of up to eight scopes.
     pub fn find_at(&self, q: &AtQuery<'_>, now: u64, expired: &mut Vec<Id>) -> Option<Id> {
         let parts = part_parts(q.client_id, q.environment, q.realm, q.home, "", "");
-        let part = with_ikey(&parts, |k| self.parts_by_key.get(k).copied())?;
-        let p = &self.parts[part as usize];
+        let part_hash = with_ikey(&parts, |k| self.hasher.hash_one(k));
 
         let mut ids = Ids::new();
         let mut unknown = false;
@@ -775,12 +829,15 @@ impl Store {
         let single = if several { None } else { first };
         let set = ids.normalized();
         if !unknown {
-            if let Some(found) = p.by_set.get(set) {
-                if let Some(id) = self.best(found.iter(), now, expired) {
+            if let Some(found) = self.exact.get(&ExactKey::new(part_hash, set)) {
+                let mine = found.iter().filter(|&id| self.in_partition(id, q));
+                if let Some(id) = self.best(mine, now, expired) {
                     return Some(id);
                 }
             }
         }
+        let part = with_ikey(&parts, |k| self.parts_by_key.get(k).copied())?;
+        let p = &self.parts[part as usize];
         if count == 0 {
             // Only OIDC scopes asked for: no access token scope to match on.
             return None;
