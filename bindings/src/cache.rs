@@ -163,6 +163,24 @@ pub(crate) fn core_account(a: AccountInfo) -> idflow::Account {
     }
 }
 
+/// msal Python's account dicts (`get_accounts`), as one JSON list.
+pub(crate) fn accounts_json(accounts: &[idflow::Account]) -> String {
+    let list: Vec<serde_json::Value> = accounts
+        .iter()
+        .map(|a| {
+            serde_json::json!({
+                "home_account_id": a.home_account_id,
+                "environment": a.environment,
+                "username": a.username,
+                "authority_type": if a.realm.eq_ignore_ascii_case("adfs") { "ADFS" } else { "MSSTS" },
+                "local_account_id": a.local_account_id,
+                "realm": a.realm,
+            })
+        })
+        .collect();
+    serde_json::Value::Array(list).to_string()
+}
+
 /// msal Python's dict for a cache hit, as JSON (the one-crossing hot path).
 pub(crate) fn hit_json(
     hit: Result<Option<idflow::AuthenticationResult>, IdFlowError>,
@@ -174,5 +192,82 @@ pub(crate) fn hit_json(
         }
         Ok(None) => Ok(None),
         Err(e) => Err(err(e)),
+    }
+}
+
+type Lookup = dyn Fn() -> Result<Option<idflow::AuthenticationResult>, IdFlowError> + Send + Sync;
+
+/// One prepared cache lookup (an account's or the app's token for fixed
+/// scopes): the hot path of language layers whose every FFI string costs
+/// more than the lookup itself (Python). [`CachedTokenProbe::probe`] takes
+/// and returns only integers, so a hit crosses the boundary once with no
+/// buffer; the caller keeps the token it got from
+/// [`CachedTokenProbe::fetch_json`] and reuses it while `probe` says it is
+/// still the cached one.
+#[derive(uniffi::Object)]
+pub struct CachedTokenProbe {
+    lookup: Box<Lookup>,
+    /// The token `fetch_json` last returned (its secret and expiry).
+    last: std::sync::Mutex<Option<(idflow::secret::AccessToken, i64)>>,
+}
+
+impl std::fmt::Debug for CachedTokenProbe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CachedTokenProbe")
+    }
+}
+
+/// `probe`: nothing usable is cached (the caller goes to the network path).
+pub const PROBE_MISS: i64 = -1;
+/// `probe`: a usable token is cached, but not the one `fetch_json` returned last.
+pub const PROBE_CHANGED: i64 = -2;
+
+impl CachedTokenProbe {
+    pub(crate) fn new(lookup: Box<Lookup>) -> Arc<Self> {
+        Arc::new(CachedTokenProbe {
+            lookup,
+            last: std::sync::Mutex::new(None),
+        })
+    }
+
+    fn last(&self) -> std::sync::MutexGuard<'_, Option<(idflow::secret::AccessToken, i64)>> {
+        self.last.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[uniffi::export]
+impl CachedTokenProbe {
+    /// The cached token's `expires_on` (Unix seconds) when it is the one
+    /// `fetch_json` returned last and still usable; `-2` when another usable
+    /// token is cached now (call `fetch_json`); `-1` when none is (or the
+    /// lookup failed: the full call then reports why).
+    pub fn probe(&self) -> i64 {
+        let hit = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (self.lookup)())) {
+            Ok(Ok(Some(hit))) => hit,
+            _ => return PROBE_MISS,
+        };
+        let expires_on = crate::apps::unix(hit.expires_on);
+        match &*self.last() {
+            Some((secret, exp))
+                if *exp == expires_on && secret.expose() == hit.access_token.expose() =>
+            {
+                expires_on
+            }
+            _ => PROBE_CHANGED,
+        }
+    }
+
+    /// The cached token as msal Python's dict (JSON), remembered for
+    /// `probe`; nothing when none is usable.
+    pub fn fetch_json(&self) -> Result<Option<String>, AuthError> {
+        guard(|| {
+            let hit = (self.lookup)().map_err(err)?;
+            let Some(hit) = hit else {
+                *self.last() = None;
+                return Ok(None);
+            };
+            *self.last() = Some((hit.access_token.clone(), crate::apps::unix(hit.expires_on)));
+            hit_json(Ok(Some(hit)))
+        })
     }
 }

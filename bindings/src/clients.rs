@@ -6,7 +6,9 @@ use crate::apps::{
     AuthorizeOptions, CancelHandle, ClientCredential, DeviceCodeFlow, ForeignOpener, TokenResult,
     UrlOpener,
 };
-use crate::cache::{account_info, core_account, hit_json, TokenCache};
+use crate::cache::{
+    account_info, accounts_json, core_account, hit_json, CachedTokenProbe, TokenCache,
+};
 use crate::guard;
 use crate::types::AuthError;
 use idflow::secret::{Password, RefreshToken, UserAssertion};
@@ -165,6 +167,12 @@ impl ConfidentialClientApplication {
         guard(|| hit_json(self.inner.cached_token_for_client(&scopes)))
     }
 
+    /// A prepared [`Self::cached_token_for_client_json`] for these scopes.
+    pub fn client_probe(&self, scopes: Vec<String>) -> Arc<CachedTokenProbe> {
+        let app = self.inner.clone();
+        CachedTokenProbe::new(Box::new(move || app.cached_token_for_client(&scopes)))
+    }
+
     /// Exchanges the access token your API received for one to a downstream API.
     pub async fn acquire_token_on_behalf_of(
         &self,
@@ -275,6 +283,27 @@ macro_rules! shared_flows {
                 home_account_id: String,
             ) -> Result<Option<String>, AuthError> {
                 guard(|| hit_json(self.inner.cached_token(&scopes, &home_account_id)))
+            }
+
+            /// A prepared [`Self::cached_token_silent_json`] for these scopes
+            /// and account, for callers that repeat the same lookup.
+            pub fn silent_probe(
+                &self,
+                scopes: Vec<String>,
+                home_account_id: String,
+            ) -> Arc<CachedTokenProbe> {
+                let app = self.inner.clone();
+                CachedTokenProbe::new(Box::new(move || {
+                    app.cached_token(&scopes, &home_account_id)
+                }))
+            }
+
+            /// The accounts as msal Python's account dicts (a JSON list).
+            pub fn get_accounts_json(&self, username: Option<String>) -> Result<String, AuthError> {
+                guard(|| {
+                    let accounts = self.inner.get_accounts(username.as_deref()).map_err(err)?;
+                    Ok(accounts_json(&accounts))
+                })
             }
 
             /// Accounts this app can use silently, optionally only `username`'s

@@ -12,6 +12,10 @@ from .application import (
     ConfidentialClientApplication as ConfidentialClientApplication,
     PublicClientApplication as PublicClientApplication,
 )
+from .token_cache import (
+    SerializableTokenCache as SerializableTokenCache,
+    TokenCache as TokenCache,
+)
 
 __all__ = [
     "classify_response",
@@ -25,6 +29,8 @@ __all__ = [
     "ClientApplication",
     "PublicClientApplication",
     "ConfidentialClientApplication",
+    "TokenCache",
+    "SerializableTokenCache",
 ]
 
 HeadersArg = Union[Mapping[str, Union[str, Iterable[str]]], Iterable[Tuple[str, str]]]

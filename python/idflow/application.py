@@ -53,6 +53,8 @@ CLIENT_SKU = "idflow.python"
 FLOW_KEY = "_idflow_flow"
 _RESERVED_SCOPES = frozenset(["openid", "profile", "offline_access"])
 _DEFAULT_AUTHORITY = "https://login.microsoftonline.com/common"
+# Prepared cache lookups kept per app (distinct scope sets x accounts) before starting over.
+_MAX_PROBES = 4096
 # How often acquire_token_by_device_flow looks at flow["expires_at"].
 _ABORT_CHECK_SECS = 0.1
 
@@ -131,18 +133,6 @@ def _wait_sync(fn: Any, *args: Any) -> Any:
         return fn(*args)
     except (_ffi.AuthError, _ffi.InternalError) as e:
         return _error(e)
-
-
-def _account_dict(a: Any) -> Dict[str, Any]:
-    """msal's account dict for a native AccountInfo."""
-    return {
-        "home_account_id": a.home_account_id,
-        "environment": a.environment,
-        "username": a.username,
-        "authority_type": "ADFS" if a.tenant_id.lower() == "adfs" else "MSSTS",
-        "local_account_id": a.local_account_id,
-        "realm": a.tenant_id,
-    }
 
 
 def _account_info(account: Any) -> Any:
@@ -340,6 +330,8 @@ class ClientApplication:
         )
         self.client_id = client_id
         self.token_cache = token_cache
+        # Prepared cache lookups: (scopes, home_account_id) -> [native probe, last hit dict].
+        self._probes: Dict[Any, List[Any]] = {}
         self.authority = config.authority
         self._native = self._make_native(config, client_credential)
 
@@ -449,8 +441,37 @@ class ClientApplication:
         """The accounts this app can use with :meth:`acquire_token_silent`
         (msal's account dicts), optionally only those of ``username``
         (case-insensitive)."""
-        accounts = _wait_sync(self._native.get_accounts, _opt_str(username, "username"))
-        return [_account_dict(a) for a in accounts]
+        accounts = _wait_sync(self._native.get_accounts_json, _opt_str(username, "username"))
+        return json.loads(accounts) if isinstance(accounts, str) else accounts
+
+    def _cache_hit(self, scopes: List[str], home: Optional[str]) -> Optional[Dict[str, Any]]:
+        """msal's hit dict when the cache holds a usable token, else None (then
+        the full call decides, and reports any failure). One native call with
+        integer results: the dict of the last hit is reused while the cache
+        still holds that token."""
+        key = (tuple(scopes), home)
+        entry = self._probes.get(key)
+        if entry is None:
+            if len(self._probes) >= _MAX_PROBES:
+                self._probes.clear()
+            probe = (self._native.client_probe(scopes) if home is None
+                     else self._native.silent_probe(scopes, home))
+            entry = self._probes[key] = [probe, None]
+        expires_on = entry[0].probe()
+        if expires_on == -1:
+            return None
+        if expires_on == -2 or entry[1] is None:
+            try:
+                text = entry[0].fetch_json()
+            except (_ffi.AuthError, _ffi.InternalError):
+                return None
+            if text is None:
+                return None
+            entry[1] = json.loads(text)
+            return dict(entry[1])
+        hit = dict(entry[1])
+        hit["expires_in"] = max(0, expires_on - int(time.time()))
+        return hit
 
     def remove_account(self, account: Mapping) -> None:
         """Signs ``account`` out of this app: its tokens leave the cache."""
@@ -487,11 +508,9 @@ class ClientApplication:
             home = account.get("home_account_id") if isinstance(account, Mapping) else None
             if not isinstance(home, str):
                 raise ValueError("account must be a dict from get_accounts()")
-            hit = _wait_sync(self._native.cached_token_silent_json, scope_list, home)
-            if isinstance(hit, str):
-                return json.loads(hit)
-            if isinstance(hit, dict):
-                return hit  # an observed error
+            hit = self._cache_hit(scope_list, home)
+            if hit is not None:
+                return hit
         return _run_for_dict(self._native.acquire_token_silent, scope_list,
                              _account_info(account), claims, bool(force_refresh))
 
@@ -694,11 +713,9 @@ class ConfidentialClientApplication(ClientApplication):
         scope_list = _scopes(scopes)
         claims = _opt_str(claims_challenge, "claims_challenge")
         if claims is None:
-            hit = _wait_sync(self._native.cached_token_for_client_json, scope_list)
-            if isinstance(hit, str):
-                return json.loads(hit)
-            if isinstance(hit, dict):
-                return hit  # an observed error
+            hit = self._cache_hit(scope_list, None)
+            if hit is not None:
+                return hit
         return _run_for_dict(self._native.acquire_token_for_client, scope_list, claims)
 
     def acquire_token_on_behalf_of(self, user_assertion: str, scopes: Any,

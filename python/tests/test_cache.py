@@ -131,14 +131,18 @@ def test_a_refused_refresh_is_none_or_the_error_dict_with_classification(admin):
     assert err["error"] == "invalid_grant"
     assert err["classification"] == "basic_action"
     assert err["suberror"] == "basic_action"
-    # The refresh token is kept (only bad_token proves it dead).
-    assert app.acquire_token_silent(GRAPH, account)["token_source"] == "identity_provider"
+    # The refresh token is kept (only bad_token proves it dead). The same
+    # request is now blocked locally for 120 s (MSAL.NET's UI-required
+    # throttle), so the next one asks for another scope.
+    assert len(app.token_cache.find("RefreshToken")) == 1
+    other = ["Mail.Read"]
     admin.preset("bad_token")
-    err = app.acquire_token_silent_with_error(GRAPH, account)
+    err = app.acquire_token_silent_with_error(other, account)
     assert (err["error"], err["classification"]) == ("invalid_grant", "")
     # Now the cache holds nothing usable: None, decided without a request.
+    assert app.token_cache.find("RefreshToken") == []
     admin.call("DELETE", "requests")
-    assert app.acquire_token_silent_with_error(GRAPH, account) is None
+    assert app.acquire_token_silent_with_error(other, account) is None
     assert _token_requests(admin) == []
 
 

@@ -246,8 +246,21 @@ async fn a_failed_proactive_refresh_returns_the_still_valid_cached_token() {
     env.advance(env.secs_until(first.refresh_on.unwrap()) + 1);
 
     for preset in ["basic_action", "server_error_500"] {
+        // Past the client-side throttle of the previous refusal (120 s after
+        // an interaction-required answer, 60 s after a 5xx).
+        env.advance(121);
         env.clear_log();
-        env.arm(preset);
+        // Twice: a 5xx is retried once.
+        env.emu
+            .admin()
+            .arm_preset(
+                preset,
+                PresetArm {
+                    count: Some(serde_json::json!(2)),
+                    ..PresetArm::default()
+                },
+            )
+            .unwrap();
         let r = app
             .acquire_token_silent(&SCOPES, Some(&account), None, false)
             .await
@@ -257,7 +270,9 @@ async fn a_failed_proactive_refresh_returns_the_still_valid_cached_token() {
         assert!(!env.token_requests().is_empty(), "{preset}: it did try");
     }
     // The refresh token was kept (neither answer proves it dead): the next
-    // call refreshes successfully.
+    // call, once the throttle is over, refreshes successfully.
+    env.emu.admin().clear_faults();
+    env.advance(121);
     let r = app
         .acquire_token_silent(&SCOPES, Some(&account), None, false)
         .await
@@ -326,6 +341,13 @@ async fn bad_token_removes_the_refresh_token_other_refusals_keep_it() {
     assert_eq!(e.flow, Flow::Silent);
     assert_eq!(cache.counts().refresh_tokens, 1, "basic_action keeps it");
 
+    // The same request is blocked locally for 120 s after that answer.
+    let e = app
+        .acquire_token_silent(&SCOPES, Some(&account), None, false)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Throttled);
+    env.advance(121);
     env.arm("bad_token");
     let e = app
         .acquire_token_silent(&SCOPES, Some(&account), None, false)
