@@ -11,6 +11,7 @@
 pub mod app;
 pub mod assertion;
 pub mod authority;
+pub mod cache;
 pub mod challenge;
 pub mod claims;
 pub mod clock;
@@ -41,6 +42,10 @@ pub use app::{
 };
 pub use assertion::ClientCertificate;
 pub use authority::{Authority, AuthorityKind};
+pub use cache::{
+    AccessTokenQuery, AppMetadata, CacheCounts, CacheOptions, CacheStorage, CachedAccessToken,
+    CachedRefreshToken, RefreshTokenQuery, SaveRequest, TokenCache,
+};
 pub use device_code::Polling;
 pub use error::{
     classify, classify_at, Action, Classification, Classified, ErrorKind, Flow, HttpResponse,

@@ -178,6 +178,8 @@ fn local_text(code: LocalCode) -> Option<&'static str> {
         IntegratedWindowsAuthNotSupportedManagedUser => "Windows integrated authentication only works for federated users (created in on-premises AD). This user is cloud-only: use an interactive sign-in.",
         AuthenticationUiFailed => "The interactive sign-in could not start: the browser did not open or the local redirect listener failed. Check that a browser is installed and loopback connections are allowed, or use the device code flow.",
         InternalError => "idflow hit an internal error. Report it with the correlation id; retrying is unlikely to help.",
+        InvalidCacheFormat => "The serialized token cache is not JSON in the MSAL cache schema (truncated, or written by something else). The cache was left as it was; discard the bad copy and let the cache be rebuilt by signing in.",
+        CacheStorageFailed => "The token cache could not be read or written where it is stored (permissions, disk full, missing directory). Tokens still work in memory; fix the storage location.",
         NoAccount | NoTokensFound => classification_text(Classification::AcquireTokenSilentFailed),
         NonParsableOAuthError => "The identity provider answered with something that is not an OAuth response (often an HTML page from a proxy or gateway). Check the authority URL and any proxy; report the correlation id.",
         HttpStatusNotOk => "The identity provider answered with an HTTP error and no OAuth error. Check the authority and endpoint; report the correlation id if it persists.",

@@ -183,6 +183,7 @@ pub(crate) async fn poll(
         if classified.outcome != Outcome::Pending {
             let ctx = Context {
                 requested: &flow.scopes,
+                grant_type: Some(DEVICE_CODE_GRANT),
                 ..Context::default()
             };
             let result = engine

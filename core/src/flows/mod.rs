@@ -11,9 +11,12 @@ pub mod cancel;
 pub mod device_code;
 mod grants;
 pub mod loopback;
+pub mod silent;
+mod single_flight;
 
 use crate::assertion::ClientCertificate;
 use crate::authority::Authority;
+use crate::cache::TokenCache;
 use crate::discovery::{Discovery, ResolvedAuthority};
 use crate::error::{Classified, Flow, IdFlowError, LocalCode, Outcome};
 use crate::http::HttpRequest;
@@ -26,7 +29,7 @@ use crate::token::{
     Account, AuthenticationResult, ClientInfo, TokenResponse, TokenSource, DEFAULT_EXPIRES_IN,
 };
 use base64::Engine as _;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 /// Scopes the library adds to every user sign-in; apps may not pass them.
@@ -48,7 +51,6 @@ pub enum ClientCredential {
 }
 
 /// One app's configuration and services, shared by its clones.
-#[derive(Debug)]
 pub(crate) struct Engine {
     pub client_id: String,
     pub authority: Authority,
@@ -60,6 +62,58 @@ pub(crate) struct Engine {
     pub throttle: Throttle,
     /// Announced in every request's `claims` (see [`crate::claims`]).
     pub client_capabilities: Vec<String>,
+    /// Every successful answer is saved here; silent calls read it.
+    pub cache: TokenCache,
+    /// The cache's `environment` (the authority's host name).
+    pub environment: String,
+    /// The cache's `realm` before discovery: the authority's tenant segment.
+    pub authority_realm: String,
+    /// The realm discovery established (the token endpoint's tenant).
+    pub realm: OnceLock<String>,
+    /// Concurrent silent / client-credentials misses sharing one request.
+    pub flights: single_flight::SingleFlight<silent::FlightKey, silent::FlightResult>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The cache holds tokens: only its size is shown.
+        f.debug_struct("Engine")
+            .field("client_id", &self.client_id)
+            .field("authority", &self.authority)
+            .field("sender", &self.sender)
+            .field("validate_authority", &self.validate_authority)
+            .field("credential", &self.credential)
+            .field("cache", &self.cache.counts())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    pub fn new(
+        client_id: String,
+        authority: Authority,
+        sender: Sender,
+        validate_authority: bool,
+        credential: Option<ClientCredential>,
+        cache: TokenCache,
+        client_capabilities: Vec<String>,
+    ) -> Engine {
+        Engine {
+            environment: silent::environment_of(&authority),
+            authority_realm: silent::authority_realm(&authority),
+            client_id,
+            authority,
+            sender,
+            discovery: Discovery::new(),
+            validate_authority,
+            credential,
+            cache,
+            realm: OnceLock::new(),
+            flights: Default::default(),
+            throttle: Throttle::new(),
+            client_capabilities,
+        }
+    }
 }
 
 /// What a token answer is checked against, and what it inherits.
@@ -73,13 +127,21 @@ pub(crate) struct Context<'a> {
     pub username: Option<&'a str>,
     /// A refresh token to keep when the answer brings no new one.
     pub previous_refresh_token: Option<&'a RefreshToken>,
+    /// The grant sent (the cache's `account_source` for the grants that
+    /// sign a user in).
+    pub grant_type: Option<&'a str>,
 }
 
 impl Engine {
     pub async fn resolve(&self) -> Result<Arc<ResolvedAuthority>, IdFlowError> {
-        self.discovery
+        let resolved = self
+            .discovery
             .resolve(&self.sender, &self.authority, self.validate_authority)
-            .await
+            .await?;
+        if self.realm.get().is_none() {
+            let _ = self.realm.set(silent::realm_of(&resolved));
+        }
+        Ok(resolved)
     }
 
     /// The common form fields: `client_id`, and for Microsoft user flows
@@ -202,7 +264,15 @@ impl Engine {
         flow: Flow,
         ctx: Context<'_>,
     ) -> Result<AuthenticationResult, IdFlowError> {
+        let grant = form
+            .iter()
+            .find(|(k, _)| k == "grant_type")
+            .map(|(_, v)| v.clone());
         let (classified, exchange) = self.post_token(resolved, form, flow).await?;
+        let ctx = Context {
+            grant_type: ctx.grant_type.or(grant.as_deref()),
+            ..ctx
+        };
         self.finish(resolved, classified, &exchange, flow, ctx)
             .await
     }
@@ -261,7 +331,7 @@ impl Engine {
         let received = exchange.received_at;
         let at = |secs: Option<u64>| secs.map(|s| received + Duration::from_secs(s));
         let account = self.account(resolved, &token, claims.as_ref(), ctx.username);
-        Ok(AuthenticationResult {
+        let result = AuthenticationResult {
             expires_on: at(token.expires_in).unwrap_or(received + DEFAULT_EXPIRES_IN),
             ext_expires_on: at(token.ext_expires_in),
             refresh_on: at(token.refresh_in),
@@ -280,7 +350,10 @@ impl Engine {
             received_at: received,
             access_token: token.access_token,
             token_type: token.token_type,
-        })
+        };
+        self.save_result(resolved, ctx.requested, ctx.grant_type, &result)
+            .map_err(|e| e.with_flow(flow))?;
+        Ok(result)
     }
 
     fn account(
@@ -303,7 +376,7 @@ impl Engine {
         let claim = |f: fn(&id_token::IdTokenClaims) -> Option<&str>| claims.and_then(f);
         Some(Account {
             home_account_id,
-            environment: self.authority.host(),
+            environment: self.environment.clone(),
             realm: claim(|c| c.tid.as_deref())
                 .map(str::to_owned)
                 .or_else(|| resolved.tenant.clone())
