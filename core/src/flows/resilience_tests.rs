@@ -396,7 +396,11 @@ async fn without_capabilities_claims_go_out_as_given() {
     app.acquire_token_for_client(&[GRAPH], Some(c))
         .await
         .unwrap();
-    app.acquire_token_for_client(&[GRAPH], None).await.unwrap();
+    // Another app (its own cache) without claims sends none.
+    confidential_app(&http, &t, ClientCredential::Secret("s".into()))
+        .acquire_token_for_client(&[GRAPH], None)
+        .await
+        .unwrap();
     let sent = http.requests_to(MS_TOKEN);
     assert_eq!(sent[0].form_value("claims"), Some(c));
     assert_eq!(sent[1].form_value("claims"), None);
