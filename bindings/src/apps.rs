@@ -35,6 +35,17 @@ pub struct AppConfig {
     /// The library name sent as `x-client-sku` (each language layer sets its own).
     #[uniffi(default = None)]
     pub client_sku: Option<String>,
+    /// Client capabilities announced in every request's `claims` (`cp1`:
+    /// the app handles claims challenges).
+    #[uniffi(default = [])]
+    pub client_capabilities: Vec<String>,
+    /// The one transport retry of a 5xx without Retry-After or a timeout;
+    /// turn it off when the app runs its own retry policy.
+    #[uniffi(default = true)]
+    pub retry_enabled: bool,
+    /// The wait before that retry; the default is 1 s.
+    #[uniffi(default = None)]
+    pub retry_delay_ms: Option<u64>,
 }
 
 /// A confidential client's credential.
@@ -283,6 +294,11 @@ pub(crate) fn options(config: &AppConfig) -> AppOptions {
     }
     if let Some(sku) = &config.client_sku {
         o.client_sku = sku.clone();
+    }
+    o.client_capabilities = config.client_capabilities.clone();
+    o.retry.enabled = config.retry_enabled;
+    if let Some(ms) = config.retry_delay_ms {
+        o.retry.delay = Duration::from_millis(ms);
     }
     o
 }
