@@ -127,7 +127,9 @@ class EveryPresetTest {
                     attempt { app.acquireTokenByDeviceFlowBlocking(flow) }
                 }
                 endpoint == "token" && grant == null -> {
-                    val app = confidential()
+                    // A server that never answers is ended by the app's own (short) timeout.
+                    val noAnswer = rule.getJSONObject("effect").optString("kind") == "no_answer"
+                    val app = confidential(timeoutMs = if (noAnswer) NO_ANSWER_TIMEOUT_MS.toULong() else null)
                     em.preset(name)
                     attempt { app.acquireTokenForClientBlocking(APP_SCOPE) }
                 }
@@ -189,6 +191,16 @@ class EveryPresetTest {
             }
             "network" -> {
                 assertSame(ClientException::class.java, ex.javaClass, "class")
+                if (code == "request_timeout") {
+                    assertInstanceOf(SocketTimeoutException::class.java, ex.cause, "cause")
+                    assertEquals(RecommendedAction.Retry::class, ex.action::class, "action")
+                    assertTrue(ex.isRetryable, "isRetryable")
+                    assertTrue(
+                        elapsedMs in NO_ANSWER_TIMEOUT_MS until NO_ANSWER_TIMEOUT_MS * 4,
+                        "$name: ended after $elapsedMs ms, not at the $NO_ANSWER_TIMEOUT_MS ms timeout",
+                    )
+                    return
+                }
                 assertInstanceOf(SocketException::class.java, ex.cause, "cause")
                 assertTrue(ex.cause!!.javaClass.name.startsWith("java.net."), "cause ${ex.cause}")
                 assertEquals(RecommendedAction.CheckNetwork::class, ex.action::class, "action")
@@ -261,5 +273,8 @@ class EveryPresetTest {
 
     private companion object {
         val PENDING = setOf("authorization_pending", "slow_down")
+
+        /** The request timeout of the app that meets `no_answer`. */
+        const val NO_ANSWER_TIMEOUT_MS = 700L
     }
 }
