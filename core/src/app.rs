@@ -11,8 +11,9 @@
 //! request was sent.
 
 use crate::authority::Authority;
+use crate::cache::TokenCache;
 use crate::clock::{Clock, ManualTime, Sleeper, SystemClock, TokioSleeper};
-use crate::discovery::{Discovery, ResolvedAuthority};
+use crate::discovery::ResolvedAuthority;
 use crate::error::{Flow, IdFlowError, LocalCode};
 use crate::flows::auth_code::{self, AuthCodeFlow, AuthCodeOptions};
 use crate::flows::cancel::{or_cancel, CancelHandle};
@@ -20,9 +21,10 @@ use crate::flows::device_code::{self, DeviceFlow};
 use crate::flows::loopback::{BrowserOpener, LoopbackListener, LoopbackOptions, SystemBrowser};
 use crate::flows::{ClientCredential, Engine};
 use crate::http::HttpClient;
+use crate::retry::RetryPolicy;
 use crate::secret::{Password, RefreshToken, UserAssertion};
 use crate::sender::Sender;
-use crate::token::AuthenticationResult;
+use crate::token::{Account, AuthenticationResult};
 use crate::transport::{HttpConfig, ReqwestHttpClient};
 use std::sync::Arc;
 use std::time::Duration;
@@ -46,6 +48,16 @@ pub struct AppOptions {
     /// `x-client-sku` / `x-client-ver`: the language bindings set their own.
     pub client_sku: String,
     pub client_version: String,
+    /// Where tokens are kept. `None` gives the app its own in-memory cache
+    /// (as msal does); pass one to share it between apps or persist it.
+    pub token_cache: Option<TokenCache>,
+    /// The one transport retry for a 5xx without Retry-After or a timeout
+    /// (on, 1 s); [`RetryPolicy::OFF`] when the app retries itself.
+    pub retry: RetryPolicy,
+    /// Client capabilities announced in every request's `claims` (`cp1`:
+    /// the app handles claims challenges, so the platform may issue
+    /// Continuous Access Evaluation tokens).
+    pub client_capabilities: Vec<String>,
 }
 
 impl Default for AppOptions {
@@ -58,6 +70,9 @@ impl Default for AppOptions {
             validate_authority: true,
             client_sku: DEFAULT_SKU.to_owned(),
             client_version: env!("CARGO_PKG_VERSION").to_owned(),
+            token_cache: None,
+            retry: RetryPolicy::default(),
+            client_capabilities: Vec::new(),
         }
     }
 }
@@ -74,6 +89,12 @@ impl AppOptions {
     /// Sends every request through `http` instead of the default client.
     pub fn with_http_client(mut self, http: Arc<dyn HttpClient>) -> Self {
         self.http = Some(http);
+        self
+    }
+
+    /// Keeps tokens in `cache` (shared with every app given the same one).
+    pub fn with_token_cache(mut self, cache: TokenCache) -> Self {
+        self.token_cache = Some(cache);
         self
     }
 
@@ -127,31 +148,77 @@ fn engine(
         Some(h) => h,
         None => Arc::new(ReqwestHttpClient::new(&options.http_config)?),
     };
-    Ok(Arc::new(Engine {
-        client_id: client_id.trim().to_owned(),
+    Ok(Arc::new(Engine::new(
+        client_id.trim().to_owned(),
         authority,
-        sender: Sender {
+        Sender {
             http,
             clock: options.clock,
             sleeper: options.sleeper,
             sku: options.client_sku,
             version: options.client_version,
+            retry: options.retry,
         },
-        discovery: Discovery::new(),
-        validate_authority: options.validate_authority,
+        options.validate_authority,
         credential,
-    }))
+        options.token_cache.unwrap_or_default(),
+        options.client_capabilities,
+    )))
 }
 
 /// Methods both application types have.
 macro_rules! common_methods {
     () => {
+        /// The shared engine, for in-crate tests of engine-level behaviour.
+        #[cfg(test)]
+        #[allow(dead_code)] // one of the two app types uses it
+        pub(crate) fn engine_for_tests(&self) -> &Arc<Engine> {
+            &self.engine
+        }
+
         pub fn client_id(&self) -> &str {
             &self.engine.client_id
         }
 
         pub fn authority(&self) -> &Authority {
             &self.engine.authority
+        }
+
+        /// The app's token cache (every successful result is saved in it).
+        pub fn token_cache(&self) -> &TokenCache {
+            &self.engine.cache
+        }
+
+        /// A token for `account` without user interaction: a valid cached
+        /// access token (no network at all), else one obtained with the
+        /// cached refresh token. Fails with `no_account` / `no_tokens_found`
+        /// (interaction required) when nothing usable is cached, and with the
+        /// server's classified error when the refresh is refused — then sign
+        /// the user in interactively, passing the error's `claims` if any.
+        /// `force_refresh` and `claims` skip the access-token cache.
+        pub async fn acquire_token_silent<S: AsRef<str>>(
+            &self,
+            scopes: &[S],
+            account: Option<&Account>,
+            claims: Option<&str>,
+            force_refresh: bool,
+        ) -> Result<AuthenticationResult, IdFlowError> {
+            self.engine
+                .acquire_token_silent(scopes, account, claims, force_refresh)
+                .await
+        }
+
+        /// The accounts in the cache this app can use silently (with a
+        /// refresh token of its own or its family), optionally only those
+        /// whose username matches (case-insensitive).
+        pub fn get_accounts(&self, username: Option<&str>) -> Result<Vec<Account>, IdFlowError> {
+            self.engine.accounts(username)
+        }
+
+        /// Signs the account out of this app: its tokens for this app are
+        /// removed from the cache.
+        pub fn remove_account(&self, account: &Account) -> Result<(), IdFlowError> {
+            self.engine.remove_account(account)
         }
 
         /// The authority's endpoints and metadata (discovery runs once per app).
@@ -315,13 +382,16 @@ impl ConfidentialClientApplication {
     common_methods!();
 
     /// An app-only token (client credentials). Microsoft authorities need
-    /// exactly one scope of the form `<resource>/.default`.
+    /// exactly one scope of the form `<resource>/.default`. A valid cached
+    /// token is returned without a request (`token_source` `Cache`);
+    /// concurrent misses share one request. A `claims` request always goes
+    /// to the server.
     pub async fn acquire_token_for_client<S: AsRef<str>>(
         &self,
         scopes: &[S],
         claims: Option<&str>,
     ) -> Result<AuthenticationResult, IdFlowError> {
-        self.engine.client_credentials(scopes, claims).await
+        self.engine.client_credentials_cached(scopes, claims).await
     }
 
     /// On-behalf-of: exchanges the access token this API received

@@ -11,6 +11,9 @@
 pub mod app;
 pub mod assertion;
 pub mod authority;
+pub mod cache;
+pub mod challenge;
+pub mod claims;
 pub mod clock;
 pub mod device_code;
 pub mod discovery;
@@ -23,10 +26,12 @@ pub mod idioms;
 pub mod jwt;
 pub mod logging;
 pub mod pkce;
+pub mod retry;
 pub mod scenarios;
 pub mod scripted;
 pub mod secret;
 pub mod sender;
+pub mod throttle;
 pub mod token;
 pub mod transport;
 
@@ -38,6 +43,10 @@ pub use app::{
 };
 pub use assertion::ClientCertificate;
 pub use authority::{Authority, AuthorityKind};
+pub use cache::{
+    AccessTokenQuery, AppMetadata, CacheCounts, CacheOptions, CacheStorage, CachedAccessToken,
+    CachedRefreshToken, RefreshTokenQuery, SaveRequest, TokenCache,
+};
 pub use device_code::Polling;
 pub use error::{
     classify, classify_at, Action, Classification, Classified, ErrorKind, Flow, HttpResponse,

@@ -108,6 +108,20 @@ pub enum Effect {
     },
     /// A 200 token response without `access_token`.
     MissingAccessToken,
+    /// Conditional Access: unless the request's `claims` parameter (a JSON
+    /// object) holds every member of `claims` (a JSON object, compared as a
+    /// deep subset), answer `error` (`interaction_required`, AADSTS50079)
+    /// with `claims` as the claims challenge; a request that satisfies it is
+    /// answered normally.
+    RequireClaims {
+        claims: String,
+        #[serde(default = "interaction_required")]
+        error: String,
+        #[serde(default = "codes_50079")]
+        error_codes: Vec<i64>,
+        #[serde(default = "status_400")]
+        status: u16,
+    },
     /// A token response whose bytes are not valid UTF-8 (JSON must be).
     InvalidUtf8 {
         #[serde(default = "status_200")]
@@ -142,6 +156,12 @@ pub enum StatusBody {
     Text,
 }
 
+fn interaction_required() -> String {
+    "interaction_required".into()
+}
+fn codes_50079() -> Vec<i64> {
+    vec![50079]
+}
 fn status_200() -> u16 {
     200
 }
@@ -214,6 +234,17 @@ impl FaultSpec {
             }
             Effect::Delay { ms } | Effect::NoAnswer { ms } if *ms > MAX_DELAY_MS => {
                 return Err(format!("delay and no_answer are at most {MAX_DELAY_MS} ms"));
+            }
+            Effect::RequireClaims { claims, status, .. } => {
+                if !matches!(
+                    serde_json::from_str::<serde_json::Value>(claims),
+                    Ok(serde_json::Value::Object(_))
+                ) {
+                    return Err("require_claims needs claims that are a JSON object".into());
+                }
+                if !status_ok(*status) {
+                    return Err(format!("status {status} is not 200-599"));
+                }
             }
             _ => {}
         }
@@ -508,8 +539,59 @@ pub async fn apply(effect: &Effect, req: &Req, app: &App) -> Applied {
             headers,
             body,
         } => respond(*status, headers.clone(), body.clone()),
+        Effect::RequireClaims {
+            claims,
+            error,
+            error_codes,
+            status,
+        } => {
+            let sent = req
+                .params()
+                .get("claims")
+                .and_then(|c| serde_json::from_str::<serde_json::Value>(c).ok());
+            let wanted = serde_json::from_str::<serde_json::Value>(claims).ok();
+            if let (Some(sent), Some(wanted)) = (&sent, &wanted) {
+                if contains(sent, wanted) {
+                    return Applied::PassThrough;
+                }
+            }
+            let e = AadError {
+                status: *status,
+                error: error.clone(),
+                codes: error_codes.clone(),
+                message: error_codes
+                    .first()
+                    .and_then(|n| idflow::error::aadsts::lookup(*n))
+                    .map_or_else(
+                        || {
+                            "The resource requires more claims (injected by the emulator)."
+                                .to_owned()
+                        },
+                        |r| format!("{}.", r.name),
+                    ),
+                suberror: None,
+                claims: Some(claims.clone()),
+                headers: Vec::new(),
+            };
+            e.into_response(ctx)
+        }
     };
     Applied::Respond(response)
+}
+
+/// Whether `have` holds every member of `want`: objects member by member,
+/// arrays as sets (every wanted element somewhere in `have`), scalars equal.
+pub fn contains(have: &serde_json::Value, want: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match (have, want) {
+        (Value::Object(h), Value::Object(w)) => w
+            .iter()
+            .all(|(k, wv)| h.get(k).is_some_and(|hv| contains(hv, wv))),
+        (Value::Array(h), Value::Array(w)) => {
+            w.iter().all(|wv| h.iter().any(|hv| contains(hv, wv)))
+        }
+        (h, w) => h == w,
+    }
 }
 
 fn html_page(status: u16) -> String {
@@ -518,4 +600,31 @@ fn html_page(status: u16) -> String {
          <body><h1>The service is temporarily unavailable</h1>\
          <p>HTTP {status} from a front-end server. Please try again later.</p></body></html>"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::contains;
+    use serde_json::json;
+
+    #[test]
+    fn deep_subset() {
+        let sent = json!({"access_token": {"xms_cc": {"values": ["cp1", "llt"]},
+                          "acrs": {"essential": true, "value": "c1"}}});
+        assert!(contains(&sent, &json!({})));
+        assert!(contains(
+            &sent,
+            &json!({"access_token": {"acrs": {"value": "c1"}}})
+        ));
+        assert!(contains(
+            &sent,
+            &json!({"access_token": {"xms_cc": {"values": ["llt"]}}})
+        ));
+        assert!(!contains(
+            &sent,
+            &json!({"access_token": {"acrs": {"value": "c2"}}})
+        ));
+        assert!(!contains(&sent, &json!({"id_token": {}})));
+        assert!(!contains(&json!("x"), &json!({"a": 1})));
+    }
 }

@@ -415,7 +415,19 @@ class ClientApplication:
 
 class PublicClientApplication(ClientApplication):
     """An app that cannot keep a secret (desktop, CLI, scripts): device code,
-    interactive sign-in, username/password, refresh-token import."""
+    interactive sign-in, username/password, refresh-token import.
+
+    ``PublicClientApplication(client_id, authority="https://login.microsoftonline.com/<tenant>")``
+    (or ``oidc_authority=`` for any OpenID provider). Every ``acquire_token_*``
+    returns msal's dict::
+
+        flow = app.initiate_device_flow(["User.Read"])
+        print(flow["message"])                     # tell the user where to go
+        result = app.acquire_token_by_device_flow(flow)
+        if "access_token" in result: ...           # signed in
+        elif result["action"] == "retry_after": ...  # wait result["retry_after"] s
+        else: ...                                  # result["error"], result["mitigation"]
+    """
 
     _native_type = _ffi.PublicClientApplication
 
@@ -545,7 +557,17 @@ class PublicClientApplication(ClientApplication):
 
 class ConfidentialClientApplication(ClientApplication):
     """An app that keeps a credential (web app, web API, daemon): client
-    credentials, on-behalf-of, auth-code redemption, refresh."""
+    credentials, on-behalf-of, auth-code redemption, refresh.
+
+    ``client_credential`` is the secret (str), ``{"private_key": PEM,
+    "public_certificate": PEM}``, or ``{"client_assertion": JWT}``::
+
+        app = ConfidentialClientApplication(client_id, client_credential=secret,
+                                            authority="https://login.microsoftonline.com/<tenant>")
+        result = app.acquire_token_for_client(["https://graph.microsoft.com/.default"])
+        if "access_token" not in result:
+            print(result["error"], result["action"], result["mitigation"])
+    """
 
     _native_type = _ffi.ConfidentialClientApplication
 

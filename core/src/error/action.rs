@@ -76,6 +76,17 @@ pub(crate) fn action_for_oauth_error(error: &str) -> Action {
 /// The mitigation text for an error: the most specific of its AADSTS row,
 /// its classification, its code, and its kind.
 pub fn mitigation_for(e: &IdFlowError) -> &'static str {
+    if e.kind == ErrorKind::Throttled {
+        // A throttled error keeps the original code; what to do now is wait.
+        if e.action == Action::AcquireInteractively {
+            return "Silent acquisition for this account and these scopes failed moments ago with \
+                interaction required and is blocked locally. Sign the user in interactively \
+                (with the error's claims, if any); that lifts the block.";
+        }
+        if let Some(text) = local_text(LocalCode::ThrottledRequest) {
+            return text;
+        }
+    }
     if let Some(code) = LocalCode::parse(&e.code) {
         if let Some(text) = local_text(code) {
             return text;
@@ -167,6 +178,8 @@ fn local_text(code: LocalCode) -> Option<&'static str> {
         IntegratedWindowsAuthNotSupportedManagedUser => "Windows integrated authentication only works for federated users (created in on-premises AD). This user is cloud-only: use an interactive sign-in.",
         AuthenticationUiFailed => "The interactive sign-in could not start: the browser did not open or the local redirect listener failed. Check that a browser is installed and loopback connections are allowed, or use the device code flow.",
         InternalError => "idflow hit an internal error. Report it with the correlation id; retrying is unlikely to help.",
+        InvalidCacheFormat => "The serialized token cache is not JSON in the MSAL cache schema (truncated, or written by something else). The cache was left as it was; discard the bad copy and let the cache be rebuilt by signing in.",
+        CacheStorageFailed => "The token cache could not be read or written where it is stored (permissions, disk full, missing directory). Tokens still work in memory; fix the storage location.",
         NoAccount | NoTokensFound => classification_text(Classification::AcquireTokenSilentFailed),
         NonParsableOAuthError => "The identity provider answered with something that is not an OAuth response (often an HTML page from a proxy or gateway). Check the authority URL and any proxy; report the correlation id.",
         HttpStatusNotOk => "The identity provider answered with an HTTP error and no OAuth error. Check the authority and endpoint; report the correlation id if it persists.",

@@ -101,6 +101,13 @@ local_codes! {
     AuthenticationUiFailed = "authentication_ui_failed": Client, None, Action::None, -50000, Some(-42008), Dict;
     /// A bug in idflow (a caught panic); report it with the correlation id.
     InternalError = "internal_error": Client, None, Action::None, -50000, Some(-42008), Dict;
+    /// A serialized token cache (given to `deserialize`, or read from storage) is not
+    /// JSON in the MSAL cache schema; the cache was left unchanged. msal Python's
+    /// `json.loads` raises a `ValueError` for the same input.
+    InvalidCacheFormat = "invalid_cache_format": Client, None, Action::FixConfiguration, -50000, Some(-42000), ValueError;
+    /// The token cache storage could not be read, locked or written (the message
+    /// names the operation and the OS error); the in-memory cache is intact.
+    CacheStorageFailed = "cache_storage_failed": Client, None, Action::None, -50000, Some(-42008), Dict;
 
     // --- silent acquisition found nothing usable (interaction required) ---
     /// Silent acquisition was called without an account.

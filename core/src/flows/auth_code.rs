@@ -9,7 +9,7 @@
 //! asked), and redeems the code with the verifier; the id token's `nonce`
 //! must match the request's.
 
-use super::{app_scopes, check_claims, decorated, Context, Engine};
+use super::{app_scopes, decorated, Context, Engine};
 use crate::error::{classify_at, Flow, HttpResponse, IdFlowError, LocalCode, Outcome};
 use crate::pkce::{random_flow_secret, Pkce};
 use crate::secret::{constant_time_eq, AuthorizationCode, FlowSecret, PkceVerifier};
@@ -113,7 +113,7 @@ pub(crate) async fn initiate<S: AsRef<str>>(
     options: &AuthCodeOptions,
 ) -> Result<AuthCodeFlow, IdFlowError> {
     let scopes = app_scopes(scopes)?;
-    check_claims(options.claims.as_deref())?;
+    let claims = engine.claims_param(options.claims.as_deref())?;
     if Url::parse(redirect_uri).is_err() {
         return Err(IdFlowError::local(
             LocalCode::InvalidParameter,
@@ -130,7 +130,7 @@ pub(crate) async fn initiate<S: AsRef<str>>(
         nonce: random_flow_secret()?,
         pkce: Pkce::generate()?,
         prompt_none: options.prompt == Some(Prompt::None),
-        claims: options.claims.clone(),
+        claims,
     };
     let mut params: Vec<(&str, String)> = vec![
         ("client_id", engine.client_id.clone()),
@@ -151,7 +151,7 @@ pub(crate) async fn initiate<S: AsRef<str>>(
         ("prompt", options.prompt.map(|p| p.as_str().to_owned())),
         ("login_hint", options.login_hint.clone()),
         ("domain_hint", options.domain_hint.clone()),
-        ("claims", options.claims.clone()),
+        ("claims", flow.claims.clone()),
     ];
     params.extend(optional.into_iter().filter_map(|(k, v)| Some((k, v?))));
     let mut flow = flow;

@@ -9,7 +9,7 @@
 //! ends polling at once with `user_cancelled`.
 
 use super::cancel::{or_cancel, CancelHandle};
-use super::{app_scopes, check_claims, decorated, Context, Engine};
+use super::{app_scopes, decorated, Context, Engine};
 use crate::error::{Flow, IdFlowError, LocalCode, Outcome};
 use crate::http::HttpRequest;
 use crate::secret::DeviceCode;
@@ -42,6 +42,9 @@ pub struct DeviceFlow {
     /// The correlation id of the device authorization request.
     pub correlation_id: String,
     pub(crate) device_code: DeviceCode,
+    /// The `claims` sent with the device authorization request (the app's
+    /// claims merged with its capabilities), sent again with every poll.
+    pub(crate) claims: Option<String>,
 }
 
 impl std::fmt::Debug for DeviceFlow {
@@ -71,7 +74,7 @@ pub(crate) async fn initiate<S: AsRef<str>>(
     claims: Option<&str>,
 ) -> Result<DeviceFlow, IdFlowError> {
     let scopes = app_scopes(scopes)?;
-    check_claims(claims)?;
+    let claims = engine.claims_param(claims)?;
     let resolved = engine.resolve().await?;
     let Some(endpoint) = resolved.endpoints.device_authorization.clone() else {
         return Err(IdFlowError::local(
@@ -86,8 +89,8 @@ pub(crate) async fn initiate<S: AsRef<str>>(
         ("client_id".to_owned(), engine.client_id.clone()),
         ("scope".to_owned(), decorated(&scopes)),
     ];
-    if let Some(c) = claims {
-        form.push(("claims".to_owned(), c.to_owned()));
+    if let Some(c) = &claims {
+        form.push(("claims".to_owned(), c.clone()));
     }
     let exchange = engine
         .sender
@@ -148,6 +151,7 @@ pub(crate) async fn initiate<S: AsRef<str>>(
         verification_uri,
         message,
         scopes,
+        claims,
     })
 }
 
@@ -180,6 +184,9 @@ pub(crate) async fn poll(
         }
         let mut form = engine.base_form(DEVICE_CODE_GRANT, true);
         form.push(("device_code".into(), flow.device_code.expose().to_owned()));
+        if let Some(c) = &flow.claims {
+            form.push(("claims".into(), c.clone()));
+        }
         let (classified, exchange) = or_cancel(
             cancel,
             Flow::DeviceCode,
@@ -190,11 +197,16 @@ pub(crate) async fn poll(
         if classified.outcome != Outcome::Pending {
             let ctx = Context {
                 requested: &flow.scopes,
+                grant_type: Some(DEVICE_CODE_GRANT),
                 ..Context::default()
             };
-            return engine
+            let result = engine
                 .finish(&resolved, classified, &exchange, Flow::DeviceCode, ctx)
                 .await;
+            if result.is_ok() {
+                engine.lift_throttle(&resolved, &decorated(&flow.scopes));
+            }
+            return result;
         }
         if let Some(next) = classified.polling.and_then(|p| p.next_interval(interval)) {
             interval = next;

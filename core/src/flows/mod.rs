@@ -11,21 +11,25 @@ pub mod cancel;
 pub mod device_code;
 mod grants;
 pub mod loopback;
+pub mod silent;
+mod single_flight;
 
 use crate::assertion::ClientCertificate;
 use crate::authority::Authority;
+use crate::cache::TokenCache;
 use crate::discovery::{Discovery, ResolvedAuthority};
-use crate::error::{Classified, Flow, IdFlowError, LocalCode};
+use crate::error::{Classified, Flow, IdFlowError, LocalCode, Outcome};
 use crate::http::HttpRequest;
 use crate::id_token;
+use crate::retry::Attempt;
 use crate::secret::{ClientAssertion, ClientSecret, RefreshToken};
 use crate::sender::{Exchange, Sender};
+use crate::throttle::{Throttle, ThrottleKey};
 use crate::token::{
     Account, AuthenticationResult, ClientInfo, TokenResponse, TokenSource, DEFAULT_EXPIRES_IN,
 };
 use base64::Engine as _;
-use serde_json::Value;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 /// Scopes the library adds to every user sign-in; apps may not pass them.
@@ -47,7 +51,6 @@ pub enum ClientCredential {
 }
 
 /// One app's configuration and services, shared by its clones.
-#[derive(Debug)]
 pub(crate) struct Engine {
     pub client_id: String,
     pub authority: Authority,
@@ -55,6 +58,62 @@ pub(crate) struct Engine {
     pub discovery: Discovery,
     pub validate_authority: bool,
     pub credential: Option<ClientCredential>,
+    /// The client-side throttle of this app's token requests.
+    pub throttle: Throttle,
+    /// Announced in every request's `claims` (see [`crate::claims`]).
+    pub client_capabilities: Vec<String>,
+    /// Every successful answer is saved here; silent calls read it.
+    pub cache: TokenCache,
+    /// The cache's `environment` (the authority's host name).
+    pub environment: String,
+    /// The cache's `realm` before discovery: the authority's tenant segment.
+    pub authority_realm: String,
+    /// The realm discovery established (the token endpoint's tenant).
+    pub realm: OnceLock<String>,
+    /// Concurrent silent / client-credentials misses sharing one request.
+    pub flights: single_flight::SingleFlight<silent::FlightKey, silent::FlightResult>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The cache holds tokens: only its size is shown.
+        f.debug_struct("Engine")
+            .field("client_id", &self.client_id)
+            .field("authority", &self.authority)
+            .field("sender", &self.sender)
+            .field("validate_authority", &self.validate_authority)
+            .field("credential", &self.credential)
+            .field("cache", &self.cache.counts())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    pub fn new(
+        client_id: String,
+        authority: Authority,
+        sender: Sender,
+        validate_authority: bool,
+        credential: Option<ClientCredential>,
+        cache: TokenCache,
+        client_capabilities: Vec<String>,
+    ) -> Engine {
+        Engine {
+            environment: silent::environment_of(&authority),
+            authority_realm: silent::authority_realm(&authority),
+            client_id,
+            authority,
+            sender,
+            discovery: Discovery::new(),
+            validate_authority,
+            credential,
+            cache,
+            realm: OnceLock::new(),
+            flights: Default::default(),
+            throttle: Throttle::new(),
+            client_capabilities,
+        }
+    }
 }
 
 /// What a token answer is checked against, and what it inherits.
@@ -68,13 +127,21 @@ pub(crate) struct Context<'a> {
     pub username: Option<&'a str>,
     /// A refresh token to keep when the answer brings no new one.
     pub previous_refresh_token: Option<&'a RefreshToken>,
+    /// The grant sent (the cache's `account_source` for the grants that
+    /// sign a user in).
+    pub grant_type: Option<&'a str>,
 }
 
 impl Engine {
     pub async fn resolve(&self) -> Result<Arc<ResolvedAuthority>, IdFlowError> {
-        self.discovery
+        let resolved = self
+            .discovery
             .resolve(&self.sender, &self.authority, self.validate_authority)
-            .await
+            .await?;
+        if self.realm.get().is_none() {
+            let _ = self.realm.set(silent::realm_of(&resolved));
+        }
+        Ok(resolved)
     }
 
     /// The common form fields: `client_id`, and for Microsoft user flows
@@ -90,14 +157,81 @@ impl Engine {
         form
     }
 
+    /// The `claims` parameter for a request: the app's claims request
+    /// (checked: a JSON object) merged with the app's client capabilities.
+    pub fn claims_param(&self, claims: Option<&str>) -> Result<Option<String>, IdFlowError> {
+        crate::claims::merge_claims(claims, &self.client_capabilities)
+    }
+
     /// POSTs to the token endpoint with the client's credential attached and
     /// classifies the answer for `flow`.
+    ///
+    /// The client-side throttle ([`crate::throttle`]) is applied here, the
+    /// one place every grant passes: a blocked request fails at once with
+    /// the throttled error, a throttling failure is recorded, and a
+    /// successful interactive sign-in (authorization code, device code)
+    /// lifts the blocks on its client and scopes.
     pub async fn post_token(
+        &self,
+        resolved: &ResolvedAuthority,
+        form: Vec<(String, String)>,
+        flow: Flow,
+    ) -> Result<(Classified, Exchange), IdFlowError> {
+        let grant = form
+            .iter()
+            .find(|(k, _)| k == "grant_type")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        let device_poll = grant == device_code::DEVICE_CODE_GRANT || grant == "device_code";
+        // A device-code poll carries no scope: its flow lifts the blocks
+        // itself (`lift_throttle`) once the sign-in succeeded.
+        let interactive = grant == "authorization_code";
+        let key = ThrottleKey::for_token_request(resolved.endpoints.token.as_str(), &form);
+        if !device_poll {
+            if let Some(e) = self.throttle.check(&key, flow, self.sender.clock.now()) {
+                return Err(e.with_flow(flow));
+            }
+        }
+        let (classified, exchange) = self.post_token_unthrottled(resolved, form, flow).await?;
+        match (&classified.error, classified.outcome) {
+            (Some(e), Outcome::Error) if !device_poll => {
+                let e = e
+                    .clone()
+                    .with_correlation_id(exchange.correlation_id.clone());
+                let public = self.credential.is_none();
+                self.throttle
+                    .record(key, &e, flow, public, exchange.received_at);
+            }
+            (None, Outcome::Success) if interactive => self.throttle.clear(&key),
+            _ => {}
+        }
+        Ok((classified, exchange))
+    }
+
+    /// Lifts the throttle's blocks on this client and `scope` (a
+    /// successful interactive sign-in did what the service asked for).
+    pub(crate) fn lift_throttle(&self, resolved: &ResolvedAuthority, scope: &str) {
+        let form = [
+            ("client_id".to_owned(), self.client_id.clone()),
+            ("scope".to_owned(), scope.to_owned()),
+        ];
+        self.throttle.clear(&ThrottleKey::for_token_request(
+            resolved.endpoints.token.as_str(),
+            &form,
+        ));
+    }
+
+    async fn post_token_unthrottled(
         &self,
         resolved: &ResolvedAuthority,
         mut form: Vec<(String, String)>,
         flow: Flow,
     ) -> Result<(Classified, Exchange), IdFlowError> {
+        let attempt = if flow == Flow::DeviceCode {
+            Attempt::DevicePoll
+        } else {
+            Attempt::Ordinary
+        };
         let token_url = resolved.endpoints.token.clone();
         let mut basic = None;
         match &self.credential {
@@ -124,7 +258,7 @@ impl Engine {
             client_auth = credential_kind(self.credential.as_ref()),
             "token request"
         );
-        let exchange = self.sender.exchange(request).await?;
+        let exchange = self.sender.exchange_as(request, attempt).await?;
         let classified = crate::error::classify_at(&exchange.response, flow, exchange.received_at);
         crate::logging::classified(&classified, flow, &exchange.correlation_id);
         Ok((classified, exchange))
@@ -138,7 +272,15 @@ impl Engine {
         flow: Flow,
         ctx: Context<'_>,
     ) -> Result<AuthenticationResult, IdFlowError> {
+        let grant = form
+            .iter()
+            .find(|(k, _)| k == "grant_type")
+            .map(|(_, v)| v.clone());
         let (classified, exchange) = self.post_token(resolved, form, flow).await?;
+        let ctx = Context {
+            grant_type: ctx.grant_type.or(grant.as_deref()),
+            ..ctx
+        };
         self.finish(resolved, classified, &exchange, flow, ctx)
             .await
     }
@@ -219,7 +361,7 @@ impl Engine {
             tenant = %crate::logging::Pii(account.as_ref().map_or("", |a| a.realm.as_str())),
             "token acquired"
         );
-        Ok(AuthenticationResult {
+        let result = AuthenticationResult {
             expires_on: at(token.expires_in).unwrap_or(received + DEFAULT_EXPIRES_IN),
             ext_expires_on: at(token.ext_expires_in),
             refresh_on: at(token.refresh_in),
@@ -238,7 +380,10 @@ impl Engine {
             received_at: received,
             access_token: token.access_token,
             token_type: token.token_type,
-        })
+        };
+        self.save_result(resolved, ctx.requested, ctx.grant_type, &result)
+            .map_err(|e| e.with_flow(flow))?;
+        Ok(result)
     }
 
     fn account(
@@ -261,7 +406,7 @@ impl Engine {
         let claim = |f: fn(&id_token::IdTokenClaims) -> Option<&str>| claims.and_then(f);
         Some(Account {
             home_account_id,
-            environment: self.authority.host(),
+            environment: self.environment.clone(),
             realm: claim(|c| c.tid.as_deref())
                 .map(str::to_owned)
                 .or_else(|| resolved.tenant.clone())
@@ -339,20 +484,11 @@ pub(crate) fn decorated(scopes: &[String]) -> String {
         .join(" ")
 }
 
-/// A claims request must be a JSON object (it is sent as is).
-pub(crate) fn check_claims(claims: Option<&str>) -> Result<(), IdFlowError> {
-    match claims.map(serde_json::from_str::<Value>) {
-        None | Some(Ok(Value::Object(_))) => Ok(()),
-        Some(_) => Err(IdFlowError::local(
-            LocalCode::InvalidJsonClaimsFormat,
-            "the claims request is not a JSON object",
-        )),
-    }
-}
-
 #[cfg(test)]
 mod interactive_tests;
 #[cfg(test)]
 mod redaction_tests;
+#[cfg(test)]
+mod resilience_tests;
 #[cfg(test)]
 mod tests;

@@ -1,0 +1,122 @@
+//! The keys of the unified schema, computed exactly as msal Python does, so
+//! an entry idflow writes replaces the one msal would have written for the
+//! same token (and the other way round).
+//!
+//! Every credential and account key is lower-cased as a whole; the
+//! `AppMetadata` key is not. Absent parts are empty strings.
+
+fn lower_join(parts: &[&str]) -> String {
+    let mut out = String::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            out.push('-');
+        }
+        super::scopes::push_folded(&mut out, p);
+    }
+    out
+}
+
+/// `{home}-{environment}-AccessToken-{client}-{realm}-{target}`; with an
+/// extended cache key, `atext` replaces `AccessToken` and the key is appended.
+pub fn access_token(
+    home_account_id: &str,
+    environment: &str,
+    client_id: &str,
+    realm: &str,
+    target: &str,
+    ext_cache_key: Option<&str>,
+) -> String {
+    match ext_cache_key.filter(|k| !k.is_empty()) {
+        Some(ext) => lower_join(&[
+            home_account_id,
+            environment,
+            "atext",
+            client_id,
+            realm,
+            target,
+            ext,
+        ]),
+        None => lower_join(&[
+            home_account_id,
+            environment,
+            "AccessToken",
+            client_id,
+            realm,
+            target,
+        ]),
+    }
+}
+
+/// `{home}-{environment}-RefreshToken-{client}--{target}` (no realm: a
+/// refresh token is valid across tenants).
+pub fn refresh_token(
+    home_account_id: &str,
+    environment: &str,
+    client_id: &str,
+    target: &str,
+) -> String {
+    lower_join(&[
+        home_account_id,
+        environment,
+        "RefreshToken",
+        client_id,
+        "",
+        target,
+    ])
+}
+
+/// `{home}-{environment}-IdToken-{client}-{realm}-` (the schema keeps an empty scope part).
+pub fn id_token(home_account_id: &str, environment: &str, client_id: &str, realm: &str) -> String {
+    lower_join(&[
+        home_account_id,
+        environment,
+        "IdToken",
+        client_id,
+        realm,
+        "",
+    ])
+}
+
+/// `{home}-{environment}-{realm}`.
+pub fn account(home_account_id: &str, environment: &str, realm: &str) -> String {
+    lower_join(&[home_account_id, environment, realm])
+}
+
+/// `appmetadata-{environment}-{client}`, not lower-cased.
+pub fn app_metadata(environment: &str, client_id: &str) -> String {
+    format!("appmetadata-{environment}-{client_id}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_as_msal_computes_them() {
+        assert_eq!(
+            access_token(
+                "UID.UTID",
+                "login.microsoftonline.com",
+                "Client",
+                "Tenant",
+                "Mail.Read User.Read",
+                None
+            ),
+            "uid.utid-login.microsoftonline.com-accesstoken-client-tenant-mail.read user.read"
+        );
+        assert_eq!(
+            access_token("", "login.microsoftonline.com", "c", "t", "s", Some("AbC")),
+            "-login.microsoftonline.com-atext-c-t-s-abc"
+        );
+        assert_eq!(
+            refresh_token("U.T", "Login.Example", "C", "a b"),
+            "u.t-login.example-refreshtoken-c--a b"
+        );
+        assert_eq!(id_token("u.t", "env", "C", "R"), "u.t-env-idtoken-c-r-");
+        assert_eq!(account("U.T", "env", "R"), "u.t-env-r");
+        assert_eq!(
+            app_metadata("env", "Client-ID"),
+            "appmetadata-env-Client-ID"
+        );
+    }
+}

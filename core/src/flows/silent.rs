@@ -1,0 +1,430 @@
+//! Silent acquisition: the token cache first, then the refresh token, then
+//! "interaction required" — and the write-through that fills the cache.
+//!
+//! The decisions follow msal-error-model.md §5.3, §4.3 and §2.3/§2.5:
+//!
+//! * An access token is usable while it expires more than
+//!   [`EXPIRY_BUFFER`] from now (every MSAL uses five minutes).
+//! * `force_refresh` and a claims request skip the access-token cache (a
+//!   claims challenge needs a new token; client capabilities alone do not).
+//! * Past its `refresh_on` a still-valid token is refreshed proactively; if
+//!   that refresh fails in any way, the cached token is returned (it is
+//!   still valid) — msal Python's and MSAL.NET's behaviour.
+//! * Refresh tokens: the family (FOCI) token first when the app is in a
+//!   family or its family is unknown, then the app's own; an
+//!   `invalid_grant` + `client_mismatch` answer marks the app as outside
+//!   the family and falls back to the app's own refresh token.
+//! * A refresh token is deleted only on `invalid_grant` + `bad_token` (the
+//!   server says that token is dead), as MSAL for iOS/macOS and MSAL.js do.
+//!   Other `invalid_grant` answers (MFA, consent, password expiry) keep it:
+//!   it can still serve other scopes or tenants, which is also why msal
+//!   Python never deletes in silent flows.
+//! * Nothing usable locally is `no_account` / `no_tokens_found`
+//!   (interaction required, classification `AcquireTokenSilentFailed`);
+//!   server errors of a silent refresh carry [`Flow::Silent`], so the
+//!   classifier applies the silent-flow rules.
+//!
+//! A cache hit touches no network: the cache's `environment` and `realm`
+//! come from the authority itself, and discovery runs only when a request
+//! must go out. Concurrent calls that need the same refresh share one
+//! request (see [`super::single_flight`]).
+
+use super::{app_scopes, Engine};
+use crate::cache::{AccessTokenQuery, CachedAccessToken, RefreshTokenQuery, SaveRequest};
+use crate::discovery::ResolvedAuthority;
+use crate::error::{Flow, IdFlowError, LocalCode};
+use crate::token::{Account, AuthenticationResult, TokenSource};
+use std::time::{Duration, SystemTime};
+
+/// An access token expiring sooner than this is treated as expired.
+pub const EXPIRY_BUFFER: Duration = Duration::from_secs(5 * 60);
+
+/// The FOCI family msal tries when the app's family is not yet known.
+const DEFAULT_FAMILY: &str = "1";
+
+/// What concurrent silent calls must share to share one refresh.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct FlightKey {
+    home_account_id: Option<String>,
+    scopes: Vec<String>,
+    claims: Option<String>,
+    force_refresh: bool,
+}
+
+pub(crate) type FlightResult = Result<AuthenticationResult, IdFlowError>;
+
+/// The cache's `environment` for an authority: its host name, lower-case,
+/// without a port (what msal writes, so caches are shared with msal apps).
+pub fn environment_of(authority: &crate::authority::Authority) -> String {
+    authority
+        .url()
+        .host_str()
+        .unwrap_or_default()
+        .to_ascii_lowercase()
+}
+
+/// The cache's `realm` once the token endpoint is known: its first path
+/// segment (the tenant for Microsoft authorities), as msal derives it.
+pub(crate) fn realm_of(resolved: &ResolvedAuthority) -> String {
+    resolved
+        .tenant
+        .clone()
+        .or_else(|| first_segment(resolved.endpoints.token.path()))
+        .unwrap_or_default()
+}
+
+/// The cache's `realm` before discovery: the authority's tenant segment
+/// (Microsoft), else the first segment of its path.
+pub(crate) fn authority_realm(authority: &crate::authority::Authority) -> String {
+    authority
+        .tenant()
+        .map(str::to_owned)
+        .or_else(|| first_segment(authority.url().path()))
+        .unwrap_or_default()
+}
+
+fn first_segment(path: &str) -> Option<String> {
+    path.split('/').find(|s| !s.is_empty()).map(str::to_owned)
+}
+
+/// Scopes as the cache compares them: case-folded, sorted, deduplicated.
+fn normalized(scopes: &[String]) -> Vec<String> {
+    let mut v: Vec<String> = scopes.iter().map(|s| s.to_ascii_lowercase()).collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+impl Engine {
+    /// The realm to look access tokens up under before any network call: the
+    /// one discovery established, else the authority's own tenant segment.
+    fn lookup_realm(&self) -> &str {
+        self.realm.get().unwrap_or(&self.authority_realm)
+    }
+
+    fn cached_access_token(
+        &self,
+        realm: &str,
+        home_account_id: Option<&str>,
+        scopes: &[String],
+        now: SystemTime,
+    ) -> Option<CachedAccessToken> {
+        let q = AccessTokenQuery {
+            client_id: &self.client_id,
+            environment: &self.environment,
+            realm,
+            home_account_id,
+            scopes,
+        };
+        self.cache
+            .access_token(&q, now)
+            .filter(|at| at.expires_on > now + EXPIRY_BUFFER)
+    }
+
+    /// Saves a fresh token answer (write-through for every flow).
+    pub(crate) fn save_result(
+        &self,
+        resolved: &ResolvedAuthority,
+        requested: &[String],
+        grant_type: Option<&str>,
+        result: &AuthenticationResult,
+    ) -> Result<(), IdFlowError> {
+        let realm = realm_of(resolved);
+        let account_source = grant_type.filter(|g| {
+            matches!(
+                *g,
+                "authorization_code" | "password" | crate::flows::device_code::DEVICE_CODE_GRANT
+            )
+        });
+        let authority_type = if self.authority.is_microsoft() {
+            "MSSTS"
+        } else {
+            "Other"
+        };
+        self.cache.save(&SaveRequest {
+            client_id: &self.client_id,
+            environment: &self.environment,
+            realm: &realm,
+            requested_scopes: requested,
+            result,
+            account_source,
+            authority_type,
+            now: result.received_at,
+        });
+        self.cache.persist()
+    }
+
+    /// Client credentials with the cache: a valid app token is returned
+    /// without a request; concurrent misses for the same scopes share one
+    /// request. A claims request always goes to the server.
+    pub async fn client_credentials_cached<S: AsRef<str>>(
+        &self,
+        scopes: &[S],
+        claims: Option<&str>,
+    ) -> Result<AuthenticationResult, IdFlowError> {
+        let scopes: Vec<String> = scopes
+            .iter()
+            .flat_map(|s| s.as_ref().split_whitespace())
+            .map(str::to_owned)
+            .collect();
+        if claims.is_some() {
+            return self.client_credentials(&scopes, claims).await;
+        }
+        if let Some(hit) = self.app_token_hit(&scopes)? {
+            return Ok(hit);
+        }
+        let key = FlightKey {
+            home_account_id: None,
+            scopes: normalized(&scopes),
+            claims: None,
+            force_refresh: false,
+        };
+        self.flights
+            .run(key, || async {
+                if let Some(hit) = self.app_token_hit(&scopes)? {
+                    return Ok(hit);
+                }
+                self.client_credentials(&scopes, None).await
+            })
+            .await
+    }
+
+    fn app_token_hit(
+        &self,
+        scopes: &[String],
+    ) -> Result<Option<AuthenticationResult>, IdFlowError> {
+        self.cache.reload()?;
+        let now = self.sender.clock.now();
+        Ok(self
+            .cached_access_token(self.lookup_realm(), None, scopes, now)
+            .map(|at| cache_result(at, None)))
+    }
+
+    /// `acquire_token_silent`: see the module docs for every decision.
+    pub async fn acquire_token_silent<S: AsRef<str>>(
+        &self,
+        scopes: &[S],
+        account: Option<&Account>,
+        claims: Option<&str>,
+        force_refresh: bool,
+    ) -> Result<AuthenticationResult, IdFlowError> {
+        let Some(account) = account else {
+            return Err(IdFlowError::local(
+                LocalCode::NoAccount,
+                "no account was passed: sign the user in interactively first, or pick one from \
+                 get_accounts()",
+            )
+            .with_flow(Flow::Silent));
+        };
+        let scopes = app_scopes(scopes)?;
+        if let Some(c) = claims {
+            crate::claims::parse_claims(c)?;
+        }
+        let bypass = force_refresh || claims.is_some();
+        let mut fallback = None;
+        if !bypass {
+            self.cache.reload()?;
+            let now = self.sender.clock.now();
+            if let Some(at) = self.cached_access_token(
+                self.lookup_realm(),
+                Some(&account.home_account_id),
+                &scopes,
+                now,
+            ) {
+                if at.refresh_on.is_none_or(|r| r > now) {
+                    return Ok(cache_result(at, Some(account)));
+                }
+                fallback = Some(at);
+            }
+        }
+        let key = FlightKey {
+            home_account_id: Some(account.home_account_id.clone()),
+            scopes: normalized(&scopes),
+            claims: claims.map(str::to_owned),
+            force_refresh,
+        };
+        let refreshed = self
+            .flights
+            .run(key, || {
+                self.refresh_silently(&scopes, account, claims, bypass)
+            })
+            .await;
+        match (refreshed, fallback) {
+            (Ok(r), _) => Ok(r),
+            // The proactive refresh failed; the cached token is still valid.
+            (Err(_), Some(at)) => Ok(cache_result(at, Some(account))),
+            (Err(e), None) => Err(e),
+        }
+    }
+
+    /// The part of a silent call that may need the network; runs once per
+    /// flight key however many callers wait for it.
+    async fn refresh_silently(
+        &self,
+        scopes: &[String],
+        account: &Account,
+        claims: Option<&str>,
+        bypass: bool,
+    ) -> Result<AuthenticationResult, IdFlowError> {
+        let home = account.home_account_id.as_str();
+        let fresh = |now: SystemTime| {
+            self.cached_access_token(self.lookup_realm(), Some(home), scopes, now)
+                .filter(|at| at.refresh_on.is_none_or(|r| r > now))
+        };
+        if !bypass {
+            // Another flight may have just stored a fresh token.
+            self.cache.reload()?;
+            if let Some(at) = fresh(self.sender.clock.now()) {
+                return Ok(cache_result(at, Some(account)));
+            }
+        }
+        let environment = self.environment.as_str();
+        let own = RefreshTokenQuery {
+            home_account_id: home,
+            environment,
+            client_id: &self.client_id,
+            family_id: None,
+        };
+        // Family: unknown metadata means "try family 1", as msal does.
+        let family = match self.cache.app_metadata(environment, &self.client_id) {
+            None => Some(DEFAULT_FAMILY.to_owned()),
+            Some(md) => md.family_id,
+        };
+        let family_rt = family.as_deref().and_then(|f| {
+            self.cache.refresh_token(&RefreshTokenQuery {
+                family_id: Some(f),
+                ..own
+            })
+        });
+        let own_rt = self.cache.refresh_token(&own);
+        if family_rt.is_none() && own_rt.is_none() {
+            return Err(IdFlowError::local(
+                LocalCode::NoTokensFound,
+                "the cache holds no usable access token and no refresh token for this account: \
+                 sign the user in interactively",
+            )
+            .with_flow(Flow::Silent));
+        }
+        if !bypass && self.realm.get().is_none() {
+            // A request goes out anyway: discovery may name the tenant
+            // differently (a domain resolves to its id), and a token saved
+            // under that realm makes the request unnecessary.
+            self.resolve().await?;
+            if let Some(at) = fresh(self.sender.clock.now()) {
+                return Ok(cache_result(at, Some(account)));
+            }
+        }
+        let mut last_error = None;
+        if let Some(frt) = &family_rt {
+            let fq = RefreshTokenQuery {
+                family_id: frt.family_id.as_deref().or(family.as_deref()),
+                ..own
+            };
+            match self
+                .refresh_token(&frt.secret, scopes, claims, Flow::Silent)
+                .await
+            {
+                Ok(r) => return Ok(r),
+                Err(e) => {
+                    if is_client_mismatch(&e) {
+                        // Not in that family after all: remember it, so the
+                        // next silent call goes straight to the app's token.
+                        self.cache
+                            .set_app_family(environment, &self.client_id, None);
+                        self.cache.persist()?;
+                    } else {
+                        self.maybe_remove_rt(&e, &fq, &frt.secret)?;
+                    }
+                    last_error = Some(e);
+                }
+            }
+        }
+        match own_rt {
+            Some(rt)
+                if family_rt.as_ref().map(|f| f.secret.expose()) != Some(rt.secret.expose()) =>
+            {
+                let r = self
+                    .refresh_token(&rt.secret, scopes, claims, Flow::Silent)
+                    .await;
+                if let Err(e) = &r {
+                    self.maybe_remove_rt(e, &own, &rt.secret)?;
+                }
+                r
+            }
+            _ => Err(last_error.unwrap_or_else(|| {
+                IdFlowError::local(
+                    LocalCode::NoTokensFound,
+                    "no refresh token for this account",
+                )
+                .with_flow(Flow::Silent)
+            })),
+        }
+    }
+
+    /// msal-error-model.md §2.3: only `invalid_grant` + `bad_token` proves the
+    /// refresh token dead.
+    fn maybe_remove_rt(
+        &self,
+        e: &IdFlowError,
+        q: &RefreshTokenQuery<'_>,
+        secret: &crate::secret::RefreshToken,
+    ) -> Result<(), IdFlowError> {
+        if e.code == "invalid_grant" && e.suberror() == Some("bad_token") {
+            self.cache.remove_refresh_token(q, secret);
+            self.cache.persist()?;
+        }
+        Ok(())
+    }
+
+    /// Accounts this app can use silently, optionally only `username`'s.
+    pub fn accounts(&self, username: Option<&str>) -> Result<Vec<Account>, IdFlowError> {
+        self.cache.reload()?;
+        Ok(self
+            .cache
+            .accounts(&self.environment, &self.client_id, username))
+    }
+
+    /// Forgets the account: its tokens for this app go with it.
+    pub fn remove_account(&self, account: &Account) -> Result<(), IdFlowError> {
+        self.cache.reload()?;
+        self.cache.remove_account(account, &self.client_id);
+        self.cache.persist()
+    }
+}
+
+/// `invalid_grant` + `client_mismatch`: a family refresh token offered by an
+/// app outside the family. AAD also names it in `error_additional_info`.
+fn is_client_mismatch(e: &IdFlowError) -> bool {
+    if e.code != "invalid_grant" {
+        return false;
+    }
+    e.suberror() == Some("client_mismatch")
+        || e.service
+            .as_ref()
+            .and_then(|s| s.body.as_ref())
+            .and_then(|b| b.get("error_additional_info"))
+            .and_then(|v| v.as_array())
+            .is_some_and(|a| a.iter().any(|v| v.as_str() == Some("client_mismatch")))
+}
+
+/// A result served from the cache. No request was made, so there is no
+/// correlation id (empty) and no refresh or id token in it.
+fn cache_result(at: CachedAccessToken, account: Option<&Account>) -> AuthenticationResult {
+    AuthenticationResult {
+        access_token: at.secret,
+        token_type: at.token_type,
+        expires_on: at.expires_on,
+        ext_expires_on: at.ext_expires_on,
+        refresh_on: at.refresh_on,
+        scopes: at.scopes,
+        refresh_token: None,
+        id_token: None,
+        id_token_claims: None,
+        account: account.cloned(),
+        client_info: None,
+        family_id: None,
+        correlation_id: String::new(),
+        token_source: TokenSource::Cache,
+        received_at: at.cached_at,
+    }
+}

@@ -1,0 +1,160 @@
+# Type stubs for idflow.application: msal Python's application classes.
+# Every acquire_token_* returns msal's success dict (TokenResult) or its error
+# dict (ErrorResult): test `"access_token" in result`, then follow
+# result["action"]. ValueError means the call itself is wrong;
+# ConnectionError / TimeoutError mean the provider could not be reached.
+
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, TypedDict, Union
+
+from . import ErrorResult, TokenResult
+
+__all__ = ["ClientApplication", "PublicClientApplication", "ConfidentialClientApplication"]
+
+CLIENT_SKU: str
+FLOW_KEY: str
+
+Result = Union[TokenResult, ErrorResult]
+Scopes = Iterable[str]
+
+class DeviceFlow(TypedDict, total=False):
+    """What :meth:`PublicClientApplication.initiate_device_flow` returns: show
+    ``message``; pass the whole dict on. On failure it holds ``error`` instead."""
+
+    user_code: str
+    verification_uri: str
+    verification_uri_complete: str
+    expires_in: int
+    interval: int
+    message: str
+    expires_at: float
+    claims_challenge: Optional[str]
+    error: str
+    error_description: str
+
+class AuthCodeFlow(TypedDict, total=False):
+    """What ``initiate_auth_code_flow`` returns: send the user to ``auth_uri``
+    and keep the dict server-side (it holds the PKCE verifier)."""
+
+    state: str
+    redirect_uri: str
+    scope: List[str]
+    auth_uri: str
+    claims_challenge: Optional[str]
+    error: str
+    error_description: str
+
+class ClientApplication:
+    client_id: str
+    authority: str
+    def __init__(
+        self,
+        client_id: str,
+        client_credential: Any = ...,
+        authority: Optional[str] = ...,
+        validate_authority: bool = ...,
+        token_cache: Any = ...,
+        http_client: Any = ...,
+        verify: Union[bool, str] = ...,
+        proxies: Any = ...,
+        timeout: Union[None, float, tuple] = ...,
+        client_claims: Any = ...,
+        app_name: Optional[str] = ...,
+        app_version: Optional[str] = ...,
+        client_capabilities: Any = ...,
+        azure_region: Any = ...,
+        exclude_scopes: Any = ...,
+        http_cache: Any = ...,
+        instance_discovery: Optional[bool] = ...,
+        allow_broker: Any = ...,
+        enable_pii_log: Any = ...,
+        oidc_authority: Optional[str] = ...,
+    ) -> None: ...
+    def initiate_auth_code_flow(
+        self,
+        scopes: Scopes,
+        redirect_uri: Optional[str] = ...,
+        state: Optional[str] = ...,
+        prompt: Optional[str] = ...,
+        login_hint: Optional[str] = ...,
+        domain_hint: Optional[str] = ...,
+        claims_challenge: Optional[str] = ...,
+        max_age: Any = ...,
+        response_mode: Any = ...,
+    ) -> AuthCodeFlow: ...
+    def acquire_token_by_auth_code_flow(
+        self,
+        auth_code_flow: Mapping[str, Any],
+        auth_response: Mapping[str, str],
+        scopes: Optional[Scopes] = ...,
+        **kwargs: Any,
+    ) -> Result: ...
+    def acquire_token_by_refresh_token(self, refresh_token: str, scopes: Scopes, **kwargs: Any) -> Result: ...
+    def acquire_token_by_username_password(
+        self,
+        username: str,
+        password: str,
+        scopes: Scopes,
+        claims_challenge: Optional[str] = ...,
+        auth_scheme: Any = ...,
+        **kwargs: Any,
+    ) -> Result: ...
+
+class PublicClientApplication(ClientApplication):
+    def __init__(
+        self,
+        client_id: str,
+        client_credential: None = ...,
+        *,
+        enable_broker_on_windows: Any = ...,
+        enable_broker_on_mac: Any = ...,
+        enable_broker_on_linux: Any = ...,
+        enable_broker_on_wsl: Any = ...,
+        **kwargs: Any,
+    ) -> None: ...
+    def initiate_device_flow(
+        self, scopes: Optional[Scopes] = ..., *, claims_challenge: Optional[str] = ..., **kwargs: Any
+    ) -> DeviceFlow: ...
+    def acquire_token_by_device_flow(
+        self, flow: Dict[str, Any], claims_challenge: Optional[str] = ..., **kwargs: Any
+    ) -> Result: ...
+    def acquire_token_interactive(
+        self,
+        scopes: Scopes,
+        prompt: Optional[str] = ...,
+        login_hint: Optional[str] = ...,
+        domain_hint: Optional[str] = ...,
+        claims_challenge: Optional[str] = ...,
+        timeout: Optional[float] = ...,
+        port: Optional[int] = ...,
+        extra_scopes_to_consent: Any = ...,
+        max_age: Any = ...,
+        parent_window_handle: Any = ...,
+        on_before_launching_ui: Optional[Callable[..., Any]] = ...,
+        auth_scheme: Any = ...,
+        **kwargs: Any,
+    ) -> Result: ...
+
+class ConfidentialClientApplication(ClientApplication):
+    def __init__(
+        self,
+        client_id: str,
+        client_credential: Union[str, Mapping[str, Any]] = ...,
+        authority: Optional[str] = ...,
+        **kwargs: Any,
+    ) -> None: ...
+    def acquire_token_for_client(
+        self,
+        scopes: Scopes,
+        claims_challenge: Optional[str] = ...,
+        fmi_path: Any = ...,
+        forwarded_client_claims: Any = ...,
+        **kwargs: Any,
+    ) -> Result: ...
+    def acquire_token_on_behalf_of(
+        self,
+        user_assertion: str,
+        scopes: Scopes,
+        claims_challenge: Optional[str] = ...,
+        forwarded_client_claims: Any = ...,
+        **kwargs: Any,
+    ) -> Result: ...
