@@ -130,9 +130,10 @@ final class EveryPresetTests: XCTestCase {
             guard let (ns, _) = seen else { continue }
             check(name, ns, expect: expect, effect: effect)
             if name == "no_answer" {
+                // The attempt and the core's one retry after a timeout (1 s later) both time out.
                 let took = Date().timeIntervalSince(callStarted)
-                XCTAssertTrue((Self.noAnswerTimeout..<Self.noAnswerTimeout * 4).contains(took),
-                              "\(name): ended after \(took) s, not at the \(Self.noAnswerTimeout) s timeout")
+                XCTAssertTrue((2 * Self.noAnswerTimeout..<2 * Self.noAnswerTimeout + 2.5).contains(took),
+                              "\(name): ended after \(took) s, not at twice the \(Self.noAnswerTimeout) s timeout")
             }
             failures += 1
         }
