@@ -192,6 +192,17 @@ async fn no_secret_in_any_log_line_error_or_result_of_any_flow() {
         ok, 3,
         "secret, Basic and certificate succeed; the wrong secret fails"
     );
+    // A 429 with Retry-After, then the same request blocked on this side.
+    emu.admin()
+        .arm_preset("throttled_429", idflow_emulator::PresetArm::default())
+        .unwrap();
+    let app = confidential(secret(CONFIDENTIAL_CLIENT_SECRET));
+    for _ in 0..2 {
+        let r = app
+            .acquire_token_for_client(&["https://vault.azure.net/.default"], None)
+            .await;
+        assert!(!seen.outcome(&r));
+    }
 
     // ROPC: success, a wrong password; then refresh and silent.
     let pca = public();
@@ -375,6 +386,10 @@ async fn no_secret_in_any_log_line_error_or_result_of_any_flow() {
         "redirect received",
         "id token validated",
         "authority resolved",
+        "access token cache lookup",
+        "token served from the cache",
+        "blocking repeats of this request",
+        "blocked by the client-side throttle",
     ] {
         assert!(log.contains(needle), "no '{needle}' event in the log");
     }
