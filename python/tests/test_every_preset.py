@@ -62,8 +62,10 @@ RETRIED = {"server_error_500", "html_error_page"}
 RAISES = {"dropped_connection": ConnectionError, "reset_mid_body": ConnectionError,
           "no_answer": TimeoutError}
 
-# The timeout of the app that meets a server that never answers.
+# The timeout of the app that meets a server that never answers, and the
+# latest the failure may come: two attempts, the one retry's 1 s delay, slack.
 NO_ANSWER_TIMEOUT = 0.7
+NO_ANSWER_BOUND = 2 * NO_ANSWER_TIMEOUT + 1 + 1.5
 
 
 def _load_presets() -> List[Dict[str, Any]]:
@@ -234,9 +236,10 @@ def test_preset_through_a_real_flow(admin, preset):
         assert result["action"] == "acquire_interactively", f"{name}: {result}"
         assert result["retryable"] is False, f"{name}: {result}"
     if name == "no_answer":
-        # Ended by the app's own timeout, not by the server.
+        # Ended by the app's own timeout, not by the server: the attempt and
+        # the core's one retry after a timeout (1 s later) both time out.
         took = time.monotonic() - started
-        assert NO_ANSWER_TIMEOUT <= took < NO_ANSWER_TIMEOUT * 4, f"{name}: {took:.2f}s"
+        assert 2 * NO_ANSWER_TIMEOUT <= took < NO_ANSWER_BOUND, f"{name}: {took:.2f}s"
         assert result["error"] == "request_timeout", result
     elif expect["kind"] == "network":
         assert result["action"] == "check_network", f"{name}: {result}"
@@ -342,12 +345,13 @@ def test_lost_connection_on_username_password_raises_connection_error(admin, eff
 def test_no_answer_to_username_password_raises_timeout_error_at_the_timeout(admin):
     pca = _pca(timeout=NO_ANSWER_TIMEOUT)
     _ropc(pca)  # discovery done: the timeout below is the token request's alone
-    admin.fault({"match": {"endpoint": "token", "grant_type": "password"}, "effect": {"kind": "no_answer"}})
+    admin.fault({"match": {"endpoint": "token", "grant_type": "password"}, "count": None,
+                 "effect": {"kind": "no_answer"}})
     started = time.monotonic()
     with pytest.raises(TimeoutError) as e:
         pca.acquire_token_by_username_password(EMULATOR_USER, EMULATOR_PASSWORD, GRAPH)
     took = time.monotonic() - started
-    assert NO_ANSWER_TIMEOUT * 0.9 <= took < NO_ANSWER_TIMEOUT * 4, took
+    assert 2 * NO_ANSWER_TIMEOUT <= took < NO_ANSWER_BOUND, took
     assert e.value.result["error"] == "request_timeout", e.value.result
     assert e.value.result["error_kind"] == "network"
 
