@@ -383,9 +383,14 @@ impl std::fmt::Debug for ForeignOpener {
 
 impl idflow::BrowserOpener for ForeignOpener {
     fn open(&self, url: &url::Url) -> Result<(), String> {
-        self.0
-            .open_url(url.to_string())
-            .map_err(|e| e.info().message.clone())
+        // A panic while calling out (an unexpected foreign failure uniffi
+        // cannot map) ends the sign-in like a thrown error.
+        let opener = &self.0;
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            opener.open_url(url.to_string())
+        }))
+        .map_err(|_| "the app's URL opener failed unexpectedly".to_owned())?
+        .map_err(|e| e.info().message.clone())
     }
 }
 

@@ -38,13 +38,15 @@ impl PublicClientApplication {
     /// Fails with `invalid_authority` / `authority_uri_insecure` for a bad authority.
     #[uniffi::constructor]
     pub fn new(config: AppConfig) -> Result<Arc<Self>, AuthError> {
-        let inner = idflow::PublicClientApplication::new(
-            &config.client_id,
-            authority(&config)?,
-            options(&config),
-        )
-        .map_err(err)?;
-        Ok(Arc::new(PublicClientApplication { inner }))
+        crate::guard(|| {
+            let inner = idflow::PublicClientApplication::new(
+                &config.client_id,
+                authority(&config)?,
+                options(&config),
+            )
+            .map_err(err)?;
+            Ok(Arc::new(PublicClientApplication { inner }))
+        })
     }
 
     /// Starts a device-code flow; show its `message` to the user at once.
@@ -53,12 +55,15 @@ impl PublicClientApplication {
         scopes: Vec<String>,
         claims: Option<String>,
     ) -> Result<Arc<DeviceCodeFlow>, AuthError> {
-        let flow = self
-            .inner
-            .initiate_device_flow(&scopes, claims.as_deref())
-            .await
-            .map_err(err)?;
-        Ok(Arc::new(DeviceCodeFlow::from(flow)))
+        crate::guard_async(async move {
+            let flow = self
+                .inner
+                .initiate_device_flow(&scopes, claims.as_deref())
+                .await
+                .map_err(err)?;
+            Ok(Arc::new(DeviceCodeFlow::from(flow)))
+        })
+        .await
     }
 
     /// Polls until the user finishes, declines, the code expires, or `cancel` fires.
@@ -67,11 +72,14 @@ impl PublicClientApplication {
         flow: Arc<DeviceCodeFlow>,
         cancel: Arc<CancelHandle>,
     ) -> Result<TokenResult, AuthError> {
-        self.inner
-            .acquire_token_by_device_flow(flow.core(), cancel.core())
-            .await
-            .map(result)
-            .map_err(err)
+        crate::guard_async(async move {
+            self.inner
+                .acquire_token_by_device_flow(flow.core(), cancel.core())
+                .await
+                .map(result)
+                .map_err(err)
+        })
+        .await
     }
 
     /// Signs in through the browser and a loopback redirect on this device.
@@ -82,23 +90,26 @@ impl PublicClientApplication {
         opener: Option<Arc<dyn UrlOpener>>,
         cancel: Option<Arc<CancelHandle>>,
     ) -> Result<TokenResult, AuthError> {
-        let mut o = idflow::InteractiveOptions {
-            auth: auth_options(options.authorize)?,
-            loopback: loopback(options.port, options.redirect_host),
-            timeout: options.timeout_secs.map(Duration::from_secs),
-            ..idflow::InteractiveOptions::default()
-        };
-        if let Some(opener) = opener {
-            o.opener = Arc::new(ForeignOpener(opener));
-        }
-        if let Some(c) = cancel {
-            o.cancel = c.core().clone();
-        }
-        self.inner
-            .acquire_token_interactive(&scopes, o)
-            .await
-            .map(result)
-            .map_err(err)
+        crate::guard_async(async move {
+            let mut o = idflow::InteractiveOptions {
+                auth: auth_options(options.authorize)?,
+                loopback: loopback(options.port, options.redirect_host),
+                timeout: options.timeout_secs.map(Duration::from_secs),
+                ..idflow::InteractiveOptions::default()
+            };
+            if let Some(opener) = opener {
+                o.opener = Arc::new(ForeignOpener(opener));
+            }
+            if let Some(c) = cancel {
+                o.cancel = c.core().clone();
+            }
+            self.inner
+                .acquire_token_interactive(&scopes, o)
+                .await
+                .map(result)
+                .map_err(err)
+        })
+        .await
     }
 }
 
@@ -113,14 +124,16 @@ pub struct ConfidentialClientApplication {
 impl ConfidentialClientApplication {
     #[uniffi::constructor]
     pub fn new(config: AppConfig, credential: ClientCredential) -> Result<Arc<Self>, AuthError> {
-        let inner = idflow::ConfidentialClientApplication::new(
-            &config.client_id,
-            authority(&config)?,
-            crate::apps::credential(credential)?,
-            options(&config),
-        )
-        .map_err(err)?;
-        Ok(Arc::new(ConfidentialClientApplication { inner }))
+        crate::guard(|| {
+            let inner = idflow::ConfidentialClientApplication::new(
+                &config.client_id,
+                authority(&config)?,
+                crate::apps::credential(credential)?,
+                options(&config),
+            )
+            .map_err(err)?;
+            Ok(Arc::new(ConfidentialClientApplication { inner }))
+        })
     }
 
     /// An app-only token; for Microsoft, scopes are `<resource>/.default`.
@@ -129,11 +142,14 @@ impl ConfidentialClientApplication {
         scopes: Vec<String>,
         claims: Option<String>,
     ) -> Result<TokenResult, AuthError> {
-        self.inner
-            .acquire_token_for_client(&scopes, claims.as_deref())
-            .await
-            .map(result)
-            .map_err(err)
+        crate::guard_async(async move {
+            self.inner
+                .acquire_token_for_client(&scopes, claims.as_deref())
+                .await
+                .map(result)
+                .map_err(err)
+        })
+        .await
     }
 
     /// Exchanges the access token your API received for one to a downstream API.
@@ -143,12 +159,15 @@ impl ConfidentialClientApplication {
         scopes: Vec<String>,
         claims: Option<String>,
     ) -> Result<TokenResult, AuthError> {
-        let a = UserAssertion::new(user_assertion);
-        self.inner
-            .acquire_token_on_behalf_of(&a, &scopes, claims.as_deref())
-            .await
-            .map(result)
-            .map_err(err)
+        crate::guard_async(async move {
+            let a = UserAssertion::new(user_assertion);
+            self.inner
+                .acquire_token_on_behalf_of(&a, &scopes, claims.as_deref())
+                .await
+                .map(result)
+                .map_err(err)
+        })
+        .await
     }
 }
 
@@ -165,13 +184,16 @@ macro_rules! shared_flows {
                 redirect_uri: String,
                 options: AuthorizeOptions,
             ) -> Result<Arc<AuthCodeFlow>, AuthError> {
-                let o = auth_options(options)?;
-                let flow = self
-                    .inner
-                    .initiate_auth_code_flow(&scopes, &redirect_uri, &o)
-                    .await
-                    .map_err(err)?;
-                Ok(Arc::new(AuthCodeFlow::from(flow)))
+                crate::guard_async(async move {
+                    let o = auth_options(options)?;
+                    let flow = self
+                        .inner
+                        .initiate_auth_code_flow(&scopes, &redirect_uri, &o)
+                        .await
+                        .map_err(err)?;
+                    Ok(Arc::new(AuthCodeFlow::from(flow)))
+                })
+                .await
             }
 
             /// Completes a flow with the redirect URL (or its query string).
@@ -180,11 +202,14 @@ macro_rules! shared_flows {
                 flow: Arc<AuthCodeFlow>,
                 redirect: String,
             ) -> Result<TokenResult, AuthError> {
-                self.inner
-                    .acquire_token_by_auth_code_flow(flow.core(), &redirect)
-                    .await
-                    .map(result)
-                    .map_err(err)
+                crate::guard_async(async move {
+                    self.inner
+                        .acquire_token_by_auth_code_flow(flow.core(), &redirect)
+                        .await
+                        .map(result)
+                        .map_err(err)
+                })
+                .await
             }
 
             /// Redeems a refresh token (kept when the answer brings no new one).
@@ -194,12 +219,15 @@ macro_rules! shared_flows {
                 scopes: Vec<String>,
                 claims: Option<String>,
             ) -> Result<TokenResult, AuthError> {
-                let rt = RefreshToken::new(refresh_token);
-                self.inner
-                    .acquire_token_by_refresh_token(&rt, &scopes, claims.as_deref())
-                    .await
-                    .map(result)
-                    .map_err(err)
+                crate::guard_async(async move {
+                    let rt = RefreshToken::new(refresh_token);
+                    self.inner
+                        .acquire_token_by_refresh_token(&rt, &scopes, claims.as_deref())
+                        .await
+                        .map(result)
+                        .map_err(err)
+                })
+                .await
             }
 
             /// ROPC: managed (cloud) users only; prefer interactive sign-in where there is a UI.
@@ -210,12 +238,20 @@ macro_rules! shared_flows {
                 scopes: Vec<String>,
                 claims: Option<String>,
             ) -> Result<TokenResult, AuthError> {
-                let pw = Password::new(password);
-                self.inner
-                    .acquire_token_by_username_password(&username, &pw, &scopes, claims.as_deref())
-                    .await
-                    .map(result)
-                    .map_err(err)
+                crate::guard_async(async move {
+                    let pw = Password::new(password);
+                    self.inner
+                        .acquire_token_by_username_password(
+                            &username,
+                            &pw,
+                            &scopes,
+                            claims.as_deref(),
+                        )
+                        .await
+                        .map(result)
+                        .map_err(err)
+                })
+                .await
             }
         }
     };

@@ -21,6 +21,7 @@ use crate::flows::device_code::{self, DeviceFlow};
 use crate::flows::loopback::{BrowserOpener, LoopbackListener, LoopbackOptions, SystemBrowser};
 use crate::flows::{ClientCredential, Engine};
 use crate::http::HttpClient;
+use crate::retry::RetryPolicy;
 use crate::secret::{Password, RefreshToken, UserAssertion};
 use crate::sender::Sender;
 use crate::token::{Account, AuthenticationResult};
@@ -50,6 +51,13 @@ pub struct AppOptions {
     /// Where tokens are kept. `None` gives the app its own in-memory cache
     /// (as msal does); pass one to share it between apps or persist it.
     pub token_cache: Option<TokenCache>,
+    /// The one transport retry for a 5xx without Retry-After or a timeout
+    /// (on, 1 s); [`RetryPolicy::OFF`] when the app retries itself.
+    pub retry: RetryPolicy,
+    /// Client capabilities announced in every request's `claims` (`cp1`:
+    /// the app handles claims challenges, so the platform may issue
+    /// Continuous Access Evaluation tokens).
+    pub client_capabilities: Vec<String>,
 }
 
 impl Default for AppOptions {
@@ -63,6 +71,8 @@ impl Default for AppOptions {
             client_sku: DEFAULT_SKU.to_owned(),
             client_version: env!("CARGO_PKG_VERSION").to_owned(),
             token_cache: None,
+            retry: RetryPolicy::default(),
+            client_capabilities: Vec::new(),
         }
     }
 }
@@ -147,16 +157,25 @@ fn engine(
             sleeper: options.sleeper,
             sku: options.client_sku,
             version: options.client_version,
+            retry: options.retry,
         },
         options.validate_authority,
         credential,
         options.token_cache.unwrap_or_default(),
+        options.client_capabilities,
     )))
 }
 
 /// Methods both application types have.
 macro_rules! common_methods {
     () => {
+        /// The shared engine, for in-crate tests of engine-level behaviour.
+        #[cfg(test)]
+        #[allow(dead_code)] // one of the two app types uses it
+        pub(crate) fn engine_for_tests(&self) -> &Arc<Engine> {
+            &self.engine
+        }
+
         pub fn client_id(&self) -> &str {
             &self.engine.client_id
         }

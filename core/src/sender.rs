@@ -2,14 +2,18 @@
 //! id, the injected [`HttpClient`], and — for anything that is not a usable
 //! answer — [`classify_at`], with the correlation id attached to the error.
 //!
-//! Retry and client-side throttling belong here when they are added: every
-//! request already passes through [`Sender::exchange`].
+//! Every request gets the one transport retry [`crate::retry`] describes
+//! here; the client-side throttle sits one level up, around the token POST
+//! (`Engine::post_token`), where the request's identity (client, scopes,
+//! grant) is known.
 
 use crate::clock::{Clock, Sleeper};
 use crate::error::{
     classify_at, ErrorKind, Flow, HttpResponse, IdFlowError, LocalCode, ServiceDetails,
 };
 use crate::http::{new_correlation_id, standard_headers, HttpClient, HttpRequest};
+use crate::logging;
+use crate::retry::{should_retry_response, should_retry_transport, Attempt, RetryPolicy};
 use serde_json::{Map, Value};
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -86,23 +90,102 @@ pub struct Sender {
     pub sleeper: Arc<dyn Sleeper>,
     pub sku: String,
     pub version: String,
+    /// The one transport retry (on by default, 1 s).
+    pub retry: RetryPolicy,
 }
 
 impl Sender {
     /// Sends a request with the standard headers and a new correlation id.
     /// A transport failure comes back as a network error carrying that id.
-    pub async fn exchange(&self, mut request: HttpRequest) -> Result<Exchange, IdFlowError> {
+    /// A 5xx without `Retry-After`, or a timeout, is sent once more after the
+    /// policy's delay (see [`crate::retry`]), with the same correlation id.
+    pub async fn exchange(&self, request: HttpRequest) -> Result<Exchange, IdFlowError> {
+        self.exchange_as(request, Attempt::Ordinary).await
+    }
+
+    /// [`exchange`](Self::exchange) for a request of the given kind.
+    pub async fn exchange_as(
+        &self,
+        mut request: HttpRequest,
+        attempt: Attempt,
+    ) -> Result<Exchange, IdFlowError> {
         let correlation_id = new_correlation_id();
         for (name, value) in standard_headers(&correlation_id, &self.sku, &self.version) {
             request = request.with_header(&name, value);
         }
-        match self.http.send(request).await {
-            Ok(response) => Ok(Exchange {
-                response,
-                correlation_id,
-                received_at: self.clock.now(),
-            }),
-            Err(t) => Err(t.into_error().with_correlation_id(correlation_id)),
+        let pii = logging::pii_logging_enabled();
+        let method = request.method;
+        let url = logging::url_for_log(&request.url);
+        tracing::trace!(
+            target: "idflow::http",
+            correlation_id = %correlation_id,
+            form_keys = ?request.form.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
+            "request form keys (values never logged)"
+        );
+        let retries = if self.retry.enabled { 1 } else { 0 };
+        let mut tried = 0;
+        loop {
+            tracing::debug!(
+                target: "idflow::http",
+                pii,
+                ?method,
+                url = %url,
+                correlation_id = %correlation_id,
+                attempt = tried + 1,
+                "request sent"
+            );
+            let started = std::time::Instant::now();
+            let sent = self.http.send(request.clone()).await;
+            let elapsed_ms = started.elapsed().as_millis();
+            match &sent {
+                Ok(response) => tracing::debug!(
+                    target: "idflow::http",
+                    pii,
+                    ?method,
+                    url = %url,
+                    status = response.status,
+                    correlation_id = %correlation_id,
+                    elapsed_ms,
+                    body_bytes = response.body.len(),
+                    "response received"
+                ),
+                // The transport's detail names the URL (a tenant): PII.
+                Err(t) => tracing::warn!(
+                    target: "idflow::http",
+                    pii,
+                    ?method,
+                    url = %url,
+                    network = ?t.kind,
+                    detail = %logging::mask(&t.detail, pii),
+                    correlation_id = %correlation_id,
+                    elapsed_ms,
+                    "no answer"
+                ),
+            }
+            let again = tried < retries
+                && match &sent {
+                    Ok(response) => should_retry_response(response, attempt),
+                    Err(t) => should_retry_transport(t),
+                };
+            if again {
+                tried += 1;
+                tracing::info!(
+                    target: "idflow::http",
+                    correlation_id = %correlation_id,
+                    delay_ms = self.retry.delay.as_millis(),
+                    "retrying once after a 5xx without Retry-After or a timeout"
+                );
+                self.sleeper.sleep(self.retry.delay).await;
+                continue;
+            }
+            return match sent {
+                Ok(response) => Ok(Exchange {
+                    response,
+                    correlation_id,
+                    received_at: self.clock.now(),
+                }),
+                Err(t) => Err(t.into_error().with_correlation_id(correlation_id)),
+            };
         }
     }
 

@@ -294,6 +294,7 @@ async fn standard_headers_and_form_reach_the_server() {
         sleeper: Arc::new(time),
         sku: "idflow.test".into(),
         version: "9.9".into(),
+        retry: idflow::retry::RetryPolicy::default(),
     };
     let url = Url::parse(&format!("http://{addr}/t/oauth2/v2.0/token")).unwrap();
     let form = vec![

@@ -108,6 +108,34 @@ pub enum Effect {
     },
     /// A 200 token response without `access_token`.
     MissingAccessToken,
+    /// Conditional Access: unless the request's `claims` parameter (a JSON
+    /// object) holds every member of `claims` (a JSON object, compared as a
+    /// deep subset), answer `error` (`interaction_required`, AADSTS50079)
+    /// with `claims` as the claims challenge; a request that satisfies it is
+    /// answered normally.
+    RequireClaims {
+        claims: String,
+        #[serde(default = "interaction_required")]
+        error: String,
+        #[serde(default = "codes_50079")]
+        error_codes: Vec<i64>,
+        #[serde(default = "status_400")]
+        status: u16,
+    },
+    /// A token response whose bytes are not valid UTF-8 (JSON must be).
+    InvalidUtf8 {
+        #[serde(default = "status_200")]
+        status: u16,
+    },
+    /// A 200 token response with a string `access_token` but members of the
+    /// wrong JSON types (`expires_in` an object, `scope` a number, ...).
+    WrongJsonTypes,
+    /// Read the request and never answer: the client's timeout must end it.
+    /// After `ms` (default and at most 120000) the connection is closed.
+    NoAnswer {
+        #[serde(default = "max_delay_ms")]
+        ms: u64,
+    },
     /// Exactly this status, these headers and this body.
     Raw {
         status: u16,
@@ -128,6 +156,12 @@ pub enum StatusBody {
     Text,
 }
 
+fn interaction_required() -> String {
+    "interaction_required".into()
+}
+fn codes_50079() -> Vec<i64> {
+    vec![50079]
+}
 fn status_200() -> u16 {
     200
 }
@@ -136,6 +170,9 @@ fn status_400() -> u16 {
 }
 fn status_500() -> u16 {
     500
+}
+fn max_delay_ms() -> u64 {
+    MAX_DELAY_MS
 }
 fn one() -> Option<u32> {
     Some(1)
@@ -182,6 +219,7 @@ impl FaultSpec {
             | Effect::HtmlPage { status }
             | Effect::EmptyBody { status }
             | Effect::ResetMidBody { status }
+            | Effect::InvalidUtf8 { status }
             | Effect::Raw { status, .. }
                 if !status_ok(*status) =>
             {
@@ -194,8 +232,19 @@ impl FaultSpec {
                     "oversized_body takes at most {MAX_OVERSIZED_BYTES} bytes and a 200-599 status"
                 ));
             }
-            Effect::Delay { ms } if *ms > MAX_DELAY_MS => {
-                return Err(format!("delay is at most {MAX_DELAY_MS} ms"));
+            Effect::Delay { ms } | Effect::NoAnswer { ms } if *ms > MAX_DELAY_MS => {
+                return Err(format!("delay and no_answer are at most {MAX_DELAY_MS} ms"));
+            }
+            Effect::RequireClaims { claims, status, .. } => {
+                if !matches!(
+                    serde_json::from_str::<serde_json::Value>(claims),
+                    Ok(serde_json::Value::Object(_))
+                ) {
+                    return Err("require_claims needs claims that are a JSON object".into());
+                }
+                if !status_ok(*status) {
+                    return Err(format!("status {status} is not 200-599"));
+                }
             }
             _ => {}
         }
@@ -332,6 +381,16 @@ pub async fn apply(effect: &Effect, req: &Req, app: &App) -> Applied {
             tokio::time::sleep(Duration::from_millis((*ms).min(MAX_DELAY_MS))).await;
             return Applied::PassThrough;
         }
+        Effect::NoAnswer { ms } => {
+            tokio::time::sleep(Duration::from_millis((*ms).min(MAX_DELAY_MS))).await;
+            match &req.conn {
+                Some(conn) => {
+                    conn.drop_connection();
+                    return Applied::Dropped;
+                }
+                None => respond(504, Vec::new(), Body::empty()),
+            }
+        }
         Effect::DropConnection => match &req.conn {
             Some(conn) => {
                 conn.drop_connection();
@@ -447,13 +506,92 @@ pub async fn apply(effect: &Effect, req: &Req, app: &App) -> Applied {
                 }),
             )
         }
+        Effect::InvalidUtf8 { status } => {
+            let mut body =
+                br#"{"token_type":"Bearer","expires_in":3600,"access_token":"eyJ0eXAiOiJKV1Qi"#
+                    .to_vec();
+            // A lone continuation byte and an overlong encoding: never UTF-8.
+            body.extend_from_slice(&[0x80, 0xC0, 0xAF, 0xFF]);
+            body.extend_from_slice(br#"fQ.e30.c2ln"}"#);
+            respond(
+                *status,
+                with_platform(vec![(
+                    "content-type".into(),
+                    "application/json; charset=utf-8".into(),
+                )]),
+                body,
+            )
+        }
+        Effect::WrongJsonTypes => json(
+            200,
+            ctx,
+            &serde_json::json!({
+                "token_type": ["Bearer"],
+                "scope": 42,
+                "expires_in": {"seconds": 3600},
+                "ext_expires_in": true,
+                "access_token": "eyJ0eXAiOiJKV1QifQ.e30.c2ln",
+                "refresh_token": 7,
+            }),
+        ),
         Effect::Raw {
             status,
             headers,
             body,
         } => respond(*status, headers.clone(), body.clone()),
+        Effect::RequireClaims {
+            claims,
+            error,
+            error_codes,
+            status,
+        } => {
+            let sent = req
+                .params()
+                .get("claims")
+                .and_then(|c| serde_json::from_str::<serde_json::Value>(c).ok());
+            let wanted = serde_json::from_str::<serde_json::Value>(claims).ok();
+            if let (Some(sent), Some(wanted)) = (&sent, &wanted) {
+                if contains(sent, wanted) {
+                    return Applied::PassThrough;
+                }
+            }
+            let e = AadError {
+                status: *status,
+                error: error.clone(),
+                codes: error_codes.clone(),
+                message: error_codes
+                    .first()
+                    .and_then(|n| idflow::error::aadsts::lookup(*n))
+                    .map_or_else(
+                        || {
+                            "The resource requires more claims (injected by the emulator)."
+                                .to_owned()
+                        },
+                        |r| format!("{}.", r.name),
+                    ),
+                suberror: None,
+                claims: Some(claims.clone()),
+                headers: Vec::new(),
+            };
+            e.into_response(ctx)
+        }
     };
     Applied::Respond(response)
+}
+
+/// Whether `have` holds every member of `want`: objects member by member,
+/// arrays as sets (every wanted element somewhere in `have`), scalars equal.
+pub fn contains(have: &serde_json::Value, want: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match (have, want) {
+        (Value::Object(h), Value::Object(w)) => w
+            .iter()
+            .all(|(k, wv)| h.get(k).is_some_and(|hv| contains(hv, wv))),
+        (Value::Array(h), Value::Array(w)) => {
+            w.iter().all(|wv| h.iter().any(|hv| contains(hv, wv)))
+        }
+        (h, w) => h == w,
+    }
 }
 
 fn html_page(status: u16) -> String {
@@ -462,4 +600,31 @@ fn html_page(status: u16) -> String {
          <body><h1>The service is temporarily unavailable</h1>\
          <p>HTTP {status} from a front-end server. Please try again later.</p></body></html>"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::contains;
+    use serde_json::json;
+
+    #[test]
+    fn deep_subset() {
+        let sent = json!({"access_token": {"xms_cc": {"values": ["cp1", "llt"]},
+                          "acrs": {"essential": true, "value": "c1"}}});
+        assert!(contains(&sent, &json!({})));
+        assert!(contains(
+            &sent,
+            &json!({"access_token": {"acrs": {"value": "c1"}}})
+        ));
+        assert!(contains(
+            &sent,
+            &json!({"access_token": {"xms_cc": {"values": ["llt"]}}})
+        ));
+        assert!(!contains(
+            &sent,
+            &json!({"access_token": {"acrs": {"value": "c2"}}})
+        ));
+        assert!(!contains(&sent, &json!({"id_token": {}})));
+        assert!(!contains(&json!("x"), &json!({"a": 1})));
+    }
 }

@@ -40,7 +40,8 @@ pub struct RequestRecord {
     pub client_id: Option<String>,
     pub scope: Option<String>,
     /// `prompt`, `response_type`, `response_mode`, `requested_token_use`,
-    /// `client_info`, `client_assertion_type`, `code_challenge_method`.
+    /// `client_info`, `client_assertion_type`, `code_challenge_method`,
+    /// `claims` (a claims request is not a secret).
     pub params: Vec<(String, String)>,
     /// Every parameter name sent (body for POST, query for GET).
     pub param_names: Vec<String>,
@@ -57,7 +58,7 @@ pub struct RequestRecord {
 }
 
 /// Parameters whose values are safe and useful to record.
-const RECORDED_PARAMS: [&str; 7] = [
+const RECORDED_PARAMS: [&str; 8] = [
     "prompt",
     "response_type",
     "response_mode",
@@ -65,6 +66,7 @@ const RECORDED_PARAMS: [&str; 7] = [
     "client_info",
     "client_assertion_type",
     "code_challenge_method",
+    "claims",
 ];
 
 impl RequestRecord {

@@ -276,7 +276,9 @@ class ClientApplication:
             azure_region=azure_region, exclude_scopes=exclude_scopes or None,
             http_cache=http_cache, allow_broker=allow_broker,
         )
-        # app_name / app_version / enable_pii_log only change telemetry and logs.
+        # app_name / app_version only change telemetry; enable_pii_log the logs.
+        from . import _logging
+        _logging.sync(enable_pii_log)
         if not isinstance(client_id, str) or not client_id:
             raise ValueError("client_id must be a non-empty str")
         if authority and oidc_authority:

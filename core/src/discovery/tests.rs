@@ -16,6 +16,7 @@ fn sender(http: &ScriptedHttp) -> Sender {
         sleeper: Arc::new(t),
         sku: "t".into(),
         version: "0".into(),
+        retry: crate::retry::RetryPolicy::default(),
     }
 }
 

@@ -76,6 +76,17 @@ pub(crate) fn action_for_oauth_error(error: &str) -> Action {
 /// The mitigation text for an error: the most specific of its AADSTS row,
 /// its classification, its code, and its kind.
 pub fn mitigation_for(e: &IdFlowError) -> &'static str {
+    if e.kind == ErrorKind::Throttled {
+        // A throttled error keeps the original code; what to do now is wait.
+        if e.action == Action::AcquireInteractively {
+            return "Silent acquisition for this account and these scopes failed moments ago with \
+                interaction required and is blocked locally. Sign the user in interactively \
+                (with the error's claims, if any); that lifts the block.";
+        }
+        if let Some(text) = local_text(LocalCode::ThrottledRequest) {
+            return text;
+        }
+    }
     if let Some(code) = LocalCode::parse(&e.code) {
         if let Some(text) = local_text(code) {
             return text;

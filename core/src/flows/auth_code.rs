@@ -9,7 +9,7 @@
 //! asked), and redeems the code with the verifier; the id token's `nonce`
 //! must match the request's.
 
-use super::{app_scopes, check_claims, decorated, Context, Engine};
+use super::{app_scopes, decorated, Context, Engine};
 use crate::error::{classify_at, Flow, HttpResponse, IdFlowError, LocalCode, Outcome};
 use crate::pkce::{random_flow_secret, Pkce};
 use crate::secret::{constant_time_eq, AuthorizationCode, FlowSecret, PkceVerifier};
@@ -113,7 +113,7 @@ pub(crate) async fn initiate<S: AsRef<str>>(
     options: &AuthCodeOptions,
 ) -> Result<AuthCodeFlow, IdFlowError> {
     let scopes = app_scopes(scopes)?;
-    check_claims(options.claims.as_deref())?;
+    let claims = engine.claims_param(options.claims.as_deref())?;
     if Url::parse(redirect_uri).is_err() {
         return Err(IdFlowError::local(
             LocalCode::InvalidParameter,
@@ -130,7 +130,7 @@ pub(crate) async fn initiate<S: AsRef<str>>(
         nonce: random_flow_secret()?,
         pkce: Pkce::generate()?,
         prompt_none: options.prompt == Some(Prompt::None),
-        claims: options.claims.clone(),
+        claims,
     };
     let mut params: Vec<(&str, String)> = vec![
         ("client_id", engine.client_id.clone()),
@@ -151,7 +151,7 @@ pub(crate) async fn initiate<S: AsRef<str>>(
         ("prompt", options.prompt.map(|p| p.as_str().to_owned())),
         ("login_hint", options.login_hint.clone()),
         ("domain_hint", options.domain_hint.clone()),
-        ("claims", options.claims.clone()),
+        ("claims", flow.claims.clone()),
     ];
     params.extend(optional.into_iter().filter_map(|(k, v)| Some((k, v?))));
     let mut flow = flow;
@@ -166,6 +166,14 @@ pub(crate) async fn initiate<S: AsRef<str>>(
             }
         }
     }
+    tracing::debug!(
+        target: "idflow::auth_code",
+        pii = crate::logging::pii_logging_enabled(),
+        auth_uri = %crate::logging::url_for_log(&flow.auth_uri),
+        correlation_id = %flow.correlation_id,
+        prompt = ?options.prompt.map(Prompt::as_str),
+        "authorization request prepared"
+    );
     Ok(flow)
 }
 
@@ -214,6 +222,11 @@ pub fn validate_redirect(
             } else {
                 "is missing, unlike"
             };
+            tracing::warn!(
+                target: "idflow::auth_code",
+                correlation_id = %flow.correlation_id,
+                "the redirect's state {what} the request's; refusing it"
+            );
             return Err(IdFlowError::local(
                 LocalCode::StateMismatch,
                 format!("the redirect's state {what} the request's"),
@@ -231,6 +244,14 @@ pub fn validate_redirect(
         .extend_pairs(params.iter().filter(|(k, _)| k != "state"))
         .finish();
     let classified = classify_at(&HttpResponse::new(302, Vec::new(), body), auth_flow, now);
+    // Only the parameter names: the code is a credential.
+    tracing::debug!(
+        target: "idflow::auth_code",
+        params = ?params.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
+        correlation_id = %flow.correlation_id,
+        "redirect received"
+    );
+    crate::logging::classified(&classified, auth_flow, &flow.correlation_id);
     match (classified.outcome, value("code")) {
         (Outcome::Success, Some(code)) if !code.is_empty() => Ok(AuthorizationCode::new(code)),
         _ => {

@@ -9,7 +9,7 @@
 //! ends polling at once with `user_cancelled`.
 
 use super::cancel::{or_cancel, CancelHandle};
-use super::{app_scopes, check_claims, decorated, Context, Engine};
+use super::{app_scopes, decorated, Context, Engine};
 use crate::error::{Flow, IdFlowError, LocalCode, Outcome};
 use crate::http::HttpRequest;
 use crate::secret::DeviceCode;
@@ -42,6 +42,9 @@ pub struct DeviceFlow {
     /// The correlation id of the device authorization request.
     pub correlation_id: String,
     pub(crate) device_code: DeviceCode,
+    /// The `claims` sent with the device authorization request (the app's
+    /// claims merged with its capabilities), sent again with every poll.
+    pub(crate) claims: Option<String>,
 }
 
 impl std::fmt::Debug for DeviceFlow {
@@ -71,7 +74,7 @@ pub(crate) async fn initiate<S: AsRef<str>>(
     claims: Option<&str>,
 ) -> Result<DeviceFlow, IdFlowError> {
     let scopes = app_scopes(scopes)?;
-    check_claims(claims)?;
+    let claims = engine.claims_param(claims)?;
     let resolved = engine.resolve().await?;
     let Some(endpoint) = resolved.endpoints.device_authorization.clone() else {
         return Err(IdFlowError::local(
@@ -86,8 +89,8 @@ pub(crate) async fn initiate<S: AsRef<str>>(
         ("client_id".to_owned(), engine.client_id.clone()),
         ("scope".to_owned(), decorated(&scopes)),
     ];
-    if let Some(c) = claims {
-        form.push(("claims".to_owned(), c.to_owned()));
+    if let Some(c) = &claims {
+        form.push(("claims".to_owned(), c.clone()));
     }
     let exchange = engine
         .sender
@@ -123,6 +126,15 @@ pub(crate) async fn initiate<S: AsRef<str>>(
         )
     });
     let now = engine.sender.clock.now();
+    // Neither code is logged: the device code redeems the sign-in, and the
+    // user code is for the user's eyes.
+    tracing::info!(
+        target: "idflow::device_code",
+        correlation_id = %exchange.correlation_id(),
+        expires_in = ?secs("expires_in"),
+        interval = ?secs("interval"),
+        "device code issued; waiting for the user"
+    );
     Ok(DeviceFlow {
         expires_at: now
             + secs("expires_in")
@@ -139,6 +151,7 @@ pub(crate) async fn initiate<S: AsRef<str>>(
         verification_uri,
         message,
         scopes,
+        claims,
     })
 }
 
@@ -157,6 +170,11 @@ pub(crate) async fn poll(
     loop {
         let now = clock.now();
         if now >= flow.expires_at {
+            tracing::warn!(
+                target: "idflow::device_code",
+                correlation_id = %flow.correlation_id,
+                "device code expired before the user finished"
+            );
             return Err(IdFlowError::local(
                 LocalCode::CodeExpired,
                 "the device code expired before the user finished signing in",
@@ -166,6 +184,9 @@ pub(crate) async fn poll(
         }
         let mut form = engine.base_form(DEVICE_CODE_GRANT, true);
         form.push(("device_code".into(), flow.device_code.expose().to_owned()));
+        if let Some(c) = &flow.claims {
+            form.push(("claims".into(), c.clone()));
+        }
         let (classified, exchange) = or_cancel(
             cancel,
             Flow::DeviceCode,
@@ -179,13 +200,24 @@ pub(crate) async fn poll(
                 grant_type: Some(DEVICE_CODE_GRANT),
                 ..Context::default()
             };
-            return engine
+            let result = engine
                 .finish(&resolved, classified, &exchange, Flow::DeviceCode, ctx)
                 .await;
+            if result.is_ok() {
+                engine.lift_throttle(&resolved, &decorated(&flow.scopes));
+            }
+            return result;
         }
         if let Some(next) = classified.polling.and_then(|p| p.next_interval(interval)) {
             interval = next;
         }
+        tracing::debug!(
+            target: "idflow::device_code",
+            polling = ?classified.polling,
+            interval_secs = interval.as_secs(),
+            correlation_id = %exchange.correlation_id,
+            "user has not finished; polling again"
+        );
         // Never sleep past the expiry: wake then and report code_expired.
         let remaining = flow
             .expires_at

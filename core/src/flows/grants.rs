@@ -3,7 +3,7 @@
 //! the form msal-error-model.md §6.2 lists, and goes through
 //! [`Engine::redeem`].
 
-use super::{app_scopes, check_claims, decorated, Context, Engine};
+use super::{app_scopes, decorated, Context, Engine};
 use crate::error::{Flow, IdFlowError, LocalCode};
 use crate::secret::{Password, RefreshToken, UserAssertion};
 use crate::token::AuthenticationResult;
@@ -11,12 +11,19 @@ use crate::token::AuthenticationResult;
 /// The grant type of on-behalf-of (RFC 7523's JWT bearer grant).
 pub const JWT_BEARER_GRANT: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
-fn with_claims(form: &mut Vec<(String, String)>, claims: Option<&str>) -> Result<(), IdFlowError> {
-    check_claims(claims)?;
-    if let Some(c) = claims {
-        form.push(("claims".into(), c.to_owned()));
+impl Engine {
+    /// Adds the `claims` parameter: the app's claims request merged with
+    /// its client capabilities (nothing when there is neither).
+    pub(crate) fn with_claims(
+        &self,
+        form: &mut Vec<(String, String)>,
+        claims: Option<&str>,
+    ) -> Result<(), IdFlowError> {
+        if let Some(c) = self.claims_param(claims)? {
+            form.push(("claims".into(), c));
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 impl Engine {
@@ -53,7 +60,7 @@ impl Engine {
         let resolved = self.resolve().await?;
         let mut form = self.base_form("client_credentials", false);
         form.push(("scope".into(), scopes.join(" ")));
-        with_claims(&mut form, claims)?;
+        self.with_claims(&mut form, claims)?;
         let ctx = Context {
             requested: &scopes,
             ..Context::default()
@@ -75,7 +82,7 @@ impl Engine {
         let mut form = self.base_form("refresh_token", true);
         form.push(("refresh_token".into(), refresh_token.expose().to_owned()));
         form.push(("scope".into(), decorated(&scopes)));
-        with_claims(&mut form, claims)?;
+        self.with_claims(&mut form, claims)?;
         let ctx = Context {
             requested: &scopes,
             previous_refresh_token: Some(refresh_token),
@@ -105,7 +112,7 @@ impl Engine {
         form.push(("username".into(), username.to_owned()));
         form.push(("password".into(), password.expose().to_owned()));
         form.push(("scope".into(), decorated(&scopes)));
-        with_claims(&mut form, claims)?;
+        self.with_claims(&mut form, claims)?;
         let ctx = Context {
             requested: &scopes,
             username: Some(username),
@@ -134,7 +141,7 @@ impl Engine {
         form.push(("assertion".into(), user_assertion.expose().to_owned()));
         form.push(("requested_token_use".into(), "on_behalf_of".into()));
         form.push(("scope".into(), decorated(&scopes)));
-        with_claims(&mut form, claims)?;
+        self.with_claims(&mut form, claims)?;
         let ctx = Context {
             requested: &scopes,
             ..Context::default()

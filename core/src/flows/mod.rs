@@ -18,16 +18,17 @@ use crate::assertion::ClientCertificate;
 use crate::authority::Authority;
 use crate::cache::TokenCache;
 use crate::discovery::{Discovery, ResolvedAuthority};
-use crate::error::{Classified, Flow, IdFlowError, LocalCode};
+use crate::error::{Classified, Flow, IdFlowError, LocalCode, Outcome};
 use crate::http::HttpRequest;
 use crate::id_token;
+use crate::retry::Attempt;
 use crate::secret::{ClientAssertion, ClientSecret, RefreshToken};
 use crate::sender::{Exchange, Sender};
+use crate::throttle::{Throttle, ThrottleKey};
 use crate::token::{
     Account, AuthenticationResult, ClientInfo, TokenResponse, TokenSource, DEFAULT_EXPIRES_IN,
 };
 use base64::Engine as _;
-use serde_json::Value;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -57,6 +58,10 @@ pub(crate) struct Engine {
     pub discovery: Discovery,
     pub validate_authority: bool,
     pub credential: Option<ClientCredential>,
+    /// The client-side throttle of this app's token requests.
+    pub throttle: Throttle,
+    /// Announced in every request's `claims` (see [`crate::claims`]).
+    pub client_capabilities: Vec<String>,
     /// Every successful answer is saved here; silent calls read it.
     pub cache: TokenCache,
     /// The cache's `environment` (the authority's host name).
@@ -91,6 +96,7 @@ impl Engine {
         validate_authority: bool,
         credential: Option<ClientCredential>,
         cache: TokenCache,
+        client_capabilities: Vec<String>,
     ) -> Engine {
         Engine {
             environment: silent::environment_of(&authority),
@@ -104,6 +110,8 @@ impl Engine {
             cache,
             realm: OnceLock::new(),
             flights: Default::default(),
+            throttle: Throttle::new(),
+            client_capabilities,
         }
     }
 }
@@ -149,14 +157,81 @@ impl Engine {
         form
     }
 
+    /// The `claims` parameter for a request: the app's claims request
+    /// (checked: a JSON object) merged with the app's client capabilities.
+    pub fn claims_param(&self, claims: Option<&str>) -> Result<Option<String>, IdFlowError> {
+        crate::claims::merge_claims(claims, &self.client_capabilities)
+    }
+
     /// POSTs to the token endpoint with the client's credential attached and
     /// classifies the answer for `flow`.
+    ///
+    /// The client-side throttle ([`crate::throttle`]) is applied here, the
+    /// one place every grant passes: a blocked request fails at once with
+    /// the throttled error, a throttling failure is recorded, and a
+    /// successful interactive sign-in (authorization code, device code)
+    /// lifts the blocks on its client and scopes.
     pub async fn post_token(
+        &self,
+        resolved: &ResolvedAuthority,
+        form: Vec<(String, String)>,
+        flow: Flow,
+    ) -> Result<(Classified, Exchange), IdFlowError> {
+        let grant = form
+            .iter()
+            .find(|(k, _)| k == "grant_type")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        let device_poll = grant == device_code::DEVICE_CODE_GRANT || grant == "device_code";
+        // A device-code poll carries no scope: its flow lifts the blocks
+        // itself (`lift_throttle`) once the sign-in succeeded.
+        let interactive = grant == "authorization_code";
+        let key = ThrottleKey::for_token_request(resolved.endpoints.token.as_str(), &form);
+        if !device_poll {
+            if let Some(e) = self.throttle.check(&key, flow, self.sender.clock.now()) {
+                return Err(e.with_flow(flow));
+            }
+        }
+        let (classified, exchange) = self.post_token_unthrottled(resolved, form, flow).await?;
+        match (&classified.error, classified.outcome) {
+            (Some(e), Outcome::Error) if !device_poll => {
+                let e = e
+                    .clone()
+                    .with_correlation_id(exchange.correlation_id.clone());
+                let public = self.credential.is_none();
+                self.throttle
+                    .record(key, &e, flow, public, exchange.received_at);
+            }
+            (None, Outcome::Success) if interactive => self.throttle.clear(&key),
+            _ => {}
+        }
+        Ok((classified, exchange))
+    }
+
+    /// Lifts the throttle's blocks on this client and `scope` (a
+    /// successful interactive sign-in did what the service asked for).
+    pub(crate) fn lift_throttle(&self, resolved: &ResolvedAuthority, scope: &str) {
+        let form = [
+            ("client_id".to_owned(), self.client_id.clone()),
+            ("scope".to_owned(), scope.to_owned()),
+        ];
+        self.throttle.clear(&ThrottleKey::for_token_request(
+            resolved.endpoints.token.as_str(),
+            &form,
+        ));
+    }
+
+    async fn post_token_unthrottled(
         &self,
         resolved: &ResolvedAuthority,
         mut form: Vec<(String, String)>,
         flow: Flow,
     ) -> Result<(Classified, Exchange), IdFlowError> {
+        let attempt = if flow == Flow::DeviceCode {
+            Attempt::DevicePoll
+        } else {
+            Attempt::Ordinary
+        };
         let token_url = resolved.endpoints.token.clone();
         let mut basic = None;
         match &self.credential {
@@ -176,8 +251,16 @@ impl Engine {
         if let Some(value) = basic {
             request = request.with_header("authorization", value);
         }
-        let exchange = self.sender.exchange(request).await?;
+        tracing::debug!(
+            target: "idflow::flow",
+            ?flow,
+            grant_type = request.form_value("grant_type").unwrap_or(""),
+            client_auth = credential_kind(self.credential.as_ref()),
+            "token request"
+        );
+        let exchange = self.sender.exchange_as(request, attempt).await?;
         let classified = crate::error::classify_at(&exchange.response, flow, exchange.received_at);
+        crate::logging::classified(&classified, flow, &exchange.correlation_id);
         Ok((classified, exchange))
     }
 
@@ -218,12 +301,14 @@ impl Engine {
             (None, None) => return Err(exchange.failure(flow)),
         };
         let token = TokenResponse::from_map(&map).map_err(|why| {
-            exchange
+            let e = exchange
                 .local(
                     LocalCode::InvalidTokenResponse,
                     format!("token response: {why}"),
                 )
-                .with_flow(flow)
+                .with_flow(flow);
+            crate::logging::failure(&e, "unusable token response");
+            e
         })?;
         let claims = match &token.id_token {
             Some(raw) => Some(
@@ -237,8 +322,11 @@ impl Engine {
                 )
                 .await
                 .map_err(|e| {
-                    e.with_flow(flow)
-                        .with_correlation_id(exchange.correlation_id())
+                    let e = e
+                        .with_flow(flow)
+                        .with_correlation_id(exchange.correlation_id());
+                    crate::logging::failure(&e, "id token rejected");
+                    e
                 })?,
             ),
             None if ctx.nonce.is_some() && !resolved.authority.is_microsoft() => {
@@ -256,6 +344,23 @@ impl Engine {
         let received = exchange.received_at;
         let at = |secs: Option<u64>| secs.map(|s| received + Duration::from_secs(s));
         let account = self.account(resolved, &token, claims.as_ref(), ctx.username);
+        let pii = crate::logging::pii_logging_enabled();
+        tracing::info!(
+            target: "idflow::flow",
+            pii,
+            ?flow,
+            correlation_id = %exchange.correlation_id(),
+            expires_in = ?token.expires_in,
+            scopes = ?token.scope,
+            refresh_token = token.refresh_token.is_some(),
+            id_token = token.id_token.is_some(),
+            username = %crate::logging::Pii(account.as_ref().map_or("", |a| a.username.as_str())),
+            home_account_id = %crate::logging::Pii(
+                account.as_ref().map_or("", |a| a.home_account_id.as_str())
+            ),
+            tenant = %crate::logging::Pii(account.as_ref().map_or("", |a| a.realm.as_str())),
+            "token acquired"
+        );
         let result = AuthenticationResult {
             expires_on: at(token.expires_in).unwrap_or(received + DEFAULT_EXPIRES_IN),
             ext_expires_on: at(token.ext_expires_in),
@@ -319,6 +424,17 @@ impl Engine {
     }
 }
 
+/// How the client authenticates, for logs (never the credential).
+fn credential_kind(c: Option<&ClientCredential>) -> &'static str {
+    match c {
+        None => "none",
+        Some(ClientCredential::Secret(_)) => "client_secret_post",
+        Some(ClientCredential::SecretBasic(_)) => "client_secret_basic",
+        Some(ClientCredential::Certificate(_)) => "certificate",
+        Some(ClientCredential::Assertion(_)) => "assertion",
+    }
+}
+
 fn push_assertion(form: &mut Vec<(String, String)>, assertion: &ClientAssertion) {
     form.push((
         "client_assertion_type".into(),
@@ -368,20 +484,11 @@ pub(crate) fn decorated(scopes: &[String]) -> String {
         .join(" ")
 }
 
-/// A claims request must be a JSON object (it is sent as is).
-pub(crate) fn check_claims(claims: Option<&str>) -> Result<(), IdFlowError> {
-    match claims.map(serde_json::from_str::<Value>) {
-        None | Some(Ok(Value::Object(_))) => Ok(()),
-        Some(_) => Err(IdFlowError::local(
-            LocalCode::InvalidJsonClaimsFormat,
-            "the claims request is not a JSON object",
-        )),
-    }
-}
-
 #[cfg(test)]
 mod interactive_tests;
 #[cfg(test)]
 mod redaction_tests;
+#[cfg(test)]
+mod resilience_tests;
 #[cfg(test)]
 mod tests;

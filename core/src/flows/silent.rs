@@ -29,7 +29,7 @@
 //! must go out. Concurrent calls that need the same refresh share one
 //! request (see [`super::single_flight`]).
 
-use super::{app_scopes, check_claims, Engine};
+use super::{app_scopes, Engine};
 use crate::cache::{AccessTokenQuery, CachedAccessToken, RefreshTokenQuery, SaveRequest};
 use crate::discovery::ResolvedAuthority;
 use crate::error::{Flow, IdFlowError, LocalCode};
@@ -217,7 +217,9 @@ impl Engine {
             .with_flow(Flow::Silent));
         };
         let scopes = app_scopes(scopes)?;
-        check_claims(claims)?;
+        if let Some(c) = claims {
+            crate::claims::parse_claims(c)?;
+        }
         let bypass = force_refresh || claims.is_some();
         let mut fallback = None;
         if !bypass {

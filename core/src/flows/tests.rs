@@ -35,9 +35,9 @@ fn scopes_are_checked_and_decorated() {
         decorated(&s),
         "User.Read Mail.Read openid profile offline_access"
     );
-    assert!(check_claims(Some(r#"{"access_token":{}}"#)).is_ok());
+    assert!(crate::claims::parse_claims(r#"{"access_token":{}}"#).is_ok());
     assert_eq!(
-        check_claims(Some("[1]")).unwrap_err().code,
+        crate::claims::parse_claims("[1]").unwrap_err().code,
         "invalid_json_claims_format"
     );
 }

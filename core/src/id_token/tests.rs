@@ -132,6 +132,7 @@ async fn run(
         sleeper: Arc::new(t),
         sku: "t".into(),
         version: "0".into(),
+        retry: crate::retry::RetryPolicy::default(),
     };
     let discovery = Discovery::new();
     let authority = Authority::parse(MS_AUTHORITY).unwrap();
