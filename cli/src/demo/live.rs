@@ -60,7 +60,6 @@ impl Run {
 struct Stage {
     emu: EmulatorHandle,
     time: ManualTime,
-    cache: TokenCache,
     public: PublicClientApplication,
     confidential: ConfidentialClientApplication,
 }
@@ -89,9 +88,12 @@ impl Stage {
             .map_err(|e| format!("emulator authority: {}", e.message))?;
         let time = ManualTime::starting_now();
         let cache = TokenCache::new();
-        let public =
-            PublicClientApplication::new(PUBLIC_CLIENT_ID, authority.clone(), options(&time, Some(&cache)))
-                .map_err(|e| e.message)?;
+        let public = PublicClientApplication::new(
+            PUBLIC_CLIENT_ID,
+            authority.clone(),
+            options(&time, Some(&cache)),
+        )
+        .map_err(|e| e.message)?;
         let confidential = ConfidentialClientApplication::new(
             CONFIDENTIAL_CLIENT_ID,
             authority,
@@ -102,7 +104,6 @@ impl Stage {
         Ok(Stage {
             emu,
             time,
-            cache,
             public,
             confidential,
         })
@@ -114,11 +115,7 @@ impl Stage {
     }
 
     fn seq(&self) -> u64 {
-        self.emu
-            .admin()
-            .requests(0)
-            .last()
-            .map_or(0, |r| r.seq)
+        self.emu.admin().requests(0).last().map_or(0, |r| r.seq)
     }
 
     /// The token-endpoint requests after `since`, as `grant → status` lines.
@@ -157,6 +154,8 @@ impl Stage {
             },
             Err(e) => Got::Error(Box::new(e)),
         };
+        // A preset the flow did not reach must not answer the next scenario.
+        self.emu.admin().clear_faults();
         Run {
             title: title.to_owned(),
             wire: self.wire_since(since),
@@ -169,7 +168,10 @@ impl Stage {
 
     /// A device-code sign-in (the emulator approves it after one poll).
     async fn sign_in(&self, claims: Option<&str>) -> Result<AuthenticationResult, IdFlowError> {
-        let flow = self.public.initiate_device_flow(&USER_SCOPES, claims).await?;
+        let flow = self
+            .public
+            .initiate_device_flow(&USER_SCOPES, claims)
+            .await?;
         self.public
             .acquire_token_by_device_flow(&flow, &CancelHandle::new())
             .await
@@ -181,6 +183,30 @@ impl Stage {
             return Some(a);
         }
         self.sign_in(None).await.ok()?.account
+    }
+
+    /// What the guide says to do after interaction required: sign in
+    /// interactively (here: device code), passing the error's claims. That
+    /// also lifts the core's local block on repeating the silent call.
+    async fn answer_interactively(&self, run: &mut Run) {
+        let Got::Error(e) = &run.got else { return };
+        if e.kind != ErrorKind::InteractionRequired {
+            return;
+        }
+        let claims = e.claims().map(str::to_owned);
+        let with = if claims.is_some() {
+            " with the claims"
+        } else {
+            ""
+        };
+        run.follow_up = Some(match self.sign_in(claims.as_deref()).await {
+            Ok(_) => format!("the app signs in interactively{with} (device code here): a token"),
+            Err(e) => format!(
+                "the app signs in interactively{with}: {} ({})",
+                e.code,
+                e.kind.as_str()
+            ),
+        });
     }
 
     /// A silent call that must refresh (the access token is skipped), so the armed preset answers it.
@@ -200,9 +226,11 @@ pub async fn run_all() -> Result<Vec<Run>, String> {
 
     s.arm("slow_down");
     runs.push(
-        s.run("Device code sign-in: slow_down, then approved", None, || {
-            s.sign_in(None)
-        })
+        s.run(
+            "Device code sign-in: slow_down, then approved",
+            None,
+            || s.sign_in(None),
+        )
         .await,
     );
     runs.push(
@@ -217,20 +245,46 @@ pub async fn run_all() -> Result<Vec<Run>, String> {
 
     // Interaction required: the silent refresh refused, one classification each.
     for (preset, title) in [
-        ("basic_action", "Silent refresh: interaction required, BasicAction"),
-        ("additional_action", "Silent refresh: interaction required, AdditionalAction"),
-        ("message_only", "Silent refresh: interaction required, MessageOnly"),
-        ("consent_required", "Silent refresh: interaction required, ConsentRequired"),
-        ("user_password_expired", "Silent refresh: interaction required, UserPasswordExpired"),
-        ("classification_none", "Silent refresh: interaction required, no classification"),
+        (
+            "basic_action",
+            "Silent refresh: interaction required, BasicAction",
+        ),
+        (
+            "additional_action",
+            "Silent refresh: interaction required, AdditionalAction",
+        ),
+        (
+            "message_only",
+            "Silent refresh: interaction required, MessageOnly",
+        ),
+        (
+            "consent_required",
+            "Silent refresh: interaction required, ConsentRequired",
+        ),
+        (
+            "user_password_expired",
+            "Silent refresh: interaction required, UserPasswordExpired",
+        ),
+        (
+            "classification_none",
+            "Silent refresh: interaction required, no classification",
+        ),
         ("consent_required_65001", "Consent missing (AADSTS65001)"),
-        ("device_not_compliant_53000", "Conditional Access: device not compliant (AADSTS53000)"),
+        (
+            "device_not_compliant_53000",
+            "Conditional Access: device not compliant (AADSTS53000)",
+        ),
+        (
+            "password_reset_50142",
+            "Password reset required (AADSTS50142; -50142 on Apple platforms)",
+        ),
     ] {
         s.arm(preset);
-        runs.push(
-            s.run(title, Some(K::InteractionRequired), || s.silent_refresh())
-                .await,
-        );
+        let mut run = s
+            .run(title, Some(K::InteractionRequired), || s.silent_refresh())
+            .await;
+        s.answer_interactively(&mut run).await;
+        runs.push(run);
     }
     runs.push(
         s.run(
@@ -259,15 +313,7 @@ pub async fn run_all() -> Result<Vec<Run>, String> {
             || s.silent_refresh(),
         )
         .await;
-    if let Got::Error(e) = &mfa.got {
-        if let Some(claims) = e.claims.clone() {
-            let again = s.sign_in(Some(&claims)).await;
-            mfa.follow_up = Some(match again {
-                Ok(_) => "signed in again with the claims (device code): a token".to_owned(),
-                Err(e) => format!("signed in again with the claims: {}", e.code),
-            });
-        }
-    }
+    s.answer_interactively(&mut mfa).await;
     runs.push(mfa);
 
     // Service answers: throttling, outages, configuration.
@@ -279,21 +325,27 @@ pub async fn run_all() -> Result<Vec<Run>, String> {
         .await,
     );
     runs.push(
-        s.run(
-            "The same request again at once",
-            Some(K::Throttled),
-            || s.confidential.acquire_token_for_client(&APP_SCOPES, None),
-        )
+        s.run("The same request again at once", Some(K::Throttled), || {
+            s.confidential.acquire_token_for_client(&APP_SCOPES, None)
+        })
         .await,
     );
     s.emu.admin().clear_faults();
-    for (preset, title) in [
-        ("service_unavailable_503", "HTTP 503 (HTML page, Retry-After: 5) once"),
-        ("server_error_500", "HTTP 500 with an empty body once"),
+    for (preset, title, expected) in [
+        (
+            "service_unavailable_503",
+            "HTTP 503 with Retry-After: 5: not retried, the service said when",
+            Some(K::Service),
+        ),
+        (
+            "server_error_500",
+            "HTTP 500 once, without Retry-After: retried once",
+            None,
+        ),
     ] {
         s.arm(preset);
         runs.push(
-            s.run(title, None, || async {
+            s.run(title, expected, || async {
                 // A fresh app: the first app's cached token would answer without a request.
                 let app = ConfidentialClientApplication::new(
                     CONFIDENTIAL_CLIENT_ID,
@@ -308,6 +360,15 @@ pub async fn run_all() -> Result<Vec<Run>, String> {
             .await,
         );
     }
+    s.arm("protection_policy_required");
+    runs.push(
+        s.run(
+            "App protection policy required (-50004 on Apple platforms)",
+            Some(K::Service),
+            || s.silent_refresh(),
+        )
+        .await,
+    );
     s.arm("grant_on_common_90010");
     runs.push(
         s.run(
@@ -330,11 +391,9 @@ pub async fn run_all() -> Result<Vec<Run>, String> {
     // The user and the network.
     s.arm("authorization_declined");
     runs.push(
-        s.run(
-            "Device code: the user declined",
-            Some(K::Cancelled),
-            || s.sign_in(None),
-        )
+        s.run("Device code: the user declined", Some(K::Cancelled), || {
+            s.sign_in(None)
+        })
         .await,
     );
     runs.push(
@@ -378,7 +437,8 @@ pub async fn run_all() -> Result<Vec<Run>, String> {
         )
         .await,
     );
-    s.emu.shutdown().await;
+    let Stage { emu, .. } = s;
+    emu.shutdown().await;
     Ok(runs)
 }
 
