@@ -213,7 +213,10 @@ fn demo_json_runs_the_scenarios_live() {
     assert_eq!(retried["got"]["token"], true);
     assert_eq!(retried["wire"].as_array().unwrap().len(), 2, "{retried}");
     let mfa = find("MFA required");
-    assert!(mfa["got"]["decision"]["python"]["dict"]["claims"].is_string(), "{mfa}");
+    assert!(
+        mfa["got"]["decision"]["python"]["dict"]["claims"].is_string(),
+        "{mfa}"
+    );
     assert!(
         mfa["follow_up"]
             .as_str()
