@@ -8,16 +8,17 @@
 #
 # The jar holds the generated dev.idflow bindings, the hand-written exception
 # idiom, and linux-x86-64/libidflow_ffi.so, where JNA finds it on the classpath
-# (no -Djna.library.path needed). Uses the release library and bindings in
-# build/ (PROFILE=release scripts/build-native.sh; run here when missing or
-# older than the sources would make it). Prints the jar's path on the last line.
+# (no -Djna.library.path needed), without its debug info. Packs the library
+# and bindings that are in build/ (scripts/build-native.sh runs first when they
+# are missing); for a release jar run `PROFILE=release scripts/build-native.sh`
+# first. Prints the jar's path on the last line of stdout.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$repo"
 lib="$repo/build/lib/libidflow_ffi.so"
 gen="$repo/build/generated/kotlin"
-if [ "${IDFLOW_SKIP_NATIVE_BUILD:-0}" != 1 ]; then
-  PROFILE=release bash scripts/build-native.sh
+if [ ! -f "$lib" ] || [ ! -d "$gen/dev/idflow" ]; then
+  bash scripts/build-native.sh
 fi
 [ -f "$lib" ] && [ -d "$gen/dev/idflow" ] || { echo "build-jar: build/ has no native library or bindings" >&2; exit 1; }
 
@@ -25,7 +26,11 @@ bash scripts/setup-kotlin.sh >&2
 native="$repo/build/jar-native"
 rm -rf "$native"
 mkdir -p "$native/linux-x86-64"
-cp "$lib" "$native/linux-x86-64/libidflow_ffi.so"
+if command -v strip >/dev/null 2>&1; then
+  strip --strip-debug -o "$native/linux-x86-64/libidflow_ffi.so" "$lib"
+else
+  cp "$lib" "$native/linux-x86-64/libidflow_ffi.so"
+fi
 
 cd kotlin
 log="$(mktemp)"
