@@ -38,6 +38,17 @@ pub struct AppConfig {
     /// Where the app keeps tokens; `None` gives it its own in-memory cache.
     #[uniffi(default = None)]
     pub token_cache: Option<Arc<crate::cache::TokenCache>>,
+    /// Client capabilities announced in every request's `claims` (`cp1`:
+    /// the app handles claims challenges).
+    #[uniffi(default = [])]
+    pub client_capabilities: Vec<String>,
+    /// The one transport retry of a 5xx without Retry-After or a timeout;
+    /// turn it off when the app runs its own retry policy.
+    #[uniffi(default = true)]
+    pub retry_enabled: bool,
+    /// The wait before that retry; the default is 1 s.
+    #[uniffi(default = None)]
+    pub retry_delay_ms: Option<u64>,
 }
 
 /// A confidential client's credential.
@@ -289,6 +300,11 @@ pub(crate) fn options(config: &AppConfig) -> AppOptions {
     }
     if let Some(cache) = &config.token_cache {
         o.token_cache = Some(cache.core().clone());
+    }
+    o.client_capabilities = config.client_capabilities.clone();
+    o.retry.enabled = config.retry_enabled;
+    if let Some(ms) = config.retry_delay_ms {
+        o.retry.delay = Duration::from_millis(ms);
     }
     o
 }

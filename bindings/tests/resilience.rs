@@ -37,6 +37,9 @@ fn unreachable_app() -> Arc<ConfidentialClientApplication> {
             validate_authority: false,
             client_sku: None,
             token_cache: None,
+            client_capabilities: vec![],
+            retry_enabled: true,
+            retry_delay_ms: None,
         },
         ClientCredential::Secret {
             secret: "LOGGED-SECRET-1".into(),

@@ -270,6 +270,9 @@ fn swift_codes(e: &IdFlowError) -> (&'static str, i64, Option<i64>) {
         ErrorKind::Cancelled => USER_CANCELED,
         ErrorKind::InteractionRequired if e.aadsts().contains(&50142) => RESET_PASSWORD_REQUIRED,
         ErrorKind::InteractionRequired => INTERACTION_REQUIRED,
+        // A throttled interaction-required error keeps its classification
+        // and, as MSAL's throttled errors do, the original's code.
+        ErrorKind::Throttled if e.classification.is_some() => INTERACTION_REQUIRED,
         _ if e.suberror() == Some("protection_policy_required") => {
             SERVER_PROTECTION_POLICIES_REQUIRED
         }

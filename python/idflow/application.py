@@ -22,7 +22,7 @@ answer from it without any network while a token is valid, and concurrent
 callers needing the same refresh share one request.
 
 Not supported yet (a ValueError when set): custom ``http_client``, ``proxies``, ``verify=False``,
-``client_claims``, ``client_capabilities``, ``azure_region``, brokers,
+``client_claims``, ``azure_region``, brokers,
 ``exclude_scopes``, ``http_cache``, a ``client_credential`` with a passphrase or
 a callable assertion, ``max_age``, ``response_mode``, ``auth_scheme``,
 ``extra_scopes_to_consent``, ``fmi_path``, ``forwarded_client_claims``,
@@ -204,6 +204,19 @@ def _timeouts(timeout: Any) -> Dict[str, Optional[int]]:
     return {"connect_timeout_ms": None, "timeout_ms": ms(timeout)}
 
 
+def _capabilities(capabilities: Any) -> List[str]:
+    """msal's ``client_capabilities``: a list of strings such as ``["CP1"]``,
+    announced in every request's ``claims``."""
+    if capabilities is None:
+        return []
+    if isinstance(capabilities, str) or not isinstance(capabilities, (list, tuple, set)):
+        raise ValueError("client_capabilities must be a list of str, e.g. [\"CP1\"]")
+    for c in capabilities:
+        if not isinstance(c, str) or not c.strip():
+            raise ValueError(f"client_capabilities must hold non-empty str, not {c!r}")
+    return list(capabilities)
+
+
 def _root_certificates(verify: Any) -> List[str]:
     """msal's ``verify``: True (the system's roots) or a CA bundle file (PEM),
     whose certificates idflow trusts in addition."""
@@ -300,7 +313,7 @@ class ClientApplication:
         _unsupported(
             type(self).__name__,
             http_client=http_client, proxies=proxies,
-            client_claims=client_claims, client_capabilities=client_capabilities,
+            client_claims=client_claims,
             azure_region=azure_region, exclude_scopes=exclude_scopes or None,
             http_cache=http_cache, allow_broker=allow_broker,
         )
@@ -326,6 +339,7 @@ class ClientApplication:
             validate_authority=bool(validate_authority) and instance_discovery is not False,
             client_sku=CLIENT_SKU,
             token_cache=token_cache._native,
+            client_capabilities=_capabilities(client_capabilities),
             **_timeouts(timeout),
         )
         self.client_id = client_id

@@ -116,9 +116,21 @@ impl Engine {
             home_account_id,
             scopes,
         };
-        self.cache
+        let hit = self
+            .cache
             .access_token(&q, now)
-            .filter(|at| at.expires_on > now + EXPIRY_BUFFER)
+            .filter(|at| at.expires_on > now + EXPIRY_BUFFER);
+        tracing::debug!(
+            target: "idflow::cache",
+            pii = crate::logging::pii_logging_enabled(),
+            hit = hit.is_some(),
+            app_token = home_account_id.is_none(),
+            home_account_id = %crate::logging::Pii(home_account_id.unwrap_or("")),
+            realm = %crate::logging::Pii(realm),
+            scopes = ?scopes,
+            "access token cache lookup"
+        );
+        hit
     }
 
     /// Saves a fresh token answer (write-through for every flow).
@@ -438,6 +450,16 @@ fn is_client_mismatch(e: &IdFlowError) -> bool {
 /// A result served from the cache. No request was made, so there is no
 /// correlation id (empty) and no refresh or id token in it.
 fn cache_result(at: CachedAccessToken, account: Option<&Account>) -> AuthenticationResult {
+    let unix = |t: SystemTime| {
+        t.duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    };
+    tracing::info!(
+        target: "idflow::cache",
+        expires_on = unix(at.expires_on),
+        refresh_on = ?at.refresh_on.map(unix),
+        "token served from the cache"
+    );
     AuthenticationResult {
         access_token: at.secret,
         token_type: at.token_type,
