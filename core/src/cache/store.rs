@@ -2,18 +2,23 @@
 //! number of cached tokens.
 //!
 //! Entries live in one slab per section (a slot id is stable while the entry
-//! exists) with the document key beside them. The indexes:
+//! exists) with the document key beside them. Scope and resource names are
+//! interned (folded, ref-counted) so the indexes hold small numbers. The
+//! indexes:
 //!
-//! * access tokens, by partition — (client id, environment, realm, home
-//!   account id or none for app tokens, extended cache key, token type when
-//!   not Bearer), all case-folded — and inside a partition:
-//!   * normalized scope set → tokens (the granted set, and the set the app
-//!     requested when that differs, so a repeat request is one hash lookup);
-//!   * scope → tokens holding it (posting lists): a superset request walks
-//!     only the shortest list of its scopes, and a scope with no list is a
-//!     miss without walking anything;
-//!   * resource → tokens whose granted scopes are all on that resource, for
-//!     `<resource>/.default` requests;
+//! * the hit path: (hash of the partition, normalized scope set) → tokens,
+//!   one flat table probed without allocating. A partition is (client id,
+//!   environment, realm, home account id or none for app tokens, extended
+//!   cache key, token type when not Bearer), case-folded; the set is the
+//!   granted one, and also the requested one when it differs, so a repeat
+//!   request is one probe. A hash match is only a candidate: the entry's own
+//!   fields must equal the query's, so a collision can never hand out
+//!   another partition's token;
+//! * per partition, scope → tokens holding it (posting lists): a superset
+//!   request walks only the shortest list of its scopes, and a scope no token
+//!   of the partition holds is a miss without walking anything;
+//! * per partition, resource → tokens whose granted scopes all lie on it,
+//!   for `<resource>/.default` requests;
 //! * access tokens by expiry (soonest first): expired tokens are dropped at
 //!   every save from the front of this order, and the bound evicts from it;
 //! * refresh tokens by (home account, environment, client) and by (home
