@@ -126,8 +126,11 @@ def test_a_refused_refresh_is_none_or_the_error_dict_with_classification(admin):
     [account] = app.get_accounts()
     admin.preset("basic_action")
     assert app.acquire_token_silent(GRAPH, account) is None
-    admin.preset("basic_action")
+    # Asked again at once, the same request is answered locally with the
+    # same refusal (the client-side throttle), without a request.
+    admin.call("DELETE", "requests")
     err = app.acquire_token_silent_with_error(GRAPH, account)
+    assert _token_requests(admin) == []
     assert err["error"] == "invalid_grant"
     assert err["classification"] == "basic_action"
     assert err["suberror"] == "basic_action"
