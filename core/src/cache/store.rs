@@ -595,18 +595,14 @@ impl Store {
         self.index_at(id);
     }
 
-    /// Folded, OIDC scopes left out, sorted, de-duplicated.
-    fn folded_set(target: &str) -> Vec<String> {
-        let mut v: Vec<String> = normalize(target.split_whitespace())
-            .into_iter()
-            .map(std::borrow::Cow::into_owned)
-            .collect();
-        v.dedup();
-        v
+    /// Folded (borrowed when already lower case), OIDC scopes left out,
+    /// sorted, de-duplicated.
+    fn folded_set(target: &str) -> Vec<std::borrow::Cow<'_, str>> {
+        normalize(target.split_whitespace())
     }
 
-    fn intern_set(&mut self, set: &[String]) -> Box<[u32]> {
-        let mut ids: Vec<u32> = set.iter().map(|s| self.names.intern(s)).collect();
+    fn intern_set<S: AsRef<str>>(names: &mut Interner, set: &[S]) -> Box<[u32]> {
+        let mut ids: Vec<u32> = set.iter().map(|s| names.intern(s.as_ref())).collect();
         ids.sort_unstable();
         ids.into_boxed_slice()
     }
@@ -648,15 +644,14 @@ impl Store {
                 }
             }
         }
-        let resource = resource.map(str::to_owned);
         let home_parts = e
             .home_account_id()
             .filter(|h| !h.is_empty())
             .map(|h| ikey(&[e.environment().unwrap_or(""), h]));
 
-        let granted = self.intern_set(&granted_names);
-        let requested = requested_names.map(|r| self.intern_set(&r));
-        let resource = resource.map(|r| self.names.intern(&r));
+        let granted = Self::intern_set(&mut self.names, &granted_names);
+        let requested = requested_names.map(|r| Self::intern_set(&mut self.names, &r));
+        let resource = resource.map(|r| self.names.intern(r));
         let part = match (found, pk) {
             (Some(p), _) => p,
             (None, pk) => {
