@@ -8,8 +8,9 @@ token, for N in 1, 1k, 10k, 100k, and the same calls are timed:
            ``acquire_token_for_client`` (the app token): the public calls,
            answered from the cache;
 * miss     the cache lookup a miss does before it would send a request
-           (idflow: the one native lookup; msal: its ``search`` of the
-           access tokens, what ``acquire_token_silent`` runs first);
+           (idflow: the prepared lookup ``acquire_token_silent`` runs first,
+           one native call; msal: its ``search`` of the access tokens, what
+           its ``acquire_token_silent`` runs first);
 * get_accounts  ``get_accounts()`` (all) and ``get_accounts(username=...)``;
 * serialize / deserialize  the whole cache;
 * memory   resident memory the loaded cache adds at 100k (each library in a
@@ -189,7 +190,7 @@ def run_size(n: int):
     check(i.acquire_token_silent(USER_SCOPES, i_acc))
     check(m.acquire_token_for_client(APP_SCOPES))
     check(i.acquire_token_for_client(APP_SCOPES))
-    assert i._native.cached_token_silent_json(USER_SCOPES, "nobody.nowhere") is None
+    assert i._cache_hit(USER_SCOPES, "nobody.nowhere") is None
     heavy = n >= 10_000
     rows = [
         ("hit: acquire_token_silent",
@@ -200,7 +201,7 @@ def run_size(n: int):
          lambda: i.acquire_token_for_client(APP_SCOPES)),
         ("miss: lookup before the request",
          lambda: list(m_cache.search("AccessToken", target=USER_SCOPES, query=q)),
-         lambda: i._native.cached_token_silent_json(USER_SCOPES, "nobody.nowhere")),
+         lambda: i._cache_hit(USER_SCOPES, "nobody.nowhere")),
         ("get_accounts()",
          lambda: m.get_accounts(),
          lambda: i.get_accounts()),
