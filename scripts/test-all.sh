@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one test command: installs what is missing, builds the native library
-# once, and runs every suite (Rust, Swift, Kotlin, Python), printing each
-# runner's summary line. Every suite runs even when an earlier one fails; the
+# once, and runs every suite (Rust, Swift, Kotlin, Python) and the example
+# programs in each language, printing each runner's summary line. Every suite runs even when an earlier one fails; the
 # exit status is non-zero if any step failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +30,11 @@ step "rust tests"             cargo test --workspace --locked
 step "swift tests"            bash scripts/test-swift.sh
 step "kotlin tests"           bash scripts/test-kotlin.sh
 step "python tests"           bash scripts/test-python.sh
+step "examples"               bash scripts/test-examples.sh
+# Separate from the suites: each libFuzzer target for a bounded time (nightly
+# toolchain and cargo-fuzz are installed by the script; IDFLOW_FUZZ_SECS
+# changes the time per target).
+step "fuzz (bounded)"         bash scripts/fuzz.sh "${IDFLOW_FUZZ_SECS:-20}"
 
 echo
 echo "==> summary"

@@ -16,7 +16,7 @@
 //
 // Apple platforms: `IdFlowFFI` is a binary target, `IdFlowFFI.xcframework`, holding the static
 // library for each iOS/macOS slice with the same header and module map. Build it on a Mac with
-// `swift/build-xcframework.sh` (it cannot run on the Linux CI machines); a release would point
+// `scripts/build-xcframework.sh` (it cannot run on the Linux CI machines); a release would point
 // the binary target at a URL + checksum instead of the local path.
 import PackageDescription
 
@@ -38,7 +38,12 @@ let package = Package(
             name: "IdFlow",
             dependencies: ["IdFlowFFI"],
             path: "Sources/IdFlow",
-            linkerSettings: [.linkedLibrary("idflow_ffi", .when(platforms: [.linux]))]
+            linkerSettings: [
+                .linkedLibrary("idflow_ffi", .when(platforms: [.linux])),
+                // The static library's TLS verifies certificates with the platform's trust store.
+                .linkedFramework("Security", .when(platforms: [.iOS, .macOS])),
+                .linkedFramework("CoreFoundation", .when(platforms: [.iOS, .macOS])),
+            ]
         ),
         .testTarget(
             name: "IdFlowTests",

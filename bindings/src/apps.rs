@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// How an application reaches its identity provider.
-#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+#[derive(Clone, Debug, uniffi::Record)]
 pub struct AppConfig {
     pub client_id: String,
     /// `https://login.microsoftonline.com/<tenant>` (or a sovereign cloud, B2C,
@@ -35,6 +35,9 @@ pub struct AppConfig {
     /// The library name sent as `x-client-sku` (each language layer sets its own).
     #[uniffi(default = None)]
     pub client_sku: Option<String>,
+    /// Where the app keeps tokens; `None` gives it its own in-memory cache.
+    #[uniffi(default = None)]
+    pub token_cache: Option<Arc<crate::cache::TokenCache>>,
     /// Client capabilities announced in every request's `claims` (`cp1`:
     /// the app handles claims challenges).
     #[uniffi(default = [])]
@@ -295,6 +298,9 @@ pub(crate) fn options(config: &AppConfig) -> AppOptions {
     if let Some(sku) = &config.client_sku {
         o.client_sku = sku.clone();
     }
+    if let Some(cache) = &config.token_cache {
+        o.token_cache = Some(cache.core().clone());
+    }
     o.client_capabilities = config.client_capabilities.clone();
     o.retry.enabled = config.retry_enabled;
     if let Some(ms) = config.retry_delay_ms {
@@ -369,13 +375,7 @@ pub(crate) fn result(r: idflow::AuthenticationResult) -> TokenResult {
             .id_token_claims
             .as_ref()
             .map(|c| serde_json::Value::Object(c.all.clone()).to_string()),
-        account: r.account.as_ref().map(|a| AccountInfo {
-            home_account_id: a.home_account_id.clone(),
-            environment: a.environment.clone(),
-            tenant_id: a.realm.clone(),
-            username: a.username.clone(),
-            local_account_id: a.local_account_id.clone(),
-        }),
+        account: r.account.as_ref().map(crate::cache::account_info),
         correlation_id: r.correlation_id.clone(),
         token_source: match r.token_source {
             idflow::TokenSource::IdentityProvider => TokenSource::IdentityProvider,
@@ -399,9 +399,14 @@ impl std::fmt::Debug for ForeignOpener {
 
 impl idflow::BrowserOpener for ForeignOpener {
     fn open(&self, url: &url::Url) -> Result<(), String> {
-        self.0
-            .open_url(url.to_string())
-            .map_err(|e| e.info().message.clone())
+        // A panic while calling out (an unexpected foreign failure uniffi
+        // cannot map) ends the sign-in like a thrown error.
+        let opener = &self.0;
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            opener.open_url(url.to_string())
+        }))
+        .map_err(|_| "the app's URL opener failed unexpectedly".to_owned())?
+        .map_err(|e| e.info().message.clone())
     }
 }
 

@@ -1,10 +1,13 @@
 //! `PublicClientApplication` and `ConfidentialClientApplication`, as objects.
 
+use crate::apps::AccountInfo;
 use crate::apps::{
     auth_options, authority, err, loopback, options, result, AppConfig, AuthCodeFlow,
     AuthorizeOptions, CancelHandle, ClientCredential, DeviceCodeFlow, ForeignOpener, TokenResult,
     UrlOpener,
 };
+use crate::cache::{account_info, core_account, hit_json, TokenCache};
+use crate::guard;
 use crate::types::AuthError;
 use idflow::secret::{Password, RefreshToken, UserAssertion};
 use std::sync::Arc;
@@ -38,13 +41,15 @@ impl PublicClientApplication {
     /// Fails with `invalid_authority` / `authority_uri_insecure` for a bad authority.
     #[uniffi::constructor]
     pub fn new(config: AppConfig) -> Result<Arc<Self>, AuthError> {
-        let inner = idflow::PublicClientApplication::new(
-            &config.client_id,
-            authority(&config)?,
-            options(&config),
-        )
-        .map_err(err)?;
-        Ok(Arc::new(PublicClientApplication { inner }))
+        crate::guard(|| {
+            let inner = idflow::PublicClientApplication::new(
+                &config.client_id,
+                authority(&config)?,
+                options(&config),
+            )
+            .map_err(err)?;
+            Ok(Arc::new(PublicClientApplication { inner }))
+        })
     }
 
     /// Starts a device-code flow; show its `message` to the user at once.
@@ -53,12 +58,15 @@ impl PublicClientApplication {
         scopes: Vec<String>,
         claims: Option<String>,
     ) -> Result<Arc<DeviceCodeFlow>, AuthError> {
-        let flow = self
-            .inner
-            .initiate_device_flow(&scopes, claims.as_deref())
-            .await
-            .map_err(err)?;
-        Ok(Arc::new(DeviceCodeFlow::from(flow)))
+        crate::guard_async(async move {
+            let flow = self
+                .inner
+                .initiate_device_flow(&scopes, claims.as_deref())
+                .await
+                .map_err(err)?;
+            Ok(Arc::new(DeviceCodeFlow::from(flow)))
+        })
+        .await
     }
 
     /// Polls until the user finishes, declines, the code expires, or `cancel` fires.
@@ -67,11 +75,14 @@ impl PublicClientApplication {
         flow: Arc<DeviceCodeFlow>,
         cancel: Arc<CancelHandle>,
     ) -> Result<TokenResult, AuthError> {
-        self.inner
-            .acquire_token_by_device_flow(flow.core(), cancel.core())
-            .await
-            .map(result)
-            .map_err(err)
+        crate::guard_async(async move {
+            self.inner
+                .acquire_token_by_device_flow(flow.core(), cancel.core())
+                .await
+                .map(result)
+                .map_err(err)
+        })
+        .await
     }
 
     /// Signs in through the browser and a loopback redirect on this device.
@@ -82,23 +93,26 @@ impl PublicClientApplication {
         opener: Option<Arc<dyn UrlOpener>>,
         cancel: Option<Arc<CancelHandle>>,
     ) -> Result<TokenResult, AuthError> {
-        let mut o = idflow::InteractiveOptions {
-            auth: auth_options(options.authorize)?,
-            loopback: loopback(options.port, options.redirect_host),
-            timeout: options.timeout_secs.map(Duration::from_secs),
-            ..idflow::InteractiveOptions::default()
-        };
-        if let Some(opener) = opener {
-            o.opener = Arc::new(ForeignOpener(opener));
-        }
-        if let Some(c) = cancel {
-            o.cancel = c.core().clone();
-        }
-        self.inner
-            .acquire_token_interactive(&scopes, o)
-            .await
-            .map(result)
-            .map_err(err)
+        crate::guard_async(async move {
+            let mut o = idflow::InteractiveOptions {
+                auth: auth_options(options.authorize)?,
+                loopback: loopback(options.port, options.redirect_host),
+                timeout: options.timeout_secs.map(Duration::from_secs),
+                ..idflow::InteractiveOptions::default()
+            };
+            if let Some(opener) = opener {
+                o.opener = Arc::new(ForeignOpener(opener));
+            }
+            if let Some(c) = cancel {
+                o.cancel = c.core().clone();
+            }
+            self.inner
+                .acquire_token_interactive(&scopes, o)
+                .await
+                .map(result)
+                .map_err(err)
+        })
+        .await
     }
 }
 
@@ -113,14 +127,16 @@ pub struct ConfidentialClientApplication {
 impl ConfidentialClientApplication {
     #[uniffi::constructor]
     pub fn new(config: AppConfig, credential: ClientCredential) -> Result<Arc<Self>, AuthError> {
-        let inner = idflow::ConfidentialClientApplication::new(
-            &config.client_id,
-            authority(&config)?,
-            crate::apps::credential(credential)?,
-            options(&config),
-        )
-        .map_err(err)?;
-        Ok(Arc::new(ConfidentialClientApplication { inner }))
+        crate::guard(|| {
+            let inner = idflow::ConfidentialClientApplication::new(
+                &config.client_id,
+                authority(&config)?,
+                crate::apps::credential(credential)?,
+                options(&config),
+            )
+            .map_err(err)?;
+            Ok(Arc::new(ConfidentialClientApplication { inner }))
+        })
     }
 
     /// An app-only token; for Microsoft, scopes are `<resource>/.default`.
@@ -129,11 +145,24 @@ impl ConfidentialClientApplication {
         scopes: Vec<String>,
         claims: Option<String>,
     ) -> Result<TokenResult, AuthError> {
-        self.inner
-            .acquire_token_for_client(&scopes, claims.as_deref())
-            .await
-            .map(result)
-            .map_err(err)
+        crate::guard_async(async move {
+            self.inner
+                .acquire_token_for_client(&scopes, claims.as_deref())
+                .await
+                .map(result)
+                .map_err(err)
+        })
+        .await
+    }
+
+    /// The cached app-only token as msal Python's dict (JSON), or nothing
+    /// when `acquire_token_for_client` would have to send a request. Never
+    /// touches the network: one synchronous call for the common case.
+    pub fn cached_token_for_client_json(
+        &self,
+        scopes: Vec<String>,
+    ) -> Result<Option<String>, AuthError> {
+        guard(|| hit_json(self.inner.cached_token_for_client(&scopes)))
     }
 
     /// Exchanges the access token your API received for one to a downstream API.
@@ -143,12 +172,15 @@ impl ConfidentialClientApplication {
         scopes: Vec<String>,
         claims: Option<String>,
     ) -> Result<TokenResult, AuthError> {
-        let a = UserAssertion::new(user_assertion);
-        self.inner
-            .acquire_token_on_behalf_of(&a, &scopes, claims.as_deref())
-            .await
-            .map(result)
-            .map_err(err)
+        crate::guard_async(async move {
+            let a = UserAssertion::new(user_assertion);
+            self.inner
+                .acquire_token_on_behalf_of(&a, &scopes, claims.as_deref())
+                .await
+                .map(result)
+                .map_err(err)
+        })
+        .await
     }
 }
 
@@ -165,13 +197,16 @@ macro_rules! shared_flows {
                 redirect_uri: String,
                 options: AuthorizeOptions,
             ) -> Result<Arc<AuthCodeFlow>, AuthError> {
-                let o = auth_options(options)?;
-                let flow = self
-                    .inner
-                    .initiate_auth_code_flow(&scopes, &redirect_uri, &o)
-                    .await
-                    .map_err(err)?;
-                Ok(Arc::new(AuthCodeFlow::from(flow)))
+                crate::guard_async(async move {
+                    let o = auth_options(options)?;
+                    let flow = self
+                        .inner
+                        .initiate_auth_code_flow(&scopes, &redirect_uri, &o)
+                        .await
+                        .map_err(err)?;
+                    Ok(Arc::new(AuthCodeFlow::from(flow)))
+                })
+                .await
             }
 
             /// Completes a flow with the redirect URL (or its query string).
@@ -180,11 +215,14 @@ macro_rules! shared_flows {
                 flow: Arc<AuthCodeFlow>,
                 redirect: String,
             ) -> Result<TokenResult, AuthError> {
-                self.inner
-                    .acquire_token_by_auth_code_flow(flow.core(), &redirect)
-                    .await
-                    .map(result)
-                    .map_err(err)
+                crate::guard_async(async move {
+                    self.inner
+                        .acquire_token_by_auth_code_flow(flow.core(), &redirect)
+                        .await
+                        .map(result)
+                        .map_err(err)
+                })
+                .await
             }
 
             /// Redeems a refresh token (kept when the answer brings no new one).
@@ -194,12 +232,77 @@ macro_rules! shared_flows {
                 scopes: Vec<String>,
                 claims: Option<String>,
             ) -> Result<TokenResult, AuthError> {
-                let rt = RefreshToken::new(refresh_token);
+                crate::guard_async(async move {
+                    let rt = RefreshToken::new(refresh_token);
+                    self.inner
+                        .acquire_token_by_refresh_token(&rt, &scopes, claims.as_deref())
+                        .await
+                        .map(result)
+                        .map_err(err)
+                })
+                .await
+            }
+
+            /// A token for `account` without interaction: the cache (no
+            /// network), else its refresh token. Throws `InteractionRequired`
+            /// (`no_account`, `no_tokens_found`, or the server's refusal):
+            /// then sign in interactively, with the error's claims if any.
+            pub async fn acquire_token_silent(
+                &self,
+                scopes: Vec<String>,
+                account: Option<AccountInfo>,
+                claims: Option<String>,
+                force_refresh: bool,
+            ) -> Result<TokenResult, AuthError> {
+                let account = account.map(core_account);
                 self.inner
-                    .acquire_token_by_refresh_token(&rt, &scopes, claims.as_deref())
+                    .acquire_token_silent(
+                        &scopes,
+                        account.as_ref(),
+                        claims.as_deref(),
+                        force_refresh,
+                    )
                     .await
                     .map(result)
                     .map_err(err)
+            }
+
+            /// The cached token `acquire_token_silent` would return, as msal
+            /// Python's dict (JSON); nothing when it would need the network.
+            pub fn cached_token_silent_json(
+                &self,
+                scopes: Vec<String>,
+                home_account_id: String,
+            ) -> Result<Option<String>, AuthError> {
+                guard(|| hit_json(self.inner.cached_token(&scopes, &home_account_id)))
+            }
+
+            /// Accounts this app can use silently, optionally only `username`'s
+            /// (case-insensitive).
+            pub fn get_accounts(
+                &self,
+                username: Option<String>,
+            ) -> Result<Vec<AccountInfo>, AuthError> {
+                guard(|| {
+                    self.inner
+                        .get_accounts(username.as_deref())
+                        .map(|v| v.iter().map(account_info).collect())
+                        .map_err(err)
+                })
+            }
+
+            /// Signs `account` out of this app: its tokens leave the cache.
+            pub fn remove_account(&self, account: AccountInfo) -> Result<(), AuthError> {
+                guard(|| {
+                    self.inner
+                        .remove_account(&core_account(account))
+                        .map_err(err)
+                })
+            }
+
+            /// The app's token cache (the one in its config, or its own).
+            pub fn token_cache(&self) -> Arc<TokenCache> {
+                TokenCache::wrap(self.inner.token_cache().clone())
             }
 
             /// ROPC: managed (cloud) users only; prefer interactive sign-in where there is a UI.
@@ -210,12 +313,20 @@ macro_rules! shared_flows {
                 scopes: Vec<String>,
                 claims: Option<String>,
             ) -> Result<TokenResult, AuthError> {
-                let pw = Password::new(password);
-                self.inner
-                    .acquire_token_by_username_password(&username, &pw, &scopes, claims.as_deref())
-                    .await
-                    .map(result)
-                    .map_err(err)
+                crate::guard_async(async move {
+                    let pw = Password::new(password);
+                    self.inner
+                        .acquire_token_by_username_password(
+                            &username,
+                            &pw,
+                            &scopes,
+                            claims.as_deref(),
+                        )
+                        .await
+                        .map(result)
+                        .map_err(err)
+                })
+                .await
             }
         }
     };

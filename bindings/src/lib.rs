@@ -8,29 +8,59 @@
 #![allow(clippy::result_large_err)]
 
 mod apps;
+mod cache;
 mod clients;
 mod convert;
+mod logging;
 mod types;
 
 pub use apps::*;
+pub use cache::*;
 pub use clients::*;
+pub use logging::*;
 pub use types::*;
 
 use idflow::error::{
     Flow as CoreFlow, HttpResponse, IdFlowError, LocalCode, NetworkKind as CoreNetwork,
 };
+use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 uniffi::setup_scaffolding!("idflow");
 
 /// Runs an export, turning a panic into a classified `internal_error`.
 fn guard<T>(f: impl FnOnce() -> Result<T, AuthError>) -> Result<T, AuthError> {
-    match catch_unwind(AssertUnwindSafe(f)) {
-        Ok(r) => r,
-        Err(_) => Err(AuthError::from_core(&IdFlowError::local(
-            LocalCode::InternalError,
-            "idflow hit an internal error (a caught panic)",
-        ))),
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|_| Err(panicked()))
+}
+
+fn panicked() -> AuthError {
+    AuthError::from_core(&IdFlowError::local(
+        LocalCode::InternalError,
+        "idflow hit an internal error (a caught panic)",
+    ))
+}
+
+/// [`guard`] for an async export: a panic in any poll of `f` ends it with a
+/// classified `internal_error` (the future is dropped, as after an error).
+async fn guard_async<T, F>(f: F) -> Result<T, AuthError>
+where
+    F: Future<Output = Result<T, AuthError>>,
+{
+    CatchUnwind(Box::pin(f)).await
+}
+
+/// Polls the inner future inside `catch_unwind`.
+struct CatchUnwind<F>(Pin<Box<F>>);
+
+impl<T, F: Future<Output = Result<T, AuthError>>> Future for CatchUnwind<F> {
+    type Output = Result<T, AuthError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let inner = &mut self.0;
+        catch_unwind(AssertUnwindSafe(|| inner.as_mut().poll(cx)))
+            .unwrap_or_else(|_| Poll::Ready(Err(panicked())))
     }
 }
 
@@ -103,7 +133,7 @@ pub fn explain(query: String) -> Result<ErrorInfo, AuthError> {
 /// e.g. from [`classify_response`], and want the same throw a flow would make).
 #[uniffi::export]
 pub fn raise_error(info: ErrorInfo) -> Result<(), AuthError> {
-    Err(AuthError::from_info(info))
+    guard(|| Err(AuthError::from_info(info)))
 }
 
 /// Parses every `WWW-Authenticate` header among `headers` into its
@@ -150,6 +180,36 @@ pub fn self_test_panic() -> Result<(), AuthError> {
         let _ = v[i];
         Ok(())
     })
+}
+
+/// The async form of [`self_test_panic`]: a panic after the first await
+/// point (on a runtime worker) reaches the caller as `internal_error` too.
+#[uniffi::export(async_runtime = "tokio")]
+pub async fn self_test_panic_async() -> Result<(), AuthError> {
+    guard_async(async {
+        tokio_yield().await;
+        let v: Vec<u8> = Vec::new();
+        let i = v.len() + 1;
+        #[allow(clippy::indexing_slicing)]
+        let _ = v[i];
+        Ok(())
+    })
+    .await
+}
+
+/// Yields once to the executor, so the panic happens on a later poll.
+async fn tokio_yield() {
+    let mut yielded = false;
+    std::future::poll_fn(|cx| {
+        if yielded {
+            Poll::Ready(())
+        } else {
+            yielded = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    })
+    .await;
 }
 
 impl From<Flow> for CoreFlow {

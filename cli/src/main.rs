@@ -1,11 +1,9 @@
-//! `idflow`: explain identity-platform errors and show what each language sees.
-//!
-//! Exit codes: 0 success; 1 the input was explained and is an error (for
-//! `explain --response`, when the response is not a success); 2 bad usage or
-//! unreadable input.
+//! `idflow`: acquire tokens, explain identity-platform errors and show what
+//! each language sees. Exit codes: [`exit`].
 
 mod demo;
 mod emulator;
+mod exit;
 mod explain;
 mod token;
 
@@ -16,7 +14,12 @@ use std::process::ExitCode;
 #[command(
     name = "idflow",
     version,
-    about = "Acquire tokens and understand every failure the way MSAL classifies it"
+    about = "Acquire tokens and understand every failure the way MSAL classifies it",
+    long_about = "Acquire tokens from the Microsoft identity platform or any OpenID provider, \
+and understand every failure the way MSAL classifies it.\n\n\
+Start with `idflow demo`: it runs the MSAL error guide's scenarios against a local emulator \
+and shows what a Swift, Kotlin and Python app sees and should do for each.",
+    after_help = exit::HELP
 )]
 struct Cli {
     #[command(subcommand)]
@@ -52,32 +55,61 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         port: u16,
     },
-    /// Acquire a token and print msal Python's result dict as JSON (exit 1 on an identity-provider error).
+    /// Acquire a token and print msal Python's result dict as JSON.
     ///
-    /// Client credentials read the secret from the environment variable named
-    /// by --client-secret-env (never from the command line); --device-code
-    /// prints the sign-in instruction on stderr and polls until done or Ctrl-C.
+    /// One of: --client-secret-env VAR (client credentials; the secret is read
+    /// from that environment variable, never from the command line),
+    /// --certificate PEM (client credentials with a certificate: one PEM file
+    /// holding the certificate and its unencrypted private key), or
+    /// --device-code (a user signs in on another device: the instruction goes
+    /// to stderr, then a progress line with the time left while polling, on a
+    /// terminal; Ctrl-C cancels and exits 130).
+    ///
+    /// With --cache FILE, tokens are kept in FILE (msal's cache format) and
+    /// reused: a valid cached token is printed without a request, and a cached
+    /// user account is refreshed silently before any new sign-in.
+    ///
+    /// Example: idflow token --authority https://login.microsoftonline.com/TENANT
+    /// --client-id ID --scope https://graph.microsoft.com/.default --client-secret-env APP_SECRET
+    #[command(after_help = exit::HELP)]
     Token {
         /// The authority (https://login.microsoftonline.com/TENANT) or an OpenID issuer URL.
         #[arg(long)]
         authority: String,
+        /// The application (client) id of the app registration.
         #[arg(long)]
         client_id: String,
-        /// A scope; repeat for more.
-        #[arg(long = "scope", required = true)]
+        /// A scope; repeat for more. Client credentials take `<resource>/.default`.
+        #[arg(long = "scope", value_name = "SCOPE", required = true)]
         scopes: Vec<String>,
         /// The environment variable holding the client secret (client credentials).
-        #[arg(long, value_name = "VAR", conflicts_with = "device_code")]
+        #[arg(long, value_name = "VAR")]
         client_secret_env: Option<String>,
+        /// A PEM file with the certificate and its private key (client credentials).
+        #[arg(long, value_name = "PEM")]
+        certificate: Option<String>,
         /// Sign a user in with the device code flow.
         #[arg(long)]
         device_code: bool,
+        /// Keep tokens in this file and use them silently first.
+        #[arg(long, value_name = "FILE")]
+        cache: Option<String>,
         /// Treat the authority as an OpenID issuer even if it looks like Microsoft's.
         #[arg(long)]
         oidc: bool,
         /// A PEM file with an extra trusted root certificate.
         #[arg(long, value_name = "PEM_FILE")]
         ca_cert: Option<String>,
+        /// Print the JSON on one line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the accounts a token cache file holds (written by `idflow token --cache`), as JSON.
+    #[command(after_help = exit::HELP)]
+    Accounts {
+        /// The cache file.
+        #[arg(long, value_name = "FILE")]
+        cache: String,
         /// Print the JSON on one line.
         #[arg(long)]
         json: bool,
@@ -104,7 +136,9 @@ fn main() -> ExitCode {
             client_id,
             scopes,
             client_secret_env,
+            certificate,
             device_code,
+            cache,
             oidc,
             ca_cert,
             json,
@@ -113,17 +147,20 @@ fn main() -> ExitCode {
             client_id,
             scopes,
             client_secret_env,
+            certificate,
             device_code,
+            cache,
             oidc,
             ca_cert,
             json,
         }),
+        Command::Accounts { cache, json } => token::accounts(&cache, json),
     };
     match result {
         Ok(code) => code,
         Err(message) => {
             eprintln!("idflow: {message}");
-            ExitCode::from(2)
+            ExitCode::from(exit::USAGE)
         }
     }
 }

@@ -127,8 +127,8 @@ fn bad_input_is_a_usage_error() {
 
 #[test]
 fn demo_walks_every_scenario() {
-    let (code, out, _) = idflow(&["demo"], None);
-    assert_eq!(code, 0);
+    let (code, out, err) = idflow(&["demo"], None);
+    assert_eq!(code, 0, "{out}{err}");
     for needle in [
         "AADSTS65001",
         "AADSTS50079",
@@ -139,17 +139,103 @@ fn demo_walks_every_scenario() {
         "integrated_windows_auth_not_supported_managed_user",
         "PromptNeverFailed",
         "AcquireTokenSilentFailed",
-        "NSURLErrorDomain -1009",
+        "NSURLErrorDomain",
         "retry after 30 s",
         "-50142",
         "-50004",
         "-50005",
+        "each as the guide expects",
     ] {
         assert!(out.contains(needle), "demo lacks {needle}");
     }
     assert!(!out.contains("\x1b["), "no colour when not on a terminal");
-    let (code, out, _) = idflow(&["demo", "--json"], None);
-    assert_eq!(code, 0);
+}
+
+/// The live scenarios really ran: each ended as the guide expects, with the
+/// requests and waits the emulator and the core's clock recorded.
+#[test]
+fn demo_json_runs_the_scenarios_live() {
+    let (code, out, err) = idflow(&["demo", "--json"], None);
+    assert_eq!(code, 0, "{err}");
     let items = json(&out);
-    assert!(items.as_array().is_some_and(|a| a.len() >= 20));
+    let items = items.as_array().unwrap();
+    let live: Vec<&Value> = items.iter().filter(|i| i["live"] == true).collect();
+    assert!(live.len() >= 20, "{}", live.len());
+    for i in &live {
+        assert_eq!(i["as_expected"], true, "{i}");
+    }
+    let find = |prefix: &str| {
+        *live
+            .iter()
+            .find(|i| i["scenario"].as_str().unwrap().starts_with(prefix))
+            .unwrap_or_else(|| panic!("no scenario {prefix}"))
+    };
+    // Every error kind appears.
+    for kind in [
+        "interaction_required",
+        "service",
+        "network",
+        "throttled",
+        "cancelled",
+    ] {
+        assert!(
+            live.iter().any(|i| i["got"]["decision"]["kind"] == kind),
+            "no live {kind}"
+        );
+    }
+    let slow = find("Device code sign-in: slow_down");
+    assert_eq!(slow["got"]["token"], true);
+    assert_eq!(slow["wire"].as_array().unwrap().len(), 3, "{slow}");
+    assert!(
+        slow["waits_secs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w.as_f64().unwrap() >= 6.0),
+        "{slow}"
+    );
+    let silent = find("Silent: a valid token");
+    assert_eq!(silent["got"]["token_source"], "cache");
+    assert_eq!(silent["wire"].as_array().unwrap().len(), 0);
+    let throttled = find("HTTP 429");
+    assert_eq!(
+        throttled["got"]["decision"]["retry_after_secs"], 30,
+        "{throttled}"
+    );
+    let again = find("The same request again");
+    assert_eq!(again["got"]["decision"]["kind"], "throttled");
+    assert_eq!(
+        again["wire"].as_array().unwrap().len(),
+        0,
+        "blocked locally: {again}"
+    );
+    let retried = find("HTTP 500 once");
+    assert_eq!(retried["got"]["token"], true);
+    assert_eq!(retried["wire"].as_array().unwrap().len(), 2, "{retried}");
+    let mfa = find("MFA required");
+    assert!(
+        mfa["got"]["decision"]["python"]["dict"]["claims"].is_string(),
+        "{mfa}"
+    );
+    assert!(
+        mfa["follow_up"]
+            .as_str()
+            .unwrap()
+            .contains("with the claims"),
+        "{mfa}"
+    );
+    for class in [
+        "BasicAction",
+        "AdditionalAction",
+        "MessageOnly",
+        "ConsentRequired",
+        "UserPasswordExpired",
+    ] {
+        let r = find(&format!("Silent refresh: interaction required, {class}"));
+        assert_eq!(r["got"]["decision"]["classification"], class, "{r}");
+    }
+    assert!(
+        items.iter().any(|i| i["live"] == false),
+        "the simulated ones are listed too"
+    );
 }

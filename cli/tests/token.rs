@@ -214,3 +214,307 @@ async fn usage_errors_exit_2() {
         assert!(!err.is_empty());
     }
 }
+
+fn confidential(authority: &str, extra: &[&str]) -> Vec<String> {
+    let mut a = args(&[
+        "--authority",
+        authority,
+        "--client-id",
+        CONFIDENTIAL_CLIENT_ID,
+        "--scope",
+        "https://graph.microsoft.com/.default",
+        "--json",
+    ]);
+    a.extend(args(extra));
+    a
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_certificate_file_signs_the_client_assertion() {
+    let emu = emulator().await;
+    let cred = emu
+        .admin()
+        .generate_certificate(CONFIDENTIAL_CLIENT_ID)
+        .unwrap();
+    let dir = tempdir();
+    let pem = dir.join("app.pem");
+    std::fs::write(
+        &pem,
+        format!("{}{}", cred.certificate_pem, cred.private_key_pem),
+    )
+    .unwrap();
+    let authority = emu.authority(DEFAULT_TENANT);
+    let (code, out, err) = idflow(
+        confidential(&authority, &["--certificate", pem.to_str().unwrap()]),
+        None,
+    )
+    .await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(json(&out)["access_token"].is_string());
+    let rec = emu.admin().requests(0).pop().unwrap();
+    assert!(rec.param_names.iter().any(|p| p == "client_assertion"));
+    assert!(!rec.param_names.iter().any(|p| p == "client_secret"));
+    assert!(!out.contains("PRIVATE KEY") && !err.contains("PRIVATE KEY"));
+
+    // A file without a key is usage, not a request.
+    std::fs::write(&pem, &cred.certificate_pem).unwrap();
+    let before = emu.admin().requests(0).len();
+    let (code, out, err) = idflow(
+        confidential(&authority, &["--certificate", pem.to_str().unwrap()]),
+        None,
+    )
+    .await;
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("--certificate"), "{err}");
+    assert_eq!(emu.admin().requests(0).len(), before);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_cache_file_answers_the_second_call_without_a_request() {
+    let emu = emulator().await;
+    let authority = emu.authority(DEFAULT_TENANT);
+    let dir = tempdir();
+    let cache = dir.join("cache.json");
+    let cache = cache.to_str().unwrap();
+    let run = || {
+        idflow(
+            confidential(
+                &authority,
+                &["--client-secret-env", SECRET_VAR, "--cache", cache],
+            ),
+            Some(CONFIDENTIAL_CLIENT_SECRET),
+        )
+    };
+    let (code, first, err) = run().await;
+    assert_eq!(code, 0, "{first}{err}");
+    assert_eq!(json(&first)["token_source"], "identity_provider");
+    let sent = emu.admin().requests(0).len();
+    let (code, second, err) = run().await;
+    assert_eq!(code, 0, "{second}{err}");
+    assert_eq!(json(&second)["token_source"], "cache");
+    assert_eq!(json(&second)["access_token"], json(&first)["access_token"]);
+    assert_eq!(
+        emu.admin().requests(0).len(),
+        sent,
+        "no request the second time"
+    );
+    let stored = std::fs::read_to_string(cache).unwrap();
+    assert!(
+        !stored.contains(CONFIDENTIAL_CLIENT_SECRET),
+        "the secret is not cached"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cached_user_is_refreshed_silently_and_listed_by_accounts() {
+    let emu = emulator().await;
+    emu.admin()
+        .update_settings(&serde_json::json!({"device_code_auto_approve_after_polls": 1}))
+        .unwrap();
+    let authority = emu.authority(DEFAULT_TENANT);
+    let dir = tempdir();
+    let cache = dir.join("cache.json");
+    let cache = cache.to_str().unwrap();
+    let device = || {
+        idflow(
+            args(&[
+                "--authority",
+                &authority,
+                "--client-id",
+                PUBLIC_CLIENT_ID,
+                "--scope",
+                "User.Read",
+                "--device-code",
+                "--cache",
+                cache,
+                "--json",
+            ]),
+            None,
+        )
+    };
+    let (code, out, err) = device().await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(json(&out)["token_source"], "identity_provider");
+    assert!(err.contains("enter the code"), "{err}");
+
+    let (code, out, err) = device().await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(json(&out)["token_source"], "cache");
+    assert!(err.is_empty(), "no sign-in message the second time: {err}");
+
+    // Revoked: the silent attempt fails with interaction required, and a new sign-in follows.
+    let revoked = emu.admin().revoke_refresh_tokens(None, None);
+    assert!(revoked > 0);
+    let (code, out, err) = tokio::task::spawn_blocking({
+        let cache = cache.to_owned();
+        let authority = authority.clone();
+        move || {
+            let out = Command::new(env!("CARGO_BIN_EXE_idflow"))
+                .args([
+                    "token",
+                    "--authority",
+                    &authority,
+                    "--client-id",
+                    PUBLIC_CLIENT_ID,
+                    "--scope",
+                    "Mail.Read",
+                    "--device-code",
+                    "--cache",
+                    &cache,
+                    "--json",
+                ])
+                .stdin(Stdio::null())
+                .output()
+                .unwrap();
+            (
+                out.status.code().unwrap_or(-1),
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            )
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(err.contains("signing in again"), "{err}");
+    assert!(err.contains("enter the code"), "{err}");
+
+    let out = Command::new(env!("CARGO_BIN_EXE_idflow"))
+        .args(["accounts", "--cache", cache, "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let list = json(&String::from_utf8_lossy(&out.stdout));
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 1, "{list:?}");
+    assert_eq!(list[0]["username"], idflow_emulator::DEFAULT_USERNAME);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn transient_failures_exit_3_and_refusals_exit_1() {
+    let emu = emulator().await;
+    let authority = emu.authority(DEFAULT_TENANT);
+    let cc = |a: &str| confidential(a, &["--client-secret-env", SECRET_VAR]);
+    emu.admin()
+        .arm_preset("throttled_429", Default::default())
+        .unwrap();
+    let (code, out, err) = idflow(cc(&authority), Some(CONFIDENTIAL_CLIENT_SECRET)).await;
+    assert_eq!(code, 3, "{out}{err}");
+    let v = json(&out);
+    assert_eq!(v["action"], "retry_after");
+    assert_eq!(v["retry_after"], 30);
+
+    // Nothing listens on the discard port: no HTTP answer.
+    let (code, out, err) = idflow(
+        cc("http://127.0.0.1:9/tenant"),
+        Some(CONFIDENTIAL_CLIENT_SECRET),
+    )
+    .await;
+    assert_eq!(code, 3, "{out}{err}");
+    assert_eq!(json(&out)["error_kind"], "network");
+
+    emu.admin()
+        .arm_preset("mfa_required_50079", Default::default())
+        .unwrap();
+    let (code, out, err) = idflow(cc(&authority), Some(CONFIDENTIAL_CLIENT_SECRET)).await;
+    assert_eq!(code, 1, "{out}{err}");
+    assert_eq!(json(&out)["action"], "acquire_interactively");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_during_device_code_polling_exits_130() {
+    let emu = emulator().await;
+    emu.admin()
+        .update_settings(&serde_json::json!({"device_code_interval_secs": 1}))
+        .unwrap();
+    let authority = emu.authority(DEFAULT_TENANT);
+    let admin = emu.admin().clone();
+    let (code, out, err) = tokio::task::spawn_blocking(move || {
+        let child = Command::new(env!("CARGO_BIN_EXE_idflow"))
+            .args([
+                "token",
+                "--authority",
+                &authority,
+                "--client-id",
+                PUBLIC_CLIENT_ID,
+                "--scope",
+                "User.Read",
+                "--device-code",
+                "--json",
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Once it polls, interrupt it as a terminal's Ctrl-C would.
+        for _ in 0..500 {
+            if admin.device_codes().first().is_some_and(|d| d.polls > 0) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let status = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, 130, "{out}{err}");
+    assert!(err.contains("idflow: cancelled"), "{err}");
+    assert_eq!(json(&out)["error_kind"], "cancelled");
+}
+
+#[test]
+fn accounts_without_a_cache_file_is_usage() {
+    let out = Command::new(env!("CARGO_BIN_EXE_idflow"))
+        .args(["accounts", "--cache", "/nonexistent/idflow-cache.json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("idflow: --cache"));
+}
+
+#[test]
+fn help_documents_the_exit_codes() {
+    let out = Command::new(env!("CARGO_BIN_EXE_idflow"))
+        .args(["token", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    for needle in [
+        "Exit codes:",
+        "130",
+        "--cache",
+        "--certificate",
+        "--device-code",
+    ] {
+        assert!(help.contains(needle), "{needle} in: {help}");
+    }
+}
+
+/// A fresh directory under the system's temp dir (removed at exit by nobody:
+/// its name is unique and it holds only test files).
+fn tempdir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("idflow-cli-test-{}", uuid()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn uuid() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{}-{nanos}", std::process::id())
+}

@@ -134,7 +134,14 @@ impl Discovery {
         authority: &Authority,
         validate: bool,
     ) -> Result<Arc<ResolvedAuthority>, IdFlowError> {
+        let pii = crate::logging::pii_logging_enabled();
         if let Some(hit) = lock(&self.resolved).get(authority.as_str()) {
+            tracing::trace!(
+                target: "idflow::discovery",
+                pii,
+                authority = %crate::logging::url_for_log(hit.authority.url()),
+                "authority metadata from the cache"
+            );
             return Ok(hit.clone());
         }
         let instance = self.instance(sender, authority, validate).await?;
@@ -186,6 +193,15 @@ impl Discovery {
             tenant,
             instance,
         });
+        tracing::debug!(
+            target: "idflow::discovery",
+            pii,
+            authority = %crate::logging::url_for_log(authority.url()),
+            token_endpoint = %crate::logging::url_for_log(&resolved.endpoints.token),
+            device_code = resolved.endpoints.device_authorization.is_some(),
+            aliases = resolved.instance.aliases.len(),
+            "authority resolved"
+        );
         lock(&self.resolved).insert(authority.as_str().to_owned(), resolved.clone());
         Ok(resolved)
     }
@@ -208,7 +224,15 @@ impl Discovery {
             Ok((doc, _)) => Ok(parse_instance(&doc, &host)),
             Err(e) if e.code == "invalid_instance" => Err(e),
             // Anything else: continue without aliases (see the module docs).
-            Err(_) => Ok(InstanceMetadata::single(&host)),
+            Err(e) => {
+                tracing::debug!(
+                    target: "idflow::discovery",
+                    code = %e.code,
+                    correlation_id = ?e.correlation_id,
+                    "instance discovery failed; continuing without aliases"
+                );
+                Ok(InstanceMetadata::single(&host))
+            }
         }
     }
 
@@ -226,6 +250,11 @@ impl Discovery {
                 return Ok(hit.clone());
             }
         }
+        tracing::debug!(
+            target: "idflow::discovery",
+            refresh,
+            "fetching signing keys"
+        );
         let (doc, _) = sender.get_json(uri.clone(), "JWKS").await?;
         let keys: Vec<Jwk> = match doc.get("keys") {
             Some(Value::Array(items)) => items

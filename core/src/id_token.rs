@@ -223,6 +223,14 @@ pub async fn validate(
         now: sender.clock.now(),
     };
     check_claims(&claims, &expected).map_err(local)?;
+    tracing::debug!(
+        target: "idflow::id_token",
+        pii = crate::logging::pii_logging_enabled(),
+        oid = %crate::logging::Pii(claims.oid.as_deref().unwrap_or("")),
+        tid = %crate::logging::Pii(claims.tid.as_deref().unwrap_or("")),
+        username = %crate::logging::Pii(claims.username().unwrap_or("")),
+        "id token validated"
+    );
     Ok(claims)
 }
 

@@ -484,6 +484,14 @@ pub fn python_token_result(
     d.insert("access_token".into(), json!(r.access_token.expose()));
     d.insert("token_type".into(), json!(r.token_type));
     d.insert("expires_in".into(), json!(r.expires_in(now)));
+    if r.token_source == crate::TokenSource::Cache {
+        // msal's cache hit mimics a minimal response: no scope, no other tokens.
+        d.insert("token_source".into(), json!("cache"));
+        if let Some(on) = r.refresh_on {
+            d.insert("refresh_on".into(), json!(secs(on)));
+        }
+        return d;
+    }
     if let Some(ext) = r.ext_expires_on {
         d.insert(
             "ext_expires_in".into(),

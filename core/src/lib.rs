@@ -24,6 +24,7 @@ pub mod http;
 pub mod id_token;
 pub mod idioms;
 pub mod jwt;
+pub mod logging;
 pub mod pkce;
 pub mod retry;
 pub mod scenarios;

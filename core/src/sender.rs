@@ -12,6 +12,7 @@ use crate::error::{
     classify_at, ErrorKind, Flow, HttpResponse, IdFlowError, LocalCode, ServiceDetails,
 };
 use crate::http::{new_correlation_id, standard_headers, HttpClient, HttpRequest};
+use crate::logging;
 use crate::retry::{should_retry_response, should_retry_transport, Attempt, RetryPolicy};
 use serde_json::{Map, Value};
 use std::sync::Arc;
@@ -112,10 +113,55 @@ impl Sender {
         for (name, value) in standard_headers(&correlation_id, &self.sku, &self.version) {
             request = request.with_header(&name, value);
         }
+        let pii = logging::pii_logging_enabled();
+        let method = request.method;
+        let url = logging::url_for_log(&request.url);
+        tracing::trace!(
+            target: "idflow::http",
+            correlation_id = %correlation_id,
+            form_keys = ?request.form.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
+            "request form keys (values never logged)"
+        );
         let retries = if self.retry.enabled { 1 } else { 0 };
         let mut tried = 0;
         loop {
+            tracing::debug!(
+                target: "idflow::http",
+                pii,
+                ?method,
+                url = %url,
+                correlation_id = %correlation_id,
+                attempt = tried + 1,
+                "request sent"
+            );
+            let started = std::time::Instant::now();
             let sent = self.http.send(request.clone()).await;
+            let elapsed_ms = started.elapsed().as_millis();
+            match &sent {
+                Ok(response) => tracing::debug!(
+                    target: "idflow::http",
+                    pii,
+                    ?method,
+                    url = %url,
+                    status = response.status,
+                    correlation_id = %correlation_id,
+                    elapsed_ms,
+                    body_bytes = response.body.len(),
+                    "response received"
+                ),
+                // The transport's detail names the URL (a tenant): PII.
+                Err(t) => tracing::warn!(
+                    target: "idflow::http",
+                    pii,
+                    ?method,
+                    url = %url,
+                    network = ?t.kind,
+                    detail = %logging::mask(&t.detail, pii),
+                    correlation_id = %correlation_id,
+                    elapsed_ms,
+                    "no answer"
+                ),
+            }
             let again = tried < retries
                 && match &sent {
                     Ok(response) => should_retry_response(response, attempt),
@@ -123,6 +169,12 @@ impl Sender {
                 };
             if again {
                 tried += 1;
+                tracing::info!(
+                    target: "idflow::http",
+                    correlation_id = %correlation_id,
+                    delay_ms = self.retry.delay.as_millis(),
+                    "retrying once after a 5xx without Retry-After or a timeout"
+                );
                 self.sleeper.sleep(self.retry.delay).await;
                 continue;
             }

@@ -122,6 +122,20 @@ pub enum Effect {
         #[serde(default = "status_400")]
         status: u16,
     },
+    /// A token response whose bytes are not valid UTF-8 (JSON must be).
+    InvalidUtf8 {
+        #[serde(default = "status_200")]
+        status: u16,
+    },
+    /// A 200 token response with a string `access_token` but members of the
+    /// wrong JSON types (`expires_in` an object, `scope` a number, ...).
+    WrongJsonTypes,
+    /// Read the request and never answer: the client's timeout must end it.
+    /// After `ms` (default and at most 120000) the connection is closed.
+    NoAnswer {
+        #[serde(default = "max_delay_ms")]
+        ms: u64,
+    },
     /// Exactly this status, these headers and this body.
     Raw {
         status: u16,
@@ -156,6 +170,9 @@ fn status_400() -> u16 {
 }
 fn status_500() -> u16 {
     500
+}
+fn max_delay_ms() -> u64 {
+    MAX_DELAY_MS
 }
 fn one() -> Option<u32> {
     Some(1)
@@ -202,6 +219,7 @@ impl FaultSpec {
             | Effect::HtmlPage { status }
             | Effect::EmptyBody { status }
             | Effect::ResetMidBody { status }
+            | Effect::InvalidUtf8 { status }
             | Effect::Raw { status, .. }
                 if !status_ok(*status) =>
             {
@@ -214,8 +232,8 @@ impl FaultSpec {
                     "oversized_body takes at most {MAX_OVERSIZED_BYTES} bytes and a 200-599 status"
                 ));
             }
-            Effect::Delay { ms } if *ms > MAX_DELAY_MS => {
-                return Err(format!("delay is at most {MAX_DELAY_MS} ms"));
+            Effect::Delay { ms } | Effect::NoAnswer { ms } if *ms > MAX_DELAY_MS => {
+                return Err(format!("delay and no_answer are at most {MAX_DELAY_MS} ms"));
             }
             Effect::RequireClaims { claims, status, .. } => {
                 if !matches!(
@@ -363,6 +381,16 @@ pub async fn apply(effect: &Effect, req: &Req, app: &App) -> Applied {
             tokio::time::sleep(Duration::from_millis((*ms).min(MAX_DELAY_MS))).await;
             return Applied::PassThrough;
         }
+        Effect::NoAnswer { ms } => {
+            tokio::time::sleep(Duration::from_millis((*ms).min(MAX_DELAY_MS))).await;
+            match &req.conn {
+                Some(conn) => {
+                    conn.drop_connection();
+                    return Applied::Dropped;
+                }
+                None => respond(504, Vec::new(), Body::empty()),
+            }
+        }
         Effect::DropConnection => match &req.conn {
             Some(conn) => {
                 conn.drop_connection();
@@ -478,6 +506,34 @@ pub async fn apply(effect: &Effect, req: &Req, app: &App) -> Applied {
                 }),
             )
         }
+        Effect::InvalidUtf8 { status } => {
+            let mut body =
+                br#"{"token_type":"Bearer","expires_in":3600,"access_token":"eyJ0eXAiOiJKV1Qi"#
+                    .to_vec();
+            // A lone continuation byte and an overlong encoding: never UTF-8.
+            body.extend_from_slice(&[0x80, 0xC0, 0xAF, 0xFF]);
+            body.extend_from_slice(br#"fQ.e30.c2ln"}"#);
+            respond(
+                *status,
+                with_platform(vec![(
+                    "content-type".into(),
+                    "application/json; charset=utf-8".into(),
+                )]),
+                body,
+            )
+        }
+        Effect::WrongJsonTypes => json(
+            200,
+            ctx,
+            &serde_json::json!({
+                "token_type": ["Bearer"],
+                "scope": 42,
+                "expires_in": {"seconds": 3600},
+                "ext_expires_in": true,
+                "access_token": "eyJ0eXAiOiJKV1QifQ.e30.c2ln",
+                "refresh_token": 7,
+            }),
+        ),
         Effect::Raw {
             status,
             headers,

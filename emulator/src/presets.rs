@@ -460,6 +460,7 @@ fn transport_presets() -> Vec<Preset> {
     use ErrorKind as K;
     let token = || matcher(Endpoint::Token, None);
     let non_parsable = expect(Flow::Token, K::Service, "non_parsable_oauth_error", None);
+    let non_parsable_200 = non_parsable.clone();
     vec![
         preset("dropped_connection", "Token endpoint: the connection closes before any response.", token(),
             Effect::DropConnection, expect(Flow::Token, K::Network, "network_connection_lost", None)),
@@ -478,6 +479,18 @@ fn transport_presets() -> Vec<Preset> {
             expect(Flow::Token, K::InteractionRequired, "invalid_grant", Some(Classification::None))),
         preset("missing_access_token", "Token endpoint: HTTP 200 token response without access_token.", token(),
             Effect::MissingAccessToken, expect(Flow::Token, K::Service, "invalid_token_response", None)),
+        preset("invalid_utf8", "Token endpoint: HTTP 200 token response whose bytes are not valid UTF-8.", token(),
+            Effect::InvalidUtf8 { status: 200 }, non_parsable_200),
+        preset("wrong_json_types", "Token endpoint: HTTP 200 with an access_token but expires_in, scope, token_type and refresh_token of the wrong JSON types.", token(),
+            Effect::WrongJsonTypes, expect(Flow::Token, K::Service, "invalid_token_response", None)),
+        {
+            // A hung server hangs every request, the client's one retry
+            // after a timeout included: armed until cleared.
+            let mut p = preset("no_answer", "Token endpoint: every request is read and never answered, until the rule is cleared (the client's timeout ends each; the connection closes after 120 s).", token(),
+                Effect::NoAnswer { ms: crate::faults::MAX_DELAY_MS }, expect(Flow::Token, K::Network, "request_timeout", None));
+            p.rule.count = None;
+            p
+        },
         preset("slow_response", "Token endpoint: answers normally after 1 second.", token(),
             Effect::Delay { ms: 1000 }, None),
         preset("iwa_managed_user", "User realm: the user is managed (cloud-only), so integrated Windows auth cannot be used.",

@@ -7,17 +7,25 @@ mod common;
 
 use common::*;
 use idflow::{classify, ErrorKind, Flow, HttpResponse};
-use idflow_emulator::{Endpoint, Preset, PresetArm, PUBLIC_CLIENT_ID};
+use idflow_emulator::{Effect, Endpoint, Preset, PresetArm, PUBLIC_CLIENT_ID};
 use serde_json::{json, Value};
 use std::collections::HashSet;
 
 /// Sends the request a preset's matcher waits for.
 async fn trigger(env: &Env, p: &Preset) -> Result<HttpResponse, reqwest::Error> {
+    trigger_with(env, &env.http, p).await
+}
+
+/// [`trigger`] through `http` (a client with a short timeout for `no_answer`).
+async fn trigger_with(
+    env: &Env,
+    http: &reqwest::Client,
+    p: &Preset,
+) -> Result<HttpResponse, reqwest::Error> {
     let m = &p.rule.matcher;
     let r = match m.endpoint {
         Some(Endpoint::Authorize) => {
-            env.http
-                .get(env.url("/organizations/oauth2/v2.0/authorize"))
+            http.get(env.url("/organizations/oauth2/v2.0/authorize"))
                 .query(&[
                     ("client_id", PUBLIC_CLIENT_ID),
                     ("response_type", "code"),
@@ -30,8 +38,7 @@ async fn trigger(env: &Env, p: &Preset) -> Result<HttpResponse, reqwest::Error> 
                 .await?
         }
         Some(Endpoint::UserRealm) => {
-            env.http
-                .get(env.url("/common/userrealm/ada@emulator.idflow.test?api-version=1.0"))
+            http.get(env.url("/common/userrealm/ada@emulator.idflow.test?api-version=1.0"))
                 .send()
                 .await?
         }
@@ -41,8 +48,7 @@ async fn trigger(env: &Env, p: &Preset) -> Result<HttpResponse, reqwest::Error> 
                 Some(g) => g,
                 None => "password",
             };
-            env.http
-                .post(env.token_url(TENANT))
+            http.post(env.token_url(TENANT))
                 .form(&[
                     ("client_id", PUBLIC_CLIENT_ID),
                     ("grant_type", grant),
@@ -84,7 +90,23 @@ async fn every_preset_is_classified_as_named() {
         assert!(!p.description.is_empty(), "{}", p.name);
         admin.clear_faults();
         admin.arm_preset(&p.name, PresetArm::default()).unwrap();
-        let outcome = trigger(&env, p).await;
+        let outcome = if matches!(p.rule.effect, Effect::NoAnswer { .. }) {
+            let short = reqwest::Client::builder()
+                .timeout(std::time::Duration::from_millis(500))
+                .build()
+                .unwrap();
+            let started = std::time::Instant::now();
+            let r = trigger_with(&env, &short, p).await;
+            assert!(
+                r.as_ref().is_err_and(reqwest::Error::is_timeout),
+                "{}",
+                p.name
+            );
+            assert!(started.elapsed() < std::time::Duration::from_secs(5));
+            r
+        } else {
+            trigger(&env, p).await
+        };
         let Some(expect) = &p.expect else {
             let resp = outcome.unwrap_or_else(|e| panic!("{}: {e}", p.name));
             assert_eq!(resp.status, 200, "{}", p.name);
@@ -95,8 +117,17 @@ async fn every_preset_is_classified_as_named() {
             continue;
         }
         let resp = outcome.unwrap_or_else(|e| panic!("{}: {e}", p.name));
-        let e = classify(&resp, expect.flow)
+        let c = classify(&resp, expect.flow);
+        // A success the flows cannot use (members of the wrong types) fails
+        // when the token response is read, as every flow reads it.
+        let unusable = c.result.as_ref().and_then(|map| {
+            idflow::token::TokenResponse::from_map(map)
+                .err()
+                .map(|why| idflow::IdFlowError::local(idflow::LocalCode::InvalidTokenResponse, why))
+        });
+        let e = c
             .error
+            .or(unusable)
             .unwrap_or_else(|| panic!("{}: not an error", p.name));
         assert_eq!(
             (e.kind, e.code.as_str(), e.classification),
@@ -137,6 +168,9 @@ async fn every_preset_is_classified_as_named() {
         "oversized_body",
         "error_on_200",
         "missing_access_token",
+        "invalid_utf8",
+        "wrong_json_types",
+        "no_answer",
     ] {
         assert!(names.contains(n), "missing preset {n}");
     }

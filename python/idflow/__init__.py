@@ -52,6 +52,8 @@ __all__ = [
     "transport_failure",
     "raise_for_info",
     "self_test_panic",
+    "self_test_panic_async",
+    "configure_logging",
     "parse_www_authenticate",
     "claims_challenge",
     "FLOWS",
@@ -59,6 +61,8 @@ __all__ = [
     "ClientApplication",
     "PublicClientApplication",
     "ConfidentialClientApplication",
+    "TokenCache",
+    "SerializableTokenCache",
 ]
 
 HeadersArg = Union[Mapping[str, Union[str, Iterable[str]]], Iterable[Tuple[str, str]]]
@@ -418,9 +422,30 @@ def self_test_panic() -> Optional[Dict[str, Any]]:
     return _observe(thrown)
 
 
+def self_test_panic_async() -> Optional[Dict[str, Any]]:
+    """Like :func:`self_test_panic`, through an async native call that panics
+    on a later poll, on the native runtime's thread: the same dict."""
+    from .application import _submit, _wait
+    return _wait(_submit(_ffi.self_test_panic_async))
+
+
+def configure_logging(enable_pii_log: Optional[bool] = None) -> None:
+    """Sends idflow's log lines to the ``idflow`` logger of :mod:`logging`, at
+    the level that logger lets through (``idflow.TRACE``, 5, is the most
+    verbose); call it after changing the logging setup (applications call it
+    when created). Lines that show personal data exist only after
+    ``enable_pii_log=True`` and carry ``record.idflow_contains_pii``. Tokens,
+    secrets, codes and passwords are never logged."""
+    _logging.sync(enable_pii_log)
+
+
+from . import _logging  # noqa: E402
+from ._logging import TRACE  # noqa: E402,F401
+
 # The applications use the translation above; imported last.
 from .application import (  # noqa: E402
     ClientApplication,
     ConfidentialClientApplication,
     PublicClientApplication,
 )
+from .token_cache import SerializableTokenCache, TokenCache  # noqa: E402

@@ -20,6 +20,8 @@ __all__ = [
     "transport_failure",
     "raise_for_info",
     "self_test_panic",
+    "self_test_panic_async",
+    "configure_logging",
     "FLOWS",
     "NETWORK_KINDS",
     "ClientApplication",
@@ -137,3 +139,7 @@ class AuthChallenge(TypedDict):
 
 def parse_www_authenticate(headers: HeadersArg) -> List[AuthChallenge]: ...
 def claims_challenge(headers: HeadersArg) -> Optional[str]: ...
+def self_test_panic_async() -> Optional[Dict[str, Any]]: ...
+def configure_logging(enable_pii_log: Optional[bool] = ...) -> None: ...
+
+TRACE: int

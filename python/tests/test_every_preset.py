@@ -49,6 +49,9 @@ EXTRA: Dict[str, Any] = {
     "empty_body": (False, None, "none", 400),
     "oversized_body": (False, None, "none", None),
     "missing_access_token": (False, None, "none", 200),
+    "invalid_utf8": (False, None, "none", 200),
+    "wrong_json_types": (False, None, "none", 200),
+    "no_answer": (True, None, "retry", None),
 }
 
 # 5xx answers without Retry-After: the core sends the request once more
@@ -56,7 +59,13 @@ EXTRA: Dict[str, Any] = {
 RETRIED = {"server_error_500", "html_error_page"}
 
 # Transport presets: the exception a Python app gets.
-RAISES = {"dropped_connection": ConnectionError, "reset_mid_body": ConnectionError}
+RAISES = {"dropped_connection": ConnectionError, "reset_mid_body": ConnectionError,
+          "no_answer": TimeoutError}
+
+# The timeout of the app that meets a server that never answers, and the
+# latest the failure may come: two attempts, the one retry's 1 s delay, slack.
+NO_ANSWER_TIMEOUT = 0.7
+NO_ANSWER_BOUND = 2 * NO_ANSWER_TIMEOUT + 1 + 1.5
 
 
 def _load_presets() -> List[Dict[str, Any]]:
@@ -165,8 +174,9 @@ def run_preset(admin: Any, preset: Dict[str, Any]) -> Any:
             _arm(admin, name)
             return pca.acquire_token_by_device_flow(flow)
         if endpoint == "token" and grant is None:
+            no_answer = preset["rule"]["effect"].get("kind") == "no_answer"
             _arm(admin, name)
-            return _cca().acquire_token_for_client(GRAPH_APP)
+            return _cca(timeout=NO_ANSWER_TIMEOUT if no_answer else 5).acquire_token_for_client(GRAPH_APP)
         if endpoint == "devicecode":
             _arm(admin, name)
             return _pca().initiate_device_flow(GRAPH)
@@ -225,7 +235,13 @@ def test_preset_through_a_real_flow(admin, preset):
     if expect["kind"] == "interaction_required":
         assert result["action"] == "acquire_interactively", f"{name}: {result}"
         assert result["retryable"] is False, f"{name}: {result}"
-    if expect["kind"] == "network":
+    if name == "no_answer":
+        # Ended by the app's own timeout, not by the server: the attempt and
+        # the core's one retry after a timeout (1 s later) both time out.
+        took = time.monotonic() - started
+        assert 2 * NO_ANSWER_TIMEOUT <= took < NO_ANSWER_BOUND, f"{name}: {took:.2f}s"
+        assert result["error"] == "request_timeout", result
+    elif expect["kind"] == "network":
         assert result["action"] == "check_network", f"{name}: {result}"
         assert result["retryable"] is False, f"{name}: {result}"
     if name in EXTRA:
@@ -276,6 +292,9 @@ BAD_BODIES = [
                  id="missing_access_token"),
     pytest.param({"kind": "status", "status": 502, "body": "text"}, "service_not_available", "service",
                  id="status_502_text"),
+    pytest.param({"kind": "invalid_utf8"}, "non_parsable_oauth_error", "service", id="invalid_utf8"),
+    pytest.param({"kind": "wrong_json_types"}, "invalid_token_response", "service",
+                 id="wrong_json_types"),
 ]
 
 
@@ -320,6 +339,20 @@ def test_lost_connection_on_username_password_raises_connection_error(admin, eff
     with pytest.raises(ConnectionError) as e:
         _pca().acquire_token_by_username_password(EMULATOR_USER, EMULATOR_PASSWORD, GRAPH)
     assert e.value.result["error"] == "network_connection_lost", e.value.result
+    assert e.value.result["error_kind"] == "network"
+
+
+def test_no_answer_to_username_password_raises_timeout_error_at_the_timeout(admin):
+    pca = _pca(timeout=NO_ANSWER_TIMEOUT)
+    _ropc(pca)  # discovery done: the timeout below is the token request's alone
+    admin.fault({"match": {"endpoint": "token", "grant_type": "password"}, "count": None,
+                 "effect": {"kind": "no_answer"}})
+    started = time.monotonic()
+    with pytest.raises(TimeoutError) as e:
+        pca.acquire_token_by_username_password(EMULATOR_USER, EMULATOR_PASSWORD, GRAPH)
+    took = time.monotonic() - started
+    assert 2 * NO_ANSWER_TIMEOUT <= took < NO_ANSWER_BOUND, took
+    assert e.value.result["error"] == "request_timeout", e.value.result
     assert e.value.result["error_kind"] == "network"
 
 

@@ -870,11 +870,23 @@ async fn run_preset(
             (r, Endpoint::Token, None)
         }
         (Some(Endpoint::Token), None) => {
+            // A server that never answers is ended by the app's own timeout:
+            // a short one, so the test stays fast.
+            let mut options = env.options();
+            if matches!(preset.rule.effect, Effect::NoAnswer { .. }) {
+                options.http_config.timeout = NO_ANSWER_TIMEOUT;
+            }
+            let app = ConfidentialClientApplication::new(
+                CONFIDENTIAL_CLIENT_ID,
+                env.authority(),
+                ClientCredential::Secret(ClientSecret::new(CONFIDENTIAL_CLIENT_SECRET)),
+                options,
+            )
+            .unwrap();
+            // Discovery first, so the timeout covers the token request only.
+            app.resolve_authority().await.unwrap();
             env.arm(name);
-            let r = env
-                .confidential()
-                .acquire_token_for_client(&[GRAPH_DEFAULT], None)
-                .await;
+            let r = app.acquire_token_for_client(&[GRAPH_DEFAULT], None).await;
             (r, Endpoint::Token, None)
         }
         (Some(Endpoint::Devicecode), _) => {
@@ -890,6 +902,9 @@ async fn run_preset(
     }
 }
 
+/// The request timeout of the app that meets `no_answer`.
+const NO_ANSWER_TIMEOUT: Duration = Duration::from_millis(700);
+
 /// What the tests hold the transport-level and throttling presets to,
 /// beyond kind/code/classification: (retryable, retry_after secs, action).
 fn extra(name: &str) -> Option<(bool, Option<u64>, Action)> {
@@ -899,10 +914,14 @@ fn extra(name: &str) -> Option<(bool, Option<u64>, Action)> {
         "server_error_500" | "temporarily_unavailable" | "html_error_page" => {
             (true, None, Action::Retry)
         }
-        "malformed_json" | "empty_body" | "oversized_body" | "missing_access_token" => {
-            (false, None, Action::None)
-        }
+        "malformed_json"
+        | "empty_body"
+        | "oversized_body"
+        | "missing_access_token"
+        | "invalid_utf8"
+        | "wrong_json_types" => (false, None, Action::None),
         "dropped_connection" | "reset_mid_body" => (false, None, Action::CheckNetwork),
+        "no_answer" => (true, None, Action::Retry),
         _ => return None,
     })
 }
@@ -963,7 +982,16 @@ async fn every_preset_through_a_real_flow() {
                     assert_eq!(e.action, Action::AcquireInteractively, "{name}");
                     assert!(!e.retryable, "{name}");
                 }
-                if e.kind == ErrorKind::Network {
+                if name == "no_answer" {
+                    assert_eq!(e.network, Some(NetworkKind::Timeout), "{name}");
+                    let took = started.elapsed();
+                    // The attempt and the one retry after a timeout (its
+                    // delay waited on the manual clock) both time out.
+                    assert!(
+                        took >= NO_ANSWER_TIMEOUT * 2 && took < NO_ANSWER_TIMEOUT * 4,
+                        "{name}: ended after {took:?}, not at twice the {NO_ANSWER_TIMEOUT:?} timeout"
+                    );
+                } else if e.kind == ErrorKind::Network {
                     assert_eq!(e.network, Some(NetworkKind::ConnectionLost), "{name}");
                 }
                 if let Some((retryable, after, action)) = extra(name) {

@@ -64,8 +64,16 @@ pub fn classify_at(response: &HttpResponse, flow: Flow, received_at: SystemTime)
     let status = response.status;
     let ok_status = (200..300).contains(&status) || flow.is_authorize();
     let body = read_body(&response.body, flow.is_authorize());
+    // JSON is UTF-8 (RFC 8259). An error body is read leniently (a proxy's
+    // Latin-1 description still names the error), but a token is never taken
+    // from bytes that had to be repaired: it would be a corrupted token.
+    let utf8 = std::str::from_utf8(&response.body).is_ok();
     let failure = match body {
         Body::OAuthError(e) => return from_oauth_error(response, flow, *e, received_at),
+        Body::Object(_) if ok_status && !utf8 => (
+            LocalCode::NonParsableOAuthError,
+            format!("HTTP {status} with a body that is not valid UTF-8"),
+        ),
         Body::Object(map) if ok_status && is_success(&map, flow) => {
             return Classified {
                 outcome: Outcome::Success,
@@ -314,6 +322,24 @@ mod tests {
 
     fn json(status: u16, body: &str) -> HttpResponse {
         HttpResponse::new(status, vec![], body.as_bytes().to_vec())
+    }
+
+    #[test]
+    fn a_token_in_invalid_utf8_is_refused_but_an_error_is_still_read() {
+        let mut body = br#"{"access_token":"abc"#.to_vec();
+        body.extend_from_slice(&[0xff, 0xc0]);
+        body.extend_from_slice(br#"","expires_in":3600}"#);
+        let c = classify(&HttpResponse::new(200, vec![], body), Flow::Token);
+        let e = c.error.expect("refused");
+        assert_eq!(e.code, "non_parsable_oauth_error");
+        assert!(c.result.is_none());
+        let mut body =
+            br#"{"error":"invalid_grant","error_description":"Kennwort abgelaufen "#.to_vec();
+        body.extend_from_slice(&[0xe4, b'"', b'}']);
+        let e = classify(&HttpResponse::new(400, vec![], body), Flow::Token)
+            .error
+            .expect("error");
+        assert_eq!(e.code, "invalid_grant");
     }
 
     #[test]

@@ -166,6 +166,14 @@ pub(crate) async fn initiate<S: AsRef<str>>(
             }
         }
     }
+    tracing::debug!(
+        target: "idflow::auth_code",
+        pii = crate::logging::pii_logging_enabled(),
+        auth_uri = %crate::logging::url_for_log(&flow.auth_uri),
+        correlation_id = %flow.correlation_id,
+        prompt = ?options.prompt.map(Prompt::as_str),
+        "authorization request prepared"
+    );
     Ok(flow)
 }
 
@@ -214,6 +222,11 @@ pub fn validate_redirect(
             } else {
                 "is missing, unlike"
             };
+            tracing::warn!(
+                target: "idflow::auth_code",
+                correlation_id = %flow.correlation_id,
+                "the redirect's state {what} the request's; refusing it"
+            );
             return Err(IdFlowError::local(
                 LocalCode::StateMismatch,
                 format!("the redirect's state {what} the request's"),
@@ -231,6 +244,14 @@ pub fn validate_redirect(
         .extend_pairs(params.iter().filter(|(k, _)| k != "state"))
         .finish();
     let classified = classify_at(&HttpResponse::new(302, Vec::new(), body), auth_flow, now);
+    // Only the parameter names: the code is a credential.
+    tracing::debug!(
+        target: "idflow::auth_code",
+        params = ?params.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
+        correlation_id = %flow.correlation_id,
+        "redirect received"
+    );
+    crate::logging::classified(&classified, auth_flow, &flow.correlation_id);
     match (classified.outcome, value("code")) {
         (Outcome::Success, Some(code)) if !code.is_empty() => Ok(AuthorizationCode::new(code)),
         _ => {

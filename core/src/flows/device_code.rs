@@ -126,6 +126,15 @@ pub(crate) async fn initiate<S: AsRef<str>>(
         )
     });
     let now = engine.sender.clock.now();
+    // Neither code is logged: the device code redeems the sign-in, and the
+    // user code is for the user's eyes.
+    tracing::info!(
+        target: "idflow::device_code",
+        correlation_id = %exchange.correlation_id(),
+        expires_in = ?secs("expires_in"),
+        interval = ?secs("interval"),
+        "device code issued; waiting for the user"
+    );
     Ok(DeviceFlow {
         expires_at: now
             + secs("expires_in")
@@ -161,6 +170,11 @@ pub(crate) async fn poll(
     loop {
         let now = clock.now();
         if now >= flow.expires_at {
+            tracing::warn!(
+                target: "idflow::device_code",
+                correlation_id = %flow.correlation_id,
+                "device code expired before the user finished"
+            );
             return Err(IdFlowError::local(
                 LocalCode::CodeExpired,
                 "the device code expired before the user finished signing in",
@@ -197,6 +211,13 @@ pub(crate) async fn poll(
         if let Some(next) = classified.polling.and_then(|p| p.next_interval(interval)) {
             interval = next;
         }
+        tracing::debug!(
+            target: "idflow::device_code",
+            polling = ?classified.polling,
+            interval_secs = interval.as_secs(),
+            correlation_id = %exchange.correlation_id,
+            "user has not finished; polling again"
+        );
         // Never sleep past the expiry: wake then and report code_expired.
         let remaining = flow
             .expires_at

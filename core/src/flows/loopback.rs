@@ -150,12 +150,20 @@ impl LoopbackListener {
             let path = target.split('?').next().unwrap_or_default();
             let has_query = target.split_once('?').is_some_and(|(_, q)| !q.is_empty());
             if path == self.options.path && has_query {
+                tracing::debug!(
+                    target: "idflow::loopback",
+                    "the browser reached the loopback redirect"
+                );
                 respond(&mut stream, "200 OK", &self.options.success_html).await;
                 let base = self
                     .redirect_uri
                     .trim_end_matches(self.options.path.as_str());
                 return Ok(format!("{base}{target}"));
             }
+            tracing::trace!(
+                target: "idflow::loopback",
+                "a request off the redirect path got a 404"
+            );
             respond(&mut stream, "404 Not Found", "").await;
         }
     }

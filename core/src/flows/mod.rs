@@ -189,6 +189,13 @@ impl Engine {
         let key = ThrottleKey::for_token_request(resolved.endpoints.token.as_str(), &form);
         if !device_poll {
             if let Some(e) = self.throttle.check(&key, flow, self.sender.clock.now()) {
+                tracing::warn!(
+                    target: "idflow::throttle",
+                    ?flow,
+                    code = %e.code,
+                    retry_after_secs = ?e.retry_after.map(|d| d.as_secs()),
+                    "request not sent: blocked by the client-side throttle"
+                );
                 return Err(e.with_flow(flow));
             }
         }
@@ -251,8 +258,16 @@ impl Engine {
         if let Some(value) = basic {
             request = request.with_header("authorization", value);
         }
+        tracing::debug!(
+            target: "idflow::flow",
+            ?flow,
+            grant_type = request.form_value("grant_type").unwrap_or(""),
+            client_auth = credential_kind(self.credential.as_ref()),
+            "token request"
+        );
         let exchange = self.sender.exchange_as(request, attempt).await?;
         let classified = crate::error::classify_at(&exchange.response, flow, exchange.received_at);
+        crate::logging::classified(&classified, flow, &exchange.correlation_id);
         Ok((classified, exchange))
     }
 
@@ -293,12 +308,14 @@ impl Engine {
             (None, None) => return Err(exchange.failure(flow)),
         };
         let token = TokenResponse::from_map(&map).map_err(|why| {
-            exchange
+            let e = exchange
                 .local(
                     LocalCode::InvalidTokenResponse,
                     format!("token response: {why}"),
                 )
-                .with_flow(flow)
+                .with_flow(flow);
+            crate::logging::failure(&e, "unusable token response");
+            e
         })?;
         let claims = match &token.id_token {
             Some(raw) => Some(
@@ -312,8 +329,11 @@ impl Engine {
                 )
                 .await
                 .map_err(|e| {
-                    e.with_flow(flow)
-                        .with_correlation_id(exchange.correlation_id())
+                    let e = e
+                        .with_flow(flow)
+                        .with_correlation_id(exchange.correlation_id());
+                    crate::logging::failure(&e, "id token rejected");
+                    e
                 })?,
             ),
             None if ctx.nonce.is_some() && !resolved.authority.is_microsoft() => {
@@ -331,6 +351,23 @@ impl Engine {
         let received = exchange.received_at;
         let at = |secs: Option<u64>| secs.map(|s| received + Duration::from_secs(s));
         let account = self.account(resolved, &token, claims.as_ref(), ctx.username);
+        let pii = crate::logging::pii_logging_enabled();
+        tracing::info!(
+            target: "idflow::flow",
+            pii,
+            ?flow,
+            correlation_id = %exchange.correlation_id(),
+            expires_in = ?token.expires_in,
+            scopes = ?token.scope,
+            refresh_token = token.refresh_token.is_some(),
+            id_token = token.id_token.is_some(),
+            username = %crate::logging::Pii(account.as_ref().map_or("", |a| a.username.as_str())),
+            home_account_id = %crate::logging::Pii(
+                account.as_ref().map_or("", |a| a.home_account_id.as_str())
+            ),
+            tenant = %crate::logging::Pii(account.as_ref().map_or("", |a| a.realm.as_str())),
+            "token acquired"
+        );
         let result = AuthenticationResult {
             expires_on: at(token.expires_in).unwrap_or(received + DEFAULT_EXPIRES_IN),
             ext_expires_on: at(token.ext_expires_in),
@@ -391,6 +428,17 @@ impl Engine {
                 .or_else(|| client_info.map(|ci| ci.uid))
                 .unwrap_or_default(),
         })
+    }
+}
+
+/// How the client authenticates, for logs (never the credential).
+fn credential_kind(c: Option<&ClientCredential>) -> &'static str {
+    match c {
+        None => "none",
+        Some(ClientCredential::Secret(_)) => "client_secret_post",
+        Some(ClientCredential::SecretBasic(_)) => "client_secret_basic",
+        Some(ClientCredential::Certificate(_)) => "certificate",
+        Some(ClientCredential::Assertion(_)) => "assertion",
     }
 }
 

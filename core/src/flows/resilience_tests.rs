@@ -402,6 +402,7 @@ async fn without_capabilities_claims_go_out_as_given() {
         .await
         .unwrap();
     let sent = http.requests_to(MS_TOKEN);
+    assert_eq!(sent.len(), 2);
     assert_eq!(sent[0].form_value("claims"), Some(c));
     assert_eq!(sent[1].form_value("claims"), None);
 }

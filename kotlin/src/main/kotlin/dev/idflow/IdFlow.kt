@@ -9,7 +9,11 @@ import dev.idflow.explain as ffiExplain
 import dev.idflow.parseWwwAuthenticate as ffiParseWwwAuthenticate
 import dev.idflow.raiseError as ffiRaiseError
 import dev.idflow.raiseForResponse as ffiRaiseForResponse
+import dev.idflow.piiLoggingEnabled as ffiPiiLoggingEnabled
 import dev.idflow.selfTestPanic as ffiSelfTestPanic
+import dev.idflow.selfTestPanicAsync as ffiSelfTestPanicAsync
+import dev.idflow.setLogger as ffiSetLogger
+import dev.idflow.setPiiLoggingEnabled as ffiSetPiiLoggingEnabled
 import dev.idflow.transportFailure as ffiTransportFailure
 
 /**
@@ -116,6 +120,48 @@ object IdFlow {
     @Throws(IdFlowException::class)
     fun selfTestPanic(): Unit = translated { ffiSelfTestPanic() }
 
+    /** [selfTestPanic] through a suspending native call that panics on a later poll. */
+    @Throws(IdFlowException::class)
+    suspend fun selfTestPanicAsync() {
+        try {
+            ffiSelfTestPanicAsync()
+        } catch (e: AuthException) {
+            throw e.info.toException()
+        }
+    }
+
+    /**
+     * Sends idflow's log lines up to [level] to [listener]; `null` stops logging
+     * (the default: nothing is logged until this is called). The listener runs
+     * on whichever thread logged, possibly concurrently; whatever it throws is
+     * ignored. Tokens, secrets, codes and passwords are never logged.
+     */
+    @JvmStatic
+    @Throws(IdFlowException::class)
+    fun setLogger(level: LogLevel, listener: IdFlowLogListener?) =
+        translated { ffiSetLogger(listener?.let(::LoggerAdapter), level) }
+
+    /**
+     * Lets log lines show personal data (usernames, account and tenant ids,
+     * URLs): off by default, for the whole process (MSAL4J's `logPii`). Those
+     * lines arrive with `containsPii = true`.
+     */
+    @JvmStatic
+    fun setPiiLoggingEnabled(enabled: Boolean) = ffiSetPiiLoggingEnabled(enabled)
+
+    @JvmStatic
+    fun isPiiLoggingEnabled(): Boolean = ffiPiiLoggingEnabled()
+
+    private class LoggerAdapter(private val listener: IdFlowLogListener) : Logger {
+        override fun log(level: LogLevel, message: String, containsPii: Boolean) {
+            try {
+                listener.onLog(level, message, containsPii)
+            } catch (e: Exception) {
+                // A broken listener must not break a sign-in.
+            }
+        }
+    }
+
     private inline fun <T> translated(call: () -> T): T =
         try {
             call()
@@ -133,4 +179,9 @@ object IdFlow {
         headers.flatMap { (name, values) ->
             if (name == null) emptyList() else values.orEmpty().filterNotNull().map { Header(name, it) }
         }
+}
+
+/** Receives idflow's log lines (see [IdFlow.setLogger]). */
+fun interface IdFlowLogListener {
+    fun onLog(level: LogLevel, message: String, containsPii: Boolean)
 }

@@ -127,7 +127,9 @@ class EveryPresetTest {
                     attempt { app.acquireTokenByDeviceFlowBlocking(flow) }
                 }
                 endpoint == "token" && grant == null -> {
-                    val app = confidential()
+                    // A server that never answers is ended by the app's own (short) timeout.
+                    val noAnswer = rule.getJSONObject("effect").optString("kind") == "no_answer"
+                    val app = confidential(timeoutMs = if (noAnswer) NO_ANSWER_TIMEOUT_MS.toULong() else null)
                     em.preset(name, count = armCount(name))
                     attempt { app.acquireTokenForClientBlocking(APP_SCOPE) }
                 }
@@ -189,6 +191,17 @@ class EveryPresetTest {
             }
             "network" -> {
                 assertSame(ClientException::class.java, ex.javaClass, "class")
+                if (code == "request_timeout") {
+                    assertInstanceOf(SocketTimeoutException::class.java, ex.cause, "cause")
+                    assertEquals(RecommendedAction.Retry::class, ex.action::class, "action")
+                    assertTrue(ex.isRetryable, "isRetryable")
+                    // The attempt and the core's one retry after a timeout (1 s later) both time out.
+                    assertTrue(
+                        elapsedMs in 2 * NO_ANSWER_TIMEOUT_MS until 2 * NO_ANSWER_TIMEOUT_MS + 2_500,
+                        "$name: ended after $elapsedMs ms, not at twice the $NO_ANSWER_TIMEOUT_MS ms timeout",
+                    )
+                    return
+                }
                 assertInstanceOf(SocketException::class.java, ex.cause, "cause")
                 assertTrue(ex.cause!!.javaClass.name.startsWith("java.net."), "cause ${ex.cause}")
                 assertEquals(RecommendedAction.CheckNetwork::class, ex.action::class, "action")
@@ -270,5 +283,8 @@ class EveryPresetTest {
     private companion object {
         val PENDING = setOf("authorization_pending", "slow_down")
         val RETRIED = setOf("server_error_500", "html_error_page")
+
+        /** The request timeout of the app that meets `no_answer`. */
+        const val NO_ANSWER_TIMEOUT_MS = 700L
     }
 }

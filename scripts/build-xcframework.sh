@@ -1,15 +1,32 @@
 #!/usr/bin/env bash
-# macOS only (needs Xcode and rustup): builds what the package needs on Apple platforms.
-#   swift/IdFlowFFI.xcframework     static libidflow_ffi.a for iOS, iOS simulator and macOS,
-#                                   each with IdFlowFFI.h and its module map (module IdFlowFFI)
-#   swift/Sources/IdFlow/IdFlow.swift   the generated Swift, from the same build
-# Both are git-ignored. Package.swift uses the xcframework as a binary target on Apple hosts;
-# for a release, zip it, publish it, and point the binary target at its URL + checksum
-# (`swift package compute-checksum IdFlowFFI.xcframework.zip`).
+# Builds the Swift package's native part for Apple platforms. macOS only: it needs Xcode
+# (xcodebuild, lipo) and rustup; on any other system it stops with a message and exit status 2.
 #
+# What it makes (both git-ignored):
+#   swift/IdFlowFFI.xcframework          the static libidflow_ffi.a for every Apple slice, each with
+#                                        IdFlowFFI.h and its module map (module IdFlowFFI):
+#                                          ios-arm64                      aarch64-apple-ios
+#                                          ios-arm64_x86_64-simulator     aarch64-apple-ios-sim + x86_64-apple-ios (lipo)
+#                                          macos-arm64_x86_64             aarch64-apple-darwin + x86_64-apple-darwin (lipo)
+#   swift/Sources/IdFlow/IdFlow.swift    the generated Swift, from the same build (uniffi-bindgen)
+#
+# swift/Package.swift uses the xcframework as a binary target on Apple platforms (and the
+# system-library target with libidflow_ffi.so on Linux), so after this script
+# `swift build` / `swift test` in swift/, or adding the package to an Xcode project, just works.
+# For a release, zip the xcframework, publish it, and point the binary target at its URL and
+# checksum (`swift package compute-checksum IdFlowFFI.xcframework.zip`).
+#
+# Usage (from anywhere): scripts/build-xcframework.sh
 # Linux CI cannot run this; scripts/test-swift.sh covers the same Swift sources there.
 set -euo pipefail
-[ "$(uname -s)" = Darwin ] || { echo "build-xcframework.sh needs macOS with Xcode" >&2; exit 2; }
+if [ "$(uname -s)" != Darwin ]; then
+  echo "build-xcframework.sh: this builds Apple frameworks and needs macOS with Xcode;" \
+    "this system is $(uname -s). On Linux use scripts/build-native.sh and scripts/test-swift.sh." >&2
+  exit 2
+fi
+for tool in xcodebuild lipo rustup cargo; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "build-xcframework.sh: $tool not found (install Xcode and rustup)" >&2; exit 2; }
+done
 cd "$(dirname "$0")/.."
 target="${CARGO_TARGET_DIR:-target}"
 ios=aarch64-apple-ios

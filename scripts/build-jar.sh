@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Builds idflow's Kotlin/JVM jar with the native library inside, and installs
+# it into Maven's local repository (~/.m2 unless configured otherwise) as
+# dev.idflow:idflow:<version>, so any Maven project on this machine can declare
+#   <dependency><groupId>dev.idflow</groupId><artifactId>idflow</artifactId>
+#     <version>0.1.0-SNAPSHOT</version></dependency>
+# and nothing else (kotlin-stdlib, kotlinx-coroutines-core and JNA come along).
+#
+# The jar holds the generated dev.idflow bindings, the hand-written exception
+# idiom, and linux-x86-64/libidflow_ffi.so, where JNA finds it on the classpath
+# (no -Djna.library.path needed), without its debug info. Packs the library
+# and bindings that are in build/ (scripts/build-native.sh runs first when they
+# are missing); for a release jar run `PROFILE=release scripts/build-native.sh`
+# first. Prints the jar's path on the last line of stdout.
+set -euo pipefail
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$repo"
+lib="$repo/build/lib/libidflow_ffi.so"
+gen="$repo/build/generated/kotlin"
+if [ ! -f "$lib" ] || [ ! -d "$gen/dev/idflow" ]; then
+  bash scripts/build-native.sh
+fi
+[ -f "$lib" ] && [ -d "$gen/dev/idflow" ] || { echo "build-jar: build/ has no native library or bindings" >&2; exit 1; }
+
+bash scripts/setup-kotlin.sh >&2
+native="$repo/build/jar-native"
+rm -rf "$native"
+mkdir -p "$native/linux-x86-64"
+if command -v strip >/dev/null 2>&1; then
+  strip --strip-debug -o "$native/linux-x86-64/libidflow_ffi.so" "$lib"
+else
+  cp "$lib" "$native/linux-x86-64/libidflow_ffi.so"
+fi
+
+cd kotlin
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+if ! mvn -B -Dstyle.color=never install -DskipTests \
+    -Didflow.generated="$gen" -Didflow.native.resources="$native" >"$log" 2>&1; then
+  grep -E '^\[(ERROR|WARNING)\]' "$log" >&2 || tail -40 "$log" >&2
+  exit 1
+fi
+jar="$(ls "$repo"/kotlin/target/idflow-*.jar | grep -v -- '-sources' | head -n 1)"
+unzip -l "$jar" | grep 'linux-x86-64/libidflow_ffi.so' >/dev/null || { echo "build-jar: the jar lacks the native library" >&2; exit 1; }
+echo "build-jar: $(basename "$jar") ($(du -h "$jar" | cut -f1)) installed in Maven's local repository" >&2
+echo "$jar"
