@@ -121,17 +121,25 @@ def test_force_refresh_and_claims_go_to_the_server(admin):
 
 def test_a_refused_refresh_is_none_or_the_error_dict_with_classification(admin):
     admin.settings(access_token_lifetime_secs=200)
-    app = _pca()
+    cache = idflow.TokenCache()
+    app = _pca(cache)
     _sign_in(app)
     [account] = app.get_accounts()
     admin.preset("basic_action")
     assert app.acquire_token_silent(GRAPH, account) is None
-    admin.preset("basic_action")
+    # The same silent call again is answered by the client-side throttle
+    # (interaction required blocks silent calls of a public client for
+    # 120 s): the same dict, without a request.
+    admin.call("DELETE", "requests")
     err = app.acquire_token_silent_with_error(GRAPH, account)
     assert err["error"] == "invalid_grant"
     assert err["classification"] == "basic_action"
     assert err["suberror"] == "basic_action"
-    # The refresh token is kept (only bad_token proves it dead).
+    assert err["error_kind"] == "throttled" and 0 < err["retry_after"] <= 120, err
+    assert _token_requests(admin) == []
+    # The refresh token is kept (only bad_token proves it dead): another app
+    # on the same cache (its own throttle) refreshes with it.
+    app = _pca(cache)
     assert app.acquire_token_silent(GRAPH, account)["token_source"] == "identity_provider"
     admin.preset("bad_token")
     err = app.acquire_token_silent_with_error(GRAPH, account)
