@@ -148,10 +148,12 @@ impl Engine {
                 "authorization_code" | "password" | crate::flows::device_code::DEVICE_CODE_GRANT
             )
         });
-        let authority_type = if self.authority.is_microsoft() {
-            "MSSTS"
+        // msal writes MSSTS for every authority but ADFS, and lists only
+        // MSSTS / ADFS accounts: anything else would hide them from msal apps.
+        let authority_type = if realm.eq_ignore_ascii_case("adfs") {
+            "ADFS"
         } else {
-            "Other"
+            "MSSTS"
         };
         self.cache.save(&SaveRequest {
             client_id: &self.client_id,
@@ -209,6 +211,32 @@ impl Engine {
         let now = self.sender.clock.now();
         Ok(self
             .cached_access_token(self.lookup_realm(), None, scopes, now)
+            .map(|at| cache_result(at, None)))
+    }
+
+    /// The cache-only half of a silent call: a valid cached token (not due
+    /// for a proactive refresh) for the account's `home_account_id`, or `None`
+    /// (also for an app-only token when `home_account_id` is `None`). Never
+    /// touches the network; the language layers call it first so that a hit
+    /// costs one synchronous call.
+    pub fn cached_token<S: AsRef<str>>(
+        &self,
+        scopes: &[S],
+        home_account_id: Option<&str>,
+    ) -> Result<Option<AuthenticationResult>, IdFlowError> {
+        let scopes = match home_account_id {
+            Some(_) => app_scopes(scopes)?,
+            None => scopes
+                .iter()
+                .flat_map(|s| s.as_ref().split_whitespace())
+                .map(str::to_owned)
+                .collect(),
+        };
+        self.cache.reload()?;
+        let now = self.sender.clock.now();
+        Ok(self
+            .cached_access_token(self.lookup_realm(), home_account_id, &scopes, now)
+            .filter(|at| at.refresh_on.is_none_or(|r| r > now))
             .map(|at| cache_result(at, None)))
     }
 

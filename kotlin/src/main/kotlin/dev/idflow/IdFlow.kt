@@ -3,8 +3,10 @@
 
 package dev.idflow
 
+import dev.idflow.claimsChallenge as ffiClaimsChallenge
 import dev.idflow.classifyResponse as ffiClassifyResponse
 import dev.idflow.explain as ffiExplain
+import dev.idflow.parseWwwAuthenticate as ffiParseWwwAuthenticate
 import dev.idflow.raiseError as ffiRaiseError
 import dev.idflow.raiseForResponse as ffiRaiseForResponse
 import dev.idflow.piiLoggingEnabled as ffiPiiLoggingEnabled
@@ -79,6 +81,36 @@ object IdFlow {
         translated { ffiRaiseError(info) }
         error("raise_error returned without an error") // the FFI contract forbids this
     }
+
+    /**
+     * The challenges of every `WWW-Authenticate` header among [headers] (a
+     * protected resource's 401), in order: scheme, parameters (names
+     * lower-cased), `error`, decoded `claims`, authority. Throws
+     * [ClientException] (`unable_to_parse_authentication_header`) for a header
+     * that does not parse.
+     */
+    @JvmStatic
+    @Throws(IdFlowException::class)
+    fun parseWwwAuthenticate(headers: List<Header>): List<AuthChallenge> = translated { ffiParseWwwAuthenticate(headers) }
+
+    /** [parseWwwAuthenticate] with headers as `HttpURLConnection.getHeaderFields()` gives them. */
+    @JvmStatic
+    @Throws(IdFlowException::class)
+    fun parseWwwAuthenticate(headers: Map<String?, List<String?>?>): List<AuthChallenge> =
+        parseWwwAuthenticate(headerList(headers))
+
+    /**
+     * The claims a resource's 401 demands (`WWW-Authenticate: Bearer
+     * error="insufficient_claims", claims="…"`), decoded; null when there is no
+     * claims challenge. Pass them to the next token request (interactive, or
+     * silent with a forced refresh), then call the resource again.
+     */
+    @JvmStatic
+    fun claimsChallenge(headers: List<Header>): String? = ffiClaimsChallenge(headers)
+
+    /** [claimsChallenge] with headers as `HttpURLConnection.getHeaderFields()` gives them. */
+    @JvmStatic
+    fun claimsChallenge(headers: Map<String?, List<String?>?>): String? = claimsChallenge(headerList(headers))
 
     /**
      * Makes the native library panic on purpose and throws the resulting
