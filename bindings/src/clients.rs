@@ -262,17 +262,20 @@ macro_rules! shared_flows {
                 claims: Option<String>,
                 force_refresh: bool,
             ) -> Result<TokenResult, AuthError> {
-                let account = account.map(core_account);
-                self.inner
-                    .acquire_token_silent(
-                        &scopes,
-                        account.as_ref(),
-                        claims.as_deref(),
-                        force_refresh,
-                    )
-                    .await
-                    .map(result)
-                    .map_err(err)
+                crate::guard_async(async move {
+                    let account = account.map(core_account);
+                    self.inner
+                        .acquire_token_silent(
+                            &scopes,
+                            account.as_ref(),
+                            claims.as_deref(),
+                            force_refresh,
+                        )
+                        .await
+                        .map(result)
+                        .map_err(err)
+                })
+                .await
             }
 
             /// The cached token `acquire_token_silent` would return, as msal
