@@ -129,17 +129,25 @@ fn message(e: AuthError) -> String {
     e.info().message.clone()
 }
 
+/// Calls out to the foreign storage; a panic on the way (a failure uniffi
+/// cannot map) is a storage failure like a thrown error.
+fn calling<T>(f: impl FnOnce() -> Result<T, AuthError>) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+        .map_err(|_| "the app's cache storage failed unexpectedly".to_owned())?
+        .map_err(message)
+}
+
 impl idflow::CacheStorage for ForeignStorage {
     fn load(&self) -> Result<Option<Vec<u8>>, String> {
-        self.0.load().map_err(message)
+        calling(|| self.0.load())
     }
 
     fn save(&self, data: &[u8]) -> Result<(), String> {
-        self.0.save(data.to_vec()).map_err(message)
+        calling(|| self.0.save(data.to_vec()))
     }
 
     fn version(&self) -> Result<Option<String>, String> {
-        self.0.version().map_err(message)
+        calling(|| self.0.version())
     }
 }
 
