@@ -123,3 +123,29 @@ async fn the_foreign_logger_gets_events_and_a_failing_one_is_contained() {
     assert_eq!(err.info().kind, ErrorKind::Network);
     set_logger(None, LogLevel::Trace).expect("removed");
 }
+
+/// Cache storage whose every call panics, as a broken foreign one might.
+struct PanickingStorage;
+
+impl CacheStorage for PanickingStorage {
+    fn load(&self) -> Result<Option<Vec<u8>>, AuthError> {
+        panic!("storage is broken");
+    }
+    fn save(&self, _: Vec<u8>) -> Result<(), AuthError> {
+        panic!("storage is broken");
+    }
+    fn version(&self) -> Result<Option<String>, AuthError> {
+        panic!("storage is broken");
+    }
+}
+
+#[test]
+fn a_panicking_cache_storage_is_a_storage_failure() {
+    let cache = TokenCache::new();
+    let err = cache
+        .attach_storage(Arc::new(PanickingStorage))
+        .expect_err("the storage cannot load");
+    assert_eq!(err.info().code, "cache_storage_failed", "{err:?}");
+    // The cache itself still works.
+    assert!(cache.deserialize(String::new()).is_ok());
+}
