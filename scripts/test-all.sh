@@ -31,6 +31,10 @@ step "swift tests"            bash scripts/test-swift.sh
 step "kotlin tests"           bash scripts/test-kotlin.sh
 step "python tests"           bash scripts/test-python.sh
 step "examples"               bash scripts/test-examples.sh
+# Separate from the suites: each libFuzzer target for a bounded time (nightly
+# toolchain and cargo-fuzz are installed by the script; IDFLOW_FUZZ_SECS
+# changes the time per target).
+step "fuzz (bounded)"         bash scripts/fuzz.sh "${IDFLOW_FUZZ_SECS:-20}"
 
 echo
 echo "==> summary"

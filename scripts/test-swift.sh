@@ -74,6 +74,7 @@ done <"$wanted"
   done
 put "$so" "$host_work/lib/libidflow_ffi.so"
 put testdata/vectors.json "$host_work/testdata/vectors.json"
+put testdata/www_authenticate.json "$host_work/testdata/www_authenticate.json"
 
 # 3. Test.
 log "swift test in $ROOT$work/pkg"

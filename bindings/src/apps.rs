@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// How an application reaches its identity provider.
-#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+#[derive(Clone, Debug, uniffi::Record)]
 pub struct AppConfig {
     pub client_id: String,
     /// `https://login.microsoftonline.com/<tenant>` (or a sovereign cloud, B2C,
@@ -35,6 +35,20 @@ pub struct AppConfig {
     /// The library name sent as `x-client-sku` (each language layer sets its own).
     #[uniffi(default = None)]
     pub client_sku: Option<String>,
+    /// Where the app keeps tokens; `None` gives it its own in-memory cache.
+    #[uniffi(default = None)]
+    pub token_cache: Option<Arc<crate::cache::TokenCache>>,
+    /// Client capabilities announced in every request's `claims` (`cp1`:
+    /// the app handles claims challenges).
+    #[uniffi(default = [])]
+    pub client_capabilities: Vec<String>,
+    /// The one transport retry of a 5xx without Retry-After or a timeout;
+    /// turn it off when the app runs its own retry policy.
+    #[uniffi(default = true)]
+    pub retry_enabled: bool,
+    /// The wait before that retry; the default is 1 s.
+    #[uniffi(default = None)]
+    pub retry_delay_ms: Option<u64>,
 }
 
 /// A confidential client's credential.
@@ -284,6 +298,14 @@ pub(crate) fn options(config: &AppConfig) -> AppOptions {
     if let Some(sku) = &config.client_sku {
         o.client_sku = sku.clone();
     }
+    if let Some(cache) = &config.token_cache {
+        o.token_cache = Some(cache.core().clone());
+    }
+    o.client_capabilities = config.client_capabilities.clone();
+    o.retry.enabled = config.retry_enabled;
+    if let Some(ms) = config.retry_delay_ms {
+        o.retry.delay = Duration::from_millis(ms);
+    }
     o
 }
 
@@ -353,13 +375,7 @@ pub(crate) fn result(r: idflow::AuthenticationResult) -> TokenResult {
             .id_token_claims
             .as_ref()
             .map(|c| serde_json::Value::Object(c.all.clone()).to_string()),
-        account: r.account.as_ref().map(|a| AccountInfo {
-            home_account_id: a.home_account_id.clone(),
-            environment: a.environment.clone(),
-            tenant_id: a.realm.clone(),
-            username: a.username.clone(),
-            local_account_id: a.local_account_id.clone(),
-        }),
+        account: r.account.as_ref().map(crate::cache::account_info),
         correlation_id: r.correlation_id.clone(),
         token_source: match r.token_source {
             idflow::TokenSource::IdentityProvider => TokenSource::IdentityProvider,

@@ -1,10 +1,13 @@
 //! `PublicClientApplication` and `ConfidentialClientApplication`, as objects.
 
+use crate::apps::AccountInfo;
 use crate::apps::{
     auth_options, authority, err, loopback, options, result, AppConfig, AuthCodeFlow,
     AuthorizeOptions, CancelHandle, ClientCredential, DeviceCodeFlow, ForeignOpener, TokenResult,
     UrlOpener,
 };
+use crate::cache::{account_info, core_account, hit_json, TokenCache};
+use crate::guard;
 use crate::types::AuthError;
 use idflow::secret::{Password, RefreshToken, UserAssertion};
 use std::sync::Arc;
@@ -152,6 +155,16 @@ impl ConfidentialClientApplication {
         .await
     }
 
+    /// The cached app-only token as msal Python's dict (JSON), or nothing
+    /// when `acquire_token_for_client` would have to send a request. Never
+    /// touches the network: one synchronous call for the common case.
+    pub fn cached_token_for_client_json(
+        &self,
+        scopes: Vec<String>,
+    ) -> Result<Option<String>, AuthError> {
+        guard(|| hit_json(self.inner.cached_token_for_client(&scopes)))
+    }
+
     /// Exchanges the access token your API received for one to a downstream API.
     pub async fn acquire_token_on_behalf_of(
         &self,
@@ -228,6 +241,68 @@ macro_rules! shared_flows {
                         .map_err(err)
                 })
                 .await
+            }
+
+            /// A token for `account` without interaction: the cache (no
+            /// network), else its refresh token. Throws `InteractionRequired`
+            /// (`no_account`, `no_tokens_found`, or the server's refusal):
+            /// then sign in interactively, with the error's claims if any.
+            pub async fn acquire_token_silent(
+                &self,
+                scopes: Vec<String>,
+                account: Option<AccountInfo>,
+                claims: Option<String>,
+                force_refresh: bool,
+            ) -> Result<TokenResult, AuthError> {
+                let account = account.map(core_account);
+                self.inner
+                    .acquire_token_silent(
+                        &scopes,
+                        account.as_ref(),
+                        claims.as_deref(),
+                        force_refresh,
+                    )
+                    .await
+                    .map(result)
+                    .map_err(err)
+            }
+
+            /// The cached token `acquire_token_silent` would return, as msal
+            /// Python's dict (JSON); nothing when it would need the network.
+            pub fn cached_token_silent_json(
+                &self,
+                scopes: Vec<String>,
+                home_account_id: String,
+            ) -> Result<Option<String>, AuthError> {
+                guard(|| hit_json(self.inner.cached_token(&scopes, &home_account_id)))
+            }
+
+            /// Accounts this app can use silently, optionally only `username`'s
+            /// (case-insensitive).
+            pub fn get_accounts(
+                &self,
+                username: Option<String>,
+            ) -> Result<Vec<AccountInfo>, AuthError> {
+                guard(|| {
+                    self.inner
+                        .get_accounts(username.as_deref())
+                        .map(|v| v.iter().map(account_info).collect())
+                        .map_err(err)
+                })
+            }
+
+            /// Signs `account` out of this app: its tokens leave the cache.
+            pub fn remove_account(&self, account: AccountInfo) -> Result<(), AuthError> {
+                guard(|| {
+                    self.inner
+                        .remove_account(&core_account(account))
+                        .map_err(err)
+                })
+            }
+
+            /// The app's token cache (the one in its config, or its own).
+            pub fn token_cache(&self) -> Arc<TokenCache> {
+                TokenCache::wrap(self.inner.token_cache().clone())
             }
 
             /// ROPC: managed (cloud) users only; prefer interactive sign-in where there is a UI.

@@ -305,3 +305,19 @@ impl From<uniffi::UnexpectedUniFFICallbackError> for AuthError {
         ))
     }
 }
+
+impl AuthChallenge {
+    pub(crate) fn from_core(c: &idflow::challenge::AuthChallenge) -> Self {
+        AuthChallenge {
+            scheme: c.scheme.clone(),
+            params: c
+                .params
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            error: c.error().map(str::to_owned),
+            claims: c.claims(),
+            authority: c.authority(),
+        }
+    }
+}

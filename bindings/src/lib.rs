@@ -8,12 +8,14 @@
 #![allow(clippy::result_large_err)]
 
 mod apps;
+mod cache;
 mod clients;
 mod convert;
 mod logging;
 mod types;
 
 pub use apps::*;
+pub use cache::*;
 pub use clients::*;
 pub use logging::*;
 pub use types::*;
@@ -132,6 +134,32 @@ pub fn explain(query: String) -> Result<ErrorInfo, AuthError> {
 #[uniffi::export]
 pub fn raise_error(info: ErrorInfo) -> Result<(), AuthError> {
     guard(|| Err(AuthError::from_info(info)))
+}
+
+/// Parses every `WWW-Authenticate` header among `headers` into its
+/// challenges. Throws `unable_to_parse_authentication_header` (a client
+/// error) for a header that does not parse.
+#[uniffi::export]
+pub fn parse_www_authenticate(headers: Vec<Header>) -> Result<Vec<AuthChallenge>, AuthError> {
+    guard(|| {
+        let pairs: Vec<(String, String)> = headers.into_iter().map(|h| (h.name, h.value)).collect();
+        idflow::challenge::parse_www_authenticate_headers(&pairs)
+            .map(|cs| cs.iter().map(AuthChallenge::from_core).collect())
+            .map_err(|e| AuthError::from_core(&e))
+    })
+}
+
+/// The claims to pass to the next token request when a resource's 401
+/// carries a claims challenge (`error="insufficient_claims"`), decoded;
+/// `None` otherwise (and for headers that do not parse).
+#[uniffi::export]
+pub fn claims_challenge(headers: Vec<Header>) -> Option<String> {
+    let pairs: Vec<(String, String)> = headers.into_iter().map(|h| (h.name, h.value)).collect();
+    catch_unwind(AssertUnwindSafe(|| {
+        idflow::challenge::claims_challenge(&pairs)
+    }))
+    .ok()
+    .flatten()
 }
 
 /// Everything the language layers must be able to translate; each language's

@@ -261,3 +261,18 @@ pub enum AuthError {
     #[error("{message}")]
     Cancelled { info: ErrorInfo, message: String },
 }
+
+/// One `WWW-Authenticate` challenge.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct AuthChallenge {
+    /// As sent (`Bearer`, `PoP`, ...).
+    pub scheme: String,
+    /// Parameter names lower-cased, values unquoted.
+    pub params: HashMap<String, String>,
+    /// The `error` parameter (`insufficient_claims`, `invalid_token`, ...).
+    pub error: Option<String>,
+    /// The `claims` parameter, base64-decoded when it is base64 of a JSON object.
+    pub claims: Option<String>,
+    /// The authority named by `authorization_uri` / `authorization` / `authority`.
+    pub authority: Option<String>,
+}

@@ -77,3 +77,43 @@ fn the_catalogue_lists_every_local_code_once() {
         assert_eq!(info.python.form, c.python_form, "{}", c.code);
     }
 }
+
+fn h(name: &str, value: &str) -> Header {
+    Header {
+        name: name.into(),
+        value: value.into(),
+    }
+}
+
+#[test]
+fn www_authenticate_parsing_and_the_claims_challenge() {
+    let claims = r#"{"access_token":{"nbf":{"essential":true,"value":"1604106651"}}}"#;
+    let b64 =
+        "eyJhY2Nlc3NfdG9rZW4iOnsibmJmIjp7ImVzc2VudGlhbCI6dHJ1ZSwidmFsdWUiOiIxNjA0MTA2NjUxIn19fQ==";
+    let headers = vec![
+        h("Content-Type", "application/json"),
+        h(
+            "WWW-Authenticate",
+            &format!(
+                r#"Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", error="insufficient_claims", claims="{b64}""#
+            ),
+        ),
+    ];
+    let parsed = parse_www_authenticate(headers.clone()).unwrap();
+    assert_eq!(parsed.len(), 1);
+    assert_eq!(parsed[0].scheme, "Bearer");
+    assert_eq!(parsed[0].error.as_deref(), Some("insufficient_claims"));
+    assert_eq!(parsed[0].claims.as_deref(), Some(claims));
+    assert_eq!(parsed[0].params["claims"], b64);
+    assert_eq!(
+        parsed[0].authority.as_deref(),
+        Some("https://login.microsoftonline.com/common")
+    );
+    assert_eq!(claims_challenge(headers).as_deref(), Some(claims));
+
+    let bad = vec![h("www-authenticate", r#"Bearer error="x"#)];
+    assert_eq!(claims_challenge(bad.clone()), None);
+    let err = parse_www_authenticate(bad).unwrap_err();
+    assert_eq!(err.info().code, "unable_to_parse_authentication_header");
+    assert!(matches!(err, AuthError::Client { .. }));
+}

@@ -36,6 +36,10 @@ fn unreachable_app() -> Arc<ConfidentialClientApplication> {
             connect_timeout_ms: Some(1000),
             validate_authority: false,
             client_sku: None,
+            token_cache: None,
+            client_capabilities: vec![],
+            retry_enabled: true,
+            retry_delay_ms: None,
         },
         ClientCredential::Secret {
             secret: "LOGGED-SECRET-1".into(),

@@ -208,6 +208,18 @@ macro_rules! common_methods {
                 .await
         }
 
+        /// The cached token `acquire_token_silent` would return for the
+        /// account with this `home_account_id`, without any network: `None`
+        /// when it would have to refresh (or find nothing). The result has no
+        /// `account` (pass the one you hold).
+        pub fn cached_token<S: AsRef<str>>(
+            &self,
+            scopes: &[S],
+            home_account_id: &str,
+        ) -> Result<Option<AuthenticationResult>, IdFlowError> {
+            self.engine.cached_token(scopes, Some(home_account_id))
+        }
+
         /// The accounts in the cache this app can use silently (with a
         /// refresh token of its own or its family), optionally only those
         /// whose username matches (case-insensitive).
@@ -392,6 +404,15 @@ impl ConfidentialClientApplication {
         claims: Option<&str>,
     ) -> Result<AuthenticationResult, IdFlowError> {
         self.engine.client_credentials_cached(scopes, claims).await
+    }
+
+    /// The cached app-only token `acquire_token_for_client` would return,
+    /// without any network; `None` when it would have to send a request.
+    pub fn cached_token_for_client<S: AsRef<str>>(
+        &self,
+        scopes: &[S],
+    ) -> Result<Option<AuthenticationResult>, IdFlowError> {
+        self.engine.cached_token(scopes, None)
     }
 
     /// On-behalf-of: exchanges the access token this API received

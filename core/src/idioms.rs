@@ -270,6 +270,9 @@ fn swift_codes(e: &IdFlowError) -> (&'static str, i64, Option<i64>) {
         ErrorKind::Cancelled => USER_CANCELED,
         ErrorKind::InteractionRequired if e.aadsts().contains(&50142) => RESET_PASSWORD_REQUIRED,
         ErrorKind::InteractionRequired => INTERACTION_REQUIRED,
+        // A throttled interaction-required error keeps its classification
+        // and, as MSAL's throttled errors do, the original's code.
+        ErrorKind::Throttled if e.classification.is_some() => INTERACTION_REQUIRED,
         _ if e.suberror() == Some("protection_policy_required") => {
             SERVER_PROTECTION_POLICIES_REQUIRED
         }
@@ -481,6 +484,14 @@ pub fn python_token_result(
     d.insert("access_token".into(), json!(r.access_token.expose()));
     d.insert("token_type".into(), json!(r.token_type));
     d.insert("expires_in".into(), json!(r.expires_in(now)));
+    if r.token_source == crate::TokenSource::Cache {
+        // msal's cache hit mimics a minimal response: no scope, no other tokens.
+        d.insert("token_source".into(), json!("cache"));
+        if let Some(on) = r.refresh_on {
+            d.insert("refresh_on".into(), json!(secs(on)));
+        }
+        return d;
+    }
     if let Some(ext) = r.ext_expires_on {
         d.insert(
             "ext_expires_in".into(),

@@ -156,6 +156,13 @@ impl Throttle {
         now: SystemTime,
     ) {
         if let Some(d) = Self::duration_for(error, flow, public_client) {
+            tracing::debug!(
+                target: "idflow::throttle",
+                ?flow,
+                code = %error.code,
+                block_secs = d.as_secs(),
+                "blocking repeats of this request"
+            );
             let block = Block {
                 until: now + d,
                 error: error.clone(),

@@ -33,7 +33,8 @@ pub struct PresetArm {
     /// Replaces the preset's matcher.
     #[serde(default, rename = "match")]
     pub matcher: Option<Matcher>,
-    /// A number of requests, or `null` for every matching request; 1 when absent.
+    /// A number of requests, or `null` for every matching request; the
+    /// preset's own count when absent (1, or every request for `no_answer`).
     #[serde(default)]
     pub count: Option<Value>,
 }
@@ -267,7 +268,7 @@ impl Admin {
         presets::all()
     }
 
-    /// Arms a preset (once, unless `arm` says otherwise); returns the rule id.
+    /// Arms a preset (with its own count unless `arm` says otherwise); returns the rule id.
     pub fn arm_preset(&self, name: &str, arm: PresetArm) -> Result<u64, AdminError> {
         let preset = presets::find(name).ok_or_else(|| {
             AdminError::NotFound(format!("no preset {name}; GET /_admin/presets lists them"))

@@ -483,8 +483,14 @@ fn transport_presets() -> Vec<Preset> {
             Effect::InvalidUtf8 { status: 200 }, non_parsable_200),
         preset("wrong_json_types", "Token endpoint: HTTP 200 with an access_token but expires_in, scope, token_type and refresh_token of the wrong JSON types.", token(),
             Effect::WrongJsonTypes, expect(Flow::Token, K::Service, "invalid_token_response", None)),
-        preset("no_answer", "Token endpoint: reads the request and never answers (the client's timeout ends it; the connection closes after 120 s).", token(),
-            Effect::NoAnswer { ms: crate::faults::MAX_DELAY_MS }, expect(Flow::Token, K::Network, "request_timeout", None)),
+        {
+            // A hung server hangs every request, the client's one retry
+            // after a timeout included: armed until cleared.
+            let mut p = preset("no_answer", "Token endpoint: every request is read and never answered, until the rule is cleared (the client's timeout ends each; the connection closes after 120 s).", token(),
+                Effect::NoAnswer { ms: crate::faults::MAX_DELAY_MS }, expect(Flow::Token, K::Network, "request_timeout", None));
+            p.rule.count = None;
+            p
+        },
         preset("slow_response", "Token endpoint: answers normally after 1 second.", token(),
             Effect::Delay { ms: 1000 }, None),
         preset("iwa_managed_user", "User realm: the user is managed (cloud-only), so integrated Windows auth cannot be used.",

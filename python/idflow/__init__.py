@@ -54,11 +54,15 @@ __all__ = [
     "self_test_panic",
     "self_test_panic_async",
     "configure_logging",
+    "parse_www_authenticate",
+    "claims_challenge",
     "FLOWS",
     "NETWORK_KINDS",
     "ClientApplication",
     "PublicClientApplication",
     "ConfidentialClientApplication",
+    "TokenCache",
+    "SerializableTokenCache",
 ]
 
 HeadersArg = Union[Mapping[str, Union[str, Iterable[str]]], Iterable[Tuple[str, str]]]
@@ -373,6 +377,41 @@ def raise_for_info(info: Any) -> Optional[Dict[str, Any]]:
     return _observe(dict(info))
 
 
+def parse_www_authenticate(headers: HeadersArg) -> List[Dict[str, Any]]:
+    """The challenges of every ``WWW-Authenticate`` header among ``headers``
+    (a dict, or a list of ``(name, value)`` pairs: a protected resource's 401
+    response headers), in order. Each is a dict: ``scheme`` (as sent:
+    ``Bearer``, ``PoP``...), ``params`` (names lower-cased, values unquoted),
+    ``error``, ``claims`` (base64-decoded when it is base64 of a JSON object)
+    and ``authority``.
+
+    Raises ValueError (with ``.result``) for a header that does not parse
+    (``unable_to_parse_authentication_header``).
+    """
+    value = _call_or_observe(_ffi.parse_www_authenticate, _headers_arg(headers))
+    return [
+        {
+            "scheme": c.scheme,
+            "params": dict(c.params),
+            "error": c.error,
+            "claims": c.claims,
+            "authority": c.authority,
+        }
+        for c in value
+    ]
+
+
+def claims_challenge(headers: HeadersArg) -> Optional[str]:
+    """The claims a protected resource demands, from its 401 response
+    headers (``WWW-Authenticate: Bearer error="insufficient_claims",
+    claims="..."``), decoded: pass them as ``claims_challenge=`` to the next
+    token request (interactive, or silent to bypass the cached token), then
+    call the resource again. None when the headers carry no claims challenge
+    (or do not parse).
+    """
+    return _ffi.claims_challenge(_headers_arg(headers))
+
+
 def self_test_panic() -> Optional[Dict[str, Any]]:
     """Makes the core panic on purpose and returns what Python observes: the
     ``internal_error`` dict (a panic never crashes the process and no native
@@ -409,3 +448,4 @@ from .application import (  # noqa: E402
     ConfidentialClientApplication,
     PublicClientApplication,
 )
+from .token_cache import SerializableTokenCache, TokenCache  # noqa: E402

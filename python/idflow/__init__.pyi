@@ -20,6 +20,8 @@ __all__ = [
     "transport_failure",
     "raise_for_info",
     "self_test_panic",
+    "self_test_panic_async",
+    "configure_logging",
     "FLOWS",
     "NETWORK_KINDS",
     "ClientApplication",
@@ -126,3 +128,18 @@ def explain(query: str) -> Decision: ...
 def transport_failure(kind: str, detail: str = ...) -> Decision: ...
 def raise_for_info(info: Any) -> Optional[Dict[str, Any]]: ...
 def self_test_panic() -> Optional[Dict[str, Any]]: ...
+
+class AuthChallenge(TypedDict):
+    """One ``WWW-Authenticate`` challenge."""
+    scheme: str
+    params: Dict[str, str]
+    error: Optional[str]
+    claims: Optional[str]
+    authority: Optional[str]
+
+def parse_www_authenticate(headers: HeadersArg) -> List[AuthChallenge]: ...
+def claims_challenge(headers: HeadersArg) -> Optional[str]: ...
+def self_test_panic_async() -> Optional[Dict[str, Any]]: ...
+def configure_logging(enable_pii_log: Optional[bool] = ...) -> None: ...
+
+TRACE: int

@@ -15,9 +15,14 @@ loop in a worker thread, so they also work in an app whose own thread already
 runs an asyncio loop (call them through ``loop.run_in_executor`` there to keep
 that loop responsive).
 
-Not supported yet (a ValueError when set): a token cache and
-``acquire_token_silent``, custom ``http_client``, ``proxies``, ``verify=False``,
-``client_claims``, ``client_capabilities``, ``azure_region``, brokers,
+The token cache is msal's (:class:`idflow.TokenCache` /
+:class:`idflow.SerializableTokenCache`, same JSON format): every successful
+result is saved to it, ``acquire_token_silent`` and ``acquire_token_for_client``
+answer from it without any network while a token is valid, and concurrent
+callers needing the same refresh share one request.
+
+Not supported yet (a ValueError when set): custom ``http_client``, ``proxies``, ``verify=False``,
+``client_claims``, ``azure_region``, brokers,
 ``exclude_scopes``, ``http_cache``, a ``client_credential`` with a passphrase or
 a callable assertion, ``max_age``, ``response_mode``, ``auth_scheme``,
 ``extra_scopes_to_consent``, ``fmi_path``, ``forwarded_client_claims``,
@@ -37,6 +42,7 @@ from typing import Any, Dict, List, Optional
 from urllib.parse import urlencode
 
 from . import _ffi, _info_decision, _observe
+from .token_cache import TokenCache
 
 __all__ = ["ClientApplication", "PublicClientApplication", "ConfidentialClientApplication"]
 
@@ -119,6 +125,38 @@ def _run_for_dict(coroutine_fn: Any, *args: Any) -> Any:
     return _token_dict(_wait(_submit(coroutine_fn, *args)))
 
 
+def _wait_sync(fn: Any, *args: Any) -> Any:
+    """A synchronous native call (no event loop): its value, or the observed failure."""
+    try:
+        return fn(*args)
+    except (_ffi.AuthError, _ffi.InternalError) as e:
+        return _error(e)
+
+
+def _account_dict(a: Any) -> Dict[str, Any]:
+    """msal's account dict for a native AccountInfo."""
+    return {
+        "home_account_id": a.home_account_id,
+        "environment": a.environment,
+        "username": a.username,
+        "authority_type": "ADFS" if a.tenant_id.lower() == "adfs" else "MSSTS",
+        "local_account_id": a.local_account_id,
+        "realm": a.tenant_id,
+    }
+
+
+def _account_info(account: Any) -> Any:
+    """The native AccountInfo for an msal account dict."""
+    if not isinstance(account, Mapping) or not isinstance(account.get("home_account_id"), str):
+        raise ValueError("account must be a dict from get_accounts()")
+    text = lambda k: str(account.get(k) or "")  # noqa: E731
+    return _ffi.AccountInfo(
+        home_account_id=account["home_account_id"], environment=text("environment"),
+        tenant_id=text("realm"), username=text("username"),
+        local_account_id=text("local_account_id"),
+    )
+
+
 # --- argument checks (msal's ValueErrors) ------------------------------------
 
 
@@ -174,6 +212,19 @@ def _timeouts(timeout: Any) -> Dict[str, Optional[int]]:
             raise ValueError("timeout must be seconds or a (connect, read) pair")
         return {"connect_timeout_ms": ms(timeout[0]), "timeout_ms": ms(timeout[1])}
     return {"connect_timeout_ms": None, "timeout_ms": ms(timeout)}
+
+
+def _capabilities(capabilities: Any) -> List[str]:
+    """msal's ``client_capabilities``: a list of strings such as ``["CP1"]``,
+    announced in every request's ``claims``."""
+    if capabilities is None:
+        return []
+    if isinstance(capabilities, str) or not isinstance(capabilities, (list, tuple, set)):
+        raise ValueError("client_capabilities must be a list of str, e.g. [\"CP1\"]")
+    for c in capabilities:
+        if not isinstance(c, str) or not c.strip():
+            raise ValueError(f"client_capabilities must hold non-empty str, not {c!r}")
+    return list(capabilities)
 
 
 def _root_certificates(verify: Any) -> List[str]:
@@ -271,8 +322,8 @@ class ClientApplication:
     ):
         _unsupported(
             type(self).__name__,
-            token_cache=token_cache, http_client=http_client, proxies=proxies,
-            client_claims=client_claims, client_capabilities=client_capabilities,
+            http_client=http_client, proxies=proxies,
+            client_claims=client_claims,
             azure_region=azure_region, exclude_scopes=exclude_scopes or None,
             http_cache=http_cache, allow_broker=allow_broker,
         )
@@ -283,6 +334,13 @@ class ClientApplication:
             raise ValueError("client_id must be a non-empty str")
         if authority and oidc_authority:
             raise ValueError("You can not provide both authority and oidc_authority")
+        if token_cache is None:
+            token_cache = TokenCache()
+        elif not isinstance(token_cache, TokenCache):
+            raise ValueError(
+                "token_cache must be an idflow.TokenCache / idflow.SerializableTokenCache "
+                "(load an msal cache into one with deserialize(msal_cache.serialize()))"
+            )
         config = _ffi.AppConfig(
             client_id=client_id,
             authority=_opt_str(oidc_authority or authority, "authority") or _DEFAULT_AUTHORITY,
@@ -290,9 +348,12 @@ class ClientApplication:
             extra_root_certificates_pem=_root_certificates(verify),
             validate_authority=bool(validate_authority) and instance_discovery is not False,
             client_sku=CLIENT_SKU,
+            token_cache=token_cache._native,
+            client_capabilities=_capabilities(client_capabilities),
             **_timeouts(timeout),
         )
         self.client_id = client_id
+        self.token_cache = token_cache
         self.authority = config.authority
         self._native = self._make_native(config, client_credential)
 
@@ -395,6 +456,58 @@ class ClientApplication:
             raise ValueError("refresh_token must be a str")
         return _run_for_dict(self._native.acquire_token_by_refresh_token, refresh_token,
                              _scopes(scopes), _opt_str(claims, "claims_challenge"))
+
+    # -- the cache -------------------------------------------------------------
+
+    def get_accounts(self, username: Optional[str] = None) -> List[Dict[str, Any]]:
+        """The accounts this app can use with :meth:`acquire_token_silent`
+        (msal's account dicts), optionally only those of ``username``
+        (case-insensitive)."""
+        accounts = _wait_sync(self._native.get_accounts, _opt_str(username, "username"))
+        return [_account_dict(a) for a in accounts]
+
+    def remove_account(self, account: Mapping) -> None:
+        """Signs ``account`` out of this app: its tokens leave the cache."""
+        _wait_sync(self._native.remove_account, _account_info(account))
+
+    def acquire_token_silent(
+        self, scopes: Any, account: Any, authority: Any = None, force_refresh: bool = False,
+        claims_challenge: Optional[str] = None, auth_scheme: Any = None, **kwargs: Any,
+    ) -> Optional[Dict[str, Any]]:
+        """A token for ``account`` (from :meth:`get_accounts`) without user
+        interaction: from the cache (no network) or with its refresh token.
+        ``None`` when that is not possible — sign in interactively then (use
+        :meth:`acquire_token_silent_with_error` to see why)."""
+        result = self.acquire_token_silent_with_error(
+            scopes, account, authority=authority, force_refresh=force_refresh,
+            claims_challenge=claims_challenge, auth_scheme=auth_scheme, **kwargs)
+        return result if result and "error" not in result else None
+
+    def acquire_token_silent_with_error(
+        self, scopes: Any, account: Any, authority: Any = None, force_refresh: bool = False,
+        claims_challenge: Optional[str] = None, auth_scheme: Any = None, **kwargs: Any,
+    ) -> Optional[Dict[str, Any]]:
+        """Like :meth:`acquire_token_silent`, but returns the error dict when
+        the refresh was refused (follow its ``classification`` / ``action``;
+        pass its ``claims`` to the interactive sign-in). ``None`` when the
+        cache simply holds nothing usable."""
+        _unsupported("acquire_token_silent", authority=authority, auth_scheme=auth_scheme,
+                     kwargs=kwargs)
+        if not account:
+            return None  # msal: a backward-compatible no-op
+        scope_list = _scopes(scopes)
+        claims = _opt_str(claims_challenge, "claims_challenge")
+        if not force_refresh and claims is None:
+            home = account.get("home_account_id") if isinstance(account, Mapping) else None
+            if not isinstance(home, str):
+                raise ValueError("account must be a dict from get_accounts()")
+            hit = _wait_sync(self._native.cached_token_silent_json, scope_list, home)
+            if isinstance(hit, str):
+                return json.loads(hit)
+            if isinstance(hit, dict):
+                return hit  # an observed error
+        return _run_for_dict(self._native.acquire_token_silent, scope_list,
+                             _account_info(account), claims, bool(force_refresh))
 
     # -- username / password (both kinds of app, as in msal) -------------------
 
@@ -587,10 +700,20 @@ class ConfidentialClientApplication(ClientApplication):
         ``["<resource>/.default"]``. On an error dict follow ``action``:
         ``fix_configuration`` (the secret, the tenant, the scope), or
         ``retry_after`` (wait ``retry_after`` seconds)."""
+        if kwargs.get("force_refresh"):
+            raise ValueError("msal and idflow always use the cache for acquire_token_for_client: "
+                             "pass claims_challenge to get a new token")
         _unsupported("acquire_token_for_client", fmi_path=fmi_path,
                      forwarded_client_claims=forwarded_client_claims, kwargs=kwargs)
-        return _run_for_dict(self._native.acquire_token_for_client, _scopes(scopes),
-                             _opt_str(claims_challenge, "claims_challenge"))
+        scope_list = _scopes(scopes)
+        claims = _opt_str(claims_challenge, "claims_challenge")
+        if claims is None:
+            hit = _wait_sync(self._native.cached_token_for_client_json, scope_list)
+            if isinstance(hit, str):
+                return json.loads(hit)
+            if isinstance(hit, dict):
+                return hit  # an observed error
+        return _run_for_dict(self._native.acquire_token_for_client, scope_list, claims)
 
     def acquire_token_on_behalf_of(self, user_assertion: str, scopes: Any,
                                    claims_challenge: Optional[str] = None,

@@ -60,7 +60,7 @@ class ClientApplication:
         client_claims: Any = ...,
         app_name: Optional[str] = ...,
         app_version: Optional[str] = ...,
-        client_capabilities: Any = ...,
+        client_capabilities: Optional[List[str]] = ...,
         azure_region: Any = ...,
         exclude_scopes: Any = ...,
         http_cache: Any = ...,

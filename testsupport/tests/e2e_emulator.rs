@@ -22,6 +22,9 @@ use serde_json::Value;
 use std::time::{Duration, Instant};
 
 const REDIRECT: &str = "http://localhost:53117/callback";
+/// Presets answering 5xx without Retry-After: the transport sends the request
+/// once more after a second, so they are armed for two requests.
+const RETRIED: [&str; 2] = ["server_error_500", "html_error_page"];
 const GRAPH_DEFAULT: &str = "https://graph.microsoft.com/.default";
 
 struct Env {
@@ -66,14 +69,25 @@ impl Env {
         )))
     }
 
+    /// Arms a preset for as many requests as one call sends: twice for the
+    /// 5xx answers the transport retries once (see [`RETRIED`]).
     fn arm(&self, preset: &str) {
+        let arm = PresetArm {
+            count: RETRIED.contains(&preset).then(|| serde_json::json!(2)),
+            ..PresetArm::default()
+        };
         self.emu
             .admin()
-            .arm_preset(preset, PresetArm::default())
+            .arm_preset(preset, arm)
             .unwrap_or_else(|e| panic!("arm {preset}: {e}"));
     }
 
     fn fault(&self, endpoint: Endpoint, effect: Effect) {
+        self.fault_n(endpoint, effect, 1);
+    }
+
+    /// Arms `effect` for the next `count` requests to `endpoint`.
+    fn fault_n(&self, endpoint: Endpoint, effect: Effect, count: u32) {
         self.emu
             .admin()
             .add_fault(FaultSpec {
@@ -81,7 +95,7 @@ impl Env {
                     endpoint: Some(endpoint),
                     ..Matcher::default()
                 },
-                count: Some(1),
+                count: Some(count),
                 effect,
                 label: None,
             })
@@ -971,9 +985,11 @@ async fn every_preset_through_a_real_flow() {
                 if name == "no_answer" {
                     assert_eq!(e.network, Some(NetworkKind::Timeout), "{name}");
                     let took = started.elapsed();
+                    // The attempt and the one retry after a timeout (its
+                    // delay waited on the manual clock) both time out.
                     assert!(
-                        took >= NO_ANSWER_TIMEOUT && took < NO_ANSWER_TIMEOUT * 4,
-                        "{name}: ended after {took:?}, not at the {NO_ANSWER_TIMEOUT:?} timeout"
+                        took >= NO_ANSWER_TIMEOUT * 2 && took < NO_ANSWER_TIMEOUT * 4,
+                        "{name}: ended after {took:?}, not at twice the {NO_ANSWER_TIMEOUT:?} timeout"
                     );
                 } else if e.kind == ErrorKind::Network {
                     assert_eq!(e.network, Some(NetworkKind::ConnectionLost), "{name}");
@@ -987,6 +1003,16 @@ async fn every_preset_through_a_real_flow() {
                     let secs = e.retry_after.expect("an HTTP-date Retry-After").as_secs();
                     assert!((115..=121).contains(&secs), "{name}: {secs}");
                     assert_eq!(e.action, Action::RetryAfter);
+                }
+                if RETRIED.contains(&name) {
+                    // Both attempts reached the server, with one correlation id.
+                    let sent: Vec<_> = env
+                        .log()
+                        .into_iter()
+                        .filter(|r| r.fault.as_deref() == Some(name))
+                        .collect();
+                    assert_eq!(sent.len(), 2, "{name}: {sent:?}");
+                    assert_eq!(sent[0].correlation_id, sent[1].correlation_id, "{name}");
                 }
                 match authorize_id {
                     Some(sent) => {
@@ -1077,7 +1103,9 @@ async fn unreadable_answers_are_classified() {
     ];
     for (effect, kind, code) in cases {
         let what = format!("{effect:?}");
-        env.fault(Endpoint::Token, effect);
+        // A 5xx is sent once more (the transport's one retry): arm both.
+        let retried = code == "service_not_available";
+        env.fault_n(Endpoint::Token, effect, if retried { 2 } else { 1 });
         let e = env
             .confidential()
             .acquire_token_for_client(&[GRAPH_DEFAULT], None)
@@ -1086,10 +1114,12 @@ async fn unreadable_answers_are_classified() {
         assert_eq!((e.kind, e.code.as_str()), (kind, code), "{what}: {e:?}");
         env.assert_correlated(&e, Endpoint::Token);
     }
-    // Discovery failing is reported too (a fresh app resolves again).
-    env.fault(
+    // Discovery failing is reported too (a fresh app resolves again); the
+    // GET is retried once like any request.
+    env.fault_n(
         Endpoint::OpenidConfiguration,
         Effect::HtmlPage { status: 503 },
+        2,
     );
     let e = env
         .confidential()
@@ -1103,17 +1133,31 @@ async fn unreadable_answers_are_classified() {
 #[tokio::test]
 async fn a_delay_beyond_the_timeout_is_a_network_timeout() {
     let env = start().await;
-    let mut options = env.options();
-    options.http_config.timeout = Duration::from_millis(300);
-    let app = ConfidentialClientApplication::new(
-        CONFIDENTIAL_CLIENT_ID,
-        env.authority(),
-        ClientCredential::Secret(ClientSecret::new(CONFIDENTIAL_CLIENT_SECRET)),
-        options,
-    )
-    .unwrap();
-    app.resolve_authority().await.unwrap();
+    let app = || {
+        let mut options = env.options();
+        options.http_config.timeout = Duration::from_millis(300);
+        ConfidentialClientApplication::new(
+            CONFIDENTIAL_CLIENT_ID,
+            env.authority(),
+            ClientCredential::Secret(ClientSecret::new(CONFIDENTIAL_CLIENT_SECRET)),
+            options,
+        )
+        .unwrap()
+    };
+    let first = app();
+    first.resolve_authority().await.unwrap();
+    // One timeout is retried (after the app's 1 s, on its manual clock) and
+    // the retry is answered.
     env.fault(Endpoint::Token, Effect::Delay { ms: 5_000 });
+    first
+        .acquire_token_for_client(&[GRAPH_DEFAULT], None)
+        .await
+        .unwrap();
+    assert_eq!(env.time.sleeps(), vec![Duration::from_secs(1)]);
+    // Two are reported (a new app: the first one has the token cached).
+    let app = app();
+    app.resolve_authority().await.unwrap();
+    env.fault_n(Endpoint::Token, Effect::Delay { ms: 5_000 }, 2);
     let started = Instant::now();
     let e = app
         .acquire_token_for_client(&[GRAPH_DEFAULT], None)

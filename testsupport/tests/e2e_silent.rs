@@ -692,3 +692,43 @@ async fn every_flow_writes_through_and_marks_the_cache_changed() {
     assert_eq!(account["realm"], DEFAULT_TENANT);
     assert!(!cache.has_state_changed(), "serialize clears the flag");
 }
+
+#[tokio::test]
+async fn caches_sharing_a_file_see_each_others_tokens_before_each_lookup() {
+    let env = start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cache.json");
+    let attached = || {
+        let cache = TokenCache::new();
+        cache
+            .attach_storage(Arc::new(idflow::cache::FileStorage::new(&path)))
+            .unwrap();
+        cache
+    };
+    // Both caches exist before anyone signs in: the second learns of the
+    // token only by reloading the file before its lookup.
+    let (writer, reader) = (attached(), attached());
+    let offline = PublicClientApplication::new(
+        PUBLIC_CLIENT_ID,
+        unreachable_authority(&env),
+        env.options(&reader),
+    )
+    .unwrap();
+    assert!(offline.get_accounts(None).unwrap().is_empty());
+
+    let first = env.sign_in(&env.public(&writer)).await;
+    let accounts = offline.get_accounts(None).unwrap();
+    assert_eq!(
+        homes(&accounts),
+        vec![account_of(&first).home_account_id.as_str()]
+    );
+    let hit = offline
+        .acquire_token_silent(&SCOPES, Some(&accounts[0]), None, false)
+        .await
+        .unwrap();
+    assert_eq!(hit.access_token.expose(), first.access_token.expose());
+
+    // Removing the account through one cache removes it for the other.
+    offline.remove_account(&accounts[0]).unwrap();
+    assert!(env.public(&writer).get_accounts(None).unwrap().is_empty());
+}

@@ -777,19 +777,25 @@ impl TokenCache {
         let _held = Held(st.as_ref());
         let version = st.version().map_err(storage_error)?;
         let stale = version.is_none() || *self.synced() != version;
+        // Parsed before taking the write lock: readers keep going meanwhile.
+        let base = if stale {
+            let bytes = st.load().map_err(storage_error)?;
+            let text = String::from_utf8_lossy(bytes.as_deref().unwrap_or_default());
+            Some(parse(&text).unwrap_or_default())
+        } else {
+            None
+        };
         let pending = {
             let mut s = self.write();
-            if stale {
-                let bytes = st.load().map_err(storage_error)?;
-                let text = String::from_utf8_lossy(bytes.as_deref().unwrap_or_default());
-                let mut base = parse(&text).unwrap_or_default();
-                s.replay_onto(&mut base);
-                let pending = s.journal.take().unwrap_or_default();
-                base.journal = Some(Default::default());
-                *s = base;
-                pending
-            } else {
-                s.journal.replace(Default::default()).unwrap_or_default()
+            match base {
+                Some(mut base) => {
+                    s.replay_onto(&mut base);
+                    let pending = s.journal.take().unwrap_or_default();
+                    base.journal = Some(Default::default());
+                    *s = base;
+                    pending
+                }
+                None => s.journal.replace(Default::default()).unwrap_or_default(),
             }
         };
         let json = {

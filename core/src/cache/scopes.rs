@@ -83,18 +83,6 @@ pub(crate) fn resource_of(scope: &str) -> Option<&str> {
     Some(res)
 }
 
-/// For a request of exactly one `<resource>/.default` scope (OIDC scopes
-/// aside), the resource.
-pub(crate) fn default_resource<S: AsRef<str>>(norm: &[S]) -> Option<&str> {
-    match norm {
-        [only] => only
-            .as_ref()
-            .strip_suffix(DEFAULT_SUFFIX)
-            .filter(|r| !r.is_empty()),
-        _ => None,
-    }
-}
-
 /// Whether a request for `requested` may be answered by the token granted
 /// `granted` (both normalized, sorted): every requested scope was granted,
 /// or is `<resource>/.default`, or was granted in its short form (the
@@ -144,9 +132,6 @@ mod tests {
         );
         assert_eq!(resource_of("User.Read"), None);
         assert_eq!(resource_of("https://host"), None);
-        assert_eq!(default_resource(&["api://x/.default"]), Some("api://x"));
-        assert_eq!(default_resource(&["api://x/.default", "b"]), None);
-        assert_eq!(default_resource(&["/.default"]), None);
     }
 
     #[test]

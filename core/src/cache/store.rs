@@ -26,41 +26,77 @@ use super::keys;
 use super::schema::{AcctEntry, AtEntry, Document, IdtEntry, MetaEntry, RtEntry, SectionOut};
 use super::schema::{ACCT, AT, IDT, META, RT};
 use super::scopes::{
-    default_resource, fold, normalize, push_folded, requested_is_covered, resource_of, set_key,
+    fold, normalize, push_folded, requested_is_covered, resource_of, set_key, DEFAULT_SUFFIX,
+    OIDC_SCOPES,
 };
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 use serde_json::Value;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 
 pub(crate) type Id = u32;
 
-/// Separates the parts of an index key (cannot occur in hosts, ids or scopes).
-const SEP: char = '\u{1f}';
+/// The indexes' hash map: foldhash, seeded at random per process.
+pub(crate) type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
+/// Separates the parts of an index key (cannot occur in hosts, ids or scopes).
+const SEP: u8 = 0x1f;
+
+/// The parts folded and joined, allocated (for keys that are stored).
 fn ikey(parts: &[&str]) -> Box<str> {
     let mut s = String::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
     for (i, p) in parts.iter().enumerate() {
         if i > 0 {
-            s.push(SEP);
+            s.push(char::from(SEP));
         }
         push_folded(&mut s, p);
     }
     s.into_boxed_str()
 }
 
-/// The access-token partition of a query or an entry. Bearer tokens and
-/// tokens without an extended cache key share the empty scheme / ext parts,
-/// which is the only partition a query reaches.
-pub(crate) fn part_key(
-    client_id: &str,
-    environment: &str,
-    realm: &str,
-    home: &str,
-    ext: &str,
-    scheme: &str,
-) -> Box<str> {
-    ikey(&[client_id, environment, realm, home, ext, scheme])
+/// Runs `f` on the parts folded and joined, on the stack when the key is
+/// ASCII and short (every lookup of the hot path): no allocation.
+fn with_ikey<R>(parts: &[&str], f: impl FnOnce(&str) -> R) -> R {
+    let mut buf = [0u8; 512];
+    let total: usize = parts.iter().map(|p| p.len() + 1).sum();
+    if total <= buf.len() && parts.iter().all(|p| p.is_ascii()) {
+        let mut n = 0;
+        for (i, p) in parts.iter().enumerate() {
+            if i > 0 {
+                buf[n] = SEP;
+                n += 1;
+            }
+            for b in p.bytes() {
+                buf[n] = b.to_ascii_lowercase();
+                n += 1;
+            }
+        }
+        if let Ok(k) = std::str::from_utf8(&buf[..n]) {
+            return f(k);
+        }
+    }
+    f(&ikey(parts))
+}
+
+/// Runs `f` on `s` folded, on the stack when ASCII and short.
+fn with_folded<R>(s: &str, f: impl FnOnce(&str) -> R) -> R {
+    if !s.bytes().any(|b| b.is_ascii_uppercase()) && s.is_ascii() {
+        return f(s);
+    }
+    with_ikey(&[s], f)
+}
+
+/// The access-token partition of an entry. Bearer tokens without an extended
+/// cache key have empty ext / scheme parts, the only partition a query reaches.
+fn part_parts<'a>(
+    client_id: &'a str,
+    environment: &'a str,
+    realm: &'a str,
+    home: &'a str,
+    ext: &'a str,
+    scheme: &'a str,
+) -> [&'a str; 6] {
+    [client_id, environment, realm, home, ext, scheme]
 }
 
 fn scheme_of(token_type: Option<&str>) -> &str {
@@ -74,38 +110,62 @@ fn scheme_of(token_type: Option<&str>) -> &str {
 #[derive(Clone, Debug)]
 enum IdSet {
     One(Id),
-    Many(HashSet<Id>),
+    Many(Map<Id, ()>),
+}
+
+/// Iterates an [`IdSet`] without boxing.
+enum IdIter<'a> {
+    One(std::iter::Once<Id>),
+    Many(std::collections::hash_map::Keys<'a, Id, ()>),
+}
+
+impl Iterator for IdIter<'_> {
+    type Item = Id;
+    fn next(&mut self) -> Option<Id> {
+        match self {
+            IdIter::One(i) => i.next(),
+            IdIter::Many(i) => i.next().copied(),
+        }
+    }
 }
 
 impl IdSet {
     fn insert(&mut self, id: Id) {
         match self {
             IdSet::One(x) if *x == id => {}
-            IdSet::One(x) => *self = IdSet::Many([*x, id].into_iter().collect()),
+            IdSet::One(x) => {
+                let mut m = Map::default();
+                m.insert(*x, ());
+                m.insert(id, ());
+                *self = IdSet::Many(m);
+            }
             IdSet::Many(s) => {
-                s.insert(id);
+                s.insert(id, ());
             }
         }
     }
     /// Removes `id`; true when the set became empty.
     fn remove(&mut self, id: Id) -> bool {
-        match self {
-            IdSet::One(x) => *x == id,
+        let single = match self {
+            IdSet::One(x) => return *x == id,
             IdSet::Many(s) => {
                 s.remove(&id);
                 if s.len() == 1 {
-                    if let Some(&x) = s.iter().next() {
-                        *self = IdSet::One(x);
-                    }
+                    s.keys().next().copied()
+                } else {
+                    return s.is_empty();
                 }
-                s_is_empty(self)
             }
+        };
+        if let Some(x) = single {
+            *self = IdSet::One(x);
         }
+        false
     }
     fn contains(&self, id: Id) -> bool {
         match self {
             IdSet::One(x) => *x == id,
-            IdSet::Many(s) => s.contains(&id),
+            IdSet::Many(s) => s.contains_key(&id),
         }
     }
     fn len(&self) -> usize {
@@ -114,28 +174,28 @@ impl IdSet {
             IdSet::Many(s) => s.len(),
         }
     }
-    fn iter(&self) -> Box<dyn Iterator<Item = Id> + '_> {
+    fn iter(&self) -> IdIter<'_> {
         match self {
-            IdSet::One(x) => Box::new(std::iter::once(*x)),
-            IdSet::Many(s) => Box::new(s.iter().copied()),
+            IdSet::One(x) => IdIter::One(std::iter::once(*x)),
+            IdSet::Many(s) => IdIter::Many(s.keys()),
         }
     }
 }
 
-fn s_is_empty(s: &IdSet) -> bool {
-    matches!(s, IdSet::Many(m) if m.is_empty())
-}
-
-fn set_add(map: &mut HashMap<Box<str>, IdSet>, key: &str, id: Id) {
-    match map.get_mut(key) {
-        Some(s) => s.insert(id),
-        None => {
-            map.insert(key.into(), IdSet::One(id));
+fn set_add<K: std::hash::Hash + Eq>(map: &mut Map<K, IdSet>, key: K, id: Id) {
+    match map.entry(key) {
+        std::collections::hash_map::Entry::Occupied(mut o) => o.get_mut().insert(id),
+        std::collections::hash_map::Entry::Vacant(v) => {
+            v.insert(IdSet::One(id));
         }
     }
 }
 
-fn set_del(map: &mut HashMap<Box<str>, IdSet>, key: &str, id: Id) {
+fn set_del<K, Q>(map: &mut Map<K, IdSet>, key: &Q, id: Id)
+where
+    K: std::borrow::Borrow<Q> + std::hash::Hash + Eq,
+    Q: std::hash::Hash + Eq + ?Sized,
+{
     if let Some(s) = map.get_mut(key) {
         if s.remove(id) {
             map.remove(key);
@@ -143,40 +203,152 @@ fn set_del(map: &mut HashMap<Box<str>, IdSet>, key: &str, id: Id) {
     }
 }
 
-fn list_add(map: &mut HashMap<Box<str>, Vec<Id>>, key: Box<str>, id: Id) {
-    map.entry(key).or_default().push(id);
+fn list_add(map: &mut Map<Box<str>, Vec<Id>>, parts: &[&str], id: Id) {
+    if let Some(v) = with_ikey(parts, |k| map.get_mut(k)) {
+        v.push(id);
+        return;
+    }
+    map.insert(ikey(parts), vec![id]);
 }
 
-fn list_del(map: &mut HashMap<Box<str>, Vec<Id>>, key: &str, id: Id) {
-    if let Some(v) = map.get_mut(key) {
-        if let Some(i) = v.iter().position(|x| *x == id) {
-            v.swap_remove(i);
+fn list_del(map: &mut Map<Box<str>, Vec<Id>>, parts: &[&str], id: Id) {
+    with_ikey(parts, |k| {
+        if let Some(v) = map.get_mut(k) {
+            if let Some(i) = v.iter().position(|x| *x == id) {
+                v.swap_remove(i);
+            }
+            if v.is_empty() {
+                map.remove(k);
+            }
         }
-        if v.is_empty() {
-            map.remove(key);
+    });
+}
+
+fn list_get<'a>(map: &'a Map<Box<str>, Vec<Id>>, parts: &[&str]) -> &'a [Id] {
+    with_ikey(parts, |k| map.get(k)).map_or(&[], Vec::as_slice)
+}
+
+fn count_add(map: &mut Map<Box<str>, Map<Box<str>, u32>>, parts: &[&str], home: &str) {
+    let m = match with_ikey(parts, |k| map.contains_key(k)) {
+        true => with_ikey(parts, |k| map.get_mut(k)),
+        false => Some(map.entry(ikey(parts)).or_default()),
+    };
+    if let Some(m) = m {
+        *m.entry(fold(home).into()).or_insert(0) += 1;
+    }
+}
+
+fn count_del(map: &mut Map<Box<str>, Map<Box<str>, u32>>, parts: &[&str], home: &str) {
+    with_ikey(parts, |k| {
+        if let Some(m) = map.get_mut(k) {
+            let h = fold(home);
+            if let Some(n) = m.get_mut(h.as_ref()) {
+                *n -= 1;
+                if *n == 0 {
+                    m.remove(h.as_ref());
+                }
+            }
+            if m.is_empty() {
+                map.remove(k);
+            }
+        }
+    });
+}
+
+/// Scope and resource names, folded, each stored once and referred to by a
+/// number (ref-counted, so names of evicted tokens go away).
+#[derive(Default)]
+struct Interner {
+    ids: Map<Box<str>, u32>,
+    names: Vec<Box<str>>,
+    refs: Vec<u32>,
+    free: Vec<u32>,
+}
+
+impl Interner {
+    fn get(&self, folded: &str) -> Option<u32> {
+        self.ids.get(folded).copied()
+    }
+    fn intern(&mut self, folded: &str) -> u32 {
+        if let Some(&id) = self.ids.get(folded) {
+            self.refs[id as usize] += 1;
+            return id;
+        }
+        let name: Box<str> = folded.into();
+        let id = match self.free.pop() {
+            Some(id) => {
+                self.names[id as usize] = name.clone();
+                self.refs[id as usize] = 1;
+                id
+            }
+            None => {
+                self.names.push(name.clone());
+                self.refs.push(1);
+                (self.names.len() - 1) as u32
+            }
+        };
+        self.ids.insert(name, id);
+        id
+    }
+    fn release(&mut self, id: u32) {
+        let i = id as usize;
+        if i >= self.refs.len() || self.refs[i] == 0 {
+            return;
+        }
+        self.refs[i] -= 1;
+        if self.refs[i] == 0 {
+            let name = std::mem::take(&mut self.names[i]);
+            self.ids.remove(&name);
+            self.free.push(id);
         }
     }
 }
 
-fn count_add(map: &mut HashMap<Box<str>, HashMap<Box<str>, u32>>, key: Box<str>, home: &str) {
-    *map.entry(key)
-        .or_default()
-        .entry(fold(home).into())
-        .or_insert(0) += 1;
+/// Up to eight scope numbers on the stack, more on the heap.
+struct Ids {
+    inline: [u32; 8],
+    len: usize,
+    heap: Vec<u32>,
 }
 
-fn count_del(map: &mut HashMap<Box<str>, HashMap<Box<str>, u32>>, key: &str, home: &str) {
-    if let Some(m) = map.get_mut(key) {
-        let h = fold(home);
-        if let Some(n) = m.get_mut(h.as_ref()) {
-            *n -= 1;
-            if *n == 0 {
-                m.remove(h.as_ref());
+impl Ids {
+    fn new() -> Ids {
+        Ids {
+            inline: [0; 8],
+            len: 0,
+            heap: Vec::new(),
+        }
+    }
+    fn push(&mut self, id: u32) {
+        if self.heap.is_empty() && self.len < self.inline.len() {
+            self.inline[self.len] = id;
+            self.len += 1;
+        } else {
+            if self.heap.is_empty() {
+                self.heap.extend_from_slice(&self.inline[..self.len]);
+            }
+            self.heap.push(id);
+        }
+    }
+    fn as_mut_slice(&mut self) -> &mut [u32] {
+        if self.heap.is_empty() {
+            &mut self.inline[..self.len]
+        } else {
+            &mut self.heap
+        }
+    }
+    /// Sorted and de-duplicated.
+    fn normalized(&mut self) -> &[u32] {
+        let s = self.as_mut_slice();
+        s.sort_unstable();
+        let mut n = 0;
+        for i in 0..s.len() {
+            if i == 0 || s[i] != s[n - 1] {
+                s[n] = s[i];
+                n += 1;
             }
         }
-        if m.is_empty() {
-            map.remove(key);
-        }
+        &self.as_mut_slice()[..n]
     }
 }
 
@@ -184,7 +356,7 @@ fn count_del(map: &mut HashMap<Box<str>, HashMap<Box<str>, u32>>, key: &str, hom
 pub(crate) struct Section<E> {
     slots: Vec<Option<(Box<str>, E)>>,
     free: Vec<Id>,
-    by_key: HashMap<Box<str>, Id>,
+    by_key: Map<Box<str>, Id>,
 }
 
 impl<E> Default for Section<E> {
@@ -192,7 +364,7 @@ impl<E> Default for Section<E> {
         Section {
             slots: Vec::new(),
             free: Vec::new(),
-            by_key: HashMap::new(),
+            by_key: Map::default(),
         }
     }
 }
@@ -202,7 +374,7 @@ impl<E> Section<E> {
         Section {
             slots: Vec::with_capacity(n),
             free: Vec::new(),
-            by_key: HashMap::with_capacity(n),
+            by_key: Map::with_capacity_and_hasher(n, Default::default()),
         }
     }
     pub fn len(&self) -> usize {
@@ -246,19 +418,21 @@ impl<E> Section<E> {
 /// What the access-token indexes hold about one token (to unindex it).
 struct AtIdx {
     part: u32,
-    granted_key: Box<str>,
-    requested_key: Option<Box<str>>,
-    scopes: Box<[Box<str>]>,
-    resource: Option<Box<str>>,
+    /// The granted scopes, as sorted scope numbers.
+    granted: Box<[u32]>,
+    /// The requested scopes, when they differ from the granted.
+    requested: Option<Box<[u32]>>,
+    /// The one resource all granted scopes lie on.
+    resource: Option<u32>,
     expires_on: u64,
 }
 
 #[derive(Default)]
 struct Partition {
     key: Box<str>,
-    by_set: HashMap<Box<str>, IdSet>,
-    postings: HashMap<Box<str>, IdSet>,
-    by_resource: HashMap<Box<str>, IdSet>,
+    by_set: Map<Box<[u32]>, IdSet>,
+    postings: Map<u32, IdSet>,
+    by_resource: Map<u32, IdSet>,
     count: usize,
 }
 
@@ -295,24 +469,25 @@ pub(crate) struct Store {
     pub other: Vec<(String, Value)>,
 
     at_idx: Vec<Option<AtIdx>>,
+    names: Interner,
     parts: Vec<Partition>,
     parts_free: Vec<u32>,
-    parts_by_key: HashMap<Box<str>, u32>,
+    parts_by_key: Map<Box<str>, u32>,
     expiry: BTreeSet<(u64, Id)>,
-    at_home: HashMap<Box<str>, IdSet>,
+    at_home: Map<Box<str>, IdSet>,
 
-    rt_owner: HashMap<Box<str>, Vec<Id>>,
-    rt_family: HashMap<Box<str>, Vec<Id>>,
-    rt_home: HashMap<Box<str>, Vec<Id>>,
-    homes_client: HashMap<Box<str>, HashMap<Box<str>, u32>>,
-    homes_family: HashMap<Box<str>, HashMap<Box<str>, u32>>,
+    rt_owner: Map<Box<str>, Vec<Id>>,
+    rt_family: Map<Box<str>, Vec<Id>>,
+    rt_home: Map<Box<str>, Vec<Id>>,
+    homes_client: Map<Box<str>, Map<Box<str>, u32>>,
+    homes_family: Map<Box<str>, Map<Box<str>, u32>>,
 
-    idt_home: HashMap<Box<str>, Vec<Id>>,
-    acct_home: HashMap<Box<str>, Vec<Id>>,
-    meta_by: HashMap<Box<str>, Id>,
+    idt_home: Map<Box<str>, Vec<Id>>,
+    acct_home: Map<Box<str>, Vec<Id>>,
+    meta_by: Map<Box<str>, Id>,
 
     /// Changes since the last sync with storage; `None` while no storage is attached.
-    pub journal: Option<HashMap<(Sec, Box<str>), Change>>,
+    pub journal: Option<Map<(Sec, Box<str>), Change>>,
 }
 
 /// The fields of an access token query, borrowed.
@@ -382,13 +557,29 @@ impl Store {
         self.index_at(id);
     }
 
+    /// Folded, OIDC scopes left out, sorted, de-duplicated.
+    fn folded_set(target: &str) -> Vec<String> {
+        let mut v: Vec<String> = normalize(target.split_whitespace())
+            .into_iter()
+            .map(std::borrow::Cow::into_owned)
+            .collect();
+        v.dedup();
+        v
+    }
+
+    fn intern_set(&mut self, set: &[String]) -> Box<[u32]> {
+        let mut ids: Vec<u32> = set.iter().map(|s| self.names.intern(s)).collect();
+        ids.sort_unstable();
+        ids.into_boxed_slice()
+    }
+
     fn index_at(&mut self, id: Id) {
         if self.at_idx.len() <= id as usize {
             self.at_idx.resize_with(id as usize + 1, || None);
         }
         let Some(e) = self.at.get(id) else { return };
         let Some(exp) = e.expires_on else { return };
-        let pk = part_key(
+        let parts = part_parts(
             e.client_id.as_deref().unwrap_or(""),
             e.environment.as_deref().unwrap_or(""),
             e.realm.as_deref().unwrap_or(""),
@@ -396,15 +587,19 @@ impl Store {
             e.ext_cache_key.as_deref().unwrap_or(""),
             scheme_of(e.token_type.as_deref()),
         );
-        let granted = normalize(e.target.as_deref().unwrap_or("").split_whitespace());
-        let granted_key: Box<str> = set_key(&granted).into();
-        let requested_key: Option<Box<str>> = e
+        let found = with_ikey(&parts, |k| self.parts_by_key.get(k).copied());
+        let pk = match found {
+            Some(_) => None,
+            None => Some(ikey(&parts)),
+        };
+        let granted_names = Self::folded_set(e.target.as_deref().unwrap_or(""));
+        let requested_names = e
             .idflow_requested_target
             .as_deref()
-            .map(|t| set_key(&normalize(t.split_whitespace())).into_boxed_str())
-            .filter(|k| *k != granted_key);
+            .map(Self::folded_set)
+            .filter(|r| *r != granted_names);
         let mut resource: Option<&str> = None;
-        for s in &granted {
+        for s in &granted_names {
             match (resource_of(s), resource) {
                 (Some(r), None) => resource = Some(r),
                 (Some(r), Some(prev)) if r == prev => {}
@@ -414,19 +609,22 @@ impl Store {
                 }
             }
         }
-        let resource: Option<Box<str>> = resource.map(Into::into);
-        let scopes: Box<[Box<str>]> = granted.iter().map(|s| Box::from(s.as_ref())).collect();
-        let home_key = e
+        let resource = resource.map(str::to_owned);
+        let home_parts = e
             .home_account_id
             .as_deref()
             .filter(|h| !h.is_empty())
             .map(|h| ikey(&[e.environment.as_deref().unwrap_or(""), h]));
 
-        let part = match self.parts_by_key.get(&pk) {
-            Some(&p) => p,
-            None => {
+        let granted = self.intern_set(&granted_names);
+        let requested = requested_names.map(|r| self.intern_set(&r));
+        let resource = resource.map(|r| self.names.intern(&r));
+        let part = match (found, pk) {
+            (Some(p), _) => p,
+            (None, pk) => {
+                let key = pk.unwrap_or_default();
                 let p = Partition {
-                    key: pk.clone(),
+                    key: key.clone(),
                     ..Partition::default()
                 };
                 let i = match self.parts_free.pop() {
@@ -439,31 +637,30 @@ impl Store {
                         (self.parts.len() - 1) as u32
                     }
                 };
-                self.parts_by_key.insert(pk, i);
+                self.parts_by_key.insert(key, i);
                 i
             }
         };
         let p = &mut self.parts[part as usize];
         p.count += 1;
-        set_add(&mut p.by_set, &granted_key, id);
-        if let Some(r) = &requested_key {
-            set_add(&mut p.by_set, r, id);
+        set_add(&mut p.by_set, granted.clone(), id);
+        if let Some(r) = &requested {
+            set_add(&mut p.by_set, r.clone(), id);
         }
-        for s in scopes.iter() {
+        for &s in granted.iter() {
             set_add(&mut p.postings, s, id);
         }
-        if let Some(r) = &resource {
+        if let Some(r) = resource {
             set_add(&mut p.by_resource, r, id);
         }
         self.expiry.insert((exp, id));
-        if let Some(h) = home_key {
-            set_add(&mut self.at_home, &h, id);
+        if let Some(h) = home_parts {
+            set_add(&mut self.at_home, h, id);
         }
         self.at_idx[id as usize] = Some(AtIdx {
             part,
-            granted_key,
-            requested_key,
-            scopes,
+            granted,
+            requested,
             resource,
             expires_on: exp,
         });
@@ -473,11 +670,11 @@ impl Store {
     pub fn remove_at(&mut self, id: Id, record: bool) {
         if let Some(idx) = self.at_idx.get_mut(id as usize).and_then(Option::take) {
             let p = &mut self.parts[idx.part as usize];
-            set_del(&mut p.by_set, &idx.granted_key, id);
-            if let Some(r) = &idx.requested_key {
-                set_del(&mut p.by_set, r, id);
+            set_del(&mut p.by_set, &idx.granted[..], id);
+            if let Some(r) = &idx.requested {
+                set_del(&mut p.by_set, &r[..], id);
             }
-            for s in idx.scopes.iter() {
+            for s in idx.granted.iter() {
                 set_del(&mut p.postings, s, id);
             }
             if let Some(r) = &idx.resource {
@@ -491,11 +688,21 @@ impl Store {
                 self.parts_free.push(idx.part);
             }
             self.expiry.remove(&(idx.expires_on, id));
+            for &s in idx
+                .granted
+                .iter()
+                .chain(idx.requested.iter().flat_map(|r| r.iter()))
+            {
+                self.names.release(s);
+            }
+            if let Some(r) = idx.resource {
+                self.names.release(r);
+            }
         }
         if let Some((key, e)) = self.at.take(id) {
             if let Some(h) = e.home_account_id.as_deref().filter(|h| !h.is_empty()) {
-                let hk = ikey(&[e.environment.as_deref().unwrap_or(""), h]);
-                set_del(&mut self.at_home, &hk, id);
+                let env = e.environment.as_deref().unwrap_or("");
+                with_ikey(&[env, h], |k| set_del(&mut self.at_home, k, id));
             }
             if record {
                 self.record(Sec::At, &key, Change::Delete { secret: e.secret });
@@ -525,36 +732,92 @@ impl Store {
     }
 
     /// The access token for a query (see [`super::TokenCache::access_token`]).
+    /// Allocation-free for ASCII queries of up to eight scopes.
     pub fn find_at(&self, q: &AtQuery<'_>, now: u64, expired: &mut Vec<Id>) -> Option<Id> {
-        let pk = part_key(q.client_id, q.environment, q.realm, q.home, "", "");
-        let p = &self.parts[*self.parts_by_key.get(&pk)? as usize];
-        let norm = normalize(q.scopes.iter().map(String::as_str));
-        if let Some(ids) = p.by_set.get(set_key(&norm).as_str()) {
-            if let Some(id) = self.best(ids.iter(), now, expired) {
-                return Some(id);
+        let parts = part_parts(q.client_id, q.environment, q.realm, q.home, "", "");
+        let part = with_ikey(&parts, |k| self.parts_by_key.get(k).copied())?;
+        let p = &self.parts[part as usize];
+
+        let mut ids = Ids::new();
+        let mut unknown = false;
+        let mut count = 0usize;
+        let mut first: Option<&str> = None;
+        let mut several = false;
+        for s in q.scopes {
+            if s.is_empty() {
+                continue;
+            }
+            let oidc = with_folded(s, |f| {
+                if OIDC_SCOPES.contains(&f) {
+                    return true;
+                }
+                match self.names.get(f) {
+                    Some(id) => ids.push(id),
+                    None => unknown = true,
+                }
+                false
+            });
+            if oidc {
+                continue;
+            }
+            count += 1;
+            match first {
+                None => first = Some(s),
+                Some(f0) if f0.is_ascii() && s.is_ascii() => several |= !f0.eq_ignore_ascii_case(s),
+                Some(f0) => several |= fold(f0) != fold(s),
             }
         }
-        if norm.is_empty() {
-            // Only OIDC scopes asked for: no access token scope to match on.
-            return None;
-        }
-        if let Some(r) = default_resource(&norm) {
-            if let Some(ids) = p.by_resource.get(r) {
-                if let Some(id) = self.best(ids.iter(), now, expired) {
+        // The one distinct scope of the request, if it has exactly one.
+        let single = if several { None } else { first };
+        let set = ids.normalized();
+        if !unknown {
+            if let Some(found) = p.by_set.get(set) {
+                if let Some(id) = self.best(found.iter(), now, expired) {
                     return Some(id);
                 }
             }
         }
-        let mut lists = Vec::with_capacity(norm.len());
-        for s in &norm {
-            lists.push(p.postings.get(s.as_ref())?);
+        if count == 0 {
+            // Only OIDC scopes asked for: no access token scope to match on.
+            return None;
         }
-        lists.sort_by_key(|l| l.len());
-        let (first, rest) = lists.split_first()?;
+        if let Some(scope) = single {
+            let resource = with_folded(scope, |f| {
+                f.strip_suffix(DEFAULT_SUFFIX)
+                    .filter(|r| !r.is_empty())
+                    .and_then(|r| self.names.get(r))
+            });
+            if let Some(found) = resource.and_then(|r| p.by_resource.get(&r)) {
+                if let Some(id) = self.best(found.iter(), now, expired) {
+                    return Some(id);
+                }
+            }
+        }
+        if unknown {
+            return None;
+        }
+        let mut lists: [Option<&IdSet>; 8] = [None; 8];
+        let mut heap: Vec<&IdSet> = Vec::new();
+        for (i, s) in set.iter().enumerate() {
+            let l = p.postings.get(s)?;
+            if set.len() <= lists.len() {
+                lists[i] = Some(l);
+            } else {
+                heap.push(l);
+            }
+        }
+        let all: Vec<&IdSet>;
+        let lists: &[&IdSet] = if heap.is_empty() {
+            all = lists.iter().flatten().copied().collect();
+            &all
+        } else {
+            &heap
+        };
+        let shortest = lists.iter().min_by_key(|l| l.len())?;
         self.best(
-            first
+            shortest
                 .iter()
-                .filter(|id| rest.iter().all(|l| l.contains(*id))),
+                .filter(|id| lists.iter().all(|l| l.contains(*id))),
             now,
             expired,
         )
@@ -625,12 +888,12 @@ impl Store {
         let client = e.client_id.clone().unwrap_or_default();
         let family = e.family_id.clone().filter(|f| !f.is_empty());
         let id = self.rt.insert_new(key, e);
-        list_add(&mut self.rt_owner, ikey(&[&home, &env, &client]), id);
-        list_add(&mut self.rt_home, ikey(&[&env, &home]), id);
-        count_add(&mut self.homes_client, ikey(&[&env, &client]), &home);
+        list_add(&mut self.rt_owner, &[&home, &env, &client], id);
+        list_add(&mut self.rt_home, &[&env, &home], id);
+        count_add(&mut self.homes_client, &[&env, &client], &home);
         if let Some(f) = family {
-            list_add(&mut self.rt_family, ikey(&[&home, &env, &f]), id);
-            count_add(&mut self.homes_family, ikey(&[&env, &f]), &home);
+            list_add(&mut self.rt_family, &[&home, &env, &f], id);
+            count_add(&mut self.homes_family, &[&env, &f], &home);
         }
     }
 
@@ -641,12 +904,12 @@ impl Store {
         let home = e.home_account_id.as_deref().unwrap_or("");
         let env = e.environment.as_deref().unwrap_or("");
         let client = e.client_id.as_deref().unwrap_or("");
-        list_del(&mut self.rt_owner, &ikey(&[home, env, client]), id);
-        list_del(&mut self.rt_home, &ikey(&[env, home]), id);
-        count_del(&mut self.homes_client, &ikey(&[env, client]), home);
+        list_del(&mut self.rt_owner, &[home, env, client], id);
+        list_del(&mut self.rt_home, &[env, home], id);
+        count_del(&mut self.homes_client, &[env, client], home);
         if let Some(f) = e.family_id.as_deref().filter(|f| !f.is_empty()) {
-            list_del(&mut self.rt_family, &ikey(&[home, env, f]), id);
-            count_del(&mut self.homes_family, &ikey(&[env, f]), home);
+            list_del(&mut self.rt_family, &[home, env, f], id);
+            count_del(&mut self.homes_family, &[env, f], home);
         }
         if record {
             self.record(Sec::Rt, &key, Change::Delete { secret: e.secret });
@@ -655,11 +918,10 @@ impl Store {
 
     /// Refresh tokens of an account for a client (`family` None) or a family.
     pub fn rts_of(&self, home: &str, env: &str, client: &str, family: Option<&str>) -> &[Id] {
-        let found = match family {
-            Some(f) => self.rt_family.get(&ikey(&[home, env, f])),
-            None => self.rt_owner.get(&ikey(&[home, env, client])),
-        };
-        found.map_or(&[], Vec::as_slice)
+        match family {
+            Some(f) => list_get(&self.rt_family, &[home, env, f]),
+            None => list_get(&self.rt_owner, &[home, env, client]),
+        }
     }
 
     /// The newest of `ids` by `last_modification_time`.
@@ -690,32 +952,28 @@ impl Store {
         if record {
             self.record(Sec::Idt, &key, Change::Upsert);
         }
-        let hk = ikey(&[
-            e.environment.as_deref().unwrap_or(""),
-            e.home_account_id.as_deref().unwrap_or(""),
-        ]);
+        let env = e.environment.clone().unwrap_or_default();
+        let home = e.home_account_id.clone().unwrap_or_default();
         let id = self.idt.insert_new(key, e);
-        list_add(&mut self.idt_home, hk, id);
+        list_add(&mut self.idt_home, &[&env, &home], id);
     }
 
     pub fn remove_idt(&mut self, id: Id, record: bool) {
         let Some((key, e)) = self.idt.take(id) else {
             return;
         };
-        let hk = ikey(&[
+        let parts = [
             e.environment.as_deref().unwrap_or(""),
             e.home_account_id.as_deref().unwrap_or(""),
-        ]);
-        list_del(&mut self.idt_home, &hk, id);
+        ];
+        list_del(&mut self.idt_home, &parts, id);
         if record {
             self.record(Sec::Idt, &key, Change::Delete { secret: e.secret });
         }
     }
 
     pub fn idts_of(&self, env: &str, home: &str) -> &[Id] {
-        self.idt_home
-            .get(&ikey(&[env, home]))
-            .map_or(&[], Vec::as_slice)
+        list_get(&self.idt_home, &[env, home])
     }
 
     pub fn put_acct(&mut self, e: AcctEntry) {
@@ -734,32 +992,28 @@ impl Store {
         if record {
             self.record(Sec::Acct, &key, Change::Upsert);
         }
-        let hk = ikey(&[
-            e.environment.as_deref().unwrap_or(""),
-            e.home_account_id.as_deref().unwrap_or(""),
-        ]);
+        let env = e.environment.clone().unwrap_or_default();
+        let home = e.home_account_id.clone().unwrap_or_default();
         let id = self.acct.insert_new(key, e);
-        list_add(&mut self.acct_home, hk, id);
+        list_add(&mut self.acct_home, &[&env, &home], id);
     }
 
     pub fn remove_acct(&mut self, id: Id, record: bool) {
         let Some((key, e)) = self.acct.take(id) else {
             return;
         };
-        let hk = ikey(&[
+        let parts = [
             e.environment.as_deref().unwrap_or(""),
             e.home_account_id.as_deref().unwrap_or(""),
-        ]);
-        list_del(&mut self.acct_home, &hk, id);
+        ];
+        list_del(&mut self.acct_home, &parts, id);
         if record {
             self.record(Sec::Acct, &key, Change::Delete { secret: None });
         }
     }
 
     pub fn accts_of(&self, env: &str, home: &str) -> &[Id] {
-        self.acct_home
-            .get(&ikey(&[env, home]))
-            .map_or(&[], Vec::as_slice)
+        list_get(&self.acct_home, &[env, home])
     }
 
     pub fn put_meta(&mut self, e: MetaEntry) {
@@ -789,29 +1043,32 @@ impl Store {
         let Some((key, e)) = self.meta.take(id) else {
             return;
         };
-        let mk = ikey(&[
+        let parts = [
             e.environment.as_deref().unwrap_or(""),
             e.client_id.as_deref().unwrap_or(""),
-        ]);
-        if self.meta_by.get(&mk) == Some(&id) {
-            self.meta_by.remove(&mk);
-        }
+        ];
+        with_ikey(&parts, |k| {
+            if self.meta_by.get(k) == Some(&id) {
+                self.meta_by.remove(k);
+            }
+        });
         if record {
             self.record(Sec::Meta, &key, Change::Delete { secret: None });
         }
     }
 
     pub fn meta_of(&self, env: &str, client: &str) -> Option<&MetaEntry> {
-        self.meta.get(*self.meta_by.get(&ikey(&[env, client]))?)
+        self.meta
+            .get(with_ikey(&[env, client], |k| self.meta_by.get(k).copied())?)
     }
 
     /// Home account ids (folded) holding a refresh token of the client, or of the family.
     pub fn homes_with_rt(&self, env: &str, client: &str, family: Option<&str>) -> Vec<&str> {
         let mut out: Vec<&str> = Vec::new();
-        if let Some(m) = self.homes_client.get(&ikey(&[env, client])) {
+        if let Some(m) = with_ikey(&[env, client], |k| self.homes_client.get(k)) {
             out.extend(m.keys().map(|k| &**k));
         }
-        if let Some(m) = family.and_then(|f| self.homes_family.get(&ikey(&[env, f]))) {
+        if let Some(m) = family.and_then(|f| with_ikey(&[env, f], |k| self.homes_family.get(k))) {
             out.extend(m.keys().map(|k| &**k));
         }
         out.sort_unstable();
@@ -821,16 +1078,13 @@ impl Store {
 
     /// Access tokens of an account in an environment (every client, every realm).
     pub fn ats_of_home(&self, env: &str, home: &str) -> Vec<Id> {
-        self.at_home
-            .get(&ikey(&[env, home]))
+        with_ikey(&[env, home], |k| self.at_home.get(k))
             .map(|s| s.iter().collect())
             .unwrap_or_default()
     }
 
     pub fn rts_of_home(&self, env: &str, home: &str) -> &[Id] {
-        self.rt_home
-            .get(&ikey(&[env, home]))
-            .map_or(&[], Vec::as_slice)
+        list_get(&self.rt_home, &[env, home])
     }
 
     // ---- merging with storage ----

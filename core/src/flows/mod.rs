@@ -189,6 +189,13 @@ impl Engine {
         let key = ThrottleKey::for_token_request(resolved.endpoints.token.as_str(), &form);
         if !device_poll {
             if let Some(e) = self.throttle.check(&key, flow, self.sender.clock.now()) {
+                tracing::warn!(
+                    target: "idflow::throttle",
+                    ?flow,
+                    code = %e.code,
+                    retry_after_secs = ?e.retry_after.map(|d| d.as_secs()),
+                    "request not sent: blocked by the client-side throttle"
+                );
                 return Err(e.with_flow(flow));
             }
         }

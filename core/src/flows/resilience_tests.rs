@@ -396,8 +396,9 @@ async fn without_capabilities_claims_go_out_as_given() {
     app.acquire_token_for_client(&[GRAPH], Some(c))
         .await
         .unwrap();
-    // Another resource, so the cache (filled by the first answer) misses.
-    app.acquire_token_for_client(&["https://other.example/.default"], None)
+    // Another app (its own cache) without claims sends none.
+    confidential_app(&http, &t, ClientCredential::Secret("s".into()))
+        .acquire_token_for_client(&[GRAPH], None)
         .await
         .unwrap();
     let sent = http.requests_to(MS_TOKEN);

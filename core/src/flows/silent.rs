@@ -116,9 +116,21 @@ impl Engine {
             home_account_id,
             scopes,
         };
-        self.cache
+        let hit = self
+            .cache
             .access_token(&q, now)
-            .filter(|at| at.expires_on > now + EXPIRY_BUFFER)
+            .filter(|at| at.expires_on > now + EXPIRY_BUFFER);
+        tracing::debug!(
+            target: "idflow::cache",
+            pii = crate::logging::pii_logging_enabled(),
+            hit = hit.is_some(),
+            app_token = home_account_id.is_none(),
+            home_account_id = %crate::logging::Pii(home_account_id.unwrap_or("")),
+            realm = %crate::logging::Pii(realm),
+            scopes = ?scopes,
+            "access token cache lookup"
+        );
+        hit
     }
 
     /// Saves a fresh token answer (write-through for every flow).
@@ -136,10 +148,12 @@ impl Engine {
                 "authorization_code" | "password" | crate::flows::device_code::DEVICE_CODE_GRANT
             )
         });
-        let authority_type = if self.authority.is_microsoft() {
-            "MSSTS"
+        // msal writes MSSTS for every authority but ADFS, and lists only
+        // MSSTS / ADFS accounts: anything else would hide them from msal apps.
+        let authority_type = if realm.eq_ignore_ascii_case("adfs") {
+            "ADFS"
         } else {
-            "Other"
+            "MSSTS"
         };
         self.cache.save(&SaveRequest {
             client_id: &self.client_id,
@@ -197,6 +211,32 @@ impl Engine {
         let now = self.sender.clock.now();
         Ok(self
             .cached_access_token(self.lookup_realm(), None, scopes, now)
+            .map(|at| cache_result(at, None)))
+    }
+
+    /// The cache-only half of a silent call: a valid cached token (not due
+    /// for a proactive refresh) for the account's `home_account_id`, or `None`
+    /// (also for an app-only token when `home_account_id` is `None`). Never
+    /// touches the network; the language layers call it first so that a hit
+    /// costs one synchronous call.
+    pub fn cached_token<S: AsRef<str>>(
+        &self,
+        scopes: &[S],
+        home_account_id: Option<&str>,
+    ) -> Result<Option<AuthenticationResult>, IdFlowError> {
+        let scopes = match home_account_id {
+            Some(_) => app_scopes(scopes)?,
+            None => scopes
+                .iter()
+                .flat_map(|s| s.as_ref().split_whitespace())
+                .map(str::to_owned)
+                .collect(),
+        };
+        self.cache.reload()?;
+        let now = self.sender.clock.now();
+        Ok(self
+            .cached_access_token(self.lookup_realm(), home_account_id, &scopes, now)
+            .filter(|at| at.refresh_on.is_none_or(|r| r > now))
             .map(|at| cache_result(at, None)))
     }
 
@@ -410,6 +450,16 @@ fn is_client_mismatch(e: &IdFlowError) -> bool {
 /// A result served from the cache. No request was made, so there is no
 /// correlation id (empty) and no refresh or id token in it.
 fn cache_result(at: CachedAccessToken, account: Option<&Account>) -> AuthenticationResult {
+    let unix = |t: SystemTime| {
+        t.duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    };
+    tracing::info!(
+        target: "idflow::cache",
+        expires_on = unix(at.expires_on),
+        refresh_on = ?at.refresh_on.map(unix),
+        "token served from the cache"
+    );
     AuthenticationResult {
         access_token: at.secret,
         token_type: at.token_type,

@@ -209,3 +209,53 @@ fn clearing_lifts_every_block_on_the_client_and_scopes() {
     assert!(t.check(&k2, Flow::Token, UNIX_EPOCH).is_none());
     assert!(t.check(&k3, Flow::Token, UNIX_EPOCH).is_some());
 }
+
+#[test]
+fn every_language_sees_the_throttled_shape() {
+    use crate::idioms::{self, user_info_key as k, KotlinClass, PythonView, UserInfoValue};
+    let t = Throttle::new();
+    let key = ThrottleKey::for_token_request(URL, &form(&[("client_id", "c")]));
+    let body = r#"{"error":"temporarily_unavailable","error_codes":[90033]}"#;
+    let original = error(429, &[("Retry-After", "30")], body, Flow::Token);
+    t.record(key.clone(), &original, Flow::Token, false, UNIX_EPOCH);
+    let e = t.check(&key, Flow::Token, UNIX_EPOCH).unwrap();
+
+    let swift = idioms::swift(&e);
+    let info = |key: &str| {
+        swift
+            .user_info
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.clone())
+    };
+    assert_eq!(
+        info(k::THROTTLING_CACHE_HIT),
+        Some(UserInfoValue::Bool(true))
+    );
+    assert_eq!(info(k::RETRY_AFTER), Some(UserInfoValue::Int(30)));
+    assert_eq!(
+        info(k::OAUTH_ERROR),
+        Some(UserInfoValue::Text("temporarily_unavailable".into()))
+    );
+    assert_eq!(
+        info(k::HTTP_RESPONSE_CODE),
+        Some(UserInfoValue::Text("429".into()))
+    );
+    assert_eq!(swift.code, idioms::swift(&original).code);
+
+    assert_eq!(idioms::kotlin(&e).class, KotlinClass::ThrottlingException);
+
+    let PythonView::Dict(d) = idioms::python(&e) else {
+        panic!("a dict")
+    };
+    assert_eq!(d["error"], "temporarily_unavailable");
+    assert_eq!(d["error_kind"], "throttled");
+    assert_eq!(d["retry_after"], 30);
+    assert_eq!(d["http_status"], 429);
+
+    // A throttled interaction-required error is still -50002 in Swift.
+    let ui = error(400, &[], r#"{"error":"invalid_grant"}"#, Flow::Silent);
+    t.record(key.clone(), &ui, Flow::Silent, true, UNIX_EPOCH);
+    let e = t.check(&key, Flow::Silent, UNIX_EPOCH).unwrap();
+    assert_eq!(idioms::swift(&e).code, -50002);
+}

@@ -25,6 +25,11 @@ extension AppConfig {
     ///   - validateAuthority: instance discovery for unknown Microsoft hosts; leave it on unless
     ///     you control the host.
     ///   - extraRootCertificatesPem: extra trusted roots (PEM), e.g. a test server's certificate.
+    ///   - clientCapabilities: announced in every request's `claims` (`["cp1"]`: the app handles
+    ///     claims challenges).
+    ///   - retry: the core's one retry of a 5xx without Retry-After or a timeout; turn it off when
+    ///     the app runs its own retry policy.
+    ///   - retryDelay: the wait before that retry, in seconds (`nil`: 1 s).
     public static func swift(
         clientId: String,
         authority: String,
@@ -32,7 +37,10 @@ extension AppConfig {
         timeout: TimeInterval? = nil,
         connectTimeout: TimeInterval? = nil,
         validateAuthority: Bool = true,
-        extraRootCertificatesPem: [String] = []
+        extraRootCertificatesPem: [String] = [],
+        clientCapabilities: [String] = [],
+        retry: Bool = true,
+        retryDelay: TimeInterval? = nil
     ) -> AppConfig {
         AppConfig(
             clientId: clientId,
@@ -42,7 +50,10 @@ extension AppConfig {
             timeoutMs: timeout.map(Self.milliseconds),
             connectTimeoutMs: connectTimeout.map(Self.milliseconds),
             validateAuthority: validateAuthority,
-            clientSku: swiftClientSku
+            clientSku: swiftClientSku,
+            clientCapabilities: clientCapabilities,
+            retryEnabled: retry,
+            retryDelayMs: retryDelay.map(Self.milliseconds)
         )
     }
 
@@ -70,7 +81,7 @@ extension PublicClientApplication {
         try self.init(config: config.withSwiftClientSku())
     }
 
-    /// A public client for `clientId` at `authority`; see ``AppConfig/swift(clientId:authority:oidcAuthority:timeout:connectTimeout:validateAuthority:extraRootCertificatesPem:)``.
+    /// A public client for `clientId` at `authority`; see ``AppConfig/swift(clientId:authority:oidcAuthority:timeout:connectTimeout:validateAuthority:extraRootCertificatesPem:clientCapabilities:retry:retryDelay:)``.
     public convenience init(clientId: String, authority: String, oidcAuthority: Bool = false,
                             timeout: TimeInterval? = nil) throws {
         try self.init(config: .swift(clientId: clientId, authority: authority,
@@ -85,7 +96,7 @@ extension ConfidentialClientApplication {
         try self.init(config: config.withSwiftClientSku(), credential: credential)
     }
 
-    /// A confidential client for `clientId` at `authority`; see ``AppConfig/swift(clientId:authority:oidcAuthority:timeout:connectTimeout:validateAuthority:extraRootCertificatesPem:)``.
+    /// A confidential client for `clientId` at `authority`; see ``AppConfig/swift(clientId:authority:oidcAuthority:timeout:connectTimeout:validateAuthority:extraRootCertificatesPem:clientCapabilities:retry:retryDelay:)``.
     public convenience init(clientId: String, authority: String, credential: ClientCredential,
                             oidcAuthority: Bool = false, timeout: TimeInterval? = nil) throws {
         try self.init(config: .swift(clientId: clientId, authority: authority,

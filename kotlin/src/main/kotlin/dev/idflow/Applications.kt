@@ -190,6 +190,46 @@ constructor(config: AppConfig) : AutoCloseable {
         claims: String? = null,
     ): TokenResult = blocking { acquireTokenByUsernamePassword(username, password, scopes, claims) }
 
+    // ---- the token cache ----
+
+    /** The cache this client keeps tokens in ([AppConfig.tokenCache], or its own). */
+    val tokenCache: TokenCache get() = native.tokenCache()
+
+    /**
+     * A token for [account] (from [getAccounts]) without user interaction: a
+     * valid cached token (no network at all), else one from its refresh token.
+     * An [InteractionRequiredException] means sign in interactively: its
+     * `reason` is `ACQUIRE_TOKEN_SILENT_FAILED` when nothing usable was cached
+     * (`no_account`, `no_tokens_found`), else the server's (pass its `claims`).
+     * [forceRefresh] and [claims] skip the cached access token.
+     */
+    @Throws(IdFlowException::class)
+    suspend fun acquireTokenSilent(
+        scopes: List<String>,
+        account: AccountInfo?,
+        claims: String? = null,
+        forceRefresh: Boolean = false,
+    ): TokenResult = translatedSuspend { native.acquireTokenSilent(scopes, account, claims, forceRefresh) }
+
+    /** The accounts this client can use silently, optionally only [username]'s (case-insensitive). */
+    @JvmOverloads
+    @Throws(IdFlowException::class)
+    fun getAccounts(username: String? = null): List<AccountInfo> = translated { native.getAccounts(username) }
+
+    /** Signs [account] out of this client: its tokens leave the cache. */
+    @Throws(IdFlowException::class)
+    fun removeAccount(account: AccountInfo) = translated { native.removeAccount(account) }
+
+    /** [acquireTokenSilent], blocking the calling thread. */
+    @JvmOverloads
+    @Throws(IdFlowException::class)
+    fun acquireTokenSilentBlocking(
+        scopes: List<String>,
+        account: AccountInfo?,
+        claims: String? = null,
+        forceRefresh: Boolean = false,
+    ): TokenResult = blocking { acquireTokenSilent(scopes, account, claims, forceRefresh) }
+
     /** Frees the native object; the client must not be used afterwards. */
     override fun close() = native.close()
 }
@@ -283,6 +323,46 @@ constructor(config: AppConfig, credential: ClientCredential) : AutoCloseable {
     fun acquireTokenByRefreshTokenBlocking(refreshToken: String, scopes: List<String>, claims: String? = null): TokenResult =
         blocking { acquireTokenByRefreshToken(refreshToken, scopes, claims) }
 
+    // ---- the token cache ----
+
+    /** The cache this client keeps tokens in ([AppConfig.tokenCache], or its own). */
+    val tokenCache: TokenCache get() = native.tokenCache()
+
+    /**
+     * A token for [account] (from [getAccounts]) without user interaction: a
+     * valid cached token (no network at all), else one from its refresh token.
+     * An [InteractionRequiredException] means sign in interactively: its
+     * `reason` is `ACQUIRE_TOKEN_SILENT_FAILED` when nothing usable was cached
+     * (`no_account`, `no_tokens_found`), else the server's (pass its `claims`).
+     * [forceRefresh] and [claims] skip the cached access token.
+     */
+    @Throws(IdFlowException::class)
+    suspend fun acquireTokenSilent(
+        scopes: List<String>,
+        account: AccountInfo?,
+        claims: String? = null,
+        forceRefresh: Boolean = false,
+    ): TokenResult = translatedSuspend { native.acquireTokenSilent(scopes, account, claims, forceRefresh) }
+
+    /** The accounts this client can use silently, optionally only [username]'s (case-insensitive). */
+    @JvmOverloads
+    @Throws(IdFlowException::class)
+    fun getAccounts(username: String? = null): List<AccountInfo> = translated { native.getAccounts(username) }
+
+    /** Signs [account] out of this client: its tokens leave the cache. */
+    @Throws(IdFlowException::class)
+    fun removeAccount(account: AccountInfo) = translated { native.removeAccount(account) }
+
+    /** [acquireTokenSilent], blocking the calling thread. */
+    @JvmOverloads
+    @Throws(IdFlowException::class)
+    fun acquireTokenSilentBlocking(
+        scopes: List<String>,
+        account: AccountInfo?,
+        claims: String? = null,
+        forceRefresh: Boolean = false,
+    ): TokenResult = blocking { acquireTokenSilent(scopes, account, claims, forceRefresh) }
+
     /** Frees the native object; the client must not be used afterwards. */
     override fun close() = native.close()
 }
@@ -317,7 +397,7 @@ fun urlOpener(open: OpenUrl): UrlOpener =
 private fun withKotlinSku(config: AppConfig): AppConfig =
     if (config.clientSku == null) config.copy(clientSku = KOTLIN_CLIENT_SKU) else config
 
-private inline fun <T> translated(call: () -> T): T =
+internal inline fun <T> translated(call: () -> T): T =
     try {
         call()
     } catch (e: AuthException) {
@@ -336,7 +416,7 @@ private suspend inline fun <T> translatedSuspend(crossinline call: suspend () ->
     }
 
 /** uniffi's own failure (a panic it caught, a callback that threw): idflow's `internal_error`. */
-private fun internalError(e: InternalException): IdFlowException {
+internal fun internalError(e: InternalException): IdFlowException {
     val info = dev.idflow.explain("internal_error")
     return ClientException(info.copy(message = "${info.message} (${e.message})"), e)
 }

@@ -72,7 +72,7 @@ open class ClientException(info: ErrorInfo, cause: Throwable? = null) : IdFlowEx
  * when they need different handling.
  */
 open class ServiceException(info: ErrorInfo, cause: Throwable? = null) : IdFlowException(info, cause) {
-    /** The HTTP status of the answer, or 0 when the failure had none (e.g. a local throttle). */
+    /** The HTTP status of the answer (for a [ThrottlingException], the answer that started the block), or 0. */
     val statusCode: Int = info.httpStatus?.toInt() ?: 0
 
     /** A claims challenge to pass to the next interactive request, if the server sent one. */
@@ -122,10 +122,14 @@ class InteractionRequiredException(info: ErrorInfo, cause: Throwable? = null) : 
 /**
  * idflow blocked this request locally, without sending it, because the same
  * request failed moments ago and the service asked clients to back off. (A 429
- * from the service itself is a [ServiceException] with [retryAfterMs].)
+ * from the service itself is a [ServiceException] with [retryAfterMs].) It
+ * carries the original failure's [errorCode], [statusCode], [headers],
+ * [subError], [claims] and correlation id, as MSAL's throttled exceptions do.
  *
- * What to do: wait [retryInMs] before sending the same request again; serve
- * cached tokens meanwhile.
+ * What to do: wait [retryInMs] (the time left) before sending the same request
+ * again; serve cached tokens meanwhile. When the original failure asked for an
+ * interactive sign-in ([action] is `AcquireInteractively`), sign in
+ * interactively: that lifts the block at once.
  */
 class ThrottlingException(info: ErrorInfo, cause: Throwable? = null) : ServiceException(info, cause) {
     /** How long to wait before retrying, in milliseconds; 0 when the core gave no time. */

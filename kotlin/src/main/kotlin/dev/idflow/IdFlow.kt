@@ -3,11 +3,17 @@
 
 package dev.idflow
 
+import dev.idflow.claimsChallenge as ffiClaimsChallenge
 import dev.idflow.classifyResponse as ffiClassifyResponse
 import dev.idflow.explain as ffiExplain
+import dev.idflow.parseWwwAuthenticate as ffiParseWwwAuthenticate
 import dev.idflow.raiseError as ffiRaiseError
 import dev.idflow.raiseForResponse as ffiRaiseForResponse
+import dev.idflow.piiLoggingEnabled as ffiPiiLoggingEnabled
 import dev.idflow.selfTestPanic as ffiSelfTestPanic
+import dev.idflow.selfTestPanicAsync as ffiSelfTestPanicAsync
+import dev.idflow.setLogger as ffiSetLogger
+import dev.idflow.setPiiLoggingEnabled as ffiSetPiiLoggingEnabled
 import dev.idflow.transportFailure as ffiTransportFailure
 
 /**
@@ -77,12 +83,84 @@ object IdFlow {
     }
 
     /**
+     * The challenges of every `WWW-Authenticate` header among [headers] (a
+     * protected resource's 401), in order: scheme, parameters (names
+     * lower-cased), `error`, decoded `claims`, authority. Throws
+     * [ClientException] (`unable_to_parse_authentication_header`) for a header
+     * that does not parse.
+     */
+    @JvmStatic
+    @Throws(IdFlowException::class)
+    fun parseWwwAuthenticate(headers: List<Header>): List<AuthChallenge> = translated { ffiParseWwwAuthenticate(headers) }
+
+    /** [parseWwwAuthenticate] with headers as `HttpURLConnection.getHeaderFields()` gives them. */
+    @JvmStatic
+    @Throws(IdFlowException::class)
+    fun parseWwwAuthenticate(headers: Map<String?, List<String?>?>): List<AuthChallenge> =
+        parseWwwAuthenticate(headerList(headers))
+
+    /**
+     * The claims a resource's 401 demands (`WWW-Authenticate: Bearer
+     * error="insufficient_claims", claims="…"`), decoded; null when there is no
+     * claims challenge. Pass them to the next token request (interactive, or
+     * silent with a forced refresh), then call the resource again.
+     */
+    @JvmStatic
+    fun claimsChallenge(headers: List<Header>): String? = ffiClaimsChallenge(headers)
+
+    /** [claimsChallenge] with headers as `HttpURLConnection.getHeaderFields()` gives them. */
+    @JvmStatic
+    fun claimsChallenge(headers: Map<String?, List<String?>?>): String? = claimsChallenge(headerList(headers))
+
+    /**
      * Makes the native library panic on purpose and throws the resulting
      * [ClientException] (`internal_error`): shows that a panic never crashes the app.
      */
     @JvmStatic
     @Throws(IdFlowException::class)
     fun selfTestPanic(): Unit = translated { ffiSelfTestPanic() }
+
+    /** [selfTestPanic] through a suspending native call that panics on a later poll. */
+    @Throws(IdFlowException::class)
+    suspend fun selfTestPanicAsync() {
+        try {
+            ffiSelfTestPanicAsync()
+        } catch (e: AuthException) {
+            throw e.info.toException()
+        }
+    }
+
+    /**
+     * Sends idflow's log lines up to [level] to [listener]; `null` stops logging
+     * (the default: nothing is logged until this is called). The listener runs
+     * on whichever thread logged, possibly concurrently; whatever it throws is
+     * ignored. Tokens, secrets, codes and passwords are never logged.
+     */
+    @JvmStatic
+    @Throws(IdFlowException::class)
+    fun setLogger(level: LogLevel, listener: IdFlowLogListener?) =
+        translated { ffiSetLogger(listener?.let(::LoggerAdapter), level) }
+
+    /**
+     * Lets log lines show personal data (usernames, account and tenant ids,
+     * URLs): off by default, for the whole process (MSAL4J's `logPii`). Those
+     * lines arrive with `containsPii = true`.
+     */
+    @JvmStatic
+    fun setPiiLoggingEnabled(enabled: Boolean) = ffiSetPiiLoggingEnabled(enabled)
+
+    @JvmStatic
+    fun isPiiLoggingEnabled(): Boolean = ffiPiiLoggingEnabled()
+
+    private class LoggerAdapter(private val listener: IdFlowLogListener) : Logger {
+        override fun log(level: LogLevel, message: String, containsPii: Boolean) {
+            try {
+                listener.onLog(level, message, containsPii)
+            } catch (e: Exception) {
+                // A broken listener must not break a sign-in.
+            }
+        }
+    }
 
     private inline fun <T> translated(call: () -> T): T =
         try {
@@ -101,4 +179,9 @@ object IdFlow {
         headers.flatMap { (name, values) ->
             if (name == null) emptyList() else values.orEmpty().filterNotNull().map { Header(name, it) }
         }
+}
+
+/** Receives idflow's log lines (see [IdFlow.setLogger]). */
+fun interface IdFlowLogListener {
+    fun onLog(level: LogLevel, message: String, containsPii: Boolean)
 }

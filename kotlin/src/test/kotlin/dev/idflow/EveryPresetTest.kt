@@ -86,7 +86,7 @@ class EveryPresetTest {
 
         if (endpoint == "user_realm") {
             // No idflow flow reads the user realm (iwa_managed_user): check the answer itself.
-            em.preset(name)
+            em.preset(name, count = armCount(name))
             val r =
                 Servers.http.send(
                     HttpRequest.newBuilder(URI.create("${em.base}/common/userrealm/$USER?api-version=1.0")).GET().build(),
@@ -103,7 +103,7 @@ class EveryPresetTest {
                 endpoint == "authorize" -> {
                     val promptNone = expect?.optString("flow") == "authorize_prompt_none"
                     em.request("POST", "/_admin/sessions", JSONObject().put("username", USER))
-                    em.preset(name)
+                    em.preset(name, count = armCount(name))
                     val app = publicClient()
                     val options = AuthorizeOptions(prompt = if (promptNone) "none" else null)
                     val flow = runBlocking { app.initiateAuthCodeFlow(GRAPH, "http://127.0.0.1/cb", options) }
@@ -113,7 +113,7 @@ class EveryPresetTest {
                     val app = publicClient()
                     val rt = app.acquireTokenByUsernamePasswordBlocking(USER, PASSWORD, GRAPH).refreshToken
                     assertNotNull(rt, "ROPC returned no refresh token")
-                    em.preset(name)
+                    em.preset(name, count = armCount(name))
                     attempt { runBlocking { app.acquireTokenByRefreshToken(rt!!, GRAPH) } }
                 }
                 endpoint == "token" && grant != null && grant.contains("device_code") -> {
@@ -123,16 +123,18 @@ class EveryPresetTest {
                     val flow = app.initiateDeviceFlowBlocking(GRAPH)
                     assertEquals(1uL, flow.intervalSecs())
                     em.approve(flow.userCode())
-                    em.preset(name)
+                    em.preset(name, count = armCount(name))
                     attempt { app.acquireTokenByDeviceFlowBlocking(flow) }
                 }
                 endpoint == "token" && grant == null -> {
-                    val app = confidential()
-                    em.preset(name)
+                    // A server that never answers is ended by the app's own (short) timeout.
+                    val noAnswer = rule.getJSONObject("effect").optString("kind") == "no_answer"
+                    val app = confidential(timeoutMs = if (noAnswer) NO_ANSWER_TIMEOUT_MS.toULong() else null)
+                    em.preset(name, count = armCount(name))
                     attempt { app.acquireTokenForClientBlocking(APP_SCOPE) }
                 }
                 endpoint == "devicecode" -> {
-                    em.preset(name)
+                    em.preset(name, count = armCount(name))
                     attempt {
                         publicClient().initiateDeviceFlowBlocking(GRAPH)
                         fail("$name: the device code request succeeded")
@@ -189,6 +191,17 @@ class EveryPresetTest {
             }
             "network" -> {
                 assertSame(ClientException::class.java, ex.javaClass, "class")
+                if (code == "request_timeout") {
+                    assertInstanceOf(SocketTimeoutException::class.java, ex.cause, "cause")
+                    assertEquals(RecommendedAction.Retry::class, ex.action::class, "action")
+                    assertTrue(ex.isRetryable, "isRetryable")
+                    // The attempt and the core's one retry after a timeout (1 s later) both time out.
+                    assertTrue(
+                        elapsedMs in 2 * NO_ANSWER_TIMEOUT_MS until 2 * NO_ANSWER_TIMEOUT_MS + 2_500,
+                        "$name: ended after $elapsedMs ms, not at twice the $NO_ANSWER_TIMEOUT_MS ms timeout",
+                    )
+                    return
+                }
                 assertInstanceOf(SocketException::class.java, ex.cause, "cause")
                 assertTrue(ex.cause!!.javaClass.name.startsWith("java.net."), "cause ${ex.cause}")
                 assertEquals(RecommendedAction.CheckNetwork::class, ex.action::class, "action")
@@ -238,7 +251,9 @@ class EveryPresetTest {
     private fun shortTimeout() {
         em.reset()
         val app = confidential(timeoutMs = 300uL)
-        em.preset("slow_response") // delays the token request only, not discovery
+        // Delays the token request only, not discovery; twice, as the timed-out
+        // request is retried once after 1 s.
+        em.preset("slow_response", count = 2)
         val started = System.nanoTime()
         val e = attempt { app.acquireTokenForClientBlocking(APP_SCOPE) }.exceptionOrNull() ?: fail("succeeded despite the delay")
         val tookMs = (System.nanoTime() - started) / 1_000_000
@@ -248,7 +263,10 @@ class EveryPresetTest {
         assertEquals(ErrorKind.NETWORK, ex.info.kind)
         assertInstanceOf(SocketTimeoutException::class.java, ex.cause)
         assertTrue(ex.isRetryable)
-        assertTrue(tookMs < 950, "took $tookMs ms: the timeout did not cut the 1 s delay")
+        assertTrue(tookMs < 2_500, "took $tookMs ms: the timeouts did not cut the 1 s delays")
+        val tokens = em.requests().filter { it.getString("endpoint") == "token" }
+        assertEquals(2, tokens.size, "the request and its one retry")
+        assertEquals(tokens[0].getString("correlation_id"), tokens[1].getString("correlation_id"))
     }
 
     private inline fun attempt(call: () -> TokenResult): Result<TokenResult> =
@@ -259,7 +277,14 @@ class EveryPresetTest {
             Result.failure(e)
         }
 
+    /** One call's requests: two for a 5xx without Retry-After (the core retries it once). */
+    private fun armCount(name: String): Int = if (name in RETRIED) 2 else 1
+
     private companion object {
         val PENDING = setOf("authorization_pending", "slow_down")
+        val RETRIED = setOf("server_error_500", "html_error_page")
+
+        /** The request timeout of the app that meets `no_answer`. */
+        const val NO_ANSWER_TIMEOUT_MS = 700L
     }
 }

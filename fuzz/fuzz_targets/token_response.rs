@@ -1,0 +1,38 @@
+//! A token endpoint's 200 answer, any bytes: the classifier and the token
+//! response reader must decide (success or a classified error) without
+//! panicking, and a success must hold a non-empty access token.
+#![no_main]
+
+use idflow::error::{Flow, HttpResponse};
+use idflow::token::{ClientInfo, TokenResponse};
+use libfuzzer_sys::fuzz_target;
+use std::time::SystemTime;
+
+fuzz_target!(|data: &[u8]| {
+    let response = HttpResponse::new(200, Vec::new(), data.to_vec());
+    for flow in [Flow::Token, Flow::Silent, Flow::DeviceCode] {
+        let c = idflow::classify_at(&response, flow, SystemTime::UNIX_EPOCH);
+        match (&c.result, &c.error) {
+            (Some(map), None) => {
+                if let Ok(token) = TokenResponse::from_map(map) {
+                    assert!(!token.access_token.expose().is_empty());
+                    let _ = token.scopes();
+                    if let Some(ci) = &token.client_info {
+                        let _ = ClientInfo::decode(ci);
+                    }
+                    // Debug never shows the token.
+                    let shown = format!("{token:?}");
+                    assert!(
+                        token.access_token.expose().len() < 12
+                            || !shown.contains(token.access_token.expose())
+                    );
+                }
+            }
+            (None, Some(e)) => assert!(!e.code.is_empty()),
+            other => panic!("neither a result nor an error: {other:?}"),
+        }
+    }
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = ClientInfo::decode(text);
+    }
+});

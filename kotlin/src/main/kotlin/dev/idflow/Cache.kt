@@ -1,0 +1,66 @@
+// The token cache, idiomatically: msal's cache format in and out, and the
+// storage an app plugs in (the Android Keystore, an encrypted file, a
+// database row). Every call throws the IdFlowException hierarchy.
+
+@file:JvmName("IdFlowCache")
+
+package dev.idflow
+
+import java.io.File
+
+/**
+ * Replaces this cache's content with msal-format JSON (from idflow or any
+ * MSAL). Anything else is a [ClientException] (`invalid_cache_format`) and
+ * leaves the cache unchanged.
+ */
+@Throws(IdFlowException::class)
+fun TokenCache.restore(state: String) = translated { deserialize(state) }
+
+/**
+ * Keeps this cache in [file] from now on: loaded now and whenever the file
+ * changed before a lookup, rewritten (atomically, under a lock shared with
+ * other processes, owner-only) after every change. Its directory must exist.
+ */
+@Throws(IdFlowException::class)
+fun TokenCache.persistIn(file: File) = translated { attachFile(file.path) }
+
+/** Keeps this cache in [storage] (see [cacheStorage]). */
+@Throws(IdFlowException::class)
+fun TokenCache.persistIn(storage: CacheStorage) = translated { attachStorage(storage) }
+
+/** Loads the stored bytes; `null` when nothing was saved yet. */
+fun interface LoadBytes {
+    @Throws(Exception::class)
+    fun load(): ByteArray?
+}
+
+/** Replaces the stored bytes, all at once. */
+fun interface SaveBytes {
+    @Throws(Exception::class)
+    fun save(data: ByteArray)
+}
+
+/**
+ * A [CacheStorage] from two lambdas. Whatever they throw becomes a
+ * [ClientException] (`cache_storage_failed`) of the token call that needed
+ * the storage. [version] may return a cheap value that changes with the
+ * stored bytes (a modification time) so unchanged storage is not re-read
+ * before each lookup; `null` re-reads every time.
+ */
+@JvmOverloads
+fun cacheStorage(load: LoadBytes, save: SaveBytes, version: (() -> String?)? = null): CacheStorage =
+    object : CacheStorage {
+        override fun load(): ByteArray? = guarded("load") { load.load() }
+        override fun save(data: ByteArray) = guarded("save") { save.save(data) }
+        override fun version(): String? = guarded("version") { version?.invoke() }
+    }
+
+private inline fun <T> guarded(what: String, call: () -> T): T =
+    try {
+        call()
+    } catch (e: AuthException) {
+        throw e
+    } catch (e: Exception) {
+        val info = dev.idflow.explain("cache_storage_failed")
+        throw AuthException.Client(info.copy(message = "the cache storage's $what failed: $e"), e.toString())
+    }

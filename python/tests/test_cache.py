@@ -1,0 +1,301 @@
+"""The token cache and silent acquisition, msal's way: against the emulator
+(hits that send nothing, refresh, errors, accounts) and against msal Python
+itself (a cache written by one is used by the other)."""
+
+from __future__ import annotations
+
+import json
+import socket
+from urllib.parse import urlsplit
+
+import msal
+import pytest
+
+import idflow
+import servers
+from servers import (EMULATOR_CONFIDENTIAL, EMULATOR_PASSWORD, EMULATOR_PUBLIC,
+                     EMULATOR_SECRET, EMULATOR_TENANT, EMULATOR_USER)
+# The TLS node-oidc-provider instance msal can talk to (msal refuses http).
+from test_apps_peer import API, _device_sign_in, provider  # noqa: F401
+
+GRAPH = ["User.Read"]
+GRAPH_APP = ["https://graph.microsoft.com/.default"]
+# What msal Python's cache hit returns (besides an optional refresh_on).
+MSAL_HIT_KEYS = {"access_token", "token_type", "expires_in", "token_source"}
+MSAL_ACCOUNT_KEYS = {"home_account_id", "environment", "username", "authority_type",
+                     "local_account_id", "realm"}
+
+
+@pytest.fixture
+def admin():
+    a = servers.Admin(servers.emulator_url())
+    a.reset()
+    a.call("DELETE", "requests")
+    yield a
+    a.call("DELETE", "faults")
+
+
+def _authority(tenant=EMULATOR_TENANT):
+    return f"{servers.emulator_url()}/{tenant}"
+
+
+def _pca(cache=None, authority=None):
+    return idflow.PublicClientApplication(EMULATOR_PUBLIC, authority=authority or _authority(),
+                                          token_cache=cache, timeout=5)
+
+
+def _cca(cache=None, authority=None):
+    return idflow.ConfidentialClientApplication(
+        EMULATOR_CONFIDENTIAL, client_credential=EMULATOR_SECRET,
+        authority=authority or _authority(), token_cache=cache, timeout=5)
+
+
+def _sign_in(app):
+    r = app.acquire_token_by_username_password(EMULATOR_USER, EMULATOR_PASSWORD, GRAPH)
+    assert "access_token" in r, r
+    return r
+
+
+def _token_requests(admin):
+    return [r for r in admin.requests() if r["endpoint"] == "token"]
+
+
+def _closed_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def _closed_port_authority(tenant=EMULATOR_TENANT):
+    return f"http://127.0.0.1:{_closed_port()}/{tenant}"
+
+
+# --- silent acquisition against the emulator ---------------------------------
+
+
+def test_a_cached_token_is_msals_hit_dict_and_sends_nothing(admin):
+    app = _pca()
+    first = _sign_in(app)
+    [account] = app.get_accounts()
+    assert set(account) >= MSAL_ACCOUNT_KEYS
+    assert account["username"] == EMULATOR_USER
+    admin.call("DELETE", "requests")
+
+    hit = app.acquire_token_silent(GRAPH, account)
+    assert set(hit) == MSAL_HIT_KEYS, hit
+    assert hit["token_source"] == "cache"
+    assert hit["access_token"] == first["access_token"]
+    assert 3000 < hit["expires_in"] <= 3600
+    assert admin.requests() == []
+
+
+def test_silent_refreshes_inside_the_expiry_buffer_and_caches_the_result(admin):
+    # Tokens living 200 s are inside msal's 5-minute buffer at once.
+    admin.settings(access_token_lifetime_secs=200)
+    app = _pca()
+    first = _sign_in(app)
+    [account] = app.get_accounts()
+    admin.call("DELETE", "requests")
+    fresh = app.acquire_token_silent(GRAPH, account)
+    assert fresh["token_source"] == "identity_provider"
+    assert fresh["access_token"] != first["access_token"]
+    [sent] = _token_requests(admin)
+    assert sent["grant_type"] == "refresh_token"
+
+
+def test_force_refresh_and_claims_go_to_the_server(admin):
+    app = _pca()
+    _sign_in(app)
+    [account] = app.get_accounts()
+    admin.call("DELETE", "requests")
+    assert app.acquire_token_silent(GRAPH, account, force_refresh=True)["token_source"] \
+        == "identity_provider"
+    claims = json.dumps({"access_token": {"acrs": {"essential": True, "value": "c1"}}})
+    assert app.acquire_token_silent(GRAPH, account, claims_challenge=claims)["token_source"] \
+        == "identity_provider"
+    sent = _token_requests(admin)
+    assert len(sent) == 2 and "claims" in sent[1]["param_names"]
+
+
+def test_a_refused_refresh_is_none_or_the_error_dict_with_classification(admin):
+    admin.settings(access_token_lifetime_secs=200)
+    app = _pca()
+    _sign_in(app)
+    [account] = app.get_accounts()
+    admin.preset("basic_action")
+    assert app.acquire_token_silent(GRAPH, account) is None
+    admin.preset("basic_action")
+    err = app.acquire_token_silent_with_error(GRAPH, account)
+    assert err["error"] == "invalid_grant"
+    assert err["classification"] == "basic_action"
+    assert err["suberror"] == "basic_action"
+    # The refresh token is kept (only bad_token proves it dead).
+    assert app.acquire_token_silent(GRAPH, account)["token_source"] == "identity_provider"
+    admin.preset("bad_token")
+    err = app.acquire_token_silent_with_error(GRAPH, account)
+    assert (err["error"], err["classification"]) == ("invalid_grant", "")
+    # Now the cache holds nothing usable: None, decided without a request.
+    admin.call("DELETE", "requests")
+    assert app.acquire_token_silent_with_error(GRAPH, account) is None
+    assert _token_requests(admin) == []
+
+
+def test_silent_without_an_account_or_tokens_is_none(admin):
+    app = _pca()
+    assert app.acquire_token_silent(GRAPH, None) is None
+    assert app.acquire_token_silent_with_error(GRAPH, None) is None
+    stranger = {"home_account_id": "uid.utid", "environment": "127.0.0.1", "realm": "utid",
+                "username": "x@example.com", "local_account_id": "uid"}
+    assert app.acquire_token_silent_with_error(GRAPH, stranger) is None
+    assert admin.requests() == []
+    with pytest.raises(ValueError):
+        app.acquire_token_silent(["openid"], stranger)
+
+
+def test_accounts_filter_and_removal(admin):
+    app = _pca()
+    _sign_in(app)
+    assert len(app.get_accounts(username=EMULATOR_USER.upper())) == 1
+    assert app.get_accounts(username="nobody@example.com") == []
+    [account] = app.get_accounts()
+    app.remove_account(account)
+    assert app.get_accounts() == []
+    assert app.acquire_token_silent(GRAPH, account) is None
+
+
+def test_client_credentials_answer_from_the_cache(admin):
+    app = _cca()
+    first = app.acquire_token_for_client(GRAPH_APP)
+    assert first["token_source"] == "identity_provider"
+    again = app.acquire_token_for_client(GRAPH_APP)
+    assert again["token_source"] == "cache"
+    assert set(again) == MSAL_HIT_KEYS
+    assert again["access_token"] == first["access_token"]
+    assert len(_token_requests(admin)) == 1
+    with pytest.raises(ValueError):
+        app.acquire_token_for_client(GRAPH_APP, force_refresh=True)
+
+
+def test_serializable_cache_round_trip_and_offline_hits(admin):
+    cache = idflow.SerializableTokenCache()
+    assert not cache.has_state_changed
+    first = _sign_in(_pca(cache))
+    _cca(cache).acquire_token_for_client(GRAPH_APP)
+    assert cache.has_state_changed
+    state = cache.serialize()
+    assert not cache.has_state_changed
+    doc = json.loads(state)
+    assert {"AccessToken", "RefreshToken", "IdToken", "Account", "AppMetadata"} <= set(doc)
+    assert len(cache.find(idflow.TokenCache.CredentialType.REFRESH_TOKEN)) == 1
+    assert len(cache.find("AccessToken", target=["user.read"])) == 1
+    assert not cache.has_state_changed, "find does not mark the cache changed"
+
+    # Another process, no network: the authority's port is closed.
+    loaded = idflow.SerializableTokenCache()
+    loaded.deserialize(state)
+    offline = _closed_port_authority()
+    app = _pca(loaded, authority=offline)
+    [account] = app.get_accounts()
+    assert app.acquire_token_silent(GRAPH, account)["access_token"] == first["access_token"]
+    assert _cca(loaded, authority=offline).acquire_token_for_client(GRAPH_APP)["token_source"] \
+        == "cache"
+    with pytest.raises(ValueError):
+        loaded.deserialize("not json")
+    loaded.deserialize(None)
+    assert _pca(loaded, authority=offline).get_accounts() == []
+
+
+def test_attach_file_persists_between_caches(admin, tmp_path):
+    path = tmp_path / "cache.json"
+    cache = idflow.SerializableTokenCache()
+    cache.attach_file(str(path))
+    first = _sign_in(_pca(cache))
+    assert path.exists()
+    other = idflow.SerializableTokenCache()
+    other.attach_file(str(path))
+    app = _pca(other, authority=_closed_port_authority())
+    [account] = app.get_accounts()
+    assert app.acquire_token_silent(GRAPH, account)["access_token"] == first["access_token"]
+
+
+def test_a_cache_msal_wrote_gives_idflow_a_silent_hit(admin):
+    # msal cannot talk to the plain-http emulator, but its cache can record a
+    # real emulator answer: the event msal's own client would have added.
+    answer = idflow.PublicClientApplication(
+        EMULATOR_PUBLIC, authority=_authority(), timeout=5,
+    ).acquire_token_by_username_password(EMULATOR_USER, EMULATOR_PASSWORD, GRAPH)
+    written = msal.SerializableTokenCache()
+    written.add({
+        "client_id": EMULATOR_PUBLIC,
+        "scope": answer["scope"].split(),
+        "token_endpoint": f"https://127.0.0.1/{EMULATOR_TENANT}/oauth2/v2.0/token",
+        "environment": "127.0.0.1",
+        "grant_type": "password",
+        "response": dict(answer),
+        "data": {"username": EMULATOR_USER},
+    })
+    cache = idflow.SerializableTokenCache()
+    cache.deserialize(written.serialize())
+    admin.call("DELETE", "requests")
+    app = _pca(cache)
+    [account] = app.get_accounts()
+    assert account["home_account_id"] == list(written.search("Account"))[0]["home_account_id"]
+    hit = app.acquire_token_silent(GRAPH, account)
+    assert hit["token_source"] == "cache" and hit["access_token"] == answer["access_token"]
+    assert admin.requests() == []
+
+
+# --- against msal Python on the TLS OpenID provider --------------------------
+
+
+def _peer_apps(provider, cache_m, cache_i, authority=None):  # noqa: F811
+    c = provider["clients"]["native"]
+    return (msal.PublicClientApplication(c["client_id"], oidc_authority=provider["issuer"],
+                                         token_cache=cache_m),
+            idflow.PublicClientApplication(c["client_id"], verify=provider["cafile"],
+                                           oidc_authority=authority or provider["issuer"],
+                                           token_cache=cache_i))
+
+
+def test_msals_cache_loads_in_idflow_and_hits_offline(provider):  # noqa: F811
+    m_cache = msal.SerializableTokenCache()
+    m_app, _ = _peer_apps(provider, m_cache, None)
+    _, signed_in = _device_sign_in(provider, m_app)
+    assert "access_token" in signed_in, signed_in
+    m_hit = m_app.acquire_token_silent(API, m_app.get_accounts()[0])
+
+    i_cache = idflow.SerializableTokenCache()
+    i_cache.deserialize(m_cache.serialize())
+    # The same host and path, a closed port: a hit needs no network at all.
+    issuer = urlsplit(provider["issuer"])
+    offline = issuer._replace(netloc=f"{issuer.hostname}:{_closed_port()}").geturl()
+    _, i_app = _peer_apps(provider, None, i_cache, authority=offline)
+    [i_account] = i_app.get_accounts()
+    [m_account] = m_app.get_accounts()
+    assert {k: i_account[k] for k in MSAL_ACCOUNT_KEYS} == {k: m_account[k] for k in MSAL_ACCOUNT_KEYS}
+    i_hit = i_app.acquire_token_silent(API, i_account)
+    assert i_hit["access_token"] == signed_in["access_token"] == m_hit["access_token"]
+    assert set(i_hit) == set(m_hit), (sorted(i_hit), sorted(m_hit))
+    assert i_hit["token_source"] == m_hit["token_source"] == "cache"
+
+
+def test_idflows_cache_loads_in_msal_and_hits(provider):  # noqa: F811
+    i_cache = idflow.SerializableTokenCache()
+    _, i_app = _peer_apps(provider, None, i_cache)
+    _, signed_in = _device_sign_in(provider, i_app)
+    assert "access_token" in signed_in, signed_in
+
+    m_cache = msal.SerializableTokenCache()
+    m_cache.deserialize(i_cache.serialize())
+    m_app, _ = _peer_apps(provider, m_cache, None)
+    [m_account] = m_app.get_accounts()
+    assert m_account["username"] == i_app.get_accounts()[0]["username"]
+    m_hit = m_app.acquire_token_silent(API, m_account)
+    assert m_hit is not None
+    assert m_hit["token_source"] == "cache", "msal used the cached token, sent no request"
+    assert m_hit["access_token"] == signed_in["access_token"]
+    # msal's refresh with idflow's refresh token works too.
+    m_fresh = m_app.acquire_token_silent(API, m_account, force_refresh=True)
+    assert m_fresh["token_source"] == "identity_provider", m_fresh
