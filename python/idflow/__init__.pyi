@@ -12,6 +12,10 @@ from .application import (
     ConfidentialClientApplication as ConfidentialClientApplication,
     PublicClientApplication as PublicClientApplication,
 )
+from .token_cache import (
+    SerializableTokenCache as SerializableTokenCache,
+    TokenCache as TokenCache,
+)
 
 __all__ = [
     "classify_response",
@@ -27,7 +31,12 @@ __all__ = [
     "ClientApplication",
     "PublicClientApplication",
     "ConfidentialClientApplication",
+    "TokenCache",
+    "SerializableTokenCache",
 ]
+
+#: The most verbose level of the ``idflow`` logger (below ``logging.DEBUG``).
+TRACE: int
 
 HeadersArg = Union[Mapping[str, Union[str, Iterable[str]]], Iterable[Tuple[str, str]]]
 BodyArg = Union[bytes, bytearray, memoryview, str, None]
@@ -128,6 +137,10 @@ def explain(query: str) -> Decision: ...
 def transport_failure(kind: str, detail: str = ...) -> Decision: ...
 def raise_for_info(info: Any) -> Optional[Dict[str, Any]]: ...
 def self_test_panic() -> Optional[Dict[str, Any]]: ...
+def self_test_panic_async() -> Optional[Dict[str, Any]]: ...
+def configure_logging(enable_pii_log: Optional[bool] = ...) -> None: ...
+def parse_www_authenticate(headers: HeadersArg) -> List[Dict[str, Any]]: ...
+def claims_challenge(headers: HeadersArg) -> Optional[str]: ...
 
 class AuthChallenge(TypedDict):
     """One ``WWW-Authenticate`` challenge."""

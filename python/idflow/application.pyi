@@ -7,6 +7,7 @@
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, TypedDict, Union
 
 from . import ErrorResult, TokenResult
+from .token_cache import TokenCache
 
 __all__ = ["ClientApplication", "PublicClientApplication", "ConfidentialClientApplication"]
 
@@ -43,6 +44,16 @@ class AuthCodeFlow(TypedDict, total=False):
     error: str
     error_description: str
 
+class Account(TypedDict):
+    """msal's account dict, from :meth:`ClientApplication.get_accounts`."""
+
+    home_account_id: str
+    environment: str
+    username: str
+    authority_type: str
+    local_account_id: str
+    realm: str
+
 class ClientApplication:
     client_id: str
     authority: str
@@ -52,7 +63,7 @@ class ClientApplication:
         client_credential: Any = ...,
         authority: Optional[str] = ...,
         validate_authority: bool = ...,
-        token_cache: Any = ...,
+        token_cache: Optional[TokenCache] = ...,
         http_client: Any = ...,
         verify: Union[bool, str] = ...,
         proxies: Any = ...,
@@ -88,6 +99,28 @@ class ClientApplication:
         scopes: Optional[Scopes] = ...,
         **kwargs: Any,
     ) -> Result: ...
+    def get_accounts(self, username: Optional[str] = ...) -> List[Account]: ...
+    def remove_account(self, account: Mapping[str, Any]) -> None: ...
+    def acquire_token_silent(
+        self,
+        scopes: Scopes,
+        account: Optional[Mapping[str, Any]],
+        authority: Any = ...,
+        force_refresh: bool = ...,
+        claims_challenge: Optional[str] = ...,
+        auth_scheme: Any = ...,
+        **kwargs: Any,
+    ) -> Optional[TokenResult]: ...
+    def acquire_token_silent_with_error(
+        self,
+        scopes: Scopes,
+        account: Optional[Mapping[str, Any]],
+        authority: Any = ...,
+        force_refresh: bool = ...,
+        claims_challenge: Optional[str] = ...,
+        auth_scheme: Any = ...,
+        **kwargs: Any,
+    ) -> Optional[Result]: ...
     def acquire_token_by_refresh_token(self, refresh_token: str, scopes: Scopes, **kwargs: Any) -> Result: ...
     def acquire_token_by_username_password(
         self,
