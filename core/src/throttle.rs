@@ -37,6 +37,10 @@ pub const HTTP_STATUS_THROTTLE: Duration = Duration::from_secs(60);
 /// (public clients): asking again silently cannot succeed.
 pub const UI_REQUIRED_THROTTLE: Duration = Duration::from_secs(120);
 
+/// The most blocks one app keeps (msal Python's throttle cache holds as
+/// many): past it, expired blocks go first, then the one ending soonest.
+pub const MAX_BLOCKS: usize = 1024;
+
 /// The form parameters whose value identifies the user or the grant.
 const SUBJECT_PARAMS: [&str; 5] = ["refresh_token", "code", "username", "assertion", "claims"];
 
@@ -169,7 +173,21 @@ impl Throttle {
                 silent_only: error.retry_after.is_none()
                     && error.kind == ErrorKind::InteractionRequired,
             };
-            self.with(|m| m.insert(key, block));
+            self.with(|m| {
+                if m.len() >= MAX_BLOCKS && !m.contains_key(&key) {
+                    m.retain(|_, b| b.until > now);
+                    if m.len() >= MAX_BLOCKS {
+                        let soonest = m
+                            .iter()
+                            .min_by_key(|(_, b)| b.until)
+                            .map(|(k, _)| k.clone());
+                        if let Some(k) = soonest {
+                            m.remove(&k);
+                        }
+                    }
+                }
+                m.insert(key, block);
+            });
         }
     }
 

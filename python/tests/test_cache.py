@@ -121,7 +121,8 @@ def test_force_refresh_and_claims_go_to_the_server(admin):
 
 def test_a_refused_refresh_is_none_or_the_error_dict_with_classification(admin):
     admin.settings(access_token_lifetime_secs=200)
-    app = _pca()
+    cache = idflow.TokenCache()
+    app = _pca(cache)
     _sign_in(app)
     [account] = app.get_accounts()
     admin.preset("basic_action")

@@ -83,11 +83,22 @@ impl Env {
         self.emu.admin().advance_clock(secs as i64);
     }
 
+    /// Arms a preset for one call: twice for a 5xx without Retry-After,
+    /// which the transport sends once more.
     fn arm(&self, preset: &str) {
-        self.emu
-            .admin()
-            .arm_preset(preset, PresetArm::default())
-            .unwrap();
+        let retried = matches!(preset, "server_error_500" | "html_error_page");
+        let arm = PresetArm {
+            count: retried.then(|| serde_json::json!(2)),
+            ..PresetArm::default()
+        };
+        self.emu.admin().arm_preset(preset, arm).unwrap();
+    }
+
+    /// Lets the client-side throttle's longest default block pass (a public
+    /// client's silent interaction-required answer blocks silent calls for
+    /// 120 s, a bare 5xx for 60 s).
+    fn outwait_throttle(&self) {
+        self.advance(idflow::throttle::UI_REQUIRED_THROTTLE.as_secs() + 1);
     }
 
     fn token_requests(&self) -> Vec<RequestRecord> {
@@ -268,6 +279,7 @@ async fn a_failed_proactive_refresh_returns_the_still_valid_cached_token() {
         assert_eq!(r.token_source, TokenSource::Cache, "{preset}");
         assert_eq!(r.access_token.expose(), first.access_token.expose());
         assert!(!env.token_requests().is_empty(), "{preset}: it did try");
+        env.outwait_throttle();
     }
     // The refresh token was kept (neither answer proves it dead): the next
     // call, once the throttle is over, refreshes successfully.

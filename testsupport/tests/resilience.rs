@@ -357,3 +357,60 @@ async fn refresh_token_without_claims_is_not_a_claims_request() {
         assert!(!rec.param_names.iter().any(|n| n == "claims"), "{rec:?}");
     }
 }
+
+#[tokio::test]
+async fn silent_interaction_required_is_throttled_until_an_interactive_sign_in() {
+    let env = start().await;
+    let app = env.public();
+    let first = app
+        .acquire_token_by_username_password(
+            DEFAULT_USERNAME,
+            &Password::new(DEFAULT_PASSWORD),
+            &["User.Read"],
+            None,
+        )
+        .await
+        .unwrap();
+    let account = first.account.clone().unwrap();
+    // The cached access token expires: silent calls must refresh.
+    env.time.advance(Duration::from_secs(3700));
+    env.emu.admin().advance_clock(3700);
+    env.emu.admin().clear_requests();
+    env.emu
+        .admin()
+        .arm_preset("basic_action", PresetArm::default())
+        .unwrap();
+    let silent = || app.acquire_token_silent(&["User.Read"], Some(&account), None, false);
+    let e = silent().await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::InteractionRequired);
+    let blocked = silent().await.unwrap_err();
+    assert_eq!(
+        env.token_requests().len(),
+        1,
+        "the repeat is answered locally"
+    );
+    assert_eq!(blocked.kind, ErrorKind::Throttled);
+    assert_eq!(blocked.code, "invalid_grant");
+    assert_eq!(blocked.suberror(), Some("basic_action"));
+    assert_eq!(blocked.classification, e.classification);
+    assert_eq!(blocked.action, Action::AcquireInteractively);
+    assert_eq!(blocked.retry_after, Some(Duration::from_secs(120)));
+
+    // After the interactive sign-in the error asked for, silent acquisition
+    // works again (the sign-in lifts the block on these scopes; the engine
+    // test `silent_interaction_required_blocks_120s_until_an_interactive_sign_in`
+    // shows the lift with the same refresh token).
+    env.emu.admin().start_session(DEFAULT_USERNAME).unwrap();
+    let flow = app
+        .initiate_auth_code_flow(&["User.Read"], REDIRECT, &AuthCodeOptions::default())
+        .await
+        .unwrap();
+    let redirect = location(flow.auth_uri.as_str()).await;
+    app.acquire_token_by_auth_code_flow(&flow, &redirect)
+        .await
+        .unwrap();
+    env.time.advance(Duration::from_secs(3700));
+    env.emu.admin().advance_clock(3700);
+    let r = silent().await.unwrap();
+    assert_eq!(r.token_source, idflow::TokenSource::IdentityProvider);
+}

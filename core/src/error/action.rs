@@ -79,9 +79,9 @@ pub fn mitigation_for(e: &IdFlowError) -> &'static str {
     if e.kind == ErrorKind::Throttled {
         // A throttled error keeps the original code; what to do now is wait.
         if e.action == Action::AcquireInteractively {
-            return "Silent acquisition for this account and these scopes failed moments ago with \
-                interaction required and is blocked locally. Sign the user in interactively \
-                (with the error's claims, if any); that lifts the block.";
+            return "This request failed moments ago asking for an interactive sign-in and is \
+                blocked locally. Sign the user in interactively (with the error's claims, if \
+                any); that lifts the block.";
         }
         if let Some(text) = local_text(LocalCode::ThrottledRequest) {
             return text;

@@ -168,9 +168,15 @@ fn from_oauth_error(
             flow,
             Flow::DeviceCode | Flow::Authorize | Flow::AuthorizePromptNone
         );
+    // A claims challenge can only be met by a new sign-in that passes it
+    // (MSAL.NET's MsalClaimsChallengeException, MSAL.js's
+    // InteractionRequiredAuthError.claims), whatever `error` came with it.
+    let claims_challenge = body.claims.as_deref().is_some_and(|c| !c.trim().is_empty());
     let kind = if user_declined {
         ErrorKind::Cancelled
-    } else if interaction_required(&error, suberror.as_deref(), &body.error_codes) {
+    } else if interaction_required(&error, suberror.as_deref(), &body.error_codes)
+        || claims_challenge
+    {
         ErrorKind::InteractionRequired
     } else {
         ErrorKind::Service
@@ -372,6 +378,36 @@ mod tests {
         let e = classify_at(&r, Flow::Token, received).error.expect("error");
         assert_eq!(e.retry_after, Some(Duration::from_secs(10)));
         assert_eq!(e.action, Action::RetryAfter);
+    }
+
+    #[test]
+    fn a_claims_challenge_is_interaction_required_whatever_the_error() {
+        let claims = r#"{\"access_token\":{\"acrs\":{\"essential\":true,\"value\":\"c1\"}}}"#;
+        let body = format!(r#"{{"error":"unauthorized_client","claims":"{claims}"}}"#);
+        let e = classify(&json(400, &body), Flow::Token)
+            .error
+            .expect("error");
+        assert_eq!(e.kind, ErrorKind::InteractionRequired);
+        assert_eq!(e.action, Action::AcquireInteractively);
+        assert_eq!(e.classification, Some(Classification::None));
+        assert!(e.claims().is_some_and(|c| c.contains("acrs")));
+        // Without claims the same error is a plain service error.
+        let plain = classify(
+            &json(400, r#"{"error":"unauthorized_client"}"#),
+            Flow::Token,
+        );
+        assert_eq!(plain.error.expect("error").kind, ErrorKind::Service);
+        // An empty claims value is no challenge; a declined sign-in stays cancelled.
+        let empty = classify(
+            &json(400, r#"{"error":"unauthorized_client","claims":" "}"#),
+            Flow::Token,
+        );
+        assert_eq!(empty.error.expect("error").kind, ErrorKind::Service);
+        let declined = format!(r#"{{"error":"access_denied","claims":"{claims}"}}"#);
+        let d = classify(&json(400, &declined), Flow::DeviceCode)
+            .error
+            .expect("error");
+        assert_eq!(d.kind, ErrorKind::Cancelled);
     }
 
     #[test]

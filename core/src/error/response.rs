@@ -18,11 +18,40 @@ const SECRET_KEYS: [&str; 5] = [
 ];
 
 /// An HTTP response as received (headers in arrival order).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+///
+/// A success body holds tokens and `Set-Cookie` may hold a session: `Debug`
+/// shows the status, the headers with cookies and credentials redacted, and
+/// the body's length only.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct HttpResponse {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+}
+
+impl std::fmt::Debug for HttpResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(n, v)| {
+                let secret = [
+                    "set-cookie",
+                    "cookie",
+                    "authorization",
+                    "proxy-authorization",
+                ]
+                .iter()
+                .any(|c| n.eq_ignore_ascii_case(c));
+                (n.as_str(), if secret { "[redacted]" } else { v.as_str() })
+            })
+            .collect();
+        f.debug_struct("HttpResponse")
+            .field("status", &self.status)
+            .field("headers", &headers)
+            .field("body_bytes", &self.body.len())
+            .finish()
+    }
 }
 
 impl HttpResponse {
@@ -226,6 +255,28 @@ fn hex(b: u8) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_shows_neither_the_body_nor_cookies() {
+        let r = HttpResponse::new(
+            200,
+            vec![
+                ("Set-Cookie".into(), "esctx=SESSION-SECRET".into()),
+                ("client-request-id".into(), "c-1".into()),
+            ],
+            br#"{"access_token":"AT-SECRET"}"#.to_vec(),
+        );
+        let shown = format!("{r:?}");
+        assert!(!shown.contains("SESSION-SECRET"), "{shown}");
+        assert!(
+            !shown.contains("AT-SECRET") && !shown.contains("123, 34"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("c-1") && shown.contains("body_bytes: 28"),
+            "{shown}"
+        );
+    }
 
     #[test]
     fn reads_wrong_types_leniently() {

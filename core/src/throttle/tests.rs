@@ -132,7 +132,10 @@ fn a_block_answers_with_the_original_until_it_expires() {
     assert_eq!(e.kind, ErrorKind::Throttled);
     assert_eq!(e.code, "temporarily_unavailable");
     assert_eq!(e.retry_after, Some(Duration::from_secs(20)), "rounded up");
-    assert_eq!(e.action, Action::RetryAfter);
+    // The body's claims challenge made the original interaction-required:
+    // the way out of the block is the interactive sign-in it asks for.
+    assert_eq!(original.kind, ErrorKind::InteractionRequired);
+    assert_eq!(e.action, Action::AcquireInteractively);
     assert!(e.retryable);
     assert_eq!(e.http_status(), Some(429));
     assert_eq!(e.suberror(), Some("s"));
@@ -258,4 +261,40 @@ fn every_language_sees_the_throttled_shape() {
     t.record(key.clone(), &ui, Flow::Silent, true, UNIX_EPOCH);
     let e = t.check(&key, Flow::Silent, UNIX_EPOCH).unwrap();
     assert_eq!(idioms::swift(&e).code, -50002);
+}
+
+#[test]
+fn the_number_of_blocks_is_bounded() {
+    let t = Throttle::new();
+    let ra = error(429, &[("Retry-After", "30")], "", Flow::Token);
+    let key = |i: usize| {
+        ThrottleKey::for_token_request(
+            URL,
+            &form(&[("client_id", "c"), ("refresh_token", &i.to_string())]),
+        )
+    };
+    // All live; the first recorded ends soonest.
+    for i in 0..MAX_BLOCKS {
+        t.record(
+            key(i),
+            &ra,
+            Flow::Token,
+            false,
+            UNIX_EPOCH + Duration::from_millis(i as u64),
+        );
+    }
+    assert_eq!(t.len(), MAX_BLOCKS);
+    let now = UNIX_EPOCH + Duration::from_millis(MAX_BLOCKS as u64);
+    t.record(key(MAX_BLOCKS), &ra, Flow::Token, false, now);
+    assert_eq!(t.len(), MAX_BLOCKS);
+    assert!(
+        t.check(&key(0), Flow::Token, now).is_none(),
+        "the soonest-ending block made room"
+    );
+    assert!(t.check(&key(1), Flow::Token, now).is_some());
+    assert!(t.check(&key(MAX_BLOCKS), Flow::Token, now).is_some());
+    // Once blocks have ended, they are dropped first.
+    let later = now + Duration::from_secs(60);
+    t.record(key(MAX_BLOCKS + 1), &ra, Flow::Token, false, later);
+    assert_eq!(t.len(), 1);
 }

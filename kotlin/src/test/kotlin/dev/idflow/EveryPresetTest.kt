@@ -86,7 +86,7 @@ class EveryPresetTest {
 
         if (endpoint == "user_realm") {
             // No idflow flow reads the user realm (iwa_managed_user): check the answer itself.
-            em.preset(name, count = armCount(name))
+            em.preset(name, count = armCount(name, rule))
             val r =
                 Servers.http.send(
                     HttpRequest.newBuilder(URI.create("${em.base}/common/userrealm/$USER?api-version=1.0")).GET().build(),
@@ -103,7 +103,7 @@ class EveryPresetTest {
                 endpoint == "authorize" -> {
                     val promptNone = expect?.optString("flow") == "authorize_prompt_none"
                     em.request("POST", "/_admin/sessions", JSONObject().put("username", USER))
-                    em.preset(name, count = armCount(name))
+                    em.preset(name, count = armCount(name, rule))
                     val app = publicClient()
                     val options = AuthorizeOptions(prompt = if (promptNone) "none" else null)
                     val flow = runBlocking { app.initiateAuthCodeFlow(GRAPH, "http://127.0.0.1/cb", options) }
@@ -113,7 +113,7 @@ class EveryPresetTest {
                     val app = publicClient()
                     val rt = app.acquireTokenByUsernamePasswordBlocking(USER, PASSWORD, GRAPH).refreshToken
                     assertNotNull(rt, "ROPC returned no refresh token")
-                    em.preset(name, count = armCount(name))
+                    em.preset(name, count = armCount(name, rule))
                     attempt { runBlocking { app.acquireTokenByRefreshToken(rt!!, GRAPH) } }
                 }
                 endpoint == "token" && grant != null && grant.contains("device_code") -> {
@@ -123,18 +123,18 @@ class EveryPresetTest {
                     val flow = app.initiateDeviceFlowBlocking(GRAPH)
                     assertEquals(1uL, flow.intervalSecs())
                     em.approve(flow.userCode())
-                    em.preset(name, count = armCount(name))
+                    em.preset(name, count = armCount(name, rule))
                     attempt { app.acquireTokenByDeviceFlowBlocking(flow) }
                 }
                 endpoint == "token" && grant == null -> {
                     // A server that never answers is ended by the app's own (short) timeout.
                     val noAnswer = rule.getJSONObject("effect").optString("kind") == "no_answer"
                     val app = confidential(timeoutMs = if (noAnswer) NO_ANSWER_TIMEOUT_MS.toULong() else null)
-                    em.preset(name, count = armCount(name))
+                    em.preset(name, count = armCount(name, rule))
                     attempt { app.acquireTokenForClientBlocking(APP_SCOPE) }
                 }
                 endpoint == "devicecode" -> {
-                    em.preset(name, count = armCount(name))
+                    em.preset(name, count = armCount(name, rule))
                     attempt {
                         publicClient().initiateDeviceFlowBlocking(GRAPH)
                         fail("$name: the device code request succeeded")
@@ -277,8 +277,17 @@ class EveryPresetTest {
             Result.failure(e)
         }
 
-    /** One call's requests: two for a 5xx without Retry-After (the core retries it once). */
-    private fun armCount(name: String): Int = if (name in RETRIED) 2 else 1
+    /**
+     * One call's requests: two for a 5xx without Retry-After (the core retries it once); every
+     * request (null) for a preset armed that way by default (`no_answer`: the timed-out request
+     * is retried and must meet no answer again).
+     */
+    private fun armCount(name: String, rule: JSONObject): Int? =
+        when {
+            name in RETRIED -> 2
+            rule.has("count") && rule.isNull("count") -> null
+            else -> 1
+        }
 
     private companion object {
         val PENDING = setOf("authorization_pending", "slow_down")
