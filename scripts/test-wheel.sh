@@ -36,7 +36,7 @@ def check(cond, what):
 where = os.path.dirname(idflow.__file__)
 check("site-packages" in where, f"idflow imported from the installed wheel (got {where})")
 files = {f.name for f in resources.files("idflow").iterdir()}
-for name in ("py.typed", "__init__.pyi", "application.pyi", "_native"):
+for name in ("py.typed", "__init__.pyi", "application.pyi", "token_cache.pyi", "_native"):
     check(name in files, f"{name} is installed")
 check(any(f.name.endswith(".so") for f in resources.files("idflow._native").iterdir()),
       "the native library is inside idflow._native")
@@ -54,14 +54,23 @@ def declared_in(stub):
             names.add(node.asname or node.name)
     return names
 
-stubs = {idflow: declared_in("__init__.pyi"), idflow.application: declared_in("application.pyi")}
+stubs = {
+    idflow: declared_in("__init__.pyi"),
+    idflow.application: declared_in("application.pyi"),
+    idflow.token_cache: declared_in("token_cache.pyi"),
+}
 for module, declared in stubs.items():
     missing = [n for n in module.__all__ if n not in declared]
     check(not missing, f"the stub of {module.__name__} declares {missing}")
-for cls in (idflow.ClientApplication, idflow.PublicClientApplication, idflow.ConfidentialClientApplication):
-    public = [m for m in vars(cls) if not m.startswith("_") and callable(getattr(cls, m))]
-    missing = [m for m in public if m not in stubs[idflow.application]]
-    check(not missing, f"application.pyi declares {cls.__name__}.{missing}")
+for module, classes in (
+    (idflow.application, (idflow.ClientApplication, idflow.PublicClientApplication,
+                          idflow.ConfidentialClientApplication)),
+    (idflow.token_cache, (idflow.TokenCache, idflow.SerializableTokenCache)),
+):
+    for cls in classes:
+        public = [m for m in vars(cls) if not m.startswith("_")]
+        missing = [m for m in public if m not in stubs[module]]
+        check(not missing, f"the stub of {module.__name__} declares {cls.__name__}.{missing}")
 
 # help() reads well: the class and its flows are documented.
 text = pydoc.render_doc(idflow.PublicClientApplication, renderer=pydoc.plaintext)

@@ -9,7 +9,11 @@ use std::process::ExitCode;
 /// Inputs larger than this are refused before parsing (a body is capped by the core anyway).
 const MAX_INPUT_BYTES: u64 = 16 * 1024 * 1024;
 
-pub fn run(query: Option<String>, response: Option<String>) -> Result<ExitCode, String> {
+pub fn run(
+    query: Option<String>,
+    response: Option<String>,
+    compact: bool,
+) -> Result<ExitCode, String> {
     let out = match (query, response) {
         (_, Some(file)) => explain_response(&read_input(&file)?)?,
         (Some(q), None) => match idflow::explain::explain(&q) {
@@ -21,11 +25,16 @@ pub fn run(query: Option<String>, response: Option<String>) -> Result<ExitCode, 
         }
     };
     let is_error = out.get("outcome").and_then(Value::as_str) != Some("success");
-    crate::emit(&serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?);
-    Ok(if is_error {
-        ExitCode::from(1)
+    let text = if compact {
+        out.to_string()
     } else {
-        ExitCode::SUCCESS
+        serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?
+    };
+    crate::emit(&text);
+    Ok(if is_error {
+        ExitCode::from(crate::exit::REFUSED)
+    } else {
+        ExitCode::from(crate::exit::OK)
     })
 }
 

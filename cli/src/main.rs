@@ -28,6 +28,7 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    #[command(after_help = exit::HELP)]
     /// Explain an AADSTS number, an error code, or a whole HTTP response, as JSON.
     ///
     /// Examples: `idflow explain AADSTS50079`, `idflow explain invalid_grant`,
@@ -39,8 +40,16 @@ enum Command {
         /// A JSON file describing an HTTP response (`-` reads stdin).
         #[arg(long, value_name = "FILE", conflicts_with = "query")]
         response: Option<String>,
+        /// Print the JSON on one line.
+        #[arg(long)]
+        json: bool,
     },
-    /// Walk through the seed's scenarios and show what Swift, Kotlin and Python apps see.
+    /// Run the MSAL error guide's scenarios live; show what Swift, Kotlin and Python apps see.
+    ///
+    /// Starts the emulator inside the process, runs each scenario through the real flows, and
+    /// prints what went over the wire, the decision, each language's view and what to do. Takes about a second; waits the flows take run on a simulated clock. Exits 1 when a
+    /// live scenario did not end as the guide expects.
+    #[command(after_help = exit::HELP)]
     Demo {
         /// Print the scenarios as JSON instead of text.
         #[arg(long)]
@@ -128,7 +137,11 @@ fn emit(text: &str) {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Explain { query, response } => explain::run(query, response),
+        Command::Explain {
+            query,
+            response,
+            json,
+        } => explain::run(query, response, json),
         Command::Demo { json } => demo::run(json),
         Command::Emulator { port } => emulator::run(port),
         Command::Token {

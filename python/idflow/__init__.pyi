@@ -26,6 +26,8 @@ __all__ = [
     "self_test_panic",
     "self_test_panic_async",
     "configure_logging",
+    "parse_www_authenticate",
+    "claims_challenge",
     "FLOWS",
     "NETWORK_KINDS",
     "ClientApplication",
@@ -34,6 +36,9 @@ __all__ = [
     "TokenCache",
     "SerializableTokenCache",
 ]
+
+#: The most verbose level of the ``idflow`` logger (below ``logging.DEBUG``).
+TRACE: int
 
 HeadersArg = Union[Mapping[str, Union[str, Iterable[str]]], Iterable[Tuple[str, str]]]
 BodyArg = Union[bytes, bytearray, memoryview, str, None]
@@ -147,5 +152,3 @@ def parse_www_authenticate(headers: HeadersArg) -> List[AuthChallenge]: ...
 def claims_challenge(headers: HeadersArg) -> Optional[str]: ...
 def self_test_panic_async() -> Optional[Dict[str, Any]]: ...
 def configure_logging(enable_pii_log: Optional[bool] = ...) -> None: ...
-
-TRACE: int

@@ -45,6 +45,8 @@ class AuthCodeFlow(TypedDict, total=False):
     error_description: str
 
 class Account(TypedDict, total=False):
+    """msal's account dict, from :meth:`ClientApplication.get_accounts`."""
+
     home_account_id: str
     environment: str
     username: str
@@ -98,6 +100,28 @@ class ClientApplication:
         scopes: Optional[Scopes] = ...,
         **kwargs: Any,
     ) -> Result: ...
+    def get_accounts(self, username: Optional[str] = ...) -> List[Account]: ...
+    def remove_account(self, account: Mapping[str, Any]) -> None: ...
+    def acquire_token_silent(
+        self,
+        scopes: Scopes,
+        account: Optional[Mapping[str, Any]],
+        authority: Any = ...,
+        force_refresh: bool = ...,
+        claims_challenge: Optional[str] = ...,
+        auth_scheme: Any = ...,
+        **kwargs: Any,
+    ) -> Optional[TokenResult]: ...
+    def acquire_token_silent_with_error(
+        self,
+        scopes: Scopes,
+        account: Optional[Mapping[str, Any]],
+        authority: Any = ...,
+        force_refresh: bool = ...,
+        claims_challenge: Optional[str] = ...,
+        auth_scheme: Any = ...,
+        **kwargs: Any,
+    ) -> Optional[Result]: ...
     def acquire_token_by_refresh_token(self, refresh_token: str, scopes: Scopes, **kwargs: Any) -> Result: ...
     def get_accounts(self, username: Optional[str] = ...) -> List[Account]: ...
     def remove_account(self, account: Mapping[str, Any]) -> None: ...

@@ -1,3 +1,5 @@
+# Type stubs for idflow.token_cache: msal's TokenCache and SerializableTokenCache.
+
 from typing import Any, Dict, Iterable, List, Optional, Union
 
 __all__ = ["TokenCache", "SerializableTokenCache"]
