@@ -25,7 +25,9 @@ cd "$repo/kotlin"
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 status=0
-mvn -B -Dstyle.color=never test \
+# clean: Kotlin's incremental compile keeps test classes built against an
+# older generated API (a changed constructor then fails at run time).
+mvn -B -Dstyle.color=never clean test \
   -Djna.library.path="$lib" \
   -Didflow.generated="$gen" \
   -Didflow.vectors="$repo/testdata/vectors.json" \
