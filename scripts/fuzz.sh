@@ -4,7 +4,8 @@
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET ...]    (default 20 s, every target)
 #
-# Needs nightly and cargo-fuzz (scripts/setup-fuzz.sh installs them). The
+# Needs cargo-fuzz and nightly, or stable with RUSTC_BOOTSTRAP=1 (scripts/setup-fuzz.sh
+# installs cargo-fuzz and picks the toolchain). The
 # corpus grows in fuzz/corpus/<target>/ (not committed), seeded from
 # fuzz/seeds/<target>/; a crashing input lands in fuzz/artifacts/<target>/
 # and makes the script exit non-zero after every target has run (reproduce
@@ -15,14 +16,21 @@ secs="${1:-20}"
 shift || true
 case "$secs" in ''|*[!0-9]*) echo "fuzz.sh: SECONDS_PER_TARGET must be a number, not '$secs'" >&2; exit 2 ;; esac
 
-bash "$repo/scripts/setup-fuzz.sh"
+toolchain="$(bash "$repo/scripts/setup-fuzz.sh" | tail -n 1)"
+fuzz() {
+  if [ "$toolchain" = nightly ]; then
+    cargo +nightly fuzz "$@"
+  else
+    RUSTC_BOOTSTRAP=1 cargo +stable fuzz "$@"
+  fi
+}
 cd "$repo/fuzz"
 if [ "$#" -gt 0 ]; then
   targets=("$@")
 else
-  mapfile -t targets < <(cargo +nightly fuzz list)
+  mapfile -t targets < <(fuzz list)
 fi
-cargo +nightly fuzz build -O >&2
+fuzz build -O >&2
 
 failed=0
 printf '%-16s %12s %10s %8s %s\n' target executions exec/s crashes result
@@ -33,7 +41,7 @@ for t in "${targets[@]}"; do
   log="$(mktemp)"
   before=$(find "artifacts/$t" -type f | wc -l)
   status=0
-  cargo +nightly fuzz run -O "$t" "corpus/$t" "${seeds[@]}" -- \
+  fuzz run -O "$t" "corpus/$t" "${seeds[@]}" -- \
     -max_total_time="$secs" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
     >"$log" 2>&1 || status=$?
   after=$(find "artifacts/$t" -type f | wc -l)
