@@ -31,6 +31,7 @@ step "swift tests"            bash scripts/test-swift.sh
 step "kotlin tests"           bash scripts/test-kotlin.sh
 step "python tests"           bash scripts/test-python.sh
 step "examples"               bash scripts/test-examples.sh
+step "python wheel"           bash scripts/test-wheel.sh
 # Separate from the suites: each libFuzzer target for a bounded time (nightly
 # toolchain and cargo-fuzz are installed by the script; IDFLOW_FUZZ_SECS
 # changes the time per target).
