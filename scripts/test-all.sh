@@ -32,9 +32,9 @@ step "kotlin tests"           bash scripts/test-kotlin.sh
 step "python tests"           bash scripts/test-python.sh
 step "examples"               bash scripts/test-examples.sh
 step "python wheel"           bash scripts/test-wheel.sh
-# Separate from the suites: each libFuzzer target for a bounded time (nightly
-# toolchain and cargo-fuzz are installed by the script; IDFLOW_FUZZ_SECS
-# changes the time per target).
+# Separate from the suites: each libFuzzer target for a bounded time
+# (cargo-fuzz is installed by the script; IDFLOW_FUZZ_SECS changes the time
+# per target).
 step "fuzz (bounded)"         bash scripts/fuzz.sh "${IDFLOW_FUZZ_SECS:-20}"
 
 echo
