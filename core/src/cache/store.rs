@@ -522,6 +522,9 @@ pub(crate) struct Store {
 
     idt_home: Map<Box<str>, Vec<Id>>,
     acct_home: Map<Box<str>, Vec<Id>>,
+    /// (environment, username) → account records, case-folded: a username
+    /// filter reads only the records of that username.
+    acct_user: Map<Box<str>, Vec<Id>>,
     meta_by: Map<Box<str>, Id>,
 
     /// Changes since the last sync with storage; `None` while no storage is attached.
@@ -1072,8 +1075,10 @@ impl Store {
         }
         let env = e.environment().map(str::to_owned).unwrap_or_default();
         let home = e.home_account_id().map(str::to_owned).unwrap_or_default();
+        let user = e.username().map(str::to_owned).unwrap_or_default();
         let id = self.acct.insert_new(key, e);
         list_add(&mut self.acct_home, &[&env, &home], id);
+        list_add(&mut self.acct_user, &[&env, &user], id);
     }
 
     pub fn remove_acct(&mut self, id: Id, record: bool) {
@@ -1085,6 +1090,8 @@ impl Store {
             e.home_account_id().unwrap_or(""),
         ];
         list_del(&mut self.acct_home, &parts, id);
+        let user = [parts[0], e.username().unwrap_or("")];
+        list_del(&mut self.acct_user, &user, id);
         if record {
             self.record(Sec::Acct, &key, Change::Delete { secret: None });
         }
@@ -1092,6 +1099,20 @@ impl Store {
 
     pub fn accts_of(&self, env: &str, home: &str) -> &[Id] {
         list_get(&self.acct_home, &[env, home])
+    }
+
+    /// Account records of a username (case-insensitive) in an environment.
+    pub fn accts_of_user(&self, env: &str, username: &str) -> &[Id] {
+        list_get(&self.acct_user, &[env, username])
+    }
+
+    /// Whether the account (folded home account id) holds a refresh token
+    /// of the client, or of the family.
+    pub fn home_has_rt(&self, env: &str, client: &str, family: Option<&str>, home: &str) -> bool {
+        let has = |map: &Map<Box<str>, Map<Box<str>, u32>>, owner: &str| {
+            with_ikey(&[env, owner], |k| map.get(k)).is_some_and(|m| m.contains_key(home))
+        };
+        has(&self.homes_client, client) || family.is_some_and(|f| has(&self.homes_family, f))
     }
 
     pub fn put_meta(&mut self, e: MetaEntry) {
