@@ -45,7 +45,11 @@ pub(crate) fn folded_eq(a: &str, b: &str) -> bool {
 /// Appends `s` lower-cased.
 pub(crate) fn push_folded(out: &mut String, s: &str) {
     if s.is_ascii() {
-        out.extend(s.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+        let start = out.len();
+        out.push_str(s);
+        if let Some(tail) = out.get_mut(start..) {
+            tail.make_ascii_lowercase();
+        }
     } else {
         out.push_str(&s.to_lowercase());
     }

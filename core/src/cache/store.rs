@@ -387,11 +387,14 @@ impl ExactKey {
     }
 }
 
-/// One section's entries.
+/// One section's entries. The key is stored once, in the slot: the table
+/// holds slot ids and finds them by the key's hash, comparing against the
+/// slot's key (one allocation per key, not two).
 pub(crate) struct Section<E> {
     slots: Vec<Option<(Box<str>, E)>>,
     free: Vec<Id>,
-    by_key: Map<Box<str>, Id>,
+    by_key: hashbrown::HashTable<Id>,
+    hasher: foldhash::fast::RandomState,
 }
 
 impl<E> Default for Section<E> {
@@ -399,8 +402,17 @@ impl<E> Default for Section<E> {
         Section {
             slots: Vec::new(),
             free: Vec::new(),
-            by_key: Map::default(),
+            by_key: hashbrown::HashTable::new(),
+            hasher: Default::default(),
         }
+    }
+}
+
+/// The key of a slot (empty for a free slot, which the table never holds).
+fn slot_key<E>(slots: &[Option<(Box<str>, E)>], id: Id) -> &str {
+    match slots.get(id as usize) {
+        Some(Some((k, _))) => k,
+        _ => "",
     }
 }
 
@@ -409,7 +421,8 @@ impl<E> Section<E> {
         Section {
             slots: Vec::with_capacity(n),
             free: Vec::new(),
-            by_key: Map::with_capacity_and_hasher(n, Default::default()),
+            by_key: hashbrown::HashTable::with_capacity(n),
+            hasher: Default::default(),
         }
     }
     pub fn len(&self) -> usize {
@@ -419,26 +432,40 @@ impl<E> Section<E> {
         self.slots.get(id as usize)?.as_ref().map(|(_, e)| e)
     }
     pub fn id_of(&self, key: &str) -> Option<Id> {
-        self.by_key.get(key).copied()
+        let h = self.hasher.hash_one(key);
+        self.by_key
+            .find(h, |&id| slot_key(&self.slots, id) == key)
+            .copied()
     }
     /// Inserts under a key that is not present.
     fn insert_new(&mut self, key: Box<str>, e: E) -> Id {
+        let h = self.hasher.hash_one(&*key);
         let id = match self.free.pop() {
             Some(id) => {
-                self.slots[id as usize] = Some((key.clone(), e));
+                self.slots[id as usize] = Some((key, e));
                 id
             }
             None => {
-                self.slots.push(Some((key.clone(), e)));
+                self.slots.push(Some((key, e)));
                 (self.slots.len() - 1) as Id
             }
         };
-        self.by_key.insert(key, id);
+        let Section {
+            slots,
+            by_key,
+            hasher,
+            ..
+        } = self;
+        by_key.insert_unique(h, id, |&i| hasher.hash_one(slot_key(slots, i)));
         id
     }
     fn take(&mut self, id: Id) -> Option<(Box<str>, E)> {
+        let key = self.slots.get(id as usize)?.as_ref()?.0.as_ref();
+        let h = self.hasher.hash_one(key);
+        if let Ok(found) = self.by_key.find_entry(h, |&i| i == id) {
+            found.remove();
+        }
         let slot = self.slots.get_mut(id as usize)?.take()?;
-        self.by_key.remove(&slot.0);
         self.free.push(id);
         Some(slot)
     }
