@@ -355,8 +355,12 @@ impl TokenCache {
             // With storage attached, the replacement is this cache's change.
             fresh.journal_everything();
         }
-        *s = fresh;
+        let old = std::mem::replace(&mut *s, fresh);
         self.inner.changed.store(false, Ordering::Release);
+        drop(s);
+        // The replaced content is freed after the lock is released: readers
+        // and writers do not wait for it.
+        drop(old);
         Ok(())
     }
 

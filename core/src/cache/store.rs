@@ -209,29 +209,68 @@ where
     }
 }
 
-fn list_add(map: &mut Map<Box<str>, Vec<Id>>, parts: &[&str], id: Id) {
+/// The ids under one index key, inline for the common single id (most
+/// keys of the per-account indexes name one entry: no heap list for them).
+#[derive(Clone, Debug)]
+enum IdList {
+    One(Id),
+    Many(Vec<Id>),
+}
+
+impl IdList {
+    fn as_slice(&self) -> &[Id] {
+        match self {
+            IdList::One(x) => std::slice::from_ref(x),
+            IdList::Many(v) => v,
+        }
+    }
+    fn push(&mut self, id: Id) {
+        match self {
+            IdList::One(x) => *self = IdList::Many(vec![*x, id]),
+            IdList::Many(v) => v.push(id),
+        }
+    }
+    /// Removes `id`; true when the list became empty.
+    fn remove(&mut self, id: Id) -> bool {
+        match self {
+            IdList::One(x) => *x == id,
+            IdList::Many(v) => {
+                if let Some(i) = v.iter().position(|x| *x == id) {
+                    v.swap_remove(i);
+                }
+                match v.as_slice() {
+                    [] => true,
+                    [x] => {
+                        *self = IdList::One(*x);
+                        false
+                    }
+                    _ => false,
+                }
+            }
+        }
+    }
+}
+
+fn list_add(map: &mut Map<Box<str>, IdList>, parts: &[&str], id: Id) {
     if let Some(v) = with_ikey(parts, |k| map.get_mut(k)) {
         v.push(id);
         return;
     }
-    map.insert(ikey(parts), vec![id]);
+    map.insert(ikey(parts), IdList::One(id));
 }
 
-fn list_del(map: &mut Map<Box<str>, Vec<Id>>, parts: &[&str], id: Id) {
+fn list_del(map: &mut Map<Box<str>, IdList>, parts: &[&str], id: Id) {
     with_ikey(parts, |k| {
         if let Some(v) = map.get_mut(k) {
-            if let Some(i) = v.iter().position(|x| *x == id) {
-                v.swap_remove(i);
-            }
-            if v.is_empty() {
+            if v.remove(id) {
                 map.remove(k);
             }
         }
     });
 }
 
-fn list_get<'a>(map: &'a Map<Box<str>, Vec<Id>>, parts: &[&str]) -> &'a [Id] {
-    with_ikey(parts, |k| map.get(k)).map_or(&[], Vec::as_slice)
+fn list_get<'a>(map: &'a Map<Box<str>, IdList>, parts: &[&str]) -> &'a [Id] {
+    with_ikey(parts, |k| map.get(k)).map_or(&[], IdList::as_slice)
 }
 
 fn count_add(map: &mut Map<Box<str>, Map<Box<str>, u32>>, parts: &[&str], home: &str) {
@@ -541,17 +580,17 @@ pub(crate) struct Store {
     expiry: BTreeSet<(u64, Id)>,
     at_home: Map<Box<str>, IdSet>,
 
-    rt_owner: Map<Box<str>, Vec<Id>>,
-    rt_family: Map<Box<str>, Vec<Id>>,
-    rt_home: Map<Box<str>, Vec<Id>>,
+    rt_owner: Map<Box<str>, IdList>,
+    rt_family: Map<Box<str>, IdList>,
+    rt_home: Map<Box<str>, IdList>,
     homes_client: Map<Box<str>, Map<Box<str>, u32>>,
     homes_family: Map<Box<str>, Map<Box<str>, u32>>,
 
-    idt_home: Map<Box<str>, Vec<Id>>,
-    acct_home: Map<Box<str>, Vec<Id>>,
+    idt_home: Map<Box<str>, IdList>,
+    acct_home: Map<Box<str>, IdList>,
     /// (environment, username) → account records, case-folded: a username
     /// filter reads only the records of that username.
-    acct_user: Map<Box<str>, Vec<Id>>,
+    acct_user: Map<Box<str>, IdList>,
     meta_by: Map<Box<str>, Id>,
 
     /// Changes since the last sync with storage; `None` while no storage is attached.
