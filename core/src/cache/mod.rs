@@ -76,7 +76,7 @@ use schema::{
     RtEntry, RtFields,
 };
 use serde_json::Value;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use store::{AtQuery, Store};
@@ -206,6 +206,8 @@ pub struct TokenCache {
 struct Inner {
     store: RwLock<Store>,
     changed: AtomicBool,
+    /// Counts write-lock acquisitions (every change takes one).
+    generation: AtomicU64,
     options: CacheOptions,
     storage: RwLock<Option<Arc<dyn CacheStorage>>>,
     /// The storage version this cache last read or wrote.
@@ -219,6 +221,7 @@ impl Default for Inner {
         Inner {
             store: RwLock::new(Store::default()),
             changed: AtomicBool::new(false),
+            generation: AtomicU64::new(0),
             options: CacheOptions::default(),
             storage: RwLock::new(None),
             synced: Mutex::new(None),
@@ -316,10 +319,24 @@ impl TokenCache {
     }
 
     fn write(&self) -> RwLockWriteGuard<'_, Store> {
-        self.inner
+        let guard = self
+            .inner
             .store
             .write()
-            .unwrap_or_else(PoisonError::into_inner)
+            .unwrap_or_else(PoisonError::into_inner);
+        // Counted while the lock is held: a reader that sees the new number
+        // and then takes the read lock sees this write's result.
+        self.inner.generation.fetch_add(1, Ordering::AcqRel);
+        guard
+    }
+
+    /// A number that changes whenever the content may have changed (every
+    /// save, removal, eviction, load or re-read moves it; it may also move
+    /// without a change). What a caller derived from the cache — an account
+    /// list — is still current while this number stays the same, provided
+    /// the number was read before the derived value was.
+    pub fn generation(&self) -> u64 {
+        self.inner.generation.load(Ordering::Acquire)
     }
 
     fn mark_changed(&self) {

@@ -706,11 +706,16 @@ fn username_filter_follows_saves_and_removals() {
             .collect::<Vec<_>>()
     };
     assert_eq!(homes("ALICE@contoso.COM"), ["alice", "alice2"]);
+    let g = cache.generation();
+    assert_eq!(cache.generation(), g, "reading changes nothing");
     let renamed = account("bob", "robert@contoso.com");
     save(&cache, &Answer::user("b2", &["y"], &renamed), &["y"]);
     assert!(homes("bob@contoso.com").is_empty());
     assert_eq!(homes("Robert@contoso.com"), ["bob"]);
+    assert!(cache.generation() > g, "a save moves the generation");
+    let g = cache.generation();
     cache.remove_account(&alice, CLIENT);
+    assert!(cache.generation() > g, "a removal moves the generation");
     assert_eq!(homes("alice@contoso.com"), ["alice2"]);
     // Only accounts with a refresh token this client can use.
     assert!(cache
