@@ -47,6 +47,13 @@ impl TokenCache {
         guard(|| self.inner.deserialize(&state).map_err(err))
     }
 
+    /// `deserialize` from the JSON's UTF-8 bytes, read in place: a large
+    /// cache is not copied on its way in. Bytes that are not UTF-8 are
+    /// rejected like bad JSON.
+    pub fn deserialize_utf8(&self, state: &[u8]) -> Result<(), AuthError> {
+        guard(|| self.inner.deserialize_utf8(state).map_err(err))
+    }
+
     /// Whether the cache changed since it was last serialized, loaded or
     /// marked unchanged: persist it when true.
     pub fn has_state_changed(&self) -> bool {
@@ -171,22 +178,36 @@ pub(crate) fn core_account(a: AccountInfo) -> idflow::Account {
     }
 }
 
-/// msal Python's account dicts (`get_accounts`), as one JSON list.
+/// msal Python's account dicts (`get_accounts`), as one compact JSON list,
+/// written straight into one buffer (no intermediate JSON values: this runs
+/// once per account of a possibly large cache).
 pub(crate) fn accounts_json(accounts: &[idflow::Account]) -> String {
-    let list: Vec<serde_json::Value> = accounts
-        .iter()
-        .map(|a| {
-            serde_json::json!({
-                "home_account_id": a.home_account_id,
-                "environment": a.environment,
-                "username": a.username,
-                "authority_type": if a.realm.eq_ignore_ascii_case("adfs") { "ADFS" } else { "MSSTS" },
-                "local_account_id": a.local_account_id,
-                "realm": a.realm,
-            })
-        })
-        .collect();
-    serde_json::Value::Array(list).to_string()
+    fn field(out: &mut Vec<u8>, name: &str, value: &str) {
+        out.extend_from_slice(name.as_bytes());
+        // Writing a str into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *out, value);
+    }
+    let mut out = Vec::with_capacity(64 + accounts.len() * 320);
+    out.push(b'[');
+    for (i, a) in accounts.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        let authority_type = if a.realm.eq_ignore_ascii_case("adfs") {
+            "ADFS"
+        } else {
+            "MSSTS"
+        };
+        field(&mut out, "{\"home_account_id\":", &a.home_account_id);
+        field(&mut out, ",\"environment\":", &a.environment);
+        field(&mut out, ",\"username\":", &a.username);
+        field(&mut out, ",\"authority_type\":", authority_type);
+        field(&mut out, ",\"local_account_id\":", &a.local_account_id);
+        field(&mut out, ",\"realm\":", &a.realm);
+        out.push(b'}');
+    }
+    out.push(b']');
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// msal Python's dict for a cache hit, as JSON (the one-crossing hot path).
@@ -277,5 +298,36 @@ impl CachedTokenProbe {
             *self.last() = Some((hit.access_token.clone(), crate::apps::unix(hit.expires_on)));
             hit_json(Ok(Some(hit)))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::accounts_json;
+
+    #[test]
+    fn accounts_json_is_msal_account_dicts() {
+        let a = |home: &str, realm: &str, user: &str| idflow::Account {
+            home_account_id: home.into(),
+            environment: "login.example".into(),
+            realm: realm.into(),
+            username: user.into(),
+            local_account_id: "oid".into(),
+        };
+        assert_eq!(accounts_json(&[]), "[]");
+        let text = accounts_json(&[a("u.t", "t", "Ann \"Q\" \u{e9}"), a("v.adfs", "ADFS", "b")]);
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!([
+                {"home_account_id": "u.t", "environment": "login.example",
+                 "username": "Ann \"Q\" \u{e9}", "authority_type": "MSSTS",
+                 "local_account_id": "oid", "realm": "t"},
+                {"home_account_id": "v.adfs", "environment": "login.example",
+                 "username": "b", "authority_type": "ADFS",
+                 "local_account_id": "oid", "realm": "ADFS"},
+            ])
+        );
     }
 }

@@ -309,6 +309,13 @@ macro_rules! shared_flows {
                 })
             }
 
+            /// A number that changes whenever the cache may have changed (a
+            /// changed cache file is re-read first): the account list read
+            /// after it is still current while it stays the same.
+            pub fn cache_generation(&self) -> Result<u64, AuthError> {
+                guard(|| self.inner.cache_generation().map_err(err))
+            }
+
             /// Accounts this app can use silently, optionally only `username`'s
             /// (case-insensitive).
             pub fn get_accounts(

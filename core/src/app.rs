@@ -227,6 +227,14 @@ macro_rules! common_methods {
             self.engine.accounts(username)
         }
 
+        /// A number that changes whenever this app's cache may have changed
+        /// (attached storage is re-read first when it changed): a list from
+        /// [`Self::get_accounts`] taken after reading a number is still
+        /// current while the number stays the same.
+        pub fn cache_generation(&self) -> Result<u64, IdFlowError> {
+            self.engine.cache_generation()
+        }
+
         /// Signs the account out of this app: its tokens for this app are
         /// removed from the cache.
         pub fn remove_account(&self, account: &Account) -> Result<(), IdFlowError> {

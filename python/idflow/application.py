@@ -38,7 +38,7 @@ import threading
 import time
 import webbrowser
 from collections.abc import Mapping
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 from urllib.parse import urlencode
 
 from . import _ffi, _info_decision, _observe
@@ -346,6 +346,8 @@ class ClientApplication:
         self.token_cache = token_cache
         # Prepared cache lookups: (scopes, home_account_id) -> [native probe, last hit dict].
         self._probes: Dict[Any, List[Any]] = {}
+        # get_accounts() with no filter: (cache generation, the parsed list).
+        self._accounts: Optional[Tuple[int, List[Dict[str, Any]]]] = None
         self.authority = config.authority
         self._native = self._make_native(config, client_credential)
 
@@ -455,8 +457,28 @@ class ClientApplication:
         """The accounts this app can use with :meth:`acquire_token_silent`
         (msal's account dicts), optionally only those of ``username``
         (case-insensitive)."""
-        accounts = _wait_sync(self._native.get_accounts_json, _opt_str(username, "username"))
-        return json.loads(accounts) if isinstance(accounts, str) else accounts
+        username = _opt_str(username, "username")
+        generation = None
+        if username is None:
+            # The list is parsed once per change of the cache; a repeat call
+            # returns a new list of the same dicts (as msal hands out the
+            # dicts it holds). They are not the cache's state: changing one
+            # changes no token, only what a repeat call sees until the next
+            # change of the cache.
+            generation = _wait_sync(self._native.cache_generation)
+            if not isinstance(generation, int):
+                return generation
+            memo = self._accounts
+            if memo is not None and memo[0] == generation:
+                return list(memo[1])
+        accounts = _wait_sync(self._native.get_accounts_json, username)
+        if not isinstance(accounts, str):
+            return accounts
+        parsed = json.loads(accounts)
+        if generation is not None:
+            self._accounts = (generation, parsed)
+            return list(parsed)
+        return parsed
 
     def _cache_hit(self, scopes: List[str], home: Optional[str]) -> Optional[Dict[str, Any]]:
         """msal's hit dict when the cache holds a usable token, else None (then

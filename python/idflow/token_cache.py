@@ -106,9 +106,13 @@ class SerializableTokenCache(TokenCache):
         and leaves the cache unchanged then."""
         if state is not None and not isinstance(state, (str, bytes, bytearray)):
             raise ValueError("state must be the str that serialize() returned")
-        if isinstance(state, (bytes, bytearray)):
-            state = state.decode("utf-8")
+        # The native side reads the UTF-8 bytes in place: one encode here, no
+        # further copy of a large cache on its way in.
+        if isinstance(state, str):
+            data = state.encode("utf-8", "surrogatepass")
+        else:
+            data = bytes(state or b"")
         try:
-            self._native.deserialize(state or "{}")
+            self._native.deserialize_utf8(data or b"{}")
         except _ffi.AuthError as e:
             raise ValueError(f"not a token cache: {e.info.message}") from None

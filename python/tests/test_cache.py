@@ -213,6 +213,13 @@ def test_serializable_cache_round_trip_and_offline_hits(admin):
         loaded.deserialize("not json")
     loaded.deserialize(None)
     assert _pca(loaded, authority=offline).get_accounts() == []
+    # An app that listed the accounts before sees every later change of its cache.
+    assert app.get_accounts() == []
+    loaded.deserialize(state)
+    assert app.get_accounts() == [account]
+    app.get_accounts()[0]["username"] = "changed by the caller"
+    loaded.deserialize(None)
+    assert app.get_accounts() == []
 
 
 def test_attach_file_persists_between_caches(admin, tmp_path):

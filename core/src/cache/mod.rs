@@ -76,7 +76,7 @@ use schema::{
     RtEntry, RtFields,
 };
 use serde_json::Value;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use store::{AtQuery, Store};
@@ -206,6 +206,8 @@ pub struct TokenCache {
 struct Inner {
     store: RwLock<Store>,
     changed: AtomicBool,
+    /// Counts write-lock acquisitions (every change takes one).
+    generation: AtomicU64,
     options: CacheOptions,
     storage: RwLock<Option<Arc<dyn CacheStorage>>>,
     /// The storage version this cache last read or wrote.
@@ -219,6 +221,7 @@ impl Default for Inner {
         Inner {
             store: RwLock::new(Store::default()),
             changed: AtomicBool::new(false),
+            generation: AtomicU64::new(0),
             options: CacheOptions::default(),
             storage: RwLock::new(None),
             synced: Mutex::new(None),
@@ -316,10 +319,24 @@ impl TokenCache {
     }
 
     fn write(&self) -> RwLockWriteGuard<'_, Store> {
-        self.inner
+        let guard = self
+            .inner
             .store
             .write()
-            .unwrap_or_else(PoisonError::into_inner)
+            .unwrap_or_else(PoisonError::into_inner);
+        // Counted while the lock is held: a reader that sees the new number
+        // and then takes the read lock sees this write's result.
+        self.inner.generation.fetch_add(1, Ordering::AcqRel);
+        guard
+    }
+
+    /// A number that changes whenever the content may have changed (every
+    /// save, removal, eviction, load or re-read moves it; it may also move
+    /// without a change). What a caller derived from the cache — an account
+    /// list — is still current while this number stays the same, provided
+    /// the number was read before the derived value was.
+    pub fn generation(&self) -> u64 {
+        self.inner.generation.load(Ordering::Acquire)
     }
 
     fn mark_changed(&self) {
@@ -355,9 +372,29 @@ impl TokenCache {
             // With storage attached, the replacement is this cache's change.
             fresh.journal_everything();
         }
-        *s = fresh;
+        let old = std::mem::replace(&mut *s, fresh);
         self.inner.changed.store(false, Ordering::Release);
+        drop(s);
+        // The replaced content is freed after the lock is released: readers
+        // and writers do not wait for it.
+        drop(old);
         Ok(())
+    }
+
+    /// [`TokenCache::deserialize`] from the JSON's UTF-8 bytes (what a file or
+    /// a foreign caller holds, read in place). Bytes that are not UTF-8 give
+    /// the same `invalid_cache_format` error as bad JSON.
+    pub fn deserialize_utf8(&self, json: &[u8]) -> Result<(), IdFlowError> {
+        let text = std::str::from_utf8(json).map_err(|e| {
+            IdFlowError::local(
+                LocalCode::InvalidCacheFormat,
+                format!(
+                    "the token cache is not UTF-8 text (invalid byte at offset {})",
+                    e.valid_up_to()
+                ),
+            )
+        })?;
+        self.deserialize(text)
     }
 
     /// Whether anything changed since the last serialize / deserialize /
@@ -588,42 +625,51 @@ impl TokenCache {
             Some(m) => m.family_id().filter(|f| !f.is_empty()),
             None => Some("1"),
         };
-        let wanted = username.map(scopes::fold);
-        let mut out = Vec::new();
-        for home in s.homes_with_rt(environment, client_id, family) {
-            let records: Vec<&AcctEntry> = s
-                .accts_of(environment, home)
-                .iter()
-                .filter_map(|&id| s.acct.get(id))
-                .collect();
+        // The record of the home tenant when there are several, else the first.
+        let pick = |home: &str| -> Option<&AcctEntry> {
             let utid = home.split_once('.').map(|(_, t)| t);
-            let Some(rec) = records
-                .iter()
-                .find(|a| {
-                    utid.is_some()
-                        && scopes::fold(a.realm().unwrap_or("")).as_ref() == utid.unwrap_or("")
-                })
-                .or_else(|| records.first())
-            else {
-                continue;
-            };
-            if let Some(w) = &wanted {
-                if scopes::fold(rec.username().unwrap_or("")) != *w {
-                    continue;
+            let mut first = None;
+            for &id in s.accts_of(environment, home) {
+                let Some(a) = s.acct.get(id) else { continue };
+                if utid.is_some_and(|t| scopes::folded_eq(a.realm().unwrap_or(""), t)) {
+                    return Some(a);
                 }
+                first.get_or_insert(a);
             }
-            out.push(Account {
-                home_account_id: rec.home_account_id().map(str::to_owned).unwrap_or_default(),
-                environment: rec.environment().map(str::to_owned).unwrap_or_default(),
-                realm: rec.realm().map(str::to_owned).unwrap_or_default(),
-                username: rec.username().map(str::to_owned).unwrap_or_default(),
-                local_account_id: rec
-                    .local_account_id()
-                    .map(str::to_owned)
-                    .unwrap_or_default(),
-            });
-        }
-        out
+            first
+        };
+        let account = |rec: &AcctEntry| Account {
+            home_account_id: rec.home_account_id().map(str::to_owned).unwrap_or_default(),
+            environment: rec.environment().map(str::to_owned).unwrap_or_default(),
+            realm: rec.realm().map(str::to_owned).unwrap_or_default(),
+            username: rec.username().map(str::to_owned).unwrap_or_default(),
+            local_account_id: rec
+                .local_account_id()
+                .map(str::to_owned)
+                .unwrap_or_default(),
+        };
+        let Some(wanted) = username else {
+            let homes = s.homes_with_rt(environment, client_id, family);
+            let mut out = Vec::with_capacity(homes.len());
+            out.extend(homes.into_iter().filter_map(pick).map(account));
+            return out;
+        };
+        // Only the records of that username, through its index.
+        let mut homes: Vec<_> = s
+            .accts_of_user(environment, wanted)
+            .iter()
+            .filter_map(|&id| s.acct.get(id))
+            .map(|a| scopes::fold(a.home_account_id().unwrap_or("")))
+            .collect();
+        homes.sort_unstable();
+        homes.dedup();
+        homes
+            .iter()
+            .filter(|home| s.home_has_rt(environment, client_id, family, home))
+            .filter_map(|home| pick(home))
+            .filter(|rec| scopes::folded_eq(rec.username().unwrap_or(""), wanted))
+            .map(account)
+            .collect()
     }
 
     /// Signs the account out of this client, as msal does: removes its

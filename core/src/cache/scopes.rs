@@ -32,10 +32,24 @@ pub(crate) fn fold(s: &str) -> Cow<'_, str> {
     }
 }
 
+/// Whether `a` and `b` are equal case-folded (as [`fold`] compares them),
+/// without allocating when both are ASCII.
+pub(crate) fn folded_eq(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        a.eq_ignore_ascii_case(b)
+    } else {
+        fold(a) == fold(b)
+    }
+}
+
 /// Appends `s` lower-cased.
 pub(crate) fn push_folded(out: &mut String, s: &str) {
     if s.is_ascii() {
-        out.extend(s.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+        let start = out.len();
+        out.push_str(s);
+        if let Some(tail) = out.get_mut(start..) {
+            tail.make_ascii_lowercase();
+        }
     } else {
         out.push_str(&s.to_lowercase());
     }

@@ -209,29 +209,68 @@ where
     }
 }
 
-fn list_add(map: &mut Map<Box<str>, Vec<Id>>, parts: &[&str], id: Id) {
+/// The ids under one index key, inline for the common single id (most
+/// keys of the per-account indexes name one entry: no heap list for them).
+#[derive(Clone, Debug)]
+enum IdList {
+    One(Id),
+    Many(Vec<Id>),
+}
+
+impl IdList {
+    fn as_slice(&self) -> &[Id] {
+        match self {
+            IdList::One(x) => std::slice::from_ref(x),
+            IdList::Many(v) => v,
+        }
+    }
+    fn push(&mut self, id: Id) {
+        match self {
+            IdList::One(x) => *self = IdList::Many(vec![*x, id]),
+            IdList::Many(v) => v.push(id),
+        }
+    }
+    /// Removes `id`; true when the list became empty.
+    fn remove(&mut self, id: Id) -> bool {
+        match self {
+            IdList::One(x) => *x == id,
+            IdList::Many(v) => {
+                if let Some(i) = v.iter().position(|x| *x == id) {
+                    v.swap_remove(i);
+                }
+                match v.as_slice() {
+                    [] => true,
+                    [x] => {
+                        *self = IdList::One(*x);
+                        false
+                    }
+                    _ => false,
+                }
+            }
+        }
+    }
+}
+
+fn list_add(map: &mut Map<Box<str>, IdList>, parts: &[&str], id: Id) {
     if let Some(v) = with_ikey(parts, |k| map.get_mut(k)) {
         v.push(id);
         return;
     }
-    map.insert(ikey(parts), vec![id]);
+    map.insert(ikey(parts), IdList::One(id));
 }
 
-fn list_del(map: &mut Map<Box<str>, Vec<Id>>, parts: &[&str], id: Id) {
+fn list_del(map: &mut Map<Box<str>, IdList>, parts: &[&str], id: Id) {
     with_ikey(parts, |k| {
         if let Some(v) = map.get_mut(k) {
-            if let Some(i) = v.iter().position(|x| *x == id) {
-                v.swap_remove(i);
-            }
-            if v.is_empty() {
+            if v.remove(id) {
                 map.remove(k);
             }
         }
     });
 }
 
-fn list_get<'a>(map: &'a Map<Box<str>, Vec<Id>>, parts: &[&str]) -> &'a [Id] {
-    with_ikey(parts, |k| map.get(k)).map_or(&[], Vec::as_slice)
+fn list_get<'a>(map: &'a Map<Box<str>, IdList>, parts: &[&str]) -> &'a [Id] {
+    with_ikey(parts, |k| map.get(k)).map_or(&[], IdList::as_slice)
 }
 
 fn count_add(map: &mut Map<Box<str>, Map<Box<str>, u32>>, parts: &[&str], home: &str) {
@@ -387,11 +426,14 @@ impl ExactKey {
     }
 }
 
-/// One section's entries.
+/// One section's entries. The key is stored once, in the slot: the table
+/// holds slot ids and finds them by the key's hash, comparing against the
+/// slot's key (one allocation per key, not two).
 pub(crate) struct Section<E> {
     slots: Vec<Option<(Box<str>, E)>>,
     free: Vec<Id>,
-    by_key: Map<Box<str>, Id>,
+    by_key: hashbrown::HashTable<Id>,
+    hasher: foldhash::fast::RandomState,
 }
 
 impl<E> Default for Section<E> {
@@ -399,8 +441,17 @@ impl<E> Default for Section<E> {
         Section {
             slots: Vec::new(),
             free: Vec::new(),
-            by_key: Map::default(),
+            by_key: hashbrown::HashTable::new(),
+            hasher: Default::default(),
         }
+    }
+}
+
+/// The key of a slot (empty for a free slot, which the table never holds).
+fn slot_key<E>(slots: &[Option<(Box<str>, E)>], id: Id) -> &str {
+    match slots.get(id as usize) {
+        Some(Some((k, _))) => k,
+        _ => "",
     }
 }
 
@@ -409,7 +460,8 @@ impl<E> Section<E> {
         Section {
             slots: Vec::with_capacity(n),
             free: Vec::new(),
-            by_key: Map::with_capacity_and_hasher(n, Default::default()),
+            by_key: hashbrown::HashTable::with_capacity(n),
+            hasher: Default::default(),
         }
     }
     pub fn len(&self) -> usize {
@@ -419,26 +471,40 @@ impl<E> Section<E> {
         self.slots.get(id as usize)?.as_ref().map(|(_, e)| e)
     }
     pub fn id_of(&self, key: &str) -> Option<Id> {
-        self.by_key.get(key).copied()
+        let h = self.hasher.hash_one(key);
+        self.by_key
+            .find(h, |&id| slot_key(&self.slots, id) == key)
+            .copied()
     }
     /// Inserts under a key that is not present.
     fn insert_new(&mut self, key: Box<str>, e: E) -> Id {
+        let h = self.hasher.hash_one(&*key);
         let id = match self.free.pop() {
             Some(id) => {
-                self.slots[id as usize] = Some((key.clone(), e));
+                self.slots[id as usize] = Some((key, e));
                 id
             }
             None => {
-                self.slots.push(Some((key.clone(), e)));
+                self.slots.push(Some((key, e)));
                 (self.slots.len() - 1) as Id
             }
         };
-        self.by_key.insert(key, id);
+        let Section {
+            slots,
+            by_key,
+            hasher,
+            ..
+        } = self;
+        by_key.insert_unique(h, id, |&i| hasher.hash_one(slot_key(slots, i)));
         id
     }
     fn take(&mut self, id: Id) -> Option<(Box<str>, E)> {
+        let key = self.slots.get(id as usize)?.as_ref()?.0.as_ref();
+        let h = self.hasher.hash_one(key);
+        if let Ok(found) = self.by_key.find_entry(h, |&i| i == id) {
+            found.remove();
+        }
         let slot = self.slots.get_mut(id as usize)?.take()?;
-        self.by_key.remove(&slot.0);
         self.free.push(id);
         Some(slot)
     }
@@ -514,14 +580,17 @@ pub(crate) struct Store {
     expiry: BTreeSet<(u64, Id)>,
     at_home: Map<Box<str>, IdSet>,
 
-    rt_owner: Map<Box<str>, Vec<Id>>,
-    rt_family: Map<Box<str>, Vec<Id>>,
-    rt_home: Map<Box<str>, Vec<Id>>,
+    rt_owner: Map<Box<str>, IdList>,
+    rt_family: Map<Box<str>, IdList>,
+    rt_home: Map<Box<str>, IdList>,
     homes_client: Map<Box<str>, Map<Box<str>, u32>>,
     homes_family: Map<Box<str>, Map<Box<str>, u32>>,
 
-    idt_home: Map<Box<str>, Vec<Id>>,
-    acct_home: Map<Box<str>, Vec<Id>>,
+    idt_home: Map<Box<str>, IdList>,
+    acct_home: Map<Box<str>, IdList>,
+    /// (environment, username) → account records, case-folded: a username
+    /// filter reads only the records of that username.
+    acct_user: Map<Box<str>, IdList>,
     meta_by: Map<Box<str>, Id>,
 
     /// Changes since the last sync with storage; `None` while no storage is attached.
@@ -1072,8 +1141,10 @@ impl Store {
         }
         let env = e.environment().map(str::to_owned).unwrap_or_default();
         let home = e.home_account_id().map(str::to_owned).unwrap_or_default();
+        let user = e.username().map(str::to_owned).unwrap_or_default();
         let id = self.acct.insert_new(key, e);
         list_add(&mut self.acct_home, &[&env, &home], id);
+        list_add(&mut self.acct_user, &[&env, &user], id);
     }
 
     pub fn remove_acct(&mut self, id: Id, record: bool) {
@@ -1085,6 +1156,8 @@ impl Store {
             e.home_account_id().unwrap_or(""),
         ];
         list_del(&mut self.acct_home, &parts, id);
+        let user = [parts[0], e.username().unwrap_or("")];
+        list_del(&mut self.acct_user, &user, id);
         if record {
             self.record(Sec::Acct, &key, Change::Delete { secret: None });
         }
@@ -1092,6 +1165,20 @@ impl Store {
 
     pub fn accts_of(&self, env: &str, home: &str) -> &[Id] {
         list_get(&self.acct_home, &[env, home])
+    }
+
+    /// Account records of a username (case-insensitive) in an environment.
+    pub fn accts_of_user(&self, env: &str, username: &str) -> &[Id] {
+        list_get(&self.acct_user, &[env, username])
+    }
+
+    /// Whether the account (folded home account id) holds a refresh token
+    /// of the client, or of the family.
+    pub fn home_has_rt(&self, env: &str, client: &str, family: Option<&str>, home: &str) -> bool {
+        let has = |map: &Map<Box<str>, Map<Box<str>, u32>>, owner: &str| {
+            with_ikey(&[env, owner], |k| map.get(k)).is_some_and(|m| m.contains_key(home))
+        };
+        has(&self.homes_client, client) || family.is_some_and(|f| has(&self.homes_family, f))
     }
 
     pub fn put_meta(&mut self, e: MetaEntry) {

@@ -688,6 +688,68 @@ fn accounts_by_client_family_and_username() {
 }
 
 #[test]
+fn username_filter_follows_saves_and_removals() {
+    let cache = TokenCache::new();
+    let alice = account("alice", "Alice@Contoso.com");
+    // Two accounts sharing a username (two home accounts), and a user
+    // signed in once more under a new username (the record is replaced).
+    let alice2 = account("alice2", "alice@contoso.com");
+    let bob = account("bob", "bob@contoso.com");
+    save(&cache, &Answer::user("a1", &["x"], &alice), &["x"]);
+    save(&cache, &Answer::user("a2", &["x"], &alice2), &["x"]);
+    save(&cache, &Answer::user("b1", &["x"], &bob), &["x"]);
+    let homes = |u: &str| {
+        cache
+            .accounts(ENV, CLIENT, Some(u))
+            .into_iter()
+            .map(|a| a.local_account_id)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(homes("ALICE@contoso.COM"), ["alice", "alice2"]);
+    let g = cache.generation();
+    assert_eq!(cache.generation(), g, "reading changes nothing");
+    let renamed = account("bob", "robert@contoso.com");
+    save(&cache, &Answer::user("b2", &["y"], &renamed), &["y"]);
+    assert!(homes("bob@contoso.com").is_empty());
+    assert_eq!(homes("Robert@contoso.com"), ["bob"]);
+    assert!(cache.generation() > g, "a save moves the generation");
+    let g = cache.generation();
+    cache.remove_account(&alice, CLIENT);
+    assert!(cache.generation() > g, "a removal moves the generation");
+    assert_eq!(homes("alice@contoso.com"), ["alice2"]);
+    // Only accounts with a refresh token this client can use.
+    assert!(cache
+        .accounts(ENV, "other-app", Some("alice@contoso.com"))
+        .is_empty());
+    // The same after a round trip through the unified schema.
+    let copy = TokenCache::new();
+    copy.deserialize_utf8(cache.serialize().as_bytes()).unwrap();
+    assert_eq!(
+        copy.accounts(ENV, CLIENT, Some("alice@contoso.com")),
+        cache.accounts(ENV, CLIENT, Some("alice@contoso.com"))
+    );
+    assert_eq!(
+        copy.accounts(ENV, CLIENT, None),
+        cache.accounts(ENV, CLIENT, None)
+    );
+}
+
+#[test]
+fn deserialize_utf8_rejects_bytes_that_are_not_utf8() {
+    let cache = TokenCache::new();
+    cache.deserialize(&msal_document().to_string()).unwrap();
+    let before = cache.serialize();
+    let e = cache
+        .deserialize_utf8(b"{\"AccessToken\": {\"\xff\": {}}}")
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Client);
+    assert_eq!(e.code, "invalid_cache_format");
+    assert_eq!(cache.serialize(), before);
+    cache.deserialize_utf8(b"").unwrap();
+    assert_eq!(cache.counts().access_tokens, 0);
+}
+
+#[test]
 fn family_refresh_token_lookup_newest_first() {
     let cache = TokenCache::new();
     let alice = account("alice", "alice@contoso.com");

@@ -424,6 +424,13 @@ impl Engine {
             .accounts(&self.environment, &self.client_id, username))
     }
 
+    /// The cache's generation after re-reading attached storage when it
+    /// changed (see [`crate::cache::TokenCache::generation`]).
+    pub fn cache_generation(&self) -> Result<u64, IdFlowError> {
+        self.cache.reload()?;
+        Ok(self.cache.generation())
+    }
+
     /// Forgets the account: its tokens for this app go with it.
     pub fn remove_account(&self, account: &Account) -> Result<(), IdFlowError> {
         self.cache.reload()?;
