@@ -66,6 +66,13 @@ mod store;
 mod tests;
 
 pub use scopes::{DEFAULT_SUFFIX, OIDC_SCOPES};
+
+/// The scope set as the cache compares it (folded, OIDC scopes dropped,
+/// sorted, de-duplicated), as one string: two requests with the same key
+/// are the same request to the cache.
+pub(crate) fn scope_set_key<S: AsRef<str>>(scopes: &[S]) -> String {
+    scopes::set_key(&scopes::normalize(scopes.iter().map(AsRef::as_ref)))
+}
 pub use storage::FileStorage;
 
 use crate::error::{IdFlowError, LocalCode};

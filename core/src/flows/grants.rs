@@ -3,7 +3,7 @@
 //! the form msal-error-model.md §6.2 lists, and goes through
 //! [`Engine::redeem`].
 
-use super::{app_scopes, decorated, Context, Engine};
+use super::{app_scopes, decorated, split_scopes, Context, Engine};
 use crate::error::{Flow, IdFlowError, LocalCode};
 use crate::secret::{Password, RefreshToken, UserAssertion};
 use crate::token::AuthenticationResult;
@@ -34,11 +34,7 @@ impl Engine {
         scopes: &[S],
         claims: Option<&str>,
     ) -> Result<AuthenticationResult, IdFlowError> {
-        let scopes: Vec<String> = scopes
-            .iter()
-            .flat_map(|s| s.as_ref().split_whitespace())
-            .map(str::to_owned)
-            .collect();
+        let scopes = split_scopes(scopes);
         if scopes.is_empty() {
             return Err(IdFlowError::local(
                 LocalCode::ScopesRequired,

@@ -481,6 +481,16 @@ pub(crate) fn app_scopes<S: AsRef<str>>(scopes: &[S]) -> Result<Vec<String>, IdF
     Ok(out)
 }
 
+/// An app-only request's scopes: each item split on whitespace, order kept
+/// (no reserved-scope check: client credentials take any scope).
+pub(crate) fn split_scopes<S: AsRef<str>>(scopes: &[S]) -> Vec<String> {
+    scopes
+        .iter()
+        .flat_map(|s| s.as_ref().split_whitespace())
+        .map(str::to_owned)
+        .collect()
+}
+
 /// The scope parameter of a user sign-in: the app's scopes plus the reserved ones.
 pub(crate) fn decorated(scopes: &[String]) -> String {
     scopes

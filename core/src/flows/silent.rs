@@ -29,7 +29,7 @@
 //! must go out. Concurrent calls that need the same refresh share one
 //! request (see [`super::single_flight`]).
 
-use super::{app_scopes, Engine};
+use super::{app_scopes, split_scopes, Engine};
 use crate::cache::{AccessTokenQuery, CachedAccessToken, RefreshTokenQuery, SaveRequest};
 use crate::discovery::ResolvedAuthority;
 use crate::error::{Flow, IdFlowError, LocalCode};
@@ -46,7 +46,8 @@ const DEFAULT_FAMILY: &str = "1";
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct FlightKey {
     home_account_id: Option<String>,
-    scopes: Vec<String>,
+    /// [`crate::cache::scope_set_key`]: what the cache treats as one request.
+    scopes: String,
     claims: Option<String>,
     force_refresh: bool,
 }
@@ -85,14 +86,6 @@ pub(crate) fn authority_realm(authority: &crate::authority::Authority) -> String
 
 fn first_segment(path: &str) -> Option<String> {
     path.split('/').find(|s| !s.is_empty()).map(str::to_owned)
-}
-
-/// Scopes as the cache compares them: case-folded, sorted, deduplicated.
-fn normalized(scopes: &[String]) -> Vec<String> {
-    let mut v: Vec<String> = scopes.iter().map(|s| s.to_ascii_lowercase()).collect();
-    v.sort();
-    v.dedup();
-    v
 }
 
 impl Engine {
@@ -176,11 +169,7 @@ impl Engine {
         scopes: &[S],
         claims: Option<&str>,
     ) -> Result<AuthenticationResult, IdFlowError> {
-        let scopes: Vec<String> = scopes
-            .iter()
-            .flat_map(|s| s.as_ref().split_whitespace())
-            .map(str::to_owned)
-            .collect();
+        let scopes = split_scopes(scopes);
         if claims.is_some() {
             return self.client_credentials(&scopes, claims).await;
         }
@@ -189,7 +178,7 @@ impl Engine {
         }
         let key = FlightKey {
             home_account_id: None,
-            scopes: normalized(&scopes),
+            scopes: crate::cache::scope_set_key(&scopes),
             claims: None,
             force_refresh: false,
         };
@@ -226,11 +215,7 @@ impl Engine {
     ) -> Result<Option<AuthenticationResult>, IdFlowError> {
         let scopes = match home_account_id {
             Some(_) => app_scopes(scopes)?,
-            None => scopes
-                .iter()
-                .flat_map(|s| s.as_ref().split_whitespace())
-                .map(str::to_owned)
-                .collect(),
+            None => split_scopes(scopes),
         };
         self.cache.reload()?;
         let now = self.sender.clock.now();
@@ -279,7 +264,7 @@ impl Engine {
         }
         let key = FlightKey {
             home_account_id: Some(account.home_account_id.clone()),
-            scopes: normalized(&scopes),
+            scopes: crate::cache::scope_set_key(&scopes),
             claims: claims.map(str::to_owned),
             force_refresh,
         };
