@@ -8,9 +8,9 @@ use crate::directory::{
     FAMILY_CLIENT_IDS, PUBLIC_CLIENT_ID,
 };
 use crate::faults::FaultSpec;
-use crate::state::AuthorizeScript;
+use crate::state::{App, AuthorizeScript};
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRef, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, delete, get, post};
@@ -18,8 +18,16 @@ use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use std::sync::Arc;
 
 type Reply = Result<Response, AdminError>;
+
+/// The platform's handlers take the emulator's state out of the router's.
+impl FromRef<Admin> for Arc<App> {
+    fn from_ref(admin: &Admin) -> Arc<App> {
+        Arc::clone(&admin.app)
+    }
+}
 
 impl IntoResponse for AdminError {
     fn into_response(self) -> Response {

@@ -10,11 +10,10 @@
 use crate::aad_error::{redirect_with, AadError};
 use crate::client_auth::unknown_client;
 use crate::directory::{is_multi_tenant_alias, tenant_id, Client, UserSpec};
+use crate::issue::client_info_for;
 use crate::request::{html, Req};
 use crate::state::{random_token, App, AuthorizeOutcome, CodeGrant, State};
 use axum::response::Response;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 
 const PROMPTS: [&str; 5] = ["none", "login", "consent", "select_account", "create"];
 const RESPONSE_MODES: [&str; 3] = ["query", "fragment", "form_post"];
@@ -115,7 +114,7 @@ fn sign_in(
             ))
         }
     }
-    let scopes = crate::token::required_scopes(state, p.get("scope"))?;
+    let scopes = crate::checks::required_scopes(state, p.get("scope"))?;
     let challenge = match p.get("code_challenge") {
         None => None,
         Some(c) => {
@@ -209,7 +208,7 @@ fn sign_in(
     }
     if prompt == Some("none") {
         if !state.consented(&user.username, client, &scopes) {
-            return Err(crate::token::consent_required(client).with_error("consent_required"));
+            return Err(crate::checks::consent_required(client).with_error("consent_required"));
         }
     } else {
         state.sessions.insert(user.username.to_lowercase());
@@ -297,10 +296,4 @@ pub fn logout(app: &App, req: &Req) -> Response {
                 .into(),
         ),
     }
-}
-
-/// `client_info` for a user, as the authorize redirect and token responses carry it.
-pub fn client_info_for(user: &UserSpec) -> String {
-    let info = serde_json::json!({"uid": user.oid(), "utid": user.tenant_id()}).to_string();
-    URL_SAFE_NO_PAD.encode(info)
 }

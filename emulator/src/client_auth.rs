@@ -5,7 +5,6 @@
 
 use crate::aad_error::AadError;
 use crate::directory::{tenant_id, Client};
-use crate::issue::ClientAuth;
 use crate::jwt::Jwt;
 use crate::request::Req;
 use crate::state::State;
@@ -17,6 +16,24 @@ pub const JWT_BEARER_ASSERTION: &str = "urn:ietf:params:oauth:client-assertion-t
 /// Clock skew tolerated on assertion `exp`/`nbf`, in seconds.
 const SKEW: i64 = 300;
 
+/// How the client authenticated (the `azpacr` claim: 0 public, 1 secret, 2 key).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientAuth {
+    None,
+    Secret,
+    Assertion,
+}
+
+impl ClientAuth {
+    pub fn azpacr(self) -> &'static str {
+        match self {
+            ClientAuth::None => "0",
+            ClientAuth::Secret => "1",
+            ClientAuth::Assertion => "2",
+        }
+    }
+}
+
 /// Whether the grant may be used by a client without a credential.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Need {
@@ -24,6 +41,15 @@ pub enum Need {
     PublicAllowed,
     /// Confidential-only flows: client credentials, on-behalf-of.
     Credential,
+}
+
+/// Authenticates for a grant a public client may use.
+pub fn public_or_confidential(
+    req: &Req,
+    state: &State,
+    now: i64,
+) -> Result<(Client, ClientAuth), AadError> {
+    authenticate(req, state, now, Need::PublicAllowed)
 }
 
 /// Identifies and authenticates the calling client.

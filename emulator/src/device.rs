@@ -5,12 +5,11 @@
 //! `authorization_declined` once declined; `expired_token` after expiry.
 
 use crate::aad_error::AadError;
-use crate::client_auth::unknown_client;
+use crate::checks::{check_post_form, required_scopes, tenant};
+use crate::client_auth::{public_or_confidential, unknown_client};
+use crate::issue::issue_for_user;
 use crate::request::{escape, html, json, Req};
 use crate::state::{random_token, random_user_code, App, DeviceGrant, DeviceStatus, State};
-use crate::token::{
-    check_post_form, issue_for_user, public_or_confidential, required_scopes, tenant,
-};
 use axum::http::Method;
 use axum::response::Response;
 use serde::Serialize;

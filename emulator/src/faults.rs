@@ -7,9 +7,9 @@
 //! were added; the first that matches answers, and its count goes down.
 
 use crate::aad_error::AadError;
+use crate::clock::Clock;
 use crate::fault_bodies::{FillerBody, ResetBody};
 use crate::request::{json, respond, Endpoint, Req};
-use crate::state::App;
 use axum::body::Body;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
@@ -268,10 +268,10 @@ impl Matcher {
                 Some(prefix) => req.path.starts_with(prefix),
                 None => req.path == p,
             });
-        let grant = self.grant_type.as_deref().map(|g| match g {
-            "device_code" => crate::token::DEVICE_CODE_GRANT,
-            other => other,
-        });
+        let grant = self
+            .grant_type
+            .as_deref()
+            .map(crate::grant_types::normalize);
         let scope_ok = self.scope.as_deref().is_none_or(|want| {
             req.params()
                 .get("scope")
@@ -346,8 +346,14 @@ pub enum Applied {
     Dropped,
 }
 
-/// Applies `effect` to `req`.
-pub async fn apply(effect: &Effect, req: &Req, app: &App) -> Applied {
+/// Applies `effect` to `req`. `clock` dates `Retry-After`; a token response
+/// without an access token says `access_token_lifetime_secs` in `expires_in`.
+pub async fn apply(
+    effect: &Effect,
+    req: &Req,
+    clock: &Clock,
+    access_token_lifetime_secs: u64,
+) -> Applied {
     let ctx = &req.ctx;
     let retry_headers = |r: &Option<RetryAfter>| -> Vec<(String, String)> {
         match r {
@@ -362,7 +368,7 @@ pub async fn apply(effect: &Effect, req: &Req, app: &App) -> Applied {
                 seconds,
                 http_date: true,
             }) => {
-                let now = app.clock.now();
+                let now = clock.now();
                 let at = now + Duration::from_secs((*seconds).min(10 * 365 * 86_400));
                 vec![
                     ("date".into(), crate::clock::http_date(now)),
@@ -494,7 +500,7 @@ pub async fn apply(effect: &Effect, req: &Req, app: &App) -> Applied {
             Body::new(ResetBody::new(req.conn.clone())),
         ),
         Effect::MissingAccessToken => {
-            let secs = app.lock().settings.access_token_lifetime_secs;
+            let secs = access_token_lifetime_secs;
             json(
                 200,
                 ctx,

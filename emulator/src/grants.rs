@@ -3,16 +3,13 @@
 //! FOCI-aware), resource-owner password, client credentials, on-behalf-of.
 
 use crate::aad_error::AadError;
-use crate::client_auth::{authenticate, Need};
+use crate::checks::{check_enabled, require_tenant, required_scopes, tenant};
+use crate::client_auth::{authenticate, public_or_confidential, Need};
 use crate::directory::tenant_id;
-use crate::issue::{token_response, Issue};
+use crate::issue::{issue_for_user, server_error, token_response, Issue};
 use crate::jwt::Jwt;
 use crate::request::Req;
 use crate::state::{App, State};
-use crate::token::{
-    check_enabled, issue_for_user, public_or_confidential, require_tenant, required_scopes,
-    server_error, tenant,
-};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::Value;

@@ -1,30 +1,16 @@
 //! Minting tokens: the signed access token and id token, `client_info`, the
 //! rotating refresh token, and the token response that carries them.
 
+use crate::aad_error::AadError;
+use crate::checks::{consent_required, tenant};
+use crate::client_auth::ClientAuth;
 use crate::directory::{is_multi_tenant_alias, tenant_id, Client, UserSpec};
+use crate::request::Req;
 use crate::scopes::ScopeSet;
 use crate::state::{random_token, App, RefreshGrant, State};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::{json, Map, Value};
-
-/// How the client authenticated (the `azpacr` claim: 0 public, 1 secret, 2 key).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ClientAuth {
-    None,
-    Secret,
-    Assertion,
-}
-
-impl ClientAuth {
-    fn azpacr(self) -> &'static str {
-        match self {
-            ClientAuth::None => "0",
-            ClientAuth::Secret => "1",
-            ClientAuth::Assertion => "2",
-        }
-    }
-}
 
 /// What to mint.
 #[derive(Debug)]
@@ -152,7 +138,7 @@ pub fn token_response(app: &App, state: &mut State, issue: Issue<'_>) -> Result<
         resp["id_token"] = json!(app.signer.sign_jwt(header(app), &id)?);
     }
     if issue.client_info {
-        resp["client_info"] = json!(crate::authorize::client_info_for(user));
+        resp["client_info"] = json!(client_info_for(user));
     }
     if issue.scopes.wants_refresh_token() {
         let rt = format!("1.{}", random_token(48));
@@ -179,4 +165,52 @@ pub fn token_response(app: &App, state: &mut State, issue: Issue<'_>) -> Result<
         resp["refresh_in"] = json!(r);
     }
     Ok(resp)
+}
+
+/// Mints the response for a user, after the consent check.
+#[allow(clippy::too_many_arguments)]
+pub fn issue_for_user(
+    app: &App,
+    state: &mut State,
+    req: &Req,
+    client: &Client,
+    auth: ClientAuth,
+    user: &UserSpec,
+    scopes: &ScopeSet,
+    nonce: Option<&str>,
+) -> Result<Value, AadError> {
+    if !state.consented(&user.username, client, scopes) {
+        return Err(consent_required(client));
+    }
+    let issue = Issue {
+        client,
+        auth,
+        user: Some(user),
+        tenant: tenant(req),
+        scopes,
+        nonce,
+        client_info: wants_client_info(req),
+    };
+    token_response(app, state, issue).map_err(server_error)
+}
+
+/// `client_info=1` (or 2, as MSAL.NET sends for some flows).
+pub fn wants_client_info(req: &Req) -> bool {
+    matches!(req.params().get("client_info"), Some("1" | "2"))
+}
+
+/// A failure on the emulator's side (signing failed).
+pub fn server_error(why: String) -> AadError {
+    AadError::new(
+        500,
+        "server_error",
+        50000,
+        format!("There was an error issuing a token: {why}."),
+    )
+}
+
+/// `client_info` for a user, as the authorize redirect and token responses carry it.
+pub fn client_info_for(user: &UserSpec) -> String {
+    let info = serde_json::json!({"uid": user.oid(), "utid": user.tenant_id()}).to_string();
+    URL_SAFE_NO_PAD.encode(info)
 }

@@ -36,6 +36,7 @@ mod aad_error;
 mod admin;
 mod admin_http;
 mod authorize;
+mod checks;
 mod client_auth;
 mod clock;
 mod credentials;
@@ -45,6 +46,7 @@ mod directory;
 mod discovery;
 mod fault_bodies;
 mod faults;
+mod grant_types;
 mod grants;
 mod issue;
 mod jwt;
@@ -66,12 +68,12 @@ pub use directory::{
     DEFAULT_USERNAME, FAMILY_CLIENT_IDS, GRAPH_APP_ID, GRAPH_RESOURCE, PUBLIC_CLIENT_ID,
 };
 pub use faults::{Effect, FaultRule, FaultSpec, Matcher, RetryAfter, StatusBody, MAX_DELAY_MS};
+pub use grant_types::{DEVICE_CODE_GRANT, JWT_BEARER_GRANT};
 pub use jwt::{Jwt, RsaPublic, RsaSigner};
 pub use log::RequestRecord;
 pub use presets::{Expect, Preset};
 pub use request::{Endpoint, MAX_REQUEST_BODY};
 pub use state::{AuthorizeOutcome, AuthorizeScript, DeviceStatus, Settings};
-pub use token::{DEVICE_CODE_GRANT, JWT_BEARER_GRANT};
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -6,28 +6,28 @@ use crate::faults::{apply, Applied};
 use crate::log::RequestRecord;
 use crate::request::{html, Endpoint, Req};
 use crate::state::App;
-use crate::Admin;
 use crate::{authorize, device, discovery, token};
 use axum::extract::State;
 use axum::response::Response;
+use std::sync::Arc;
 
 /// The handler for every path outside `/_admin/`.
-pub async fn handle(State(admin): State<Admin>, request: axum::extract::Request) -> Response {
-    let app = admin.app;
+pub async fn handle(State(app): State<Arc<App>>, request: axum::extract::Request) -> Response {
     let req = Req::read(request, &app.base_url, app.clock.now()).await;
     let mut record = RequestRecord::of(&req);
     // Logged before answering, so that a dropped connection still shows up.
-    let (fault, seq) = {
+    let (fault, seq, token_lifetime) = {
         let mut state = app.lock();
         let fault = state.faults.take(&req);
         if let Some(f) = &fault {
             record.fault_id = Some(f.id);
             record.fault = Some(f.label.clone().unwrap_or_else(|| effect_name(&f.effect)));
         }
-        (fault, state.log.push(record))
+        let token_lifetime = state.settings.access_token_lifetime_secs;
+        (fault, state.log.push(record), token_lifetime)
     };
     let response = match &fault {
-        Some(rule) => match apply(&rule.effect, &req, &app).await {
+        Some(rule) => match apply(&rule.effect, &req, &app.clock, token_lifetime).await {
             Applied::Respond(r) => r,
             Applied::PassThrough => answer(&app, &req),
             // The connection task closes the socket and drops this future.

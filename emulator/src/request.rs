@@ -252,10 +252,9 @@ impl Req {
 
     /// The grant type, with MSAL.NET's short `device_code` spelling normalised.
     pub fn grant_type(&self) -> Option<&str> {
-        self.form.get("grant_type").map(|g| match g {
-            "device_code" => crate::token::DEVICE_CODE_GRANT,
-            other => other,
-        })
+        self.form
+            .get("grant_type")
+            .map(crate::grant_types::normalize)
     }
 }
 
