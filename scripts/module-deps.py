@@ -415,7 +415,7 @@ def main(argv):
 
     layer_spec = args.layers
     if layer_spec is None:
-        default = os.path.join(os.path.dirname(os.path.abspath(crate.src)), "module-layers.txt")
+        default = os.path.join(os.path.dirname(crate.src), "module-layers.txt")
         layer_spec = default if os.path.isfile(default) else None
     layer_problems = 0
     if layer_spec:

@@ -32,48 +32,41 @@
 // two up to where it is rendered; boxing it would buy nothing.
 #![allow(clippy::result_large_err)]
 
-mod aad_error;
+// The modules in layers, lowest first; a module uses only its own layer and
+// those below it (`scripts/module-deps.py` checks it against
+// `module-layers.txt`):
+//   grant_types, clock            leaves: grant-type names, the adjustable clock
+//   crypto/, wire/                keys and JWTs; HTTP requests, replies, error bodies
+//   faults/                       fault rules as data, their application, presets
+//   model/                        directory, scopes, the state, the request log
+//   endpoints/                    the front door and each platform endpoint
+//   admin/                        the admin API and its HTTP routes
 mod admin;
-mod admin_http;
-mod authorize;
-mod checks;
-mod client_auth;
 mod clock;
-mod credentials;
-mod der;
-mod device;
-mod directory;
-mod discovery;
-mod fault_bodies;
+mod crypto;
+mod endpoints;
 mod faults;
 mod grant_types;
-mod grants;
-mod issue;
-mod jwt;
-mod log;
-mod platform;
-mod presets;
-mod request;
-mod scopes;
-mod server;
-mod state;
-mod token;
+mod model;
+mod wire;
 
 pub use admin::{Admin, AdminError, ClockInfo, PresetArm};
-pub use credentials::{KeySpec, TestCredential};
-pub use device::DeviceSummary;
-pub use directory::{
+pub use crypto::credentials::{KeySpec, TestCredential};
+pub use crypto::jwt::{Jwt, RsaPublic, RsaSigner};
+pub use endpoints::device::DeviceSummary;
+pub use faults::presets::{Expect, Preset};
+pub use faults::rules::{
+    Effect, FaultRule, FaultSpec, Matcher, RetryAfter, StatusBody, MAX_DELAY_MS,
+};
+pub use grant_types::{DEVICE_CODE_GRANT, JWT_BEARER_GRANT};
+pub use model::directory::{
     derived_guid, tenant_id, ClientSpec, ResourceSpec, UserSpec, CONFIDENTIAL_CLIENT_ID,
     CONFIDENTIAL_CLIENT_SECRET, CONSUMERS_TENANT_ID, DEFAULT_PASSWORD, DEFAULT_TENANT,
     DEFAULT_USERNAME, FAMILY_CLIENT_IDS, GRAPH_APP_ID, GRAPH_RESOURCE, PUBLIC_CLIENT_ID,
 };
-pub use faults::{Effect, FaultRule, FaultSpec, Matcher, RetryAfter, StatusBody, MAX_DELAY_MS};
-pub use grant_types::{DEVICE_CODE_GRANT, JWT_BEARER_GRANT};
-pub use jwt::{Jwt, RsaPublic, RsaSigner};
-pub use log::RequestRecord;
-pub use presets::{Expect, Preset};
-pub use request::{Endpoint, MAX_REQUEST_BODY};
-pub use state::{AuthorizeOutcome, AuthorizeScript, DeviceStatus, Settings};
+pub use model::log::RequestRecord;
+pub use model::state::{AuthorizeOutcome, AuthorizeScript, DeviceStatus, Settings};
+pub use wire::request::{Endpoint, MAX_REQUEST_BODY};
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -151,18 +144,19 @@ impl EmulatorBuilder {
             })?;
         let base_url = format!("http://{addr}");
         let signer = RsaSigner::generate().map_err(EmulatorError::Setup)?;
-        let initial = state::Initial {
+        let initial = model::state::Initial {
             settings: self.settings,
             clients: self.clients,
             users: self.users,
         };
-        let app = state::App::new(base_url, initial, signer).map_err(EmulatorError::Setup)?;
+        let app =
+            model::state::App::new(base_url, initial, signer).map_err(EmulatorError::Setup)?;
         let admin = Admin { app: Arc::new(app) };
-        let router = admin_http::routes()
-            .fallback(platform::handle)
+        let router = admin::http::routes()
+            .fallback(endpoints::handle)
             .with_state(admin.clone());
         let (stop, stopped) = watch::channel(false);
-        let task = tokio::spawn(server::run(listener, router, stopped));
+        let task = tokio::spawn(wire::server::run(listener, router, stopped));
         Ok(EmulatorHandle {
             addr,
             admin,

@@ -1,12 +1,13 @@
 //! The token endpoint: request checks common to every grant, then dispatch
 //! to the grant. Every failure is an [`AadError`] in the platform's shape.
 
-use crate::aad_error::AadError;
-use crate::checks::check_post_form;
+use crate::endpoints::checks::check_post_form;
+use crate::endpoints::{device, grants};
 use crate::grant_types::{DEVICE_CODE_GRANT, JWT_BEARER_GRANT};
-use crate::request::{json, Req};
-use crate::state::App;
-use crate::{device, grants};
+use crate::model::state::App;
+use crate::wire::aad_error::AadError;
+use crate::wire::reply::json;
+use crate::wire::request::Req;
 use axum::response::Response;
 use serde_json::Value;
 

@@ -1,12 +1,26 @@
 //! The emulated identity platform's front door: every non-admin request is
 //! read, logged, offered to the fault rules, and then answered by its endpoint.
+//!
+//! Below it, lowest first: `checks` (what every endpoint checks),
+//! `client_auth` (which client is calling), `issue` (minting tokens), and
+//! the endpoints: `discovery`, `authorize`, `device`, `token` with its
+//! `grants`.
 
-use crate::aad_error::AadError;
-use crate::faults::{apply, Applied};
-use crate::log::RequestRecord;
-use crate::request::{html, Endpoint, Req};
-use crate::state::App;
-use crate::{authorize, device, discovery, token};
+pub mod authorize;
+pub mod checks;
+pub mod client_auth;
+pub mod device;
+pub mod discovery;
+pub mod grants;
+pub mod issue;
+pub mod token;
+
+use crate::faults::apply::{apply, Applied};
+use crate::model::log::RequestRecord;
+use crate::model::state::App;
+use crate::wire::aad_error::AadError;
+use crate::wire::reply::html;
+use crate::wire::request::{Endpoint, Req};
 use axum::extract::State;
 use axum::response::Response;
 use std::sync::Arc;
@@ -39,7 +53,7 @@ pub async fn handle(State(app): State<Arc<App>>, request: axum::extract::Request
     response
 }
 
-fn effect_name(effect: &crate::faults::Effect) -> String {
+fn effect_name(effect: &crate::faults::rules::Effect) -> String {
     serde_json::to_value(effect)
         .ok()
         .and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(str::to_owned))

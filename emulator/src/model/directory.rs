@@ -4,7 +4,7 @@
 //! The `*Spec` types are what the admin API and [`crate::Admin`] accept; they
 //! are stored as given, except that key registrations are parsed once.
 
-use crate::credentials::{ClientKey, KeySpec, KeySummary};
+use crate::crypto::credentials::{ClientKey, KeySpec, KeySummary};
 use aws_lc_rs::digest;
 use serde::{Deserialize, Serialize};
 

@@ -3,11 +3,11 @@
 //! Basic, or a signed client assertion) is right — with the platform's
 //! answers when it is not.
 
-use crate::aad_error::AadError;
-use crate::directory::{tenant_id, Client};
-use crate::jwt::Jwt;
-use crate::request::Req;
-use crate::state::State;
+use crate::crypto::jwt::Jwt;
+use crate::model::directory::{tenant_id, Client};
+use crate::model::state::State;
+use crate::wire::aad_error::AadError;
+use crate::wire::request::Req;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 

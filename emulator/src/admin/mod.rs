@@ -1,13 +1,15 @@
 //! The admin API, programmatically: everything `/_admin/` offers over HTTP,
-//! as methods, for Rust tests that embed the emulator.
+//! as methods, for Rust tests that embed the emulator; `http` serves it.
 
-use crate::credentials::TestCredential;
-use crate::device::{self, Decision, DeviceSummary};
-use crate::directory::{Client, ClientSpec, ResourceSpec, UserSpec};
-use crate::faults::{FaultRule, FaultSpec, Matcher};
-use crate::log::RequestRecord;
-use crate::presets::{self, Preset};
-use crate::state::{App, AuthorizeOutcome, AuthorizeScript, Settings};
+pub mod http;
+
+use crate::crypto::credentials::TestCredential;
+use crate::endpoints::device::{self, Decision, DeviceSummary};
+use crate::faults::presets::{self, Preset};
+use crate::faults::rules::{FaultRule, FaultSpec, Matcher};
+use crate::model::directory::{Client, ClientSpec, ResourceSpec, UserSpec};
+use crate::model::log::RequestRecord;
+use crate::model::state::{App, AuthorizeOutcome, AuthorizeScript, Settings};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::sync::Arc;
@@ -101,7 +103,7 @@ impl Admin {
             self.app.clock.unix() - 3600,
         )
         .map_err(AdminError::BadRequest)?;
-        spec.keys.push(crate::credentials::KeySpec::Pem(
+        spec.keys.push(crate::crypto::credentials::KeySpec::Pem(
             cred.certificate_pem.clone(),
         ));
         self.register_client(spec)?;

@@ -1,13 +1,13 @@
 //! Minting tokens: the signed access token and id token, `client_info`, the
 //! rotating refresh token, and the token response that carries them.
 
-use crate::aad_error::AadError;
-use crate::checks::{consent_required, tenant};
-use crate::client_auth::ClientAuth;
-use crate::directory::{is_multi_tenant_alias, tenant_id, Client, UserSpec};
-use crate::request::Req;
-use crate::scopes::ScopeSet;
-use crate::state::{random_token, App, RefreshGrant, State};
+use crate::endpoints::checks::{consent_required, tenant};
+use crate::endpoints::client_auth::ClientAuth;
+use crate::model::directory::{is_multi_tenant_alias, tenant_id, Client, UserSpec};
+use crate::model::scopes::ScopeSet;
+use crate::model::state::{random_token, App, RefreshGrant, State};
+use crate::wire::aad_error::AadError;
+use crate::wire::request::Req;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::{json, Map, Value};

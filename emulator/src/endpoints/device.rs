@@ -4,12 +4,13 @@
 //! the `/devicelogin` page, or automatically after N polls), then tokens once;
 //! `authorization_declined` once declined; `expired_token` after expiry.
 
-use crate::aad_error::AadError;
-use crate::checks::{check_post_form, required_scopes, tenant};
-use crate::client_auth::{public_or_confidential, unknown_client};
-use crate::issue::issue_for_user;
-use crate::request::{escape, html, json, Req};
-use crate::state::{random_token, random_user_code, App, DeviceGrant, DeviceStatus, State};
+use crate::endpoints::checks::{check_post_form, required_scopes, tenant};
+use crate::endpoints::client_auth::{public_or_confidential, unknown_client};
+use crate::endpoints::issue::issue_for_user;
+use crate::model::state::{random_token, random_user_code, App, DeviceGrant, DeviceStatus, State};
+use crate::wire::aad_error::AadError;
+use crate::wire::reply::{escape, html, json};
+use crate::wire::request::Req;
 use axum::http::Method;
 use axum::response::Response;
 use serde::Serialize;

@@ -2,8 +2,8 @@
 //! registers to sign client assertions with, and test credentials the emulator
 //! generates for apps that need a certificate to test with.
 
-use crate::der;
-use crate::jwt::{RsaPublic, RsaSigner};
+use crate::crypto::der;
+use crate::crypto::jwt::{RsaPublic, RsaSigner};
 use aws_lc_rs::digest;
 use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der};
 use aws_lc_rs::signature::KeyPair as _;

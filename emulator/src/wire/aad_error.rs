@@ -4,7 +4,7 @@
 //! apply), the redirect of the authorize endpoint, and the HTML error page the
 //! authorize endpoint shows when it cannot trust the redirect URI.
 
-use crate::request::{escape, html, json, respond, ReplyCtx};
+use crate::wire::reply::{escape, html, json, respond, ReplyCtx};
 use axum::response::Response;
 use serde_json::{json, Value};
 

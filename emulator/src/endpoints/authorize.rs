@@ -7,12 +7,13 @@
 //! unknown client, an unregistered redirect URI) the platform shows an error
 //! page instead, and so does the emulator.
 
-use crate::aad_error::{redirect_with, AadError};
-use crate::client_auth::unknown_client;
-use crate::directory::{is_multi_tenant_alias, tenant_id, Client, UserSpec};
-use crate::issue::client_info_for;
-use crate::request::{html, Req};
-use crate::state::{random_token, App, AuthorizeOutcome, CodeGrant, State};
+use crate::endpoints::client_auth::unknown_client;
+use crate::endpoints::issue::client_info_for;
+use crate::model::directory::{is_multi_tenant_alias, tenant_id, Client, UserSpec};
+use crate::model::state::{random_token, App, AuthorizeOutcome, CodeGrant, State};
+use crate::wire::aad_error::{redirect_with, AadError};
+use crate::wire::reply::html;
+use crate::wire::request::Req;
 use axum::response::Response;
 
 const PROMPTS: [&str; 5] = ["none", "login", "consent", "select_account", "create"];
@@ -114,7 +115,7 @@ fn sign_in(
             ))
         }
     }
-    let scopes = crate::checks::required_scopes(state, p.get("scope"))?;
+    let scopes = crate::endpoints::checks::required_scopes(state, p.get("scope"))?;
     let challenge = match p.get("code_challenge") {
         None => None,
         Some(c) => {
@@ -208,7 +209,9 @@ fn sign_in(
     }
     if prompt == Some("none") {
         if !state.consented(&user.username, client, &scopes) {
-            return Err(crate::checks::consent_required(client).with_error("consent_required"));
+            return Err(
+                crate::endpoints::checks::consent_required(client).with_error("consent_required")
+            );
         }
     } else {
         state.sessions.insert(user.username.to_lowercase());

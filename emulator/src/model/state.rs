@@ -7,14 +7,14 @@
 //! The lock is never held across an `.await`.
 
 use crate::clock::Clock;
-use crate::directory::{
+use crate::crypto::jwt::RsaSigner;
+use crate::faults::rules::FaultBook;
+use crate::model::directory::{
     default_clients, default_resources, default_users, Client, ResourceSpec, UserSpec,
     DEFAULT_USERNAME,
 };
-use crate::faults::FaultBook;
-use crate::jwt::RsaSigner;
-use crate::log::RequestLog;
-use crate::scopes::ScopeSet;
+use crate::model::log::RequestLog;
+use crate::model::scopes::ScopeSet;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
@@ -219,7 +219,10 @@ impl State {
     }
 
     /// Parses a scope string against every known API.
-    pub fn scopes(&self, scope: &str) -> Result<Option<ScopeSet>, crate::aad_error::AadError> {
+    pub fn scopes(
+        &self,
+        scope: &str,
+    ) -> Result<Option<ScopeSet>, crate::wire::aad_error::AadError> {
         let clients: Vec<&Client> = self.clients.values().collect();
         ScopeSet::parse(scope, &self.resources, &clients)
     }
@@ -248,7 +251,7 @@ impl State {
 #[derive(Clone, Debug, Default)]
 pub struct Initial {
     pub settings: Settings,
-    pub clients: Vec<crate::directory::ClientSpec>,
+    pub clients: Vec<crate::model::directory::ClientSpec>,
     pub users: Vec<UserSpec>,
 }
 

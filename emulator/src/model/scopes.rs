@@ -3,8 +3,8 @@
 //! APIs, an unknown API, an unknown permission, client credentials without
 //! `/.default`).
 
-use crate::aad_error::AadError;
-use crate::directory::{Client, ResourceSpec, GRAPH_APP_ID, GRAPH_RESOURCE};
+use crate::model::directory::{Client, ResourceSpec, GRAPH_APP_ID, GRAPH_RESOURCE};
+use crate::wire::aad_error::AadError;
 
 /// The OpenID Connect scopes; they name no API.
 pub const OIDC_SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
@@ -266,7 +266,7 @@ pub fn find_resource(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::directory::{default_clients, default_resources, CONFIDENTIAL_CLIENT_ID};
+    use crate::model::directory::{default_clients, default_resources, CONFIDENTIAL_CLIENT_ID};
 
     fn parse(s: &str) -> Result<Option<ScopeSet>, AadError> {
         let clients: Vec<Client> = default_clients()

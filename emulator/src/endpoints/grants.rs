@@ -1,15 +1,15 @@
 //! The grants of the token endpoint (the device-code grant is in
-//! [`crate::device`]): authorization code with PKCE, refresh token (rotating,
+//! [`crate::endpoints::device`]): authorization code with PKCE, refresh token (rotating,
 //! FOCI-aware), resource-owner password, client credentials, on-behalf-of.
 
-use crate::aad_error::AadError;
-use crate::checks::{check_enabled, require_tenant, required_scopes, tenant};
-use crate::client_auth::{authenticate, public_or_confidential, Need};
-use crate::directory::tenant_id;
-use crate::issue::{issue_for_user, server_error, token_response, Issue};
-use crate::jwt::Jwt;
-use crate::request::Req;
-use crate::state::{App, State};
+use crate::crypto::jwt::Jwt;
+use crate::endpoints::checks::{check_enabled, require_tenant, required_scopes, tenant};
+use crate::endpoints::client_auth::{authenticate, public_or_confidential, Need};
+use crate::endpoints::issue::{issue_for_user, server_error, token_response, Issue};
+use crate::model::directory::tenant_id;
+use crate::model::state::{App, State};
+use crate::wire::aad_error::AadError;
+use crate::wire::request::Req;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::Value;

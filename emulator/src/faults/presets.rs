@@ -7,8 +7,8 @@
 //! agree on what each row looks like on the wire. Each preset states what
 //! idflow decides for it (`expect`); the emulator's tests hold it to that.
 
-use crate::faults::{Effect, FaultSpec, Matcher, RetryAfter, StatusBody};
-use crate::request::Endpoint;
+use crate::faults::rules::{Effect, FaultSpec, Matcher, RetryAfter, StatusBody};
+use crate::wire::request::Endpoint;
 use idflow::error::aadsts::{self, AadstsRow};
 use idflow::{Classification, ErrorKind, Flow};
 use serde::Serialize;
@@ -487,7 +487,7 @@ fn transport_presets() -> Vec<Preset> {
             // A hung server hangs every request, the client's one retry
             // after a timeout included: armed until cleared.
             let mut p = preset("no_answer", "Token endpoint: every request is read and never answered, until the rule is cleared (the client's timeout ends each; the connection closes after 120 s).", token(),
-                Effect::NoAnswer { ms: crate::faults::MAX_DELAY_MS }, expect(Flow::Token, K::Network, "request_timeout", None));
+                Effect::NoAnswer { ms: crate::faults::rules::MAX_DELAY_MS }, expect(Flow::Token, K::Network, "request_timeout", None));
             p.rule.count = None;
             p
         },

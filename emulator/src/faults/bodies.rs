@@ -2,7 +2,7 @@
 //! real error (streamed, so the emulator never holds it in memory), and one
 //! that stops half-way and resets the connection.
 
-use crate::server::ConnControl;
+use crate::wire::server::ConnControl;
 use axum::body::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use std::future::Future;

@@ -3,12 +3,12 @@
 //! Errors are `{"error": "bad_request" | "not_found" | "conflict", "message": ...}`.
 
 use crate::admin::{Admin, AdminError, PresetArm};
-use crate::directory::{
+use crate::faults::rules::FaultSpec;
+use crate::model::directory::{
     ClientSpec, ResourceSpec, UserSpec, CONFIDENTIAL_CLIENT_ID, DEFAULT_TENANT, DEFAULT_USERNAME,
     FAMILY_CLIENT_IDS, PUBLIC_CLIENT_ID,
 };
-use crate::faults::FaultSpec;
-use crate::state::{App, AuthorizeScript};
+use crate::model::state::{App, AuthorizeScript};
 use axum::body::Bytes;
 use axum::extract::{FromRef, Path, Query, State};
 use axum::http::StatusCode;
@@ -108,7 +108,7 @@ async fn index(State(a): State<Admin>) -> Reply {
     ok(json!({
         "base_url": a.app.base_url,
         "default_tenant": DEFAULT_TENANT,
-        "default_tenant_id": crate::directory::tenant_id(DEFAULT_TENANT),
+        "default_tenant_id": crate::model::directory::tenant_id(DEFAULT_TENANT),
         "public_client_id": PUBLIC_CLIENT_ID,
         "family_client_ids": FAMILY_CLIENT_IDS,
         "confidential_client_id": CONFIDENTIAL_CLIENT_ID,

@@ -2,11 +2,11 @@
 //! with a well-formed form, a tenant that allows the grant, the requested
 //! scopes, the user's consent and an enabled account.
 
-use crate::aad_error::AadError;
-use crate::directory::{is_multi_tenant_alias, Client, UserSpec};
-use crate::request::Req;
-use crate::scopes::ScopeSet;
-use crate::state::State;
+use crate::model::directory::{is_multi_tenant_alias, Client, UserSpec};
+use crate::model::scopes::ScopeSet;
+use crate::model::state::State;
+use crate::wire::aad_error::AadError;
+use crate::wire::request::Req;
 use axum::http::Method;
 
 /// The checks every POST endpoint of the platform makes before reading parameters.
@@ -28,7 +28,7 @@ pub fn check_post_form(req: &Req) -> Result<(), AadError> {
             90015,
             format!(
                 "The request body is too large (over {} bytes).",
-                crate::request::MAX_REQUEST_BODY
+                crate::wire::request::MAX_REQUEST_BODY
             ),
         ));
     }

@@ -2,10 +2,11 @@
 //! discovery, the signing keys, user-realm discovery, and the page behind
 //! `error_uri`.
 
-use crate::aad_error::AadError;
-use crate::directory::{is_multi_tenant_alias, tenant_id};
-use crate::request::{escape, html, json, Req};
-use crate::state::App;
+use crate::model::directory::{is_multi_tenant_alias, tenant_id};
+use crate::model::state::App;
+use crate::wire::aad_error::AadError;
+use crate::wire::reply::{escape, html, json};
+use crate::wire::request::Req;
 use axum::response::Response;
 use serde_json::json;
 

@@ -6,7 +6,7 @@
 //! codes, tokens, assertions or verifiers. Parameter *names* are recorded;
 //! parameter values only for a short list of non-secret parameters.
 
-use crate::request::{Endpoint, Req};
+use crate::wire::request::{Endpoint, Req};
 use serde::Serialize;
 use std::collections::VecDeque;
 

@@ -1,0 +1,311 @@
+//! Applying a fault rule's effect to a request: the failure answers, the
+//! delays, and the dropped or reset connections.
+
+use crate::clock::Clock;
+use crate::faults::bodies::{FillerBody, ResetBody};
+use crate::faults::rules::{Effect, RetryAfter, StatusBody, MAX_DELAY_MS};
+use crate::wire::aad_error::AadError;
+use crate::wire::reply::{json, respond};
+use crate::wire::request::{Endpoint, Req};
+use axum::body::Body;
+use axum::response::Response;
+use std::time::Duration;
+
+/// What applying an effect leads to.
+pub enum Applied {
+    /// Answer with this.
+    Respond(Response),
+    /// Carry on with the normal answer (after a delay).
+    PassThrough,
+    /// The connection has been told to close; never answer.
+    Dropped,
+}
+
+/// Applies `effect` to `req`. `clock` dates `Retry-After`; a token response
+/// without an access token says `access_token_lifetime_secs` in `expires_in`.
+pub async fn apply(
+    effect: &Effect,
+    req: &Req,
+    clock: &Clock,
+    access_token_lifetime_secs: u64,
+) -> Applied {
+    let ctx = &req.ctx;
+    let retry_headers = |r: &Option<RetryAfter>| -> Vec<(String, String)> {
+        match r {
+            None => Vec::new(),
+            Some(RetryAfter {
+                seconds,
+                http_date: false,
+            }) => {
+                vec![("retry-after".into(), seconds.to_string())]
+            }
+            Some(RetryAfter {
+                seconds,
+                http_date: true,
+            }) => {
+                let now = clock.now();
+                let at = now + Duration::from_secs((*seconds).min(10 * 365 * 86_400));
+                vec![
+                    ("date".into(), crate::clock::http_date(now)),
+                    ("retry-after".into(), crate::clock::http_date(at)),
+                ]
+            }
+        }
+    };
+    let with_platform = |mut extra: Vec<(String, String)>| {
+        let mut h = ctx.platform_headers();
+        h.append(&mut extra);
+        h
+    };
+    let response = match effect {
+        Effect::Delay { ms } => {
+            tokio::time::sleep(Duration::from_millis((*ms).min(MAX_DELAY_MS))).await;
+            return Applied::PassThrough;
+        }
+        Effect::NoAnswer { ms } => {
+            tokio::time::sleep(Duration::from_millis((*ms).min(MAX_DELAY_MS))).await;
+            match &req.conn {
+                Some(conn) => {
+                    conn.drop_connection();
+                    return Applied::Dropped;
+                }
+                None => respond(504, Vec::new(), Body::empty()),
+            }
+        }
+        Effect::DropConnection => match &req.conn {
+            Some(conn) => {
+                conn.drop_connection();
+                return Applied::Dropped;
+            }
+            // Not served by the emulator's own loop: the closest it can do.
+            None => respond(500, Vec::new(), Body::empty()),
+        },
+        Effect::OauthError {
+            error,
+            error_description,
+            error_codes,
+            suberror,
+            claims,
+            status,
+            retry_after,
+        } => {
+            let mut codes = error_codes.clone();
+            if codes.is_empty() {
+                codes.extend(
+                    error_description
+                        .as_deref()
+                        .and_then(idflow::error::leading_aadsts),
+                );
+            }
+            let message = error_description.clone().unwrap_or_else(|| {
+                codes
+                    .first()
+                    .and_then(|n| idflow::error::aadsts::lookup(*n))
+                    .map_or_else(
+                        || format!("{error} (injected by the emulator)."),
+                        |r| format!("{}.", r.name),
+                    )
+            });
+            let e = AadError {
+                status: *status,
+                error: error.clone(),
+                codes,
+                message,
+                suberror: suberror.clone(),
+                claims: claims.clone(),
+                headers: retry_headers(retry_after),
+            };
+            if req.endpoint == Endpoint::Authorize {
+                if let Some(uri) = req
+                    .query
+                    .get("redirect_uri")
+                    .filter(|u| url::Url::parse(u).is_ok())
+                {
+                    let mode = req.query.get("response_mode").unwrap_or("query");
+                    return Applied::Respond(e.redirect(ctx, uri, req.query.get("state"), mode));
+                }
+            }
+            e.into_response(ctx)
+        }
+        Effect::Status {
+            status,
+            retry_after,
+            body,
+        } => {
+            let (ctype, text) = match body {
+                StatusBody::Empty => (None, String::new()),
+                StatusBody::Html => (Some("text/html; charset=utf-8"), html_page(*status)),
+                StatusBody::Text => (Some("text/plain"), format!("HTTP {status}")),
+            };
+            let mut extra = retry_headers(retry_after);
+            extra.extend(ctype.map(|c| ("content-type".to_owned(), c.to_owned())));
+            respond(*status, with_platform(extra), text)
+        }
+        Effect::MalformedJson { status } => respond(
+            *status,
+            with_platform(vec![(
+                "content-type".into(),
+                "application/json; charset=utf-8".into(),
+            )]),
+            r#"{"error":"invalid_grant","error_description":"AADSTS70000: The provided gr"#,
+        ),
+        Effect::HtmlPage { status } => respond(
+            *status,
+            with_platform(vec![(
+                "content-type".into(),
+                "text/html; charset=utf-8".into(),
+            )]),
+            html_page(*status),
+        ),
+        Effect::EmptyBody { status } => respond(*status, with_platform(Vec::new()), Body::empty()),
+        Effect::OversizedBody { bytes, status } => respond(
+            *status,
+            with_platform(vec![(
+                "content-type".into(),
+                "application/json; charset=utf-8".into(),
+            )]),
+            Body::new(FillerBody::new(*bytes)),
+        ),
+        Effect::ResetMidBody { status } => respond(
+            *status,
+            with_platform(vec![(
+                "content-type".into(),
+                "application/json; charset=utf-8".into(),
+            )]),
+            Body::new(ResetBody::new(req.conn.clone())),
+        ),
+        Effect::MissingAccessToken => {
+            let secs = access_token_lifetime_secs;
+            json(
+                200,
+                ctx,
+                &serde_json::json!({
+                    "token_type": "Bearer",
+                    "scope": req.params().get("scope").unwrap_or(""),
+                    "expires_in": secs,
+                    "ext_expires_in": secs,
+                }),
+            )
+        }
+        Effect::InvalidUtf8 { status } => {
+            let mut body =
+                br#"{"token_type":"Bearer","expires_in":3600,"access_token":"eyJ0eXAiOiJKV1Qi"#
+                    .to_vec();
+            // A lone continuation byte and an overlong encoding: never UTF-8.
+            body.extend_from_slice(&[0x80, 0xC0, 0xAF, 0xFF]);
+            body.extend_from_slice(br#"fQ.e30.c2ln"}"#);
+            respond(
+                *status,
+                with_platform(vec![(
+                    "content-type".into(),
+                    "application/json; charset=utf-8".into(),
+                )]),
+                body,
+            )
+        }
+        Effect::WrongJsonTypes => json(
+            200,
+            ctx,
+            &serde_json::json!({
+                "token_type": ["Bearer"],
+                "scope": 42,
+                "expires_in": {"seconds": 3600},
+                "ext_expires_in": true,
+                "access_token": "eyJ0eXAiOiJKV1QifQ.e30.c2ln",
+                "refresh_token": 7,
+            }),
+        ),
+        Effect::Raw {
+            status,
+            headers,
+            body,
+        } => respond(*status, headers.clone(), body.clone()),
+        Effect::RequireClaims {
+            claims,
+            error,
+            error_codes,
+            status,
+        } => {
+            let sent = req
+                .params()
+                .get("claims")
+                .and_then(|c| serde_json::from_str::<serde_json::Value>(c).ok());
+            let wanted = serde_json::from_str::<serde_json::Value>(claims).ok();
+            if let (Some(sent), Some(wanted)) = (&sent, &wanted) {
+                if contains(sent, wanted) {
+                    return Applied::PassThrough;
+                }
+            }
+            let e = AadError {
+                status: *status,
+                error: error.clone(),
+                codes: error_codes.clone(),
+                message: error_codes
+                    .first()
+                    .and_then(|n| idflow::error::aadsts::lookup(*n))
+                    .map_or_else(
+                        || {
+                            "The resource requires more claims (injected by the emulator)."
+                                .to_owned()
+                        },
+                        |r| format!("{}.", r.name),
+                    ),
+                suberror: None,
+                claims: Some(claims.clone()),
+                headers: Vec::new(),
+            };
+            e.into_response(ctx)
+        }
+    };
+    Applied::Respond(response)
+}
+
+/// Whether `have` holds every member of `want`: objects member by member,
+/// arrays as sets (every wanted element somewhere in `have`), scalars equal.
+pub fn contains(have: &serde_json::Value, want: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match (have, want) {
+        (Value::Object(h), Value::Object(w)) => w
+            .iter()
+            .all(|(k, wv)| h.get(k).is_some_and(|hv| contains(hv, wv))),
+        (Value::Array(h), Value::Array(w)) => {
+            w.iter().all(|wv| h.iter().any(|hv| contains(hv, wv)))
+        }
+        (h, w) => h == w,
+    }
+}
+
+fn html_page(status: u16) -> String {
+    format!(
+        "<!DOCTYPE html><html><head><title>{status} Service Unavailable</title></head>\
+         <body><h1>The service is temporarily unavailable</h1>\
+         <p>HTTP {status} from a front-end server. Please try again later.</p></body></html>"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::contains;
+    use serde_json::json;
+
+    #[test]
+    fn deep_subset() {
+        let sent = json!({"access_token": {"xms_cc": {"values": ["cp1", "llt"]},
+                          "acrs": {"essential": true, "value": "c1"}}});
+        assert!(contains(&sent, &json!({})));
+        assert!(contains(
+            &sent,
+            &json!({"access_token": {"acrs": {"value": "c1"}}})
+        ));
+        assert!(contains(
+            &sent,
+            &json!({"access_token": {"xms_cc": {"values": ["llt"]}}})
+        ));
+        assert!(!contains(
+            &sent,
+            &json!({"access_token": {"acrs": {"value": "c2"}}})
+        ));
+        assert!(!contains(&sent, &json!({"id_token": {}})));
+        assert!(!contains(&json!("x"), &json!({"a": 1})));
+    }
+}

@@ -1,0 +1,8 @@
+//! HTTP as the platform speaks it: the connections (which a fault can drop
+//! or reset), a request read once and defensively, answers with the
+//! platform's headers, and its OAuth error bodies.
+
+pub mod aad_error;
+pub mod reply;
+pub mod request;
+pub mod server;
