@@ -48,6 +48,15 @@ fn ok(v: impl serde::Serialize) -> Reply {
     Ok(Json(v).into_response())
 }
 
+/// `{"removed": what}` when `done`, else not found (`no {noun} {what}`).
+fn removed<T: serde::Serialize + std::fmt::Display>(done: bool, noun: &str, what: T) -> Reply {
+    if done {
+        ok(json!({ "removed": what }))
+    } else {
+        Err(AdminError::NotFound(format!("no {noun} {what}")))
+    }
+}
+
 /// Parses a JSON body; an empty body is `{}`.
 fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, AdminError> {
     let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -151,11 +160,7 @@ async fn add_client(State(a): State<Admin>, b: Bytes) -> Reply {
 }
 
 async fn remove_client(State(a): State<Admin>, Path(id): Path<String>) -> Reply {
-    if a.remove_client(&id) {
-        ok(json!({"removed": id}))
-    } else {
-        Err(AdminError::NotFound(format!("no client {id}")))
-    }
+    removed(a.remove_client(&id), "client", id)
 }
 
 async fn certificate(State(a): State<Admin>, Path(id): Path<String>) -> Reply {
@@ -175,11 +180,7 @@ async fn add_user(State(a): State<Admin>, b: Bytes) -> Reply {
 }
 
 async fn remove_user(State(a): State<Admin>, Path(username): Path<String>) -> Reply {
-    if a.remove_user(&username) {
-        ok(json!({"removed": username}))
-    } else {
-        Err(AdminError::NotFound(format!("no user {username}")))
-    }
+    removed(a.remove_user(&username), "user", username)
 }
 
 async fn resources(State(a): State<Admin>) -> Reply {
@@ -307,11 +308,7 @@ async fn remove_fault(State(a): State<Admin>, Path(id): Path<String>) -> Reply {
     let id: u64 = id
         .parse()
         .map_err(|_| AdminError::BadRequest("fault ids are integers".into()))?;
-    if a.remove_fault(id) {
-        ok(json!({"removed": id}))
-    } else {
-        Err(AdminError::NotFound(format!("no fault {id}")))
-    }
+    removed(a.remove_fault(id), "fault", id)
 }
 
 async fn presets(State(a): State<Admin>) -> Reply {

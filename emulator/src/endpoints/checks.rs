@@ -45,6 +45,11 @@ pub fn check_post_form(req: &Req) -> Result<(), AadError> {
     Ok(())
 }
 
+/// A form parameter the request must carry, or the missing-parameter error.
+pub fn required_form<'r>(req: &'r Req, name: &str) -> Result<&'r str, AadError> {
+    req.form.get(name).ok_or_else(|| AadError::missing(name))
+}
+
 /// The tenant segment of the request.
 pub fn tenant(req: &Req) -> &str {
     req.tenant.as_deref().unwrap_or("common")

@@ -4,7 +4,7 @@
 //! the `/devicelogin` page, or automatically after N polls), then tokens once;
 //! `authorization_declined` once declined; `expired_token` after expiry.
 
-use crate::endpoints::checks::{check_post_form, required_scopes, tenant};
+use crate::endpoints::checks::{check_post_form, required_form, required_scopes, tenant};
 use crate::endpoints::client_auth::{public_or_confidential, unknown_client};
 use crate::endpoints::issue::issue_for_user;
 use crate::model::state::{random_token, random_user_code, App, DeviceGrant, DeviceStatus, State};
@@ -26,10 +26,7 @@ pub fn start(app: &App, req: &Req) -> Response {
 
 fn start_flow(app: &App, req: &Req) -> Result<Value, AadError> {
     check_post_form(req)?;
-    let client_id = req
-        .form
-        .get("client_id")
-        .ok_or_else(|| AadError::missing("client_id"))?;
+    let client_id = required_form(req, "client_id")?;
     let now = app.clock.unix();
     let mut state = app.lock();
     let client = state

@@ -3,10 +3,13 @@
 //! FOCI-aware), resource-owner password, client credentials, on-behalf-of.
 
 use crate::crypto::jwt::Jwt;
-use crate::endpoints::checks::{check_enabled, require_tenant, required_scopes, tenant};
+use crate::endpoints::checks::{
+    check_enabled, require_tenant, required_form, required_scopes, tenant,
+};
 use crate::endpoints::client_auth::{authenticate, public_or_confidential, Need};
 use crate::endpoints::issue::{issue_for_user, server_error, token_response, Issue};
-use crate::model::directory::tenant_id;
+use crate::model::directory::{tenant_id, UserSpec};
+use crate::model::scopes::ScopeSet;
 use crate::model::state::{App, State};
 use crate::wire::aad_error::AadError;
 use crate::wire::request::Req;
@@ -22,14 +25,8 @@ pub fn authorization_code(
     now: i64,
 ) -> Result<Value, AadError> {
     let (client, auth) = public_or_confidential(req, state, now)?;
-    let code = req
-        .form
-        .get("code")
-        .ok_or_else(|| AadError::missing("code"))?;
-    let redirect_uri = req
-        .form
-        .get("redirect_uri")
-        .ok_or_else(|| AadError::missing("redirect_uri"))?;
+    let code = required_form(req, "code")?;
+    let redirect_uri = required_form(req, "redirect_uri")?;
     let grant = state.codes.get(code).cloned().ok_or_else(|| {
         AadError::grant(
             70000,
@@ -81,21 +78,12 @@ pub fn authorization_code(
             ));
         }
     }
-    let user = state
-        .user(&grant.username)
-        .cloned()
-        .ok_or_else(|| AadError::grant(50034, "The signed-in user no longer exists."))?;
-    check_enabled(&user)?;
-    let scopes = match req
-        .form
-        .get("scope")
-        .map(|s| state.scopes(s))
-        .transpose()?
-        .flatten()
-    {
-        Some(s) => s,
-        None => required_scopes(state, Some(&grant.scope))?,
-    };
+    let user = granted_user(
+        state,
+        &grant.username,
+        "The signed-in user no longer exists.",
+    )?;
+    let scopes = requested_or_granted(state, req, &grant.scope)?;
     let body = issue_for_user(
         app,
         state,
@@ -116,10 +104,7 @@ pub fn authorization_code(
 /// stays usable unless `single_use_refresh_tokens` is set, as on the platform).
 pub fn refresh_token(app: &App, state: &mut State, req: &Req, now: i64) -> Result<Value, AadError> {
     let (client, auth) = public_or_confidential(req, state, now)?;
-    let rt = req
-        .form
-        .get("refresh_token")
-        .ok_or_else(|| AadError::missing("refresh_token"))?;
+    let rt = required_form(req, "refresh_token")?;
     let grant = state.refresh_tokens.get(rt).cloned().ok_or_else(|| {
         AadError::grant(
             9002313,
@@ -152,21 +137,8 @@ pub fn refresh_token(app: &App, state: &mut State, req: &Req, now: i64) -> Resul
                 .with_suberror("client_mismatch"),
         );
     }
-    let user = state
-        .user(&grant.username)
-        .cloned()
-        .ok_or_else(|| AadError::grant(50034, "The user account no longer exists."))?;
-    check_enabled(&user)?;
-    let mut scopes = match req
-        .form
-        .get("scope")
-        .map(|s| state.scopes(s))
-        .transpose()?
-        .flatten()
-    {
-        Some(s) => s,
-        None => required_scopes(state, Some(&grant.scope))?,
-    };
+    let user = granted_user(state, &grant.username, "The user account no longer exists.")?;
+    let mut scopes = requested_or_granted(state, req, &grant.scope)?;
     if !scopes.wants_refresh_token() {
         scopes.oidc.push("offline_access".into());
     }
@@ -181,14 +153,8 @@ pub fn refresh_token(app: &App, state: &mut State, req: &Req, now: i64) -> Resul
 pub fn password(app: &App, state: &mut State, req: &Req, now: i64) -> Result<Value, AadError> {
     require_tenant(req, 90010, true)?;
     let (client, auth) = public_or_confidential(req, state, now)?;
-    let username = req
-        .form
-        .get("username")
-        .ok_or_else(|| AadError::missing("username"))?;
-    let password = req
-        .form
-        .get("password")
-        .ok_or_else(|| AadError::missing("password"))?;
+    let username = required_form(req, "username")?;
+    let password = required_form(req, "password")?;
     let scopes = required_scopes(state, req.form.get("scope"))?;
     let not_found = || {
         AadError::grant(
@@ -232,10 +198,7 @@ pub fn client_credentials(
 ) -> Result<Value, AadError> {
     let (client, auth) = authenticate(req, state, now, Need::Credential)?;
     require_tenant(req, 9001023, false)?;
-    let scope = req
-        .form
-        .get("scope")
-        .ok_or_else(|| AadError::missing("scope"))?;
+    let scope = required_form(req, "scope")?;
     let scopes = required_scopes(state, Some(scope))?;
     scopes.require_default_only(scope)?;
     let issue = Issue {
@@ -264,10 +227,7 @@ pub fn on_behalf_of(app: &App, state: &mut State, req: &Req, now: i64) -> Result
         ));
     }
     require_tenant(req, 9001023, true)?;
-    let assertion = req
-        .form
-        .get("assertion")
-        .ok_or_else(|| AadError::missing("assertion"))?;
+    let assertion = required_form(req, "assertion")?;
     let scopes = required_scopes(state, req.form.get("scope"))?;
     let bad = |msg: &str| AadError::grant(50013, format!("Assertion failed validation: {msg}."));
     let jwt = Jwt::parse(assertion).ok_or_else(|| bad("it is not a JWT"))?;
@@ -298,4 +258,30 @@ pub fn on_behalf_of(app: &App, state: &mut State, req: &Req, now: i64) -> Result
         .ok_or_else(|| bad("its user does not exist"))?;
     check_enabled(&user)?;
     issue_for_user(app, state, req, &client, auth, &user, &scopes, None)
+}
+
+/// The scopes a redemption asks for: the request's `scope` when it names
+/// any, else those of the grant being redeemed.
+fn requested_or_granted(state: &State, req: &Req, granted: &str) -> Result<ScopeSet, AadError> {
+    match req
+        .form
+        .get("scope")
+        .map(|s| state.scopes(s))
+        .transpose()?
+        .flatten()
+    {
+        Some(s) => Ok(s),
+        None => required_scopes(state, Some(granted)),
+    }
+}
+
+/// The user a grant was issued to, if still in the directory and enabled;
+/// `gone` is the message when the account no longer exists.
+fn granted_user(state: &State, username: &str, gone: &str) -> Result<UserSpec, AadError> {
+    let user = state
+        .user(username)
+        .cloned()
+        .ok_or_else(|| AadError::grant(50034, gone))?;
+    check_enabled(&user)?;
+    Ok(user)
 }

@@ -57,6 +57,9 @@ pub async fn apply(
         h.append(&mut extra);
         h
     };
+    let typed = |content_type: &str| {
+        with_platform(vec![("content-type".to_owned(), content_type.to_owned())])
+    };
     let response = match effect {
         Effect::Delay { ms } => {
             tokio::time::sleep(Duration::from_millis((*ms).min(MAX_DELAY_MS))).await;
@@ -143,35 +146,23 @@ pub async fn apply(
         }
         Effect::MalformedJson { status } => respond(
             *status,
-            with_platform(vec![(
-                "content-type".into(),
-                "application/json; charset=utf-8".into(),
-            )]),
+            typed("application/json; charset=utf-8"),
             r#"{"error":"invalid_grant","error_description":"AADSTS70000: The provided gr"#,
         ),
         Effect::HtmlPage { status } => respond(
             *status,
-            with_platform(vec![(
-                "content-type".into(),
-                "text/html; charset=utf-8".into(),
-            )]),
+            typed("text/html; charset=utf-8"),
             html_page(*status),
         ),
         Effect::EmptyBody { status } => respond(*status, with_platform(Vec::new()), Body::empty()),
         Effect::OversizedBody { bytes, status } => respond(
             *status,
-            with_platform(vec![(
-                "content-type".into(),
-                "application/json; charset=utf-8".into(),
-            )]),
+            typed("application/json; charset=utf-8"),
             Body::new(FillerBody::new(*bytes)),
         ),
         Effect::ResetMidBody { status } => respond(
             *status,
-            with_platform(vec![(
-                "content-type".into(),
-                "application/json; charset=utf-8".into(),
-            )]),
+            typed("application/json; charset=utf-8"),
             Body::new(ResetBody::new(req.conn.clone())),
         ),
         Effect::MissingAccessToken => {
@@ -194,14 +185,7 @@ pub async fn apply(
             // A lone continuation byte and an overlong encoding: never UTF-8.
             body.extend_from_slice(&[0x80, 0xC0, 0xAF, 0xFF]);
             body.extend_from_slice(br#"fQ.e30.c2ln"}"#);
-            respond(
-                *status,
-                with_platform(vec![(
-                    "content-type".into(),
-                    "application/json; charset=utf-8".into(),
-                )]),
-                body,
-            )
+            respond(*status, typed("application/json; charset=utf-8"), body)
         }
         Effect::WrongJsonTypes => json(
             200,
