@@ -25,9 +25,14 @@ starts a comment. A module belongs to the layer of the longest listed path
 that contains it; a module in no layer is reported. `--layers` also takes
 the order inline: "wire model; endpoints; admin" (`;` between layers).
 
+`--skip-tests` leaves out code under `#[cfg(test)]` (test modules and
+their files). `--edges` lists every edge with where it is written.
+`--self-test` alone checks the checker on small crates it writes.
+
 Exit status: 0, unless `--fail-on-cycles` and a cycle was found, or
 `--fail-on-layers` and an upward import or an unlisted module was found (1).
-Standard library only.
+Standard library only. Usage, from the repository's root:
+    python3 scripts/module-deps.py --fail-on-cycles emulator/src
 """
 
 import argparse
@@ -382,9 +387,61 @@ def name(scope, node):
     return "/".join(scope + (node,))
 
 
+def self_test():
+    """Checks the checker on small crates written to a temporary folder."""
+    import contextlib
+    import io
+    import tempfile
+
+    def run(files, *flags):
+        with tempfile.TemporaryDirectory() as root:
+            src = os.path.join(root, "src")
+            for path, text in files.items():
+                full = os.path.join(src, path)
+                os.makedirs(os.path.dirname(full), exist_ok=True)
+                with open(full, "w", encoding="utf-8") as f:
+                    f.write(text)
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out):
+                code = main([src, *flags])
+            return code, out.getvalue()
+
+    ring = {
+        "lib.rs": "mod a;\nmod b;\nmod c;\npub use c::Thing;\n",
+        "a.rs": "use crate::b::{self, B as Bee};\n",
+        "b.rs": "// use crate::a; (a comment)\nconst S: &str = \"crate::a::x\";\nfn f() { crate::Thing::new(); }\n",
+        "c/mod.rs": "mod x;\nmod y;\npub use x::Thing;\n",
+        "c/x.rs": "use super::y::Y;\npub struct Thing;\n",
+        "c/y.rs": "pub struct Y;\nfn g() -> super::Thing { todo!() }\n"
+        "#[cfg(test)]\nmod tests {\n    use super::*;\n    use crate::a;\n}\n",
+    }
+    code, out = run(ring, "--fail-on-cycles")
+    # c -> a only in test code; b -> c only through the re-exported Thing;
+    # c/y -> c/x through the parent's re-export; the comment and string count for nothing
+    assert code == 1 and "cycle 1 in crate root: 3 modules: a b c" in out, out
+    assert "cycle 2 in c/: 2 modules: x y" in out and "c -> a  c/y.rs:6" in out, out
+    code, out = run(ring, "--skip-tests")
+    assert code == 0 and "cycles: 1" in out and "cycle 1 in c/: 2 modules: x y" in out, out
+    ring["b.rs"] += "use crate::a::A;\n"
+    code, out = run(ring, "--skip-tests", "--edges")
+    assert "cycles: 2" in out and "cycle 1 in crate root: 2 modules: a b" in out, out
+    assert "edge b -> c  b.rs:3" in out and "edge c/y -> c/x  c/y.rs:2" in out, out
+    assert "edge b -> a  b.rs:4" in out and "b.rs:1" not in out and "b.rs:2" not in out, out
+    code, out = run(ring, "--skip-tests", "--layers", "c; b; a", "--fail-on-layers")
+    assert code == 1 and "upward: b (layer 1) -> a (layer 2)  b.rs:4" in out, out
+    code, out = run(ring, "--skip-tests", "--layers", "c; a b", "--fail-on-layers")
+    assert code == 0 and "upward imports: 0" in out, out
+    code, out = run(ring, "--skip-tests", "--layers", "a b", "--fail-on-layers")
+    assert code == 1 and "not in any layer: c" in out, out
+    print("module-deps self-test: ok")
+    return 0
+
+
 def main(argv):
+    if argv == ["--self-test"]:
+        return self_test()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("src", help="a crate's src/ folder")
+    parser.add_argument("src", help="a crate's src/ folder (or --self-test alone)")
     parser.add_argument("--layers", help="layer order: a file, or 'a b; c; d' lowest first")
     parser.add_argument("--fail-on-cycles", action="store_true")
     parser.add_argument("--fail-on-layers", action="store_true")
