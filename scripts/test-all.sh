@@ -20,6 +20,7 @@ step() {
 step "setup: rust"            bash scripts/setup-rust.sh
 step "setup: node"            bash scripts/setup-node.sh
 step "rustfmt"                cargo fmt --all --check
+step "supply chain"           bash scripts/deny.sh
 step "clippy"                 cargo clippy --workspace --all-targets --locked -- -D warnings
 step "build native library"   bash scripts/build-native.sh
 if [ ! -f build/lib/libidflow_ffi.so ]; then
