@@ -20,10 +20,25 @@ pub fn run(port: u16) -> Result<ExitCode, String> {
         let handle = idflow_emulator::serve(port)
             .await
             .map_err(|e| e.to_string())?;
-        crate::emit(&banner(handle.base_url()));
-        tokio::signal::ctrl_c()
-            .await
-            .map_err(|e| format!("cannot wait for Ctrl-C: {e}"))?;
+        // The handler must be in place before the banner: a script that
+        // reads the banner and sends SIGINT at once would otherwise kill the
+        // process instead of stopping it. `ctrl_c()` registers on its first
+        // poll, so poll it once (it is not ready) before printing.
+        let interrupted = tokio::signal::ctrl_c();
+        tokio::pin!(interrupted);
+        let early = tokio::select! {
+            biased;
+            r = &mut interrupted => Some(r),
+            () = std::future::ready(()) => None,
+        };
+        if early.is_none() {
+            crate::emit(&banner(handle.base_url()));
+        }
+        match early {
+            Some(r) => r,
+            None => interrupted.await,
+        }
+        .map_err(|e| format!("cannot wait for Ctrl-C: {e}"))?;
         crate::emit("idflow emulator: stopping");
         handle.shutdown().await;
         Ok(ExitCode::SUCCESS)
