@@ -78,7 +78,12 @@ fn serves_until_interrupted() {
         .expect("stops on SIGINT")
         .unwrap();
     assert!(exit.success(), "{exit:?}");
-    let rest: Vec<String> = rx.try_iter().collect();
+    // The reader thread may still be forwarding the last lines: read until
+    // the pipe closes (the process has exited, so it closes promptly).
+    let mut rest = Vec::new();
+    while let Ok(line) = rx.recv_timeout(Duration::from_secs(10)) {
+        rest.push(line);
+    }
     assert!(rest.iter().any(|l| l.contains("stopping")), "{rest:?}");
 }
 
