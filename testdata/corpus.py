@@ -212,7 +212,7 @@ def expect_for(inp):
     x["kotlin"] = {"class": kclass,
                    "reason": KOTLIN_REASON[classification] if kind == "interaction_required" else None,
                    "cause": None}
-    if not authorize:
+    if not authorize and kind != "cancelled":  # statusCode is a ServiceException's
         x["kotlin"]["status_code"] = status
     py = {"error": code, "error_kind": kind}
     absent = []
