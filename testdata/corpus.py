@@ -36,8 +36,13 @@ JSON_CT = [["Content-Type", "application/json; charset=utf-8"]]
 CASES = []
 
 
+FIXTURE = "test fixture"
+BUILT = "built from the test's inputs or the library's code path"
+DOC = "documentation"
+
+
 def case(lib, path, fixture, flow, status, body, decision, lib_kind, why=None,
-         headers=None, name=None):
+         headers=None, name=None, origin=None):
     """One response. `lib_kind` is the library's decision in idflow's terms
     (`interaction_required`, `service`, `cancelled`, `pending`, or None where
     the library has no such notion); `why` explains a difference."""
@@ -46,7 +51,8 @@ def case(lib, path, fixture, flow, status, body, decision, lib_kind, why=None,
         body = json.dumps(body)
     CASES.append({
         "name": name,
-        "source": {"library": library, "repo": repo, "path": path, "fixture": fixture},
+        "source": {"library": library, "repo": repo, "path": path, "fixture": fixture,
+                   "origin": origin or (DOC if lib == DOCS else FIXTURE)},
         "library_decision": decision,
         "library_kind": lib_kind,
         "why": why,
@@ -322,7 +328,7 @@ case(NET, NET_MOCK, "CreateInvalidClientResponseMessage (AADSTS7000218)", "token
 for code, ra in ((500, None), (503, "3"), (504, None)):
     case(NET, NET_MOCK, f"CreateServerErrorMessage({code}{', retryAfter: ' + ra if ra else ''})", "token", code,
          "Server Error 500-599", "MsalServiceException service_not_available after one retry", "service",
-         headers=[["Retry-After", ra]] if ra else [])
+         headers=[["Retry-After", ra]] if ra else [], origin=BUILT)
 case(NET, NET_MOCK, "CreateRequestTimeoutResponseMessage (408)", "token", 408, "Request Timed Out.",
      "MsalServiceException (retryable)", "service", headers=[])
 for err in ("interaction_required", "invalid_scope", "temporarily_unavailable"):
@@ -332,7 +338,7 @@ for err in ("interaction_required", "invalid_scope", "temporarily_unavailable"):
           "correlation_id": "f11508ab-067f-40d4-83cb-ccc67bf57e45"},
          "MsalUiRequiredException" if err == "interaction_required"
          else ("MsalServiceException (retryable)" if err == "temporarily_unavailable" else "MsalServiceException"),
-         "interaction_required" if err == "interaction_required" else "service")
+         "interaction_required" if err == "interaction_required" else "service", origin=BUILT)
 
 # --- msal-js ---------------------------------------------------------------
 
@@ -390,7 +396,8 @@ for sub in ("message_only", "additional_action", "basic_action", "user_password_
     ir = sub != "not_interaction_required"
     case(JS, JS_IRE, f"isInteractionRequiredError('', '', '{sub}') as a silent refresh answer with error invalid_request",
          "silent", 400, {"error": "invalid_request", "suberror": sub},
-         "InteractionRequiredAuthError" if ir else "ServerError", "interaction_required" if ir else "service")
+         "InteractionRequiredAuthError" if ir else "ServerError", "interaction_required" if ir else "service",
+         origin=BUILT)
 case(JS, JS_RH, "validateTokenResponse: error interaction_required", "silent", 400,
      {"error": "interaction_required", "error_description": "msal error description", "error_codes": [], "suberror": ""},
      "InteractionRequiredAuthError", "interaction_required")
@@ -410,13 +417,13 @@ case(JS, JS_RH, "validateTokenResponse: InteractionRequiredAuthError error numbe
 case(JS, "lib/msal-node/test/client/ClientCredentialClient.spec.ts", "client credentials answered interaction_required",
      "client_credentials", 400, {"error": "interaction_required", "error_description": "msal error description"},
      "InteractionRequiredAuthError", "interaction_required")
-for status, ra in ((429, "30"), (503, "30"), (500, None)):
+for status, ra, dec in ((429, None, "checkResponseStatus: true (the request is throttled); ServerError"),
+                       (500, None, "checkResponseStatus: true (the request is throttled); ServerError"),
+                       (430, None, "checkResponseStatus: false (not throttled); ServerError"),
+                       (301, "test", "checkResponseForRetryAfter: true (status > 300 with Retry-After); ServerError")):
     case(JS, "lib/msal-common/test/network/ThrottlingUtils.spec.ts",
-         f"status {status}" + (f" with Retry-After {ra}" if ra else "") + " (checkResponseStatus / checkResponseForRetryAfter)",
-         "token", status, {"error": "temporarily_unavailable", "error_codes": [50196]} if status == 429
-         else {"error": "server_error"},
-         "ServerError; the request is throttled (Retry-After or 60 s)", "service",
-         headers=JSON_CT + ([["Retry-After", ra]] if ra else []))
+         f"body {{}} with status {status}" + (f" and Retry-After {ra!r}" if ra else ""),
+         "token", status, {}, dec, "service", headers=JSON_CT + ([["Retry-After", ra]] if ra else []))
 
 # --- MSAL for Java ---------------------------------------------------------
 
@@ -453,10 +460,11 @@ for err, sub, k in (("interaction_required", None, "service"), ("invalid_grant",
     case(JAVA, "msal4j-sdk/src/main/java/com/microsoft/aad/msal4j/MsalServiceExceptionFactory.java",
          f"fromHttpResponse with error {err}" + (f", suberror {sub}" if sub else "") + " (the factory's branches)",
          "silent", 400, dict({"error": err, "error_description": "AADSTS50079: description"}, **({"suberror": sub} if sub else {})),
-         "MsalInteractionRequiredException" if k == "interaction_required" else "MsalServiceException", k, why=why)
+         "MsalInteractionRequiredException" if k == "interaction_required" else "MsalServiceException", k, why=why,
+         origin=BUILT)
 case(JAVA, "msal4j-sdk/src/main/java/com/microsoft/aad/msal4j/MsalServiceExceptionFactory.java",
      "fromHttpResponse with a blank body (status 400)", "token", 400, "",
-     "MsalServiceException 'unknown' (status code in the message)", "service", headers=[])
+     "MsalServiceException 'unknown' (status code in the message)", "service", headers=[], origin=BUILT)
 
 # --- msal Python -------------------------------------------------------------
 
@@ -484,7 +492,7 @@ for body, fixture, decision in [
          "the error dict as sent", None, headers=[])
 for status in (429, 503):
     case(PY, "tests/test_throttled_http_client.py", f"status {status} with Retry-After 2 (throttled HTTP client)",
-         "token", status, "", "the response is replayed from the throttle cache for 2 s; for the token call the HTTP error is raised", None,
+         "token", status, "0.8444218515250481", "the response is replayed from the throttle cache for 2 s", None,
          headers=[["Retry-After", "2"]])
 
 # --- MSAL for iOS/macOS ------------------------------------------------------
@@ -535,7 +543,8 @@ for status in (408, 429, 502, 503, 504):
          f"status {status} with an OAuth error body (only 400/401 bodies are read)", "token", status,
          {"error": "temporarily_unavailable" if status in (429, 503) else "server_error",
           "error_description": "AADSTS90033: A transient error has occurred."},
-         "MSALInternalErrorUnhandledResponse (-42007), headers and status code in userInfo", "service")
+         "MSALInternalErrorUnhandledResponse (-42007), headers and status code in userInfo", "service",
+         origin=BUILT)
 for err in ("invalid_grant", "unauthorized_client"):
     case(OBJC_COMMON, "IdentityCore/src/MSIDError.m",
          f"{err} from the token endpoint outside the silent flow (MSIDErrorCodeForOAuthError)", "token", 400,
@@ -543,7 +552,7 @@ for err in ("invalid_grant", "unauthorized_client"):
          "MSALErrorInternal with internal " + ("-42004" if err == "invalid_grant" else "-42006"),
          "service",
          why=("outside the silent flow MSAL for iOS/macOS reports invalid_grant as an internal -42004; idflow follows "
-              "MSAL.NET and msal-js (§2.3)") if err == "invalid_grant" else None)
+              "MSAL.NET and msal-js (§2.3)") if err == "invalid_grant" else None, origin=BUILT)
 for err, k, why in (("invalid_scope", "service", None), ("invalid_client", "service", None),
                     ("unauthorized_client", "interaction_required",
                      "MSAL for iOS/macOS's silent flow asks for UI on any OAuth error but invalid_scope/invalid_client; "
@@ -554,7 +563,8 @@ for err, k, why in (("invalid_scope", "service", None), ("invalid_client", "serv
     case(OBJC_COMMON, "IdentityCore/src/requests/MSIDSilentTokenRequest.m",
          f"silent refresh answered {err} (isErrorRecoverableByUserInteraction)", "silent", 400,
          {"error": err, "error_description": "descr", "suberror": ""},
-         "MSALErrorInteractionRequired (-50002)" if k == "interaction_required" else "the server error as is (not UI)", k, why=why)
+         "MSALErrorInteractionRequired (-50002)" if k == "interaction_required" else "the server error as is (not UI)", k, why=why,
+         origin=BUILT)
 
 # --- MSAL Android (common) ---------------------------------------------------
 
@@ -596,16 +606,23 @@ for err, sub, k, why in (("interaction_required", None, "interaction_required", 
                          ("invalid_request", None, "service", None)):
     case(ANDROID, A_EA, f"getExceptionFromTokenErrorResponse with error {err}" + (f", suberror {sub}" if sub else ""),
          "silent", 400, dict({"error": err, "error_description": "AADSTS70000: description"}, **({"suberror": sub} if sub else {})),
-         "UiRequiredException" if k == "interaction_required" else "ServiceException", k, why=why)
-for err in ("authorization_pending", "expired_token", "access_denied", "slow_down"):
+         "UiRequiredException" if k == "interaction_required" else "ServiceException", k, why=why,
+         origin=BUILT)
+for err, k, why in (
+        ("authorization_pending", "pending", None),
+        ("authorization_declined", "service",
+         "idflow's kinds keep a user's refusal apart (cancelled: nothing to show, as a closed browser); MSAL Android "
+         "folds it into a ServiceException with a device-code message"),
+        ("expired_token", "service", None),
+        ("bad_verification_code", "service", None),
+        ("invalid_grant", "service",
+         "the interaction-required rule applies in every flow (§2.3 union of MSAL.NET and msal-js); MSAL Android's "
+         "device-code controller turns every error into a ServiceException")):
     case(ANDROID, "common4j/src/main/com/microsoft/identity/common/java/controllers/BaseController.java",
-         f"device code flow token poll answered {err}", "device_code", 400,
+         f"device code flow token poll answered {err} (validateDeviceCodeFlowServiceResult)", "device_code", 400,
          {"error": err, "error_description": f"AADSTS70016: {err}"},
-         {"authorization_pending": "keeps polling", "slow_down": "keeps polling, slower",
-          "expired_token": "ServiceException (device code expired)",
-          "access_denied": "ServiceException (the user declined)"}[err],
-         {"authorization_pending": "pending", "slow_down": "pending", "expired_token": "service",
-          "access_denied": "cancelled"}[err])
+         "keeps polling" if k == "pending" else "ServiceException with the device-code message for this error",
+         k, why=why, origin=BUILT)
 
 # --- platform documentation ----------------------------------------------------
 
@@ -689,10 +706,16 @@ def main():
             "expect": x,
         })
     summary = [{"library": k, "cases": v[0], "differences": v[1]} for k, v in counts.items()]
+    origins = {}
+    for c in out:
+        o = origins.setdefault(c["source"]["library"], {})
+        o[c["source"]["origin"]] = o.get(c["source"]["origin"], 0) + 1
+    for s in summary:
+        s["by_origin"] = origins[s["library"]]
     doc = {"version": 1, "summary": summary, "cases": out}
     OUT.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     for s in summary:
-        print(f"{s['library']}: {s['cases']} cases, {s['differences']} differences")
+        print(f"{s['library']}: {s['cases']} cases, {s['differences']} differences, {s['by_origin']}")
     print(f"total {len(out)} cases")
 
 

@@ -37,7 +37,7 @@ fn check_corpus(corpus: &Value) -> Result<(), String> {
     for c in cases {
         let name = c["name"].as_str().unwrap_or("unnamed");
         let src = &c["source"];
-        for key in ["library", "repo", "path", "fixture"] {
+        for key in ["library", "repo", "path", "fixture", "origin"] {
             if src[key].as_str().is_none_or(str::is_empty) {
                 return Err(format!("{name}: source.{key} missing"));
             }
