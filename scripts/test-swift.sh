@@ -74,6 +74,7 @@ done <"$wanted"
   done
 put "$so" "$host_work/lib/libidflow_ffi.so"
 put testdata/vectors.json "$host_work/testdata/vectors.json"
+put testdata/corpus.json "$host_work/testdata/corpus.json"
 put testdata/www_authenticate.json "$host_work/testdata/www_authenticate.json"
 
 # 3. Test.
@@ -99,7 +100,7 @@ if [ -z "$summary" ]; then
   log "no XCTest summary (build failed?); exit status $status"
   exit $(( status == 0 ? 1 : status ))
 fi
-grep -E '^IdFlow vectors: ' "$out" | tail -n 1 || true
+grep -E '^IdFlow (vectors|corpus): ' "$out" | tail -n 2 || true
 echo "Swift: ${summary#"${summary%%[![:space:]]*}"}"
 if [ "$status" -ne 0 ] || ! grep -qE 'with 0 failures' <<<"$summary"; then
   log "FAILED (exit status $status)"

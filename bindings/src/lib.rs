@@ -129,6 +129,28 @@ pub fn explain(query: String) -> Result<ErrorInfo, AuthError> {
     })
 }
 
+/// The flow a name stands for: a flow's own name (`token`, `silent`,
+/// `device_code`, `authorize`, `authorize_prompt_none`) or a grant name
+/// (`client_credentials`, `refresh_token`, `authorization_code`, `password`,
+/// `on_behalf_of`, `device_code`). Throws `invalid_parameter` for anything else.
+#[uniffi::export]
+pub fn parse_flow(name: String) -> Result<Flow, AuthError> {
+    guard(|| match CoreFlow::parse(&name) {
+        Some(f) => Ok(f.into()),
+        None => {
+            let known: Vec<&str> = CoreFlow::ALL
+                .iter()
+                .map(|f| f.as_str())
+                .chain(CoreFlow::GRANT_ALIASES)
+                .collect();
+            Err(AuthError::from_core(&IdFlowError::local(
+                LocalCode::InvalidParameter,
+                format!("unknown flow {name:?}; one of {}", known.join(", ")),
+            )))
+        }
+    })
+}
+
 /// Throws `info` as the idiomatic error (for apps that hold an `ErrorInfo`,
 /// e.g. from [`classify_response`], and want the same throw a flow would make).
 #[uniffi::export]

@@ -88,7 +88,11 @@ fn explain_response(input: &[u8]) -> Result<Value, String> {
     let flow = match v.get("flow").and_then(Value::as_str) {
         None => Flow::Token,
         Some(f) => Flow::parse(f).ok_or_else(|| {
-            let known: Vec<&str> = Flow::ALL.iter().map(|f| f.as_str()).collect();
+            let known: Vec<&str> = Flow::ALL
+                .iter()
+                .map(|f| f.as_str())
+                .chain(Flow::GRANT_ALIASES)
+                .collect();
             format!("unknown flow {f:?}; one of {}", known.join(", "))
         })?,
     };

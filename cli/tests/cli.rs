@@ -71,6 +71,37 @@ fn explain_response_from_stdin() {
 }
 
 #[test]
+fn explain_response_takes_grant_names_as_flows() {
+    let body = r#""{\"error\":\"invalid_grant\",\"suberror\":\"basic_action\"}""#;
+    // refresh_token is the silent flow: msal Python's classification key appears.
+    let input = format!(r#"{{"status": 400, "body": {body}, "flow": "refresh_token"}}"#);
+    let (code, out, _) = idflow(&["explain", "--response", "-"], Some(&input));
+    assert_eq!(code, 1, "{out}");
+    assert_eq!(
+        json(&out)["python"]["dict"]["classification"],
+        "basic_action"
+    );
+    for grant in [
+        "client_credentials",
+        "authorization_code",
+        "password",
+        "on_behalf_of",
+    ] {
+        let input = format!(r#"{{"status": 400, "body": {body}, "flow": "{grant}"}}"#);
+        let (code, out, err) = idflow(&["explain", "--response", "-"], Some(&input));
+        assert_eq!(code, 1, "{grant}: {err}");
+        let v = json(&out);
+        assert_eq!(v["kind"], "interaction_required", "{grant}");
+        // A token-endpoint call made on the app's request: no silent classification key.
+        assert_eq!(
+            v["python"]["dict"]["classification"],
+            Value::Null,
+            "{grant}"
+        );
+    }
+}
+
+#[test]
 fn explain_response_success_exits_zero() {
     let input = r#"{"status": 200, "body": {"access_token": "x", "token_type": "Bearer"}}"#;
     let (code, out, _) = idflow(&["explain", "--response", "-"], Some(input));

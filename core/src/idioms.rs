@@ -257,10 +257,32 @@ pub fn swift(e: &IdFlowError) -> SwiftView {
     }
 }
 
+/// Whether MSAL for iOS/macOS reads this token-endpoint answer's body at all:
+/// its request error handler hands 400 and 401 to the response serializer
+/// (and a 2xx is read as a token or an error), while every other status —
+/// 403, 404, 408, 429, 5xx — becomes an unhandled response (-42007, with the
+/// headers and status code in userInfo) whatever the body holds
+/// (AzureAD/microsoft-authentication-library-common-for-objc
+/// IdentityCore/src/network/error_handler/MSIDAADRequestErrorHandler.m; MSAL's
+/// AzureAD/microsoft-authentication-library-for-objc MSAL/src/MSALErrorConverter.m
+/// maps its MSIDErrorServerUnhandledResponse to MSALInternalErrorUnhandledResponse).
+/// Authorize redirects are not HTTP answers of the token endpoint.
+fn swift_unhandled_response(e: &IdFlowError) -> bool {
+    match e.service.as_ref() {
+        Some(s) if !e.flow.is_authorize() => {
+            !(200..300).contains(&s.http_status) && !matches!(s.http_status, 400 | 401)
+        }
+        _ => false,
+    }
+}
+
 fn swift_codes(e: &IdFlowError) -> (&'static str, i64, Option<i64>) {
     use swift_code::*;
     if let Some(n) = e.network {
         return (NSURL_DOMAIN, n.local_code().spec().swift_code, None);
+    }
+    if swift_unhandled_response(e) {
+        return (SWIFT_DOMAIN, INTERNAL, Some(-42007));
     }
     if let Some(local) = LocalCode::parse(&e.code) {
         let spec = local.spec();
@@ -278,6 +300,10 @@ fn swift_codes(e: &IdFlowError) -> (&'static str, i64, Option<i64>) {
         }
         _ => INTERNAL,
     };
+    // The five standard OAuth errors keep their codes; any other error string
+    // is MSIDErrorServerOauth, which MSAL reports as authorization failed
+    // (IdentityCore/src/MSIDError.m `MSIDErrorCodeForOAuthError` with the
+    // token response's default; MSAL/src/MSALErrorConverter.m).
     let internal = (code == INTERNAL).then_some(match e.code.as_str() {
         "invalid_request" => -42002,
         "invalid_client" => -42003,
@@ -351,6 +377,18 @@ pub fn python_dict(e: &IdFlowError) -> Map<String, Value> {
             let mut m = Map::new();
             m.insert("error".into(), json!(e.code));
             m.insert("error_description".into(), json!(e.message));
+            // A JSON body without `error` still gave its platform fields.
+            if let Some(s) = &e.service {
+                if !s.error_codes.is_empty() {
+                    m.insert("error_codes".into(), json!(s.error_codes));
+                }
+                if let Some(v) = &s.suberror {
+                    m.insert("suberror".into(), json!(v));
+                }
+                if let Some(v) = &s.claims {
+                    m.insert("claims".into(), json!(v));
+                }
+            }
             m
         }
     };

@@ -12,10 +12,76 @@ use serde_json::{json, Map, Value};
 use std::time::SystemTime;
 
 fn vectors() -> Vec<Value> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/vectors.json");
-    let text = std::fs::read_to_string(path).expect("testdata/vectors.json");
-    let v: Value = serde_json::from_str(&text).expect("vectors.json is JSON");
-    v["cases"].as_array().expect("cases").clone()
+    load("vectors.json")["cases"]
+        .as_array()
+        .expect("cases")
+        .clone()
+}
+
+fn load(file: &str) -> Value {
+    let path = format!("{}/../testdata/{file}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path} is not JSON: {e}"))
+}
+
+/// testdata/corpus.json: responses from the MSAL libraries' own test suites.
+/// Every case cites its source and the library's decision; where idflow
+/// decides otherwise the case says why, and the per-library summary counts
+/// the cases and the differences.
+fn check_corpus(corpus: &Value) -> Result<(), String> {
+    let cases = corpus["cases"].as_array().ok_or("no cases")?;
+    if cases.len() < 150 {
+        return Err(format!("only {} corpus cases", cases.len()));
+    }
+    let mut counts: std::collections::BTreeMap<String, (u64, u64)> = Default::default();
+    for c in cases {
+        let name = c["name"].as_str().unwrap_or("unnamed");
+        let src = &c["source"];
+        for key in ["library", "repo", "path", "fixture", "origin"] {
+            if src[key].as_str().is_none_or(str::is_empty) {
+                return Err(format!("{name}: source.{key} missing"));
+            }
+        }
+        if c["library_decision"].as_str().is_none_or(str::is_empty) {
+            return Err(format!("{name}: no library_decision"));
+        }
+        let x = &c["expect"];
+        let idflow = if x["outcome"] == "pending" {
+            "pending"
+        } else {
+            x["kind"].as_str().unwrap_or("")
+        };
+        let differs = match c["library_kind"].as_str() {
+            Some(k) => k != idflow,
+            None => false,
+        };
+        if c["idflow_differs"] != json!(differs) {
+            return Err(format!(
+                "{name}: idflow_differs does not match the decisions"
+            ));
+        }
+        if differs != c["difference"].as_str().is_some_and(|w| !w.is_empty()) {
+            return Err(format!(
+                "{name}: a difference needs its reason, and only a difference has one"
+            ));
+        }
+        let e = counts
+            .entry(src["library"].as_str().unwrap_or("").to_owned())
+            .or_default();
+        e.0 += 1;
+        e.1 += u64::from(differs);
+    }
+    for s in corpus["summary"].as_array().ok_or("no summary")? {
+        let lib = s["library"].as_str().unwrap_or("");
+        let got = counts.remove(lib).unwrap_or_default();
+        if (json!(got.0), json!(got.1)) != (s["cases"].clone(), s["differences"].clone()) {
+            return Err(format!("summary for {lib} says {s}, the cases say {got:?}"));
+        }
+    }
+    if !counts.is_empty() {
+        return Err(format!("libraries missing from the summary: {counts:?}"));
+    }
+    Ok(())
 }
 
 fn body_of(input: &Value) -> Vec<u8> {
@@ -216,7 +282,20 @@ fn main() {
             }
         }
     })];
-    trials.extend(cases.into_iter().map(|c| {
+    let corpus = load("corpus.json");
+    trials.push(libtest_mimic::Trial::test("corpus_sources_and_summary", {
+        let corpus = corpus.clone();
+        move || check_corpus(&corpus).map_err(Into::into)
+    }));
+    let corpus_cases = corpus["cases"].as_array().cloned().unwrap_or_default();
+    for c in &corpus_cases {
+        assert!(
+            names.insert(c["name"].as_str().expect("name").to_owned()),
+            "duplicate case name {}",
+            c["name"]
+        );
+    }
+    trials.extend(cases.into_iter().chain(corpus_cases).map(|c| {
         let name = c["name"].as_str().unwrap_or("unnamed").to_owned();
         libtest_mimic::Trial::test(name, move || {
             let failures = run_case(&c);

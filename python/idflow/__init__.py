@@ -94,6 +94,20 @@ NETWORK_KINDS = tuple(k.name.lower() for k in _ffi.NetworkKind)
 # --- argument translation (misuse is ValueError, as in msal) ---------------
 
 
+def _flow_arg(flow: Any) -> Any:
+    """A flow: a member of the generated enum, a flow's name (``"silent"``) or
+    a grant name (``"refresh_token"``, ``"client_credentials"``), as the core
+    reads them."""
+    if isinstance(flow, _ffi.Flow):
+        return flow
+    if not isinstance(flow, str):
+        raise ValueError(f"flow must be str, not {type(flow).__name__}")
+    try:
+        return _ffi.parse_flow(flow)
+    except _ffi.AuthError as e:
+        raise ValueError(e.info.message) from None
+
+
 def _enum_arg(enum_type: Any, value: Any, what: str) -> Any:
     """`value` as a member of the generated enum: the member itself or its
     snake_case name (``"device_code"``)."""
@@ -285,7 +299,9 @@ def classify_response(
 ) -> Decision:
     """The core's decision for one HTTP response, as data (never raised).
 
-    ``flow`` is the request the response answered: one of :data:`FLOWS`.
+    ``flow`` is the request the response answered: one of :data:`FLOWS`, or
+    the grant that made it (``client_credentials``, ``refresh_token`` — a
+    silent refresh —, ``authorization_code``, ``password``, ``on_behalf_of``).
     ``headers`` is a dict or a list of ``(name, value)`` pairs; ``body`` bytes
     or str (sent as UTF-8).
 
@@ -304,7 +320,7 @@ def classify_response(
 
     Raises ValueError for a wrong argument or an unknown ``flow``.
     """
-    args = (_status_arg(status), _headers_arg(headers), _body_arg(body), _enum_arg(_ffi.Flow, flow, "flow"))
+    args = (_status_arg(status), _headers_arg(headers), _body_arg(body), _flow_arg(flow))
     value, thrown = _call(_ffi.classify_response, *args)
     if thrown is not None:
         return _thrown_decision(thrown)
@@ -323,7 +339,7 @@ def result_for_response(
     for misuse (a wrong argument, an unknown ``flow``), each with the dict as
     ``exc.result``.
     """
-    args = (_status_arg(status), _headers_arg(headers), _body_arg(body), _enum_arg(_ffi.Flow, flow, "flow"))
+    args = (_status_arg(status), _headers_arg(headers), _body_arg(body), _flow_arg(flow))
     value, thrown = _call(_ffi.raise_for_response, *args)
     if thrown is not None:
         return _observe(thrown)

@@ -15,7 +15,8 @@ from idflow import _native
 
 import vectors
 
-CASES = vectors.load_cases()
+# The vectors, then the corpus of responses from the MSAL libraries' test suites.
+CASES = vectors.load_cases() + vectors.load_corpus()
 IDS = [c["name"] for c in CASES]
 
 # vector `expect` key -> decision key

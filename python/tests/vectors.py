@@ -15,15 +15,28 @@ VECTORS = Path(
 )
 
 
+#: The corpus of responses from the MSAL libraries' test suites, next to the vectors.
+CORPUS = VECTORS.with_name("corpus.json")
+
+
 def load_cases() -> List[Dict[str, Any]]:
     """Every case, read at collection time so pytest counts each one."""
-    with open(VECTORS, encoding="utf-8") as f:
+    return _load(VECTORS)
+
+
+def load_corpus() -> List[Dict[str, Any]]:
+    """testdata/corpus.json: the same schema, each case also citing its source."""
+    return _load(CORPUS)
+
+
+def _load(path: Path) -> List[Dict[str, Any]]:
+    with open(path, encoding="utf-8") as f:
         data = json.load(f)
     cases = data["cases"]
     names = [c["name"] for c in cases]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
-        raise ValueError(f"{VECTORS}: duplicate case names {duplicates}")
+        raise ValueError(f"{path}: duplicate case names {duplicates}")
     return cases
 
 

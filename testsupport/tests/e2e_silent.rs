@@ -14,9 +14,9 @@ use idflow::{
     TokenSource,
 };
 use idflow_emulator::{
-    ClientSpec, Emulator, EmulatorHandle, Endpoint, PresetArm, RequestRecord,
-    CONFIDENTIAL_CLIENT_ID, CONFIDENTIAL_CLIENT_SECRET, DEFAULT_PASSWORD, DEFAULT_TENANT,
-    DEFAULT_USERNAME, FAMILY_CLIENT_IDS, PUBLIC_CLIENT_ID,
+    ClientSpec, Effect, Emulator, EmulatorHandle, Endpoint, FaultSpec, Matcher, PresetArm,
+    RequestRecord, CONFIDENTIAL_CLIENT_ID, CONFIDENTIAL_CLIENT_SECRET, DEFAULT_PASSWORD,
+    DEFAULT_TENANT, DEFAULT_USERNAME, FAMILY_CLIENT_IDS, PUBLIC_CLIENT_ID,
 };
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -447,6 +447,61 @@ async fn client_mismatch_falls_back_to_the_apps_own_refresh_token() {
         .await
         .unwrap();
     assert_eq!(env.token_requests().len(), 1);
+}
+
+/// A `client_mismatch` answer that also carries a claims challenge is still a
+/// service error, not an interaction-required one (claims do not decide the
+/// kind), so the fallback to the app's own refresh token still happens.
+#[tokio::test]
+async fn client_mismatch_with_claims_still_falls_back() {
+    let env = start().await;
+    let cache = TokenCache::new();
+    let family_app = env.public_with(FAMILY_CLIENT_IDS[0], &cache);
+    let outsider = env.public(&cache);
+    let account = account_of(&env.sign_in(&family_app).await);
+    env.sign_in(&outsider).await;
+    let mut doc: serde_json::Value = serde_json::from_str(&cache.serialize()).unwrap();
+    doc["AppMetadata"]
+        .as_object_mut()
+        .unwrap()
+        .retain(|k, _| !k.contains(PUBLIC_CLIENT_ID));
+    cache.deserialize(&doc.to_string()).unwrap();
+    env.advance(3600);
+    env.clear_log();
+    env.emu
+        .admin()
+        .add_fault(FaultSpec {
+            matcher: Matcher {
+                endpoint: Some(Endpoint::Token),
+                grant_type: Some("refresh_token".into()),
+                client_id: Some(PUBLIC_CLIENT_ID.into()),
+                ..Matcher::default()
+            },
+            count: Some(1),
+            effect: Effect::OauthError {
+                error: "invalid_grant".into(),
+                error_description: Some(
+                    "AADSTS70000: The refresh token was issued to a different client.".into(),
+                ),
+                error_codes: vec![70000],
+                suberror: Some("client_mismatch".into()),
+                claims: Some(r#"{"access_token":{"acrs":{"essential":true,"value":"c1"}}}"#.into()),
+                status: 400,
+                retry_after: None,
+            },
+            label: None,
+        })
+        .unwrap();
+
+    let r = outsider
+        .acquire_token_silent(&SCOPES, Some(&account), None, false)
+        .await
+        .unwrap();
+    assert_eq!(r.token_source, TokenSource::IdentityProvider);
+    let sent = env.token_requests();
+    assert_eq!(sent.len(), 2, "family token refused, then the app's own");
+    assert_eq!(sent[0].status, 400);
+    assert_eq!(sent[1].status, 200);
 }
 
 #[tokio::test]

@@ -68,6 +68,7 @@ pub fn classify_at(response: &HttpResponse, flow: Flow, received_at: SystemTime)
     // Latin-1 description still names the error), but a token is never taken
     // from bytes that had to be repaired: it would be a corrupted token.
     let utf8 = std::str::from_utf8(&response.body).is_ok();
+    let mut fields = None;
     let failure = match body {
         Body::OAuthError(e) => return from_oauth_error(response, flow, *e, received_at),
         Body::Object(_) if ok_status && !utf8 => (
@@ -108,7 +109,10 @@ pub fn classify_at(response: &HttpResponse, flow: Flow, received_at: SystemTime)
             LocalCode::NonParsableOAuthError,
             format!("HTTP {status} with an empty body"),
         ),
-        Body::Empty | Body::Object(_) => {
+        other @ (Body::Empty | Body::Object(_)) => {
+            if let Body::Object(map) = &other {
+                fields = Some(super::response::error_fields(map));
+            }
             let msg = format!("HTTP {status} with no OAuth error in the body");
             (
                 status_code(status).unwrap_or(LocalCode::HttpStatusNotOk),
@@ -117,12 +121,21 @@ pub fn classify_at(response: &HttpResponse, flow: Flow, received_at: SystemTime)
         }
     };
     let (code, message) = failure;
-    let details = details(response, None);
+    let mut details = details(response, None);
+    // The code stays the status's, but the platform's fields of a JSON body
+    // without `error` are kept (MSAL.NET's MsalServiceExceptionFactory reads
+    // them from any body that parses).
+    let body_correlation_id = fields.as_ref().and_then(|f| f.correlation_id.clone());
+    if let Some(f) = fields {
+        details.error_codes = f.error_codes;
+        details.suberror = f.suberror;
+        details.claims = f.claims;
+    }
     let retry_after = retry_after(response, received_at);
     let mut e = IdFlowError::local(code, message).with_flow(flow);
     e.retryable = is_retryable_status(status);
     e.retry_after = retry_after;
-    e.correlation_id = correlation_id(response, None);
+    e.correlation_id = correlation_id(response, body_correlation_id.as_deref());
     e.action = service_action(&e, code.spec().action);
     e.service = Some(Box::new(details));
     e.mitigation = mitigation_for(&e);
@@ -168,15 +181,15 @@ fn from_oauth_error(
             flow,
             Flow::DeviceCode | Flow::Authorize | Flow::AuthorizePromptNone
         );
-    // A claims challenge can only be met by a new sign-in that passes it
-    // (MSAL.NET's MsalClaimsChallengeException, MSAL.js's
-    // InteractionRequiredAuthError.claims), whatever `error` came with it.
-    let claims_challenge = body.claims.as_deref().is_some_and(|c| !c.trim().is_empty());
+    // `claims` plays no part in the decision: MSAL.NET's factory decides on
+    // `error` and `suberror` alone and only attaches the claims (a
+    // MsalClaimsChallengeException is a UI-required error that carries them;
+    // AzureAD/microsoft-authentication-library-for-dotnet
+    // src/client/Microsoft.Identity.Client/MsalServiceExceptionFactory.cs).
+    // They stay on every error that has them, whatever its kind.
     let kind = if user_declined {
         ErrorKind::Cancelled
-    } else if interaction_required(&error, suberror.as_deref(), &body.error_codes)
-        || claims_challenge
-    {
+    } else if interaction_required(&error, suberror.as_deref(), &body.error_codes) {
         ErrorKind::InteractionRequired
     } else {
         ErrorKind::Service
@@ -381,33 +394,50 @@ mod tests {
     }
 
     #[test]
-    fn a_claims_challenge_is_interaction_required_whatever_the_error() {
+    fn claims_do_not_decide_the_kind_but_stay_attached() {
         let claims = r#"{\"access_token\":{\"acrs\":{\"essential\":true,\"value\":\"c1\"}}}"#;
-        let body = format!(r#"{{"error":"unauthorized_client","claims":"{claims}"}}"#);
-        let e = classify(&json(400, &body), Flow::Token)
-            .error
-            .expect("error");
-        assert_eq!(e.kind, ErrorKind::InteractionRequired);
-        assert_eq!(e.action, Action::AcquireInteractively);
-        assert_eq!(e.classification, Some(Classification::None));
-        assert!(e.claims().is_some_and(|c| c.contains("acrs")));
-        // Without claims the same error is a plain service error.
-        let plain = classify(
-            &json(400, r#"{"error":"unauthorized_client"}"#),
-            Flow::Token,
-        );
-        assert_eq!(plain.error.expect("error").kind, ErrorKind::Service);
-        // An empty claims value is no challenge; a declined sign-in stays cancelled.
-        let empty = classify(
-            &json(400, r#"{"error":"unauthorized_client","claims":" "}"#),
-            Flow::Token,
-        );
-        assert_eq!(empty.error.expect("error").kind, ErrorKind::Service);
+        for (error, suberror, kind) in [
+            ("invalid_grant", Some("client_mismatch"), ErrorKind::Service),
+            ("invalid_tenant", None, ErrorKind::Service),
+            ("invalid_client", None, ErrorKind::Service),
+            ("unauthorized_client", None, ErrorKind::Service),
+            ("interaction_required", None, ErrorKind::InteractionRequired),
+            ("invalid_grant", None, ErrorKind::InteractionRequired),
+        ] {
+            let sub = suberror.map_or(String::new(), |s| format!(r#","suberror":"{s}""#));
+            let body = format!(r#"{{"error":"{error}"{sub},"claims":"{claims}"}}"#);
+            let e = classify(&json(400, &body), Flow::Silent)
+                .error
+                .expect("error");
+            assert_eq!(e.kind, kind, "{error} {suberror:?}");
+            assert!(e.claims().is_some_and(|c| c.contains("acrs")), "{error}");
+        }
+        // A declined device-code sign-in stays cancelled, claims or not.
         let declined = format!(r#"{{"error":"access_denied","claims":"{claims}"}}"#);
         let d = classify(&json(400, &declined), Flow::DeviceCode)
             .error
             .expect("error");
         assert_eq!(d.kind, ErrorKind::Cancelled);
+    }
+
+    #[test]
+    fn a_json_body_without_error_still_gives_its_fields() {
+        let body = r#"{"error_codes":[50058],"suberror":"s","claims":"{}","correlation_id":"c-9","trace_id":"t"}"#;
+        let e = classify(&json(403, body), Flow::Token)
+            .error
+            .expect("error");
+        assert_eq!(e.code, "http_status_not_200");
+        assert_eq!(e.aadsts(), &[50058]);
+        assert_eq!(e.suberror(), Some("s"));
+        assert_eq!(e.claims(), Some("{}"));
+        assert_eq!(e.correlation_id.as_deref(), Some("c-9"));
+        let e = classify(
+            &json(404, r#"{"error_codes":["AADSTS90002"]}"#),
+            Flow::Token,
+        )
+        .error
+        .expect("error");
+        assert_eq!((e.code.as_str(), e.aadsts()), ("not_found", &[90002][..]));
     }
 
     #[test]

@@ -121,7 +121,7 @@ local_codes! {
     /// A non-2xx status with no OAuth error in the body.
     HttpStatusNotOk = "http_status_not_200": Service, None, Action::None, -50000, Some(-42009), Dict;
     /// HTTP 404 with no OAuth error: usually a wrong authority or endpoint.
-    NotFound = "not_found": Service, None, Action::FixConfiguration, -50000, Some(-42009), Dict;
+    NotFound = "not_found": Service, None, Action::FixConfiguration, -50000, Some(-42007), Dict;
     /// HTTP 5xx with no OAuth error.
     ServiceNotAvailable = "service_not_available": Service, None, Action::Retry, -50000, Some(-42007), Dict;
     /// HTTP 429 with no OAuth error.

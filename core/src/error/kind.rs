@@ -82,9 +82,34 @@ impl Flow {
         }
     }
 
+    /// A flow by its name, or by the OAuth grant that makes the request (how
+    /// users name them): `client_credentials`, `authorization_code`,
+    /// `password` and `on_behalf_of` (or its `jwt-bearer` grant type) are
+    /// token-endpoint calls made on the app's request; `refresh_token` is the
+    /// grant silent acquisition sends; `device_code` (or its full URN) is the
+    /// device-code poll.
     pub fn parse(s: &str) -> Option<Flow> {
-        Flow::ALL.into_iter().find(|f| f.as_str() == s)
+        Flow::ALL.into_iter().find(|f| f.as_str() == s).or(match s {
+            "client_credentials"
+            | "authorization_code"
+            | "password"
+            | "on_behalf_of"
+            | "urn:ietf:params:oauth:grant-type:jwt-bearer" => Some(Flow::Token),
+            "refresh_token" => Some(Flow::Silent),
+            "urn:ietf:params:oauth:grant-type:device_code" => Some(Flow::DeviceCode),
+            _ => None,
+        })
     }
+
+    /// The grant names [`Flow::parse`] also accepts (`device_code` is a
+    /// flow's own name already).
+    pub const GRANT_ALIASES: [&'static str; 5] = [
+        "client_credentials",
+        "refresh_token",
+        "authorization_code",
+        "password",
+        "on_behalf_of",
+    ];
 
     /// Whether the response is an `/authorize` redirect rather than a token-endpoint answer.
     pub fn is_authorize(self) -> bool {
@@ -140,5 +165,36 @@ impl NetworkKind {
 
     pub fn parse(s: &str) -> Option<NetworkKind> {
         NetworkKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grant_names_are_flow_aliases() {
+        for f in Flow::ALL {
+            assert_eq!(Flow::parse(f.as_str()), Some(f));
+        }
+        for g in [
+            "client_credentials",
+            "authorization_code",
+            "password",
+            "on_behalf_of",
+        ] {
+            assert_eq!(Flow::parse(g), Some(Flow::Token), "{g}");
+        }
+        assert_eq!(Flow::parse("refresh_token"), Some(Flow::Silent));
+        assert_eq!(Flow::parse("device_code"), Some(Flow::DeviceCode));
+        assert_eq!(
+            Flow::parse("urn:ietf:params:oauth:grant-type:device_code"),
+            Some(Flow::DeviceCode)
+        );
+        for g in Flow::GRANT_ALIASES {
+            assert!(Flow::parse(g).is_some(), "{g}");
+        }
+        assert_eq!(Flow::parse("Token"), None);
+        assert_eq!(Flow::parse("implicit"), None);
     }
 }

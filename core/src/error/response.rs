@@ -154,6 +154,19 @@ fn parse_error_object(map: &Map<String, Value>) -> Option<OAuthErrorBody> {
     if error.is_empty() {
         return None;
     }
+    Some(fields_of(map, error))
+}
+
+/// The Microsoft identity platform's error fields of a JSON object that has
+/// no usable `error` (`error` is left empty). MSAL.NET reads `claims`,
+/// `correlation_id`, `suberror` and `error_codes` from any body that parses,
+/// whatever code the failure gets (AzureAD/microsoft-authentication-library-for-dotnet
+/// src/client/Microsoft.Identity.Client/MsalServiceExceptionFactory.cs, `FromHttpResponse`).
+pub fn error_fields(map: &Map<String, Value>) -> OAuthErrorBody {
+    fields_of(map, "")
+}
+
+fn fields_of(map: &Map<String, Value>, error: &str) -> OAuthErrorBody {
     let text = |k: &str| -> Option<String> {
         match map.get(k)? {
             Value::String(s) if !s.is_empty() => Some(s.clone()),
@@ -178,7 +191,7 @@ fn parse_error_object(map: &Map<String, Value>) -> Option<OAuthErrorBody> {
     for k in SECRET_KEYS {
         raw.remove(k);
     }
-    Some(OAuthErrorBody {
+    OAuthErrorBody {
         error: error.to_owned(),
         error_description,
         error_codes,
@@ -189,7 +202,7 @@ fn parse_error_object(map: &Map<String, Value>) -> Option<OAuthErrorBody> {
         timestamp: text("timestamp"),
         error_uri: text("error_uri"),
         raw,
-    })
+    }
 }
 
 /// AADSTS numbers arrive as JSON numbers (msal4j) or strings (MSAL.NET reads them so).

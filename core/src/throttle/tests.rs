@@ -132,10 +132,10 @@ fn a_block_answers_with_the_original_until_it_expires() {
     assert_eq!(e.kind, ErrorKind::Throttled);
     assert_eq!(e.code, "temporarily_unavailable");
     assert_eq!(e.retry_after, Some(Duration::from_secs(20)), "rounded up");
-    // The body's claims challenge made the original interaction-required:
-    // the way out of the block is the interactive sign-in it asks for.
-    assert_eq!(original.kind, ErrorKind::InteractionRequired);
-    assert_eq!(e.action, Action::AcquireInteractively);
+    // Claims do not make the original interaction-required (the error
+    // decides): the way out is waiting, and the claims stay attached.
+    assert_eq!(original.kind, ErrorKind::Service);
+    assert_eq!(e.action, Action::RetryAfter);
     assert!(e.retryable);
     assert_eq!(e.http_status(), Some(429));
     assert_eq!(e.suberror(), Some("s"));

@@ -197,8 +197,9 @@ final class EveryPresetTests: XCTestCase {
                 XCTAssertNil(ns.userInfo[IdFlowInternalErrorCodeKey], "\(what): internal code")
             } else {
                 XCTAssertEqual(ns.code, IdFlowErrorCode.internal.rawValue, "\(what): code")
+                let status = (ns.userInfo[IdFlowHTTPResponseCodeKey] as? String).flatMap { Int($0) }
                 XCTAssertEqual(ns.userInfo[IdFlowInternalErrorCodeKey] as? Int,
-                               Self.internalCode(code).rawValue, "\(what): internal code")
+                               Self.internalCode(code, status: status).rawValue, "\(what): internal code")
             }
             XCTAssertNil(ns.userInfo[IdFlowClassificationKey], "\(what): classification")
         default:
@@ -236,7 +237,12 @@ final class EveryPresetTests: XCTestCase {
     }
 
     /// `IdFlowInternalErrorCodeKey` for a service error's code (MSAL's `MSALInternalError`).
-    private static func internalCode(_ code: String) -> IdFlowInternalErrorCode {
+    /// MSAL for iOS/macOS reads a token-endpoint body only for 2xx, 400 and 401: any other
+    /// status is an unhandled response whatever the body.
+    private static func internalCode(_ code: String, status: Int?) -> IdFlowInternalErrorCode {
+        if let status, !(200..<300).contains(status), status != 400, status != 401 {
+            return .unhandledResponse
+        }
         switch code {
         case "invalid_request": return .invalidRequest
         case "invalid_client": return .invalidClient
@@ -247,7 +253,7 @@ final class EveryPresetTests: XCTestCase {
         // Answers idflow could not use as an OAuth answer.
         case "non_parsable_oauth_error", "service_not_available", "request_throttled":
             return .unhandledResponse
-        case "http_status_not_200", "not_found": return .unexpectedHttpResponse
+        case "http_status_not_200": return .unexpectedHttpResponse
         case "invalid_token_response": return .invalidResponse
         // Any other OAuth error the server sent.
         default: return .authorizationFailed

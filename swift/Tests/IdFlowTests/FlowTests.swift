@@ -204,9 +204,10 @@ final class FlowTests: XCTestCase {
         guard let (ns, _) = seen else { return }
         XCTAssertEqual(ns.domain, IdFlowErrorDomain)
         XCTAssertEqual(ns.code, IdFlowErrorCode.internal.rawValue)
-        // The server named its error, so the cause is "authorization failed" (as the vectors say).
+        // MSAL for iOS/macOS reads bodies only for 400/401: a 429 is an unhandled response
+        // whatever its body (as the vectors say); the OAuth error is still in userInfo.
         XCTAssertEqual(ns.userInfo[IdFlowInternalErrorCodeKey] as? Int,
-                       IdFlowInternalErrorCode.authorizationFailed.rawValue)
+                       IdFlowInternalErrorCode.unhandledResponse.rawValue)
         XCTAssertEqual(ns.userInfo[IdFlowOAuthErrorKey] as? String, "temporarily_unavailable")
         XCTAssertEqual(ns.userInfo[IdFlowRetryAfterKey] as? Int, 30)
         XCTAssertEqual(ns.userInfo[IdFlowRecommendedActionKey] as? String, "retry_after")

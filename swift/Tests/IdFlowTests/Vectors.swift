@@ -70,8 +70,13 @@ enum Vectors {
             .appendingPathComponent("testdata/vectors.json").path
     }
 
-    static func load() throws -> VectorFile {
-        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+    /// testdata/corpus.json, next to the vectors: the same schema, each case citing its source.
+    static var corpusPath: String {
+        URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("corpus.json").path
+    }
+
+    static func load(_ file: String = path) throws -> VectorFile {
+        let data = try Data(contentsOf: URL(fileURLWithPath: file))
         return try JSONDecoder().decode(VectorFile.self, from: data)
     }
 }

@@ -6,6 +6,7 @@ package dev.idflow
 import dev.idflow.claimsChallenge as ffiClaimsChallenge
 import dev.idflow.classifyResponse as ffiClassifyResponse
 import dev.idflow.explain as ffiExplain
+import dev.idflow.parseFlow as ffiParseFlow
 import dev.idflow.parseWwwAuthenticate as ffiParseWwwAuthenticate
 import dev.idflow.raiseError as ffiRaiseError
 import dev.idflow.raiseForResponse as ffiRaiseForResponse
@@ -64,6 +65,16 @@ object IdFlow {
     @JvmStatic
     @Throws(IdFlowException::class)
     fun explain(query: String): ErrorInfo = translated { ffiExplain(query) }
+
+    /**
+     * The flow a name stands for: a flow's own name (`"silent"`) or the grant
+     * that made the request (`"client_credentials"`, `"refresh_token"`,
+     * `"authorization_code"`, `"password"`, `"on_behalf_of"`, `"device_code"`).
+     * Throws a [ClientException] (`invalid_parameter`) for anything else.
+     */
+    @JvmStatic
+    @Throws(IdFlowException::class)
+    fun parseFlow(name: String): Flow = translated { ffiParseFlow(name) }
 
     /** The decision for a request that got no HTTP answer. */
     @JvmStatic

@@ -21,9 +21,18 @@ import org.junit.jupiter.api.assertThrows
  */
 class VectorTest {
     @TestFactory
-    fun vectors(): List<DynamicTest> {
-        val cases = Vectors.cases()
-        assertTrue(cases.isNotEmpty(), "no cases in ${Vectors.path}")
+    fun vectors(): List<DynamicTest> = dynamicTests(Vectors.cases(), Vectors.path.path)
+
+    /** The responses taken from the MSAL libraries' test suites, run the same way. */
+    @TestFactory
+    fun corpus(): List<DynamicTest> {
+        val cases = Vectors.corpus()
+        assertTrue(cases.size >= 150, "only ${cases.size} cases in ${Vectors.corpusPath}")
+        return dynamicTests(cases, Vectors.corpusPath.path)
+    }
+
+    private fun dynamicTests(cases: List<JSONObject>, from: String): List<DynamicTest> {
+        assertTrue(cases.isNotEmpty(), "no cases in $from")
         val names = cases.map { it.getString("name") }
         assertEquals(names.size, names.toSet().size, "case names must be unique")
         return cases.map { case ->

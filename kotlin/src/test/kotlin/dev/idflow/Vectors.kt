@@ -10,8 +10,15 @@ object Vectors {
     /** Set by scripts/test-kotlin.sh; the default works when Maven runs in kotlin/. */
     val path: File = File(System.getProperty("idflow.vectors") ?: "../testdata/vectors.json")
 
-    fun cases(): List<JSONObject> {
-        val root = JSONObject(path.readText(Charsets.UTF_8))
+    /** testdata/corpus.json, next to the vectors: the same schema, each case citing its source. */
+    val corpusPath: File get() = File(path.absoluteFile.parentFile, "corpus.json")
+
+    fun cases(): List<JSONObject> = read(path)
+
+    fun corpus(): List<JSONObject> = read(corpusPath)
+
+    private fun read(file: File): List<JSONObject> {
+        val root = JSONObject(file.readText(Charsets.UTF_8))
         val cases = root.getJSONArray("cases")
         return (0 until cases.length()).map { cases.getJSONObject(it) }
     }
@@ -35,7 +42,8 @@ object Vectors {
             else -> ByteArray(0)
         }
 
-    fun flow(input: JSONObject): Flow = Flow.valueOf(input.getString("flow").uppercase())
+    /** A flow name or a grant name (`refresh_token`), read by the core. */
+    fun flow(input: JSONObject): Flow = IdFlow.parseFlow(input.getString("flow"))
 
     fun network(input: JSONObject): NetworkKind = NetworkKind.valueOf(input.getString("network").uppercase())
 
