@@ -10,8 +10,10 @@
 # idiom, and linux-x86-64/libidflow_ffi.so, where JNA finds it on the classpath
 # (no -Djna.library.path needed), without its debug info. Packs the library
 # and bindings that are in build/ (scripts/build-native.sh runs first when they
-# are missing); for a release jar run `PROFILE=release scripts/build-native.sh`
-# first. Prints the jar's path on the last line of stdout.
+# are missing): the library the wheel holds, linked against glibc 2.17, so the
+# jar runs on the same Linux systems (checked here by scripts/check-glibc.sh).
+# For a release jar run `PROFILE=release scripts/build-native.sh` first.
+# Prints the jar's path on the last line of stdout.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$repo"
@@ -31,6 +33,7 @@ if command -v strip >/dev/null 2>&1; then
 else
   cp "$lib" "$native/linux-x86-64/libidflow_ffi.so"
 fi
+bash scripts/check-glibc.sh "$native/linux-x86-64/libidflow_ffi.so" >&2
 
 cd kotlin
 log="$(mktemp)"
