@@ -15,10 +15,11 @@ pins=(pytest==8.4.2 msal==1.39.0)
 log() { echo "setup-oldlinux: $*" >&2; }
 
 mount_proc() { mountpoint -q "$ROOT/proc" || mount -t proc proc "$ROOT/proc"; }
-# Name resolution and the host's certificate authorities (pip reaches PyPI
-# through whatever the host trusts).
+# Name resolution (localhost too) and the host's certificate authorities (pip
+# reaches PyPI through whatever the host trusts).
 host_files() {
   cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
+  cp /etc/hosts "$ROOT/etc/hosts"
   if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
     mkdir -p "$ROOT/etc/ssl/certs"
     cp /etc/ssl/certs/ca-certificates.crt "$ROOT/etc/ssl/certs/ca-certificates.crt"
