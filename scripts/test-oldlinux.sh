@@ -16,11 +16,12 @@ repo="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$repo"
 log() { echo "test-oldlinux: $*" >&2; }
 
-wheel="$(ls build/wheels/idflow-*.whl 2>/dev/null | head -n 1 || true)"
-if [ -z "$wheel" ] || [ ! -f build/lib/libidflow_ffi.so ]; then
+wheels=(build/wheels/idflow-*.whl)
+if [ ! -f "${wheels[0]}" ] || [ ! -f build/lib/libidflow_ffi.so ]; then
   bash scripts/build-native.sh
-  wheel="$(ls build/wheels/idflow-*.whl | head -n 1)"
+  wheels=(build/wheels/idflow-*.whl)
 fi
+wheel="${wheels[0]}"
 root="$(bash scripts/setup-oldlinux.sh | tail -n 1)"
 
 # The CLI with the same glibc floor as the library (only its final link differs

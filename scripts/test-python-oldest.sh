@@ -41,6 +41,7 @@ trap 'umount "$mnt"' EXIT
 mount -o remount,bind,ro "$mnt"
 
 set +e
+# shellcheck disable=SC2016 # $1 and $@ expand in the chroot's shell
 chroot "$root" env -i HOME=/root LANG=C.UTF-8 PATH=/usr/local/bin:/usr/bin:/bin PYTHONDONTWRITEBYTECODE=1 \
   IDFLOW_EMULATOR_URL="$IDFLOW_EMULATOR_URL" IDFLOW_OIDC_INFO="$IDFLOW_OIDC_INFO" \
   IDFLOW_OIDC_ISSUER="${IDFLOW_OIDC_ISSUER:-}" \

@@ -15,8 +15,10 @@ set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 wheel="${1:-}"
 if [ -z "$wheel" ]; then
-  [ -n "$(ls "$repo"/build/wheels/idflow-*.whl 2>/dev/null)" ] || bash "$repo/scripts/build-native.sh"
-  wheel="$(ls "$repo"/build/wheels/idflow-*.whl | head -n 1)"
+  wheels=("$repo"/build/wheels/idflow-*.whl)
+  [ -f "${wheels[0]}" ] || bash "$repo/scripts/build-native.sh"
+  wheels=("$repo"/build/wheels/idflow-*.whl)
+  wheel="${wheels[0]}"
 fi
 [ -f "$wheel" ] || { echo "test-wheel: no wheel at $wheel" >&2; exit 1; }
 
