@@ -10,8 +10,10 @@
 # idiom, and linux-x86-64/libidflow_ffi.so, where JNA finds it on the classpath
 # (no -Djna.library.path needed), without its debug info. Packs the library
 # and bindings that are in build/ (scripts/build-native.sh runs first when they
-# are missing); for a release jar run `PROFILE=release scripts/build-native.sh`
-# first. Prints the jar's path on the last line of stdout.
+# are missing): the library the wheel holds, linked against glibc 2.17, so the
+# jar runs on the same Linux systems (checked here by scripts/check-glibc.sh).
+# For a release jar run `PROFILE=release scripts/build-native.sh` first.
+# Prints the jar's path on the last line of stdout.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$repo"
@@ -20,7 +22,7 @@ gen="$repo/build/generated/kotlin"
 if [ ! -f "$lib" ] || [ ! -d "$gen/dev/idflow" ]; then
   bash scripts/build-native.sh
 fi
-[ -f "$lib" ] && [ -d "$gen/dev/idflow" ] || { echo "build-jar: build/ has no native library or bindings" >&2; exit 1; }
+if [ ! -f "$lib" ] || [ ! -d "$gen/dev/idflow" ]; then echo "build-jar: build/ has no native library or bindings" >&2; exit 1; fi
 
 bash scripts/setup-kotlin.sh >&2
 native="$repo/build/jar-native"
@@ -31,6 +33,7 @@ if command -v strip >/dev/null 2>&1; then
 else
   cp "$lib" "$native/linux-x86-64/libidflow_ffi.so"
 fi
+bash scripts/check-glibc.sh "$native/linux-x86-64/libidflow_ffi.so" >&2
 
 cd kotlin
 log="$(mktemp)"
@@ -40,7 +43,11 @@ if ! mvn -B -Dstyle.color=never install -DskipTests \
   grep -E '^\[(ERROR|WARNING)\]' "$log" >&2 || tail -40 "$log" >&2
   exit 1
 fi
-jar="$(ls "$repo"/kotlin/target/idflow-*.jar | grep -v -- '-sources' | head -n 1)"
+jar=""
+for f in "$repo"/kotlin/target/idflow-*.jar; do
+  case "$f" in *-sources.jar) ;; *) jar="$f"; break ;; esac
+done
+[ -f "$jar" ] || { echo "build-jar: Maven made no jar" >&2; exit 1; }
 unzip -l "$jar" | grep 'linux-x86-64/libidflow_ffi.so' >/dev/null || { echo "build-jar: the jar lacks the native library" >&2; exit 1; }
 echo "build-jar: $(basename "$jar") ($(du -h "$jar" | cut -f1)) installed in Maven's local repository" >&2
 echo "$jar"

@@ -1,23 +1,44 @@
 #!/usr/bin/env bash
-# Builds the one native library and generates the Swift, Kotlin and Python
-# bindings from it (library mode: the names come from bindings/uniffi.toml).
-# Output, all under build/ (never committed):
-#   build/lib/libidflow_ffi.so
-#   build/generated/{swift,kotlin,python}/
-# PROFILE=release builds optimised; the default (dev) shares artifacts with `cargo test`.
+# Builds the one native library once, and from that one build everything that
+# ships it. Output, all under build/ (never committed):
+#   build/lib/libidflow_ffi.so          for the Kotlin jar, the Swift package on
+#                                       Linux and the Python suite
+#   build/generated/{swift,kotlin,python}/   the bindings (library mode: the
+#                                       names come from bindings/uniffi.toml)
+#   build/wheels/idflow-*.whl           the Python wheel holding that library
+#
+# maturin runs the single cargo build of idflow-ffi (and of uniffi-bindgen,
+# which generates the wheel's module and the bindings here), so the wheel and
+# build/lib hold the same file and nothing is compiled twice. The library is
+# linked by zig against glibc 2.17 (scripts/zig-cc.sh, passed to the final
+# link only, so the compiled dependencies stay shared with `cargo test`) and
+# scripts/check-glibc.sh fails the build if it needs a newer glibc: the wheel is
+# tagged manylinux2014 (manylinux_2_17) and the same library goes into the jar.
+#
+# PROFILE=release builds optimised; the default (dev) shares compiled
+# dependencies with `cargo test`. Environment: IDFLOW_VENV (see setup-python.sh).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$repo"
 PROFILE="${PROFILE:-dev}"
 dir=debug; [ "$PROFILE" = release ] && dir=release
-target="${CARGO_TARGET_DIR:-target}"
+target="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
 
-cargo build --profile "$PROFILE" -p idflow-ffi -p uniffi-bindgen >&2
+{ read -r venv; read -r zig; } < <(bash scripts/setup-zig.sh | tail -n 2)
+export IDFLOW_ZIG="$zig" IDFLOW_MATURIN="$venv/bin/maturin"
+
+rm -rf build/generated build/lib build/wheels
+mkdir -p build/lib build/generated build/wheels
+(cd python && "$venv/bin/maturin" build --profile "$PROFILE" --compatibility manylinux2014 \
+  --out "$repo/build/wheels" -- -C linker="$repo/scripts/zig-cc.sh") >&2
 so="$target/$dir/libidflow_ffi.so"
-rm -rf build/generated build/lib
-mkdir -p build/lib build/generated
+bindgen="$target/$dir/uniffi-bindgen"
+[ -x "$bindgen" ] || cargo build --profile "$PROFILE" -p uniffi-bindgen >&2
+bash scripts/check-glibc.sh "$so" >&2
+
 cp "$so" build/lib/
 for lang in swift kotlin python; do
-  "$target/$dir/uniffi-bindgen" generate "$so" --language "$lang" \
+  "$bindgen" generate build/lib/libidflow_ffi.so --language "$lang" \
     --out-dir "build/generated/$lang" --no-format >/dev/null
 done
-echo "native library and bindings in build/" >&2
+echo "native library, bindings and wheel in build/ ($(basename build/wheels/idflow-*.whl))" >&2

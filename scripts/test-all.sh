@@ -33,6 +33,9 @@ step "kotlin tests"           bash scripts/test-kotlin.sh
 step "python tests"           bash scripts/test-python.sh
 step "examples"               bash scripts/test-examples.sh
 step "python wheel"           bash scripts/test-wheel.sh
+step "python tests (3.9)"     bash scripts/test-python-oldest.sh
+step "old linux (Debian 11)"  bash scripts/test-oldlinux.sh
+step "python sdist"           bash scripts/test-sdist.sh
 # Separate from the suites: each libFuzzer target for a bounded time
 # (cargo-fuzz is installed by the script; IDFLOW_FUZZ_SECS changes the time
 # per target).

@@ -1,17 +1,42 @@
 #!/usr/bin/env bash
-# Builds the wheel (scripts/build-wheel.sh, or takes the one given as $1),
-# installs it into a fresh virtual environment outside the source tree
-# (pip, no index: the wheel must be self-contained), and checks the installed
-# package: it imports as `idflow` from site-packages, carries its native
-# library, type stubs and py.typed, documents its public classes, and answers
-# real calls through the native core. Exits non-zero on any failure.
+# Checks the wheel given as $1, or the one scripts/build-native.sh left in
+# build/wheels (built from the same library as build/lib; the script runs
+# first when there is none):
+#   - its platform tag is manylinux_2_17 (manylinux2014) and `auditwheel show`
+#     agrees, and the library inside needs no glibc newer than 2.17
+#     (scripts/check-glibc.sh);
+#   - installed into a fresh virtual environment outside the source tree (pip,
+#     no index: the wheel must be self-contained), the package imports as
+#     `idflow` from site-packages, carries its native library, type stubs and
+#     py.typed, documents its public classes, and answers real calls through
+#     the native core.
+# Exits non-zero on any failure.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
-wheel="${1:-$(bash "$repo/scripts/build-wheel.sh" | tail -n 1)}"
+wheel="${1:-}"
+if [ -z "$wheel" ]; then
+  wheels=("$repo"/build/wheels/idflow-*.whl)
+  [ -f "${wheels[0]}" ] || bash "$repo/scripts/build-native.sh"
+  wheels=("$repo"/build/wheels/idflow-*.whl)
+  wheel="${wheels[0]}"
+fi
 [ -f "$wheel" ] || { echo "test-wheel: no wheel at $wheel" >&2; exit 1; }
+
+venv="$(bash "$repo/scripts/setup-zig.sh" | tail -n 2 | head -n 1)"
+case "$(basename "$wheel")" in
+  *manylinux_2_17_x86_64*) ;;
+  *) echo "test-wheel: $(basename "$wheel") is not tagged manylinux_2_17_x86_64" >&2; exit 1 ;;
+esac
+report="$("$venv/bin/auditwheel" show "$wheel")"
+tag="$(tr -s ' \n' ' ' <<<"$report" | sed -n 's/.*constrains the platform tag to "\([^"]*\)".*/\1/p')"
+echo "test-wheel: auditwheel show: platform tag $tag"
+[ "$tag" = manylinux_2_17_x86_64 ] || { echo "$report" >&2; echo "test-wheel: auditwheel reports the tag $tag" >&2; exit 1; }
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
+(cd "$work" && python3 -m zipfile -e "$wheel" unpacked)
+bash "$repo/scripts/check-glibc.sh" "$work"/unpacked/idflow/_native/*.so
+rm -rf "$work/unpacked"
 "${PYTHON:-python3}" -m venv "$work/venv"
 "$work/venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-index "$wheel"
 
