@@ -246,6 +246,19 @@ pub fn best_match(error: &str, codes: &[i64]) -> Option<&'static AadstsRow> {
         .or_else(|| known().next())
 }
 
+/// The row whose mitigation describes an error: as [`best_match`], except
+/// that an interaction-required error does not take the text of a number that
+/// usually arrives, with another `error`, as a service error (an unknown
+/// refresh token sent with AADSTS9002313 needs a sign-in, not a request fix).
+pub fn mitigation_match(error: &str, kind: ErrorKind, codes: &[i64]) -> Option<&'static AadstsRow> {
+    let known = || codes.iter().filter_map(|n| lookup(*n));
+    known().find(|r| r.error == error).or_else(|| {
+        known().find(|r| {
+            kind != ErrorKind::InteractionRequired || r.kind == ErrorKind::InteractionRequired
+        })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -430,5 +443,31 @@ mod tests {
             Some(70002)
         );
         assert!(best_match("invalid_grant", &[1, 2]).is_none());
+    }
+
+    #[test]
+    fn an_interaction_required_error_keeps_an_interactive_text() {
+        let ir = ErrorKind::InteractionRequired;
+        // 9002313 usually comes as invalid_request: its text is about fixing the request.
+        assert!(mitigation_match("invalid_grant", ir, &[9002313]).is_none());
+        assert_eq!(
+            mitigation_match("invalid_grant", ir, &[9002313, 50057]).map(|r| r.number),
+            Some(50057)
+        );
+        assert_eq!(
+            mitigation_match("invalid_request", ir, &[50057]).map(|r| r.number),
+            Some(50057)
+        );
+        let svc = ErrorKind::Service;
+        assert_eq!(
+            mitigation_match("invalid_client", svc, &[50057]).map(|r| r.number),
+            Some(50057)
+        );
+        let e = crate::explain::explain("AADSTS9002313 invalid_grant").expect("decided");
+        assert_eq!(e.kind, ir);
+        assert_ne!(
+            e.mitigation,
+            lookup(9002313).map(|r| r.mitigation).unwrap_or_default()
+        );
     }
 }
