@@ -1,6 +1,7 @@
 //! `idflow explain`.
 
-use idflow::error::{Flow, HttpResponse};
+use idflow::error::aadsts::{self, AadstsRow, FixedBy};
+use idflow::error::{Action, ErrorKind, Flow, HttpResponse};
 use idflow::idioms;
 use serde_json::{json, Value};
 use std::io::Read;
@@ -36,6 +37,85 @@ pub fn run(
     } else {
         ExitCode::from(crate::exit::OK)
     })
+}
+
+/// `explain --list` filters; each must be one of its type's values.
+pub struct Filter {
+    pub action: Option<String>,
+    pub kind: Option<String>,
+    pub fixed_by: Option<String>,
+}
+
+fn check<'a>(
+    what: &str,
+    value: Option<&'a str>,
+    known: &[&str],
+) -> Result<Option<&'a str>, String> {
+    match value {
+        Some(v) if !known.contains(&v) => {
+            Err(format!("unknown {what} {v:?}; one of {}", known.join(", ")))
+        }
+        v => Ok(v),
+    }
+}
+
+/// `idflow explain --list`: the AADSTS table, as text or JSON.
+pub fn list(filter: &Filter, as_json: bool) -> Result<ExitCode, String> {
+    let actions: Vec<&str> = Action::ALL.iter().map(|a| a.as_str()).collect();
+    let kinds: Vec<&str> = ErrorKind::ALL.iter().map(|k| k.as_str()).collect();
+    let who: Vec<&str> = FixedBy::ALL.iter().map(|f| f.as_str()).collect();
+    let action = check("action", filter.action.as_deref(), &actions)?;
+    let kind = check("kind", filter.kind.as_deref(), &kinds)?;
+    let fixed_by = check("fixed_by", filter.fixed_by.as_deref(), &who)?;
+    let rows: Vec<&AadstsRow> = aadsts::AADSTS
+        .iter()
+        .filter(|r| action.is_none_or(|a| r.action.as_str() == a))
+        .filter(|r| kind.is_none_or(|k| r.kind.as_str() == k))
+        .filter(|r| fixed_by.is_none_or(|f| r.fixed_by.as_str() == f))
+        .collect();
+    let source = &aadsts::table().source;
+    if as_json {
+        let out = json!({
+            "source": source,
+            "count": rows.len(),
+            "codes": rows,
+        });
+        crate::emit(&serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?);
+        return Ok(ExitCode::from(crate::exit::OK));
+    }
+    let mut text = format!(
+        "{} of {} AADSTS numbers (from {} {} @ {:.8}, dated {}):\n",
+        rows.len(),
+        aadsts::AADSTS.len(),
+        source.repo,
+        source.path,
+        source.commit,
+        source.date
+    );
+    for r in rows {
+        let class = r
+            .classification
+            .map(|c| format!(" ({})", c.as_str()))
+            .unwrap_or_default();
+        let sub = r.suberror.map(|s| format!(" + {s}")).unwrap_or_default();
+        let label = if r.name_published {
+            ""
+        } else {
+            " [name not published]"
+        };
+        text.push_str(&format!(
+            "\nAADSTS{} {}{label}\n  usually {}{sub} · {}{class} · {} · fixed by {}\n  {}\n",
+            r.number,
+            r.name,
+            r.error,
+            r.kind.as_str(),
+            r.action.as_str(),
+            r.fixed_by.as_str(),
+            r.mitigation
+        ));
+    }
+    crate::emit(text.trim_end());
+    Ok(ExitCode::from(crate::exit::OK))
 }
 
 fn read_input(file: &str) -> Result<Vec<u8>, String> {

@@ -31,16 +31,31 @@ enum Command {
     #[command(after_help = exit::HELP)]
     /// Explain an AADSTS number, an error code, or a whole HTTP response, as JSON.
     ///
-    /// Examples: `idflow explain AADSTS50079`, `idflow explain invalid_grant`,
-    /// `idflow explain --response resp.json` where resp.json is
-    /// {"status": 400, "headers": {...}, "body": "<raw body>", "flow": "token"}.
+    /// Examples: `idflow explain AADSTS50079`, `idflow explain AADSTS50079 invalid_grant
+    /// basic_action` (the number with the error and suberror it came with),
+    /// `idflow explain invalid_grant`, `idflow explain --response resp.json` where resp.json
+    /// is {"status": 400, "headers": {...}, "body": "<raw body>", "flow": "token"}.
+    /// `idflow explain --list` prints the table of every AADSTS number idflow knows.
     Explain {
-        /// AADSTS50079, 50079, an idflow code (state_mismatch), an OAuth error (invalid_grant) or an error body.
-        query: Option<String>,
+        /// AADSTS50079 or 50079 (optionally followed by its error and suberror), an idflow
+        /// code (state_mismatch), an OAuth error (invalid_grant) or an error body.
+        query: Vec<String>,
         /// A JSON file describing an HTTP response (`-` reads stdin).
         #[arg(long, value_name = "FILE", conflicts_with = "query")]
         response: Option<String>,
-        /// Print the JSON on one line.
+        /// Print the table of AADSTS numbers (text; JSON with --json).
+        #[arg(long, conflicts_with_all = ["query", "response"])]
+        list: bool,
+        /// With --list: only the numbers with this action (fix_configuration, contact_admin...).
+        #[arg(long, value_name = "ACTION", requires = "list")]
+        action: Option<String>,
+        /// With --list: only the numbers of this kind (service, interaction_required...).
+        #[arg(long, value_name = "KIND", requires = "list")]
+        kind: Option<String>,
+        /// With --list: only the numbers this party can fix (user, admin, developer, service).
+        #[arg(long, value_name = "WHO", requires = "list")]
+        fixed_by: Option<String>,
+        /// Print the JSON on one line (with --list: print the table as JSON).
         #[arg(long)]
         json: bool,
     },
@@ -140,8 +155,26 @@ fn main() -> ExitCode {
         Command::Explain {
             query,
             response,
+            list,
+            action,
+            kind,
+            fixed_by,
             json,
-        } => explain::run(query, response, json),
+        } => {
+            if list {
+                explain::list(
+                    &explain::Filter {
+                        action,
+                        kind,
+                        fixed_by,
+                    },
+                    json,
+                )
+            } else {
+                let query = (!query.is_empty()).then(|| query.join(" "));
+                explain::run(query, response, json)
+            }
+        }
         Command::Demo { json } => demo::run(json),
         Command::Emulator { port } => emulator::run(port),
         Command::Token {

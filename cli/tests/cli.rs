@@ -143,8 +143,10 @@ fn bad_input_is_a_usage_error() {
             vec!["explain", "--response", "-"],
             Some(r#"{"status": 400, "flow": "sideways"}"#),
         ),
-        (vec!["explain", "AADSTS1"], None),
+        // An unknown number is explained (see below); words after it must be an error.
+        (vec!["explain", "AADSTS1", "Not-An-Error"], None),
         (vec!["explain"], None),
+        (vec!["explain", "--list", "--kind", "sideways"], None),
         (
             vec!["explain", "--response", "/nonexistent/file.json"],
             None,
@@ -269,4 +271,86 @@ fn demo_json_runs_the_scenarios_live() {
         items.iter().any(|i| i["live"] == false),
         "the simulated ones are listed too"
     );
+}
+
+#[test]
+fn explain_any_published_number_and_decide_unknown_ones() {
+    // Once "not an AADSTS number idflow knows".
+    let (code, out, _) = idflow(&["explain", "AADSTS700027"], None);
+    assert_eq!(code, 1);
+    let v = json(&out);
+    assert_eq!(v["code"], "invalid_client");
+    assert_eq!(v["action"], "fix_configuration");
+    // A number newer than the table: a decision that says so, never a refusal.
+    let (code, out, err) = idflow(&["explain", "AADSTS999999"], None);
+    assert_eq!(code, 1, "{err}");
+    let v = json(&out);
+    assert!(v["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("not in idflow's table")));
+    // The number with the error and suberror it came with.
+    let (_, out, _) = idflow(
+        &[
+            "explain",
+            "AADSTS999999",
+            "invalid_grant",
+            "consent_required",
+        ],
+        None,
+    );
+    let v = json(&out);
+    assert_eq!(v["kind"], "interaction_required");
+    assert_eq!(v["classification"], "ConsentRequired");
+}
+
+#[test]
+fn explain_list_prints_the_table_filtered() {
+    let (code, out, _) = idflow(&["explain", "--list", "--json"], None);
+    assert_eq!(code, 0);
+    let all = json(&out);
+    let n = all["count"].as_u64().unwrap();
+    assert!(n >= 300, "{n}");
+    assert_eq!(all["codes"].as_array().unwrap().len() as u64, n);
+    assert_eq!(all["source"]["repo"], "MicrosoftDocs/entra-docs");
+    let (code, out, _) = idflow(
+        &[
+            "explain",
+            "--list",
+            "--action",
+            "fix_configuration",
+            "--json",
+        ],
+        None,
+    );
+    assert_eq!(code, 0);
+    let fix = json(&out);
+    let codes = fix["codes"].as_array().unwrap();
+    assert!(!codes.is_empty() && (codes.len() as u64) < n);
+    assert!(codes.iter().all(|c| c["action"] == "fix_configuration"));
+    assert!(codes.iter().any(|c| c["number"] == 700027));
+    // Text: one block per number, the mitigation under it.
+    let (code, out, _) = idflow(
+        &[
+            "explain",
+            "--list",
+            "--action",
+            "contact_admin",
+            "--fixed-by",
+            "admin",
+        ],
+        None,
+    );
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("AADSTS53003 BlockedByConditionalAccess"),
+        "{out}"
+    );
+    assert!(!out.contains("AADSTS700027"));
+    // A filter value the model does not know is refused with the known ones.
+    let (code, _, err) = idflow(&["explain", "--list", "--action", "pray"], None);
+    assert_ne!(code, 0);
+    assert!(err.contains("fix_configuration"), "{err}");
+    // --action without --list is a usage error.
+    let (code, _, _) = idflow(&["explain", "--action", "retry"], None);
+    assert_ne!(code, 0);
 }

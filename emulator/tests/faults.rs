@@ -401,6 +401,7 @@ async fn bad_rules_are_refused_over_http() {
         json!({"effect": {"kind": "drop_connection"}, "count": 0}),
         json!({"effect": {"kind": "oversized_body", "bytes": 1_000_000_000}}),
         json!({"effect": {"kind": "oauth_error", "error": ""}}),
+        json!({"effect": {"kind": "oauth_error", "error_codes": [1]}}),
         json!({"match": {"endpoint": "nowhere"}, "effect": {"kind": "drop_connection"}}),
     ] {
         let r = env
@@ -431,4 +432,47 @@ async fn bad_rules_are_refused_over_http() {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 200);
+}
+
+#[tokio::test]
+async fn an_oauth_error_with_just_a_number_takes_the_rest_from_the_table() {
+    let env = start().await;
+    let r = env
+        .http
+        .post(env.url("/_admin/faults"))
+        .json(&json!({"match": {"endpoint": "token"},
+                      "effect": {"kind": "oauth_error", "error_codes": [700027]}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let resp = ropc_response(&env).await;
+    assert_eq!(resp.status().as_u16(), 400);
+    let body: Value = resp.json().await.unwrap();
+    let row = idflow::error::aadsts::lookup(700027).unwrap();
+    assert_eq!(body["error"], row.error);
+    assert_eq!(body["error_codes"], json!([700027]));
+    assert!(body["error_description"]
+        .as_str()
+        .unwrap()
+        .starts_with(&format!("AADSTS700027: {}.", row.name)));
+    // The usual suberror comes along, and the classifier decides as `explain` does.
+    let mut spec = rule(Effect::OauthError {
+        error: String::new(),
+        error_description: None,
+        error_codes: vec![65001],
+        suberror: None,
+        claims: None,
+        status: 400,
+        retry_after: None,
+    });
+    spec.matcher.grant_type = Some("password".into());
+    env.emu.admin().add_fault(spec).unwrap();
+    let e = classified(&env).await;
+    let x = idflow::explain::explain("AADSTS65001").unwrap();
+    assert_eq!(
+        (e.kind, e.classification, e.action),
+        (x.kind, x.classification, x.action)
+    );
+    assert_eq!(e.suberror(), Some("consent_required"));
 }

@@ -183,7 +183,7 @@ async fn every_preset_is_classified_as_named() {
         };
         assert!(documented, "README lacks preset {}", p.name);
     }
-    for row in idflow::error::AADSTS {
+    for row in idflow::error::AADSTS.iter().filter(|r| r.preset) {
         assert!(names.contains(&format!("aadsts_{}", row.number)));
     }
 }

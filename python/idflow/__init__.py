@@ -352,8 +352,10 @@ def explain(query: str) -> Decision:
     (``'{"error": ...}'``), without a request: ``kind``, ``classification``,
     ``action``, ``mitigation`` ... as in :func:`classify_response`.
 
-    Raises ValueError for a query idflow cannot explain (an unknown AADSTS
-    number, an empty or malformed query).
+    An AADSTS number may be followed by the error and suberror it came with
+    (``"AADSTS50079 invalid_grant basic_action"``); a number newer than
+    idflow's table still gets a decision, and its message says so. Raises
+    ValueError for a query idflow cannot read (empty or malformed).
     """
     if not isinstance(query, str):
         raise ValueError(f"query must be str, not {type(query).__name__}")

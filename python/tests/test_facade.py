@@ -101,7 +101,7 @@ def test_other_misuse_is_value_error(call):
         call()
 
 
-@pytest.mark.parametrize("query", ["", "   ", "AADSTS1", "not a code!"])
+@pytest.mark.parametrize("query", ["", "   ", "AADSTS1 Not-An-Error", "not a code!"])
 def test_explain_refusal_is_value_error_with_the_cores_dict(query):
     with pytest.raises(ValueError) as e:
         idflow.explain(query)
@@ -118,6 +118,16 @@ def test_explain_aadsts_number():
     assert d["kind"] == "interaction_required" and d["action"] == "acquire_interactively"
     assert d["error_codes"] == [50079] and d["mitigation"]
     assert idflow.explain("50079")["code"] == d["code"]
+
+
+def test_explain_any_published_number_and_decide_unknown_ones():
+    d = idflow.explain("AADSTS700027")
+    assert d["code"] == "invalid_client" and d["action"] == "fix_configuration"
+    unknown = idflow.explain("AADSTS1")
+    assert unknown["kind"] == "service" and "not in idflow's table" in unknown["message"]
+    decided = idflow.explain("AADSTS1 invalid_grant consent_required")
+    assert decided["kind"] == "interaction_required"
+    assert decided["classification"] == "ConsentRequired"
 
 
 def test_network_failure_is_pythons_own_oserror():

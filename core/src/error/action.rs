@@ -92,7 +92,7 @@ pub fn mitigation_for(e: &IdFlowError) -> &'static str {
             return text;
         }
     }
-    if let Some(row) = aadsts::best_match(&e.code, e.aadsts()) {
+    if let Some(row) = aadsts::mitigation_match(&e.code, e.kind, e.aadsts()) {
         return row.mitigation;
     }
     if e.kind == ErrorKind::InteractionRequired {

@@ -231,7 +231,7 @@ fn from_oauth_error(
         ErrorKind::Cancelled => Action::None,
         _ => {
             let fallback = aadsts::best_match(&e.code, e.aadsts())
-                .map(|r| r.action)
+                .map(|r| r.service_action())
                 .unwrap_or_else(|| action_for_oauth_error(&error));
             service_action(&e, fallback)
         }

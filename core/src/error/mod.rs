@@ -14,7 +14,7 @@ mod kind;
 mod response;
 mod retry_after;
 
-pub use aadsts::{AadstsRow, AADSTS};
+pub use aadsts::{AadstsRow, FixedBy, AADSTS};
 pub use action::{classification_text, mitigation_for, Action};
 pub use classification::{python_classification, Classification};
 pub use classify::{classify, classify_at, interaction_required, Classified, Outcome};

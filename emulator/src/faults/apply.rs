@@ -100,6 +100,12 @@ pub async fn apply(
                         .and_then(idflow::error::leading_aadsts),
                 );
             }
+            // Just a number: its usual error and suberror, from the table.
+            let row = super::rules::table_row(&codes, None).filter(|_| error.trim().is_empty());
+            let error = row.map_or_else(|| error.clone(), |r| r.error.to_owned());
+            let suberror = suberror
+                .clone()
+                .or_else(|| row.and_then(|r| r.suberror).map(str::to_owned));
             let message = error_description.clone().unwrap_or_else(|| {
                 codes
                     .first()

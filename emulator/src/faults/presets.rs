@@ -302,7 +302,7 @@ pub fn all() -> Vec<Preset> {
     out.extend(retry_presets());
     out.extend(device_presets());
     out.extend(transport_presets());
-    for row in aadsts::AADSTS {
+    for row in aadsts::AADSTS.iter().filter(|r| r.preset) {
         out.push(preset(
             &format!("aadsts_{}", row.number),
             &format!(

@@ -48,6 +48,9 @@ pub enum Effect {
     /// device-code endpoints (status 400 unless given; 200 makes an "error on
     /// 200"), a redirect from the authorize endpoint.
     OauthError {
+        /// May be left out when the first AADSTS number is in idflow's table:
+        /// the number's usual error (and suberror) are used.
+        #[serde(default)]
         error: String,
         #[serde(default)]
         error_description: Option<String>,
@@ -204,8 +207,18 @@ impl FaultSpec {
     pub fn validate(&self) -> Result<(), String> {
         let status_ok = |s: u16| (200..=599).contains(&s);
         match &self.effect {
-            Effect::OauthError { error, .. } if error.trim().is_empty() => {
-                return Err("oauth_error needs a non-empty error".into());
+            Effect::OauthError {
+                error,
+                error_codes,
+                error_description,
+                ..
+            } if error.trim().is_empty()
+                && table_row(error_codes, error_description.as_deref()).is_none() =>
+            {
+                return Err(
+                    "oauth_error needs a non-empty error, or an AADSTS number of idflow's table"
+                        .into(),
+                );
             }
             Effect::OauthError { status, .. }
             | Effect::Status { status, .. }
@@ -328,4 +341,17 @@ impl FaultBook {
     pub fn clear(&mut self) {
         self.rules.clear();
     }
+}
+
+/// The table row of an error's first AADSTS number (from `error_codes`, else
+/// the description's leading `AADSTSnnnn`).
+pub(crate) fn table_row(
+    codes: &[i64],
+    description: Option<&str>,
+) -> Option<&'static idflow::error::AadstsRow> {
+    codes
+        .first()
+        .copied()
+        .or_else(|| description.and_then(idflow::error::leading_aadsts))
+        .and_then(idflow::error::aadsts::lookup)
 }
