@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs each libFuzzer target in fuzz/ for a bounded time and prints, per
-# target, the executions and crashes. Usage:
+# Runs each libFuzzer target in fuzz/ for a bounded time, as many at once as
+# there are cores, and prints, per target, the executions and crashes. Usage:
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET ...]    (default 20 s, every target)
 #
@@ -11,12 +11,18 @@
 # and makes the script exit non-zero after every target has run (reproduce
 # it with `cargo +nightly fuzz run -O <target> <file>` in fuzz/).
 set -euo pipefail
-repo="$(cd "$(dirname "$0")/.." && pwd)"
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 secs="${1:-20}"
 shift || true
-case "$secs" in ''|*[!0-9]*) echo "fuzz.sh: SECONDS_PER_TARGET must be a number, not '$secs'" >&2; exit 2 ;; esac
+case "$secs" in ''|*[!0-9]*) log "SECONDS_PER_TARGET must be a number, not '$secs'"; exit 2 ;; esac
+# Targets run side by side, one per core (IDFLOW_FUZZ_JOBS overrides): each
+# still gets a whole core for its SECONDS_PER_TARGET, so it makes as many
+# executions as it would alone, and the run takes a fraction of the time.
+jobs="${IDFLOW_FUZZ_JOBS:-$(nproc 2>/dev/null || echo 1)}"
+case "$jobs" in ''|*[!0-9]*|0) log "IDFLOW_FUZZ_JOBS must be a positive number, not '$jobs'"; exit 2 ;; esac
 
-toolchain="$(bash "$repo/scripts/setup-fuzz.sh" | tail -n 1)"
+toolchain="$(bash "$scripts/setup-fuzz.sh" | tail -n 1)"
 fuzz() {
   if [ "$toolchain" = nightly ]; then
     cargo +nightly fuzz "$@"
@@ -32,15 +38,18 @@ else
 fi
 fuzz build -O >&2
 
-failed=0
-printf '%-16s %12s %10s %8s %s\n' target executions exec/s crashes result
-for t in "${targets[@]}"; do
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+# run_target T: fuzzes T for $secs seconds (built above: `fuzz run` only
+# checks that the binary is current) and writes its table row to $work/T.row;
+# the row says FAILED on a non-zero exit or a new crashing input.
+run_target() {
+  local t="$1" log="$work/$1.log" status=0 before after execs rate crashes result
+  local seeds=()
   mkdir -p "corpus/$t" "artifacts/$t"
-  seeds=()
   [ -d "seeds/$t" ] && seeds=("seeds/$t")
-  log="$(mktemp)"
   before=$(find "artifacts/$t" -type f | wc -l)
-  status=0
   fuzz run -O "$t" "corpus/$t" "${seeds[@]}" -- \
     -max_total_time="$secs" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
     >"$log" 2>&1 || status=$?
@@ -51,10 +60,31 @@ for t in "${targets[@]}"; do
   result=ok
   if [ "$status" -ne 0 ] || [ "$crashes" -gt 0 ]; then
     result="FAILED (exit $status)"
-    failed=1
     grep -E 'panicked at|ERROR: libFuzzer|SUMMARY|Test unit written' "$log" | head -20 >&2 || true
   fi
-  printf '%-16s %12s %10s %8s %s\n' "$t" "${execs:-?}" "${rate:-?}" "$crashes" "$result"
-  rm -f "$log"
+  printf '%-16s %12s %10s %8s %s\n' "$t" "${execs:-?}" "${rate:-?}" "$crashes" "$result" >"$work/$t.row"
+}
+
+running=0
+for t in "${targets[@]}"; do
+  if [ "$running" -ge "$jobs" ]; then
+    wait -n || true
+    running=$((running - 1))
+  fi
+  run_target "$t" &
+  running=$((running + 1))
+done
+wait
+
+failed=0
+printf '%-16s %12s %10s %8s %s\n' target executions exec/s crashes result
+for t in "${targets[@]}"; do
+  if [ -f "$work/$t.row" ]; then
+    cat "$work/$t.row"
+    grep -q ' ok$' "$work/$t.row" || failed=1
+  else
+    printf '%-16s %12s %10s %8s %s\n' "$t" '?' '?' '?' "FAILED (no result)"
+    failed=1
+  fi
 done
 exit "$failed"

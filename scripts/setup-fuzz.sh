@@ -6,8 +6,10 @@
 #   stable-bootstrap   only stable: its -Z flags are unlocked with RUSTC_BOOTSTRAP=1
 #                      (the toolchain servers may be out of reach; crates.io is enough)
 set -euo pipefail
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 if ! command -v cargo >/dev/null 2>&1; then
-  echo "setup-fuzz: cargo not found; install Rust with rustup first" >&2
+  log "cargo not found; install Rust with rustup first"
   exit 1
 fi
 toolchain=stable-bootstrap
@@ -17,11 +19,11 @@ if command -v rustup >/dev/null 2>&1; then
   elif rustup toolchain install nightly --profile minimal >&2 2>/dev/null; then
     toolchain=nightly
   else
-    echo "setup-fuzz: no nightly toolchain to be had; using stable with RUSTC_BOOTSTRAP=1" >&2
+    log "no nightly toolchain to be had; using stable with RUSTC_BOOTSTRAP=1"
   fi
 fi
 if ! cargo fuzz --version >/dev/null 2>&1; then
-  echo "setup-fuzz: installing cargo-fuzz from crates.io" >&2
+  log "installing cargo-fuzz from crates.io"
   cargo install cargo-fuzz --locked >&2
 fi
 cargo fuzz --version >&2

@@ -4,7 +4,9 @@
 # otherwise). Idempotent, and quick once done: nothing is downloaded again.
 # Java 17 and Maven 3.8 come from the machine (Debian's openjdk-17-jdk-headless, maven).
 set -euo pipefail
-cd "$(dirname "$0")/../kotlin"
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+cd "$repo/kotlin"
 
 for tool in java mvn; do
   if ! command -v "$tool" >/dev/null 2>&1; then
@@ -12,7 +14,7 @@ for tool in java mvn; do
       apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jdk-headless maven >/dev/null
       break
     fi
-    echo "setup-kotlin: $tool not found (need Java 17 and Maven 3.8+)" >&2
+    log "$tool not found (need Java 17 and Maven 3.8+)"
     exit 1
   fi
 done
@@ -26,4 +28,4 @@ if ! mvn -B -Dstyle.color=never dependency:go-offline >"$log" 2>&1; then
   grep -E '^\[ERROR\]' "$log" >&2 || tail -40 "$log" >&2
   exit 1
 fi
-echo "setup-kotlin: Maven dependencies resolved" >&2
+log "Maven dependencies resolved"

@@ -7,7 +7,8 @@
 # IDFLOW_VENV overrides the venv location (default: <repo>/.venv).
 # The venv path is the last line on stdout; everything else goes to stderr.
 set -euo pipefail
-repo="$(cd "$(dirname "$0")/.." && pwd)"
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 venv="${IDFLOW_VENV:-$repo/.venv}"
 python="${PYTHON:-python3}"
 
@@ -15,7 +16,7 @@ python="${PYTHON:-python3}"
 pins=(pytest==9.2.0 maturin==1.16.0 msal==1.39.0)
 
 if [ ! -x "$venv/bin/python" ]; then
-  echo "creating venv $venv" >&2
+  log "creating venv $venv"
   "$python" -m venv "$venv" >&2
 fi
 
@@ -34,9 +35,9 @@ EOF
 }
 
 if ! have_pins; then
-  echo "installing ${pins[*]} into $venv" >&2
+  log "installing ${pins[*]} into $venv"
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "${pins[@]}" >&2
-  have_pins || { echo "setup-python: pins not satisfied after pip install" >&2; exit 1; }
+  have_pins || { log "pins not satisfied after pip install"; exit 1; }
 fi
 
 echo "$venv"

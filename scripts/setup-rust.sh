@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Makes sure the Rust toolchain has rustfmt and clippy (rustup is on the machine image).
 set -euo pipefail
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 if ! command -v cargo >/dev/null 2>&1; then
-  echo "setup-rust: cargo not found; install Rust with rustup first" >&2
+  log "cargo not found; install Rust with rustup first"
   exit 1
 fi
 if command -v rustup >/dev/null 2>&1; then

@@ -3,10 +3,10 @@
 # The host stays on Debian 12: installing swiftlang there would upgrade libc6.
 # Prints the chroot's path on the last line of stdout.
 set -euo pipefail
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 ROOT="${IDFLOW_SWIFT_ROOT:-/var/lib/idflow/swift-trixie}"
 MIRROR="${IDFLOW_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
-
-log() { echo "setup-swift: $*" >&2; }
 
 # /usr/bin/swift is a link into /usr/libexec inside the chroot: test it from there.
 if [ -f "$ROOT/.idflow-ready" ] && chroot "$ROOT" test -x /usr/bin/swift 2>/dev/null; then

@@ -4,7 +4,9 @@
 # programs in each language, printing each runner's summary line. Every suite runs even when an earlier one fails; the
 # exit status is non-zero if any step failed.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+cd "$repo" || exit 1
 
 declare -a names=() results=() times=()
 failed=0
@@ -19,6 +21,8 @@ step() {
 
 step "setup: rust"            bash scripts/setup-rust.sh
 step "setup: node"            bash scripts/setup-node.sh
+step "setup: shellcheck"      bash scripts/setup-shellcheck.sh
+step "shellcheck"             shellcheck scripts/*.sh .ci/run
 step "rustfmt"                cargo fmt --all --check
 step "supply chain"           bash scripts/deny.sh
 step "clippy"                 cargo clippy --workspace --all-targets --locked -- -D warnings

@@ -19,9 +19,10 @@
 # Codes in the output differ by language as each platform reports them (Swift:
 # the NSError code where there is no OAuth error); the checks allow for that.
 set -euo pipefail
-repo="$(cd "$(dirname "$0")/.." && pwd)"
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 if [ -z "${IDFLOW_EMULATOR_URL:-}" ]; then
-  exec bash "$repo/scripts/with-servers.sh" bash "$repo/scripts/test-examples.sh" "$@"
+  rerun_with_servers "$@"
 fi
 cd "$repo"
 langs=("$@")
@@ -32,10 +33,7 @@ public_id=5f3b8c1e-7d2a-4e6b-9c0d-1a2b3c4d5e01
 confidential_id=5f3b8c1e-7d2a-4e6b-9c0d-1a2b3c4d5e10
 secret=emulator-secret-do-not-use-in-production
 
-log() { echo "test-examples: $*" >&2; }
-for f in build/lib/libidflow_ffi.so build/generated/python/idflow.py; do
-  [ -f "$f" ] || { log "missing $f: run scripts/build-native.sh first"; exit 2; }
-done
+require_native python/idflow.py || exit 2
 
 admin() { # METHOD PATH [JSON]
   curl -sSf -X "$1" "$base/_admin/$2" -H 'content-type: application/json' ${3:+-d "$3"} >/dev/null
@@ -50,12 +48,10 @@ out_dir="$(mktemp -d)"
 trap 'rm -rf "$out_dir"' EXIT
 
 prepare_python() {
-  venv="$(bash scripts/setup-python.sh | tail -n 1)"
+  venv="$(python_venv)"
   # The layout scripts/test-python.sh uses: the generated module and the library beside the facade.
-  cp build/generated/python/idflow.py "python/idflow/_native.py.tmp.$$"
-  mv -f "python/idflow/_native.py.tmp.$$" python/idflow/_native.py
-  cp build/lib/libidflow_ffi.so "python/idflow/libidflow_ffi.so.tmp.$$"
-  mv -f "python/idflow/libidflow_ffi.so.tmp.$$" python/idflow/libidflow_ffi.so
+  install_python_native
+  # shellcheck disable=SC2317 # called as "run_$lang"
   run_python() { PYTHONPATH="$repo/python" "$venv/bin/python" examples/python/signin.py "$@"; }
 }
 
@@ -63,13 +59,14 @@ prepare_kotlin() {
   bash scripts/build-jar.sh >/dev/null
   (cd examples/kotlin && mvn -o -q -B -Dstyle.color=never package >"$out_dir/mvn.log" 2>&1) || {
     cat "$out_dir/mvn.log" >&2; return 1; }
+  # shellcheck disable=SC2317 # called as "run_$lang"
   run_kotlin() { java -jar examples/kotlin/target/idflow-example-1.0.jar "$@"; }
 }
 
 prepare_swift() {
-  local gen="$repo/build/generated/swift"
+  local gen="$build/generated/swift"
   local root work host
-  root="$(bash scripts/setup-swift.sh | tail -n 1)"
+  root="$(swift_root)"
   work="${IDFLOW_SWIFT_WORK:-/opt/idflow-swift}-examples"
   host="$root$work"
   mkdir -p "$host/repo/swift/Sources/IdFlowFFI" "$host/repo/examples" "$host/lib"
@@ -78,21 +75,23 @@ prepare_swift() {
   put_tree() { # SRC_DIR DST_DIR FILES...
     local src="$1" dst="$2" f; shift 2
     (cd "$src" && find "$@" -type f -not -path '*/.build/*') | while IFS= read -r f; do
-      cmp -s "$src/$f" "$dst/$f" || { mkdir -p "$(dirname "$dst/$f")"; cp "$src/$f" "$dst/$f"; }
+      copy_if_changed "$src/$f" "$dst/$f"
     done
   }
   put_tree swift "$host/repo/swift" Package.swift Sources
-  cp "$gen/IdFlow.swift" "$host/repo/swift/Sources/IdFlow/IdFlow.swift"
-  cp "$gen/IdFlowFFI.h" "$host/repo/swift/Sources/IdFlowFFI/IdFlowFFI.h"
-  cp "$gen/IdFlowFFI.modulemap" "$host/repo/swift/Sources/IdFlowFFI/module.modulemap"
+  copy_if_changed "$gen/IdFlow.swift" "$host/repo/swift/Sources/IdFlow/IdFlow.swift"
+  copy_if_changed "$gen/IdFlowFFI.h" "$host/repo/swift/Sources/IdFlowFFI/IdFlowFFI.h"
+  copy_if_changed "$gen/IdFlowFFI.modulemap" "$host/repo/swift/Sources/IdFlowFFI/module.modulemap"
   put_tree examples/swift/SignIn "$host/repo/examples/swift/SignIn" Package.swift Sources
-  cmp -s build/lib/libidflow_ffi.so "$host/lib/libidflow_ffi.so" || cp build/lib/libidflow_ffi.so "$host/lib/"
+  copy_if_changed build/lib/libidflow_ffi.so "$host/lib/libidflow_ffi.so"
   log "swift build of examples/swift in the chroot"
+  # shellcheck disable=SC2016 # $1 is expanded by the shell inside the chroot
   chroot "$root" env -i HOME=/root LANG=C.UTF-8 PATH=/usr/local/bin:/usr/bin:/bin bash -c '
     cd "$1/repo/examples/swift/SignIn" && swift build -c debug \
       -Xlinker -L"$1/lib" -Xlinker -rpath -Xlinker "$1/lib"' _ "$work" >"$out_dir/swift.log" 2>&1 || {
     tail -40 "$out_dir/swift.log" >&2; return 1; }
   swift_root="$root" swift_work="$work"
+  # shellcheck disable=SC2317 # called as "run_$lang"
   run_swift() {
     chroot "$swift_root" env -i HOME=/root LANG=C.UTF-8 PATH=/usr/bin:/bin \
       IDFLOW_AUTHORITY="$IDFLOW_AUTHORITY" IDFLOW_CLIENT_ID="$IDFLOW_CLIENT_ID" \
@@ -114,7 +113,7 @@ check() {
   local status=0
   "run_$lang" "$@" >"$out_dir/out" 2>"$out_dir/err" </dev/null || status=$?
   # Each pattern must match a line after the line the previous one matched.
-  local ok=1 i=0 line
+  local ok=1 i=0
   local -a lines
   mapfile -t lines <"$out_dir/out"
   for p in "${patterns[@]}"; do

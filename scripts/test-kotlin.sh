@@ -8,18 +8,16 @@
 # IDFLOW_OIDC_ISSUER. They reach the tests both as environment variables and
 # as system properties (idflow.emulator.url, idflow.oidc.info, idflow.oidc.issuer).
 set -euo pipefail
-repo="$(cd "$(dirname "$0")/.." && pwd)"
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 if [ -z "${IDFLOW_EMULATOR_URL:-}" ]; then
-  exec bash "$repo/scripts/with-servers.sh" bash "$repo/scripts/test-kotlin.sh" "$@"
+  rerun_with_servers "$@"
 fi
-lib="$repo/build/lib"
-gen="$repo/build/generated/kotlin"
-if [ ! -f "$lib/libidflow_ffi.so" ] || [ ! -d "$gen/dev/idflow" ]; then
-  echo "test-kotlin: build/ is missing; run scripts/build-native.sh first" >&2
-  exit 1
-fi
+require_native kotlin/dev/idflow || exit 1
+lib="$build/lib"
+gen="$build/generated/kotlin"
 
-bash "$repo/scripts/setup-kotlin.sh" >&2
+bash "$scripts/setup-kotlin.sh" >&2
 
 cd "$repo/kotlin"
 log="$(mktemp)"

@@ -11,29 +11,13 @@
 # IDFLOW_EMULATOR_URL is unset, the script re-runs itself under
 # scripts/with-servers.sh (which starts both and exports their addresses).
 set -euo pipefail
-scripts="$(cd "$(dirname "$0")" && pwd)"
-repo="$(dirname "$scripts")"
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 
-if [ -z "${IDFLOW_EMULATOR_URL:-}" ] || [ -z "${IDFLOW_OIDC_INFO:-}" ]; then
-  exec bash "$scripts/with-servers.sh" bash "$scripts/test-python.sh" "$@"
-fi
-gen="$repo/build/generated/python/idflow.py"
-so="$repo/build/lib/libidflow_ffi.so"
-pkg="$repo/python/idflow"
-
-for f in "$gen" "$so"; do
-  [ -f "$f" ] || { echo "test-python: $f is missing; run scripts/build-native.sh first" >&2; exit 1; }
-done
-
-venv="$(bash "$scripts/setup-python.sh" | tail -n 1)"
-
-# Copy then rename, so a process that has the old .so mapped never sees it change.
-install_file() {
-  cp "$1" "$2.tmp.$$"
-  mv -f "$2.tmp.$$" "$2"
-}
-install_file "$gen" "$pkg/_native.py"
-install_file "$so" "$pkg/$(basename "$so")"
+servers_up || rerun_with_servers "$@"
+require_native python/idflow.py || exit 1
+venv="$(python_venv)"
+install_python_native
 
 cd "$repo/python"
 set +e
@@ -41,7 +25,7 @@ set +e
 rc=$?
 set -e
 if [ "$rc" -eq 5 ]; then
-  echo "test-python: pytest collected no tests: failing" >&2
+  log "pytest collected no tests: failing"
   exit 1
 fi
 exit "$rc"

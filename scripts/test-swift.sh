@@ -16,36 +16,24 @@
 #                       script re-runs itself under scripts/with-servers.sh, which starts them
 #                       on 127.0.0.1 (the chroot shares the host's network) and sets all three.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-repo="$PWD"
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+cd "$repo"
 
 if [ -z "${IDFLOW_EMULATOR_URL:-}" ]; then
-  exec bash scripts/with-servers.sh bash scripts/test-swift.sh "$@"
+  rerun_with_servers "$@"
 fi
-gen="$repo/build/generated/swift"
-so="$repo/build/lib/libidflow_ffi.so"
-
-log() { echo "test-swift: $*" >&2; }
-
-for f in "$gen/IdFlow.swift" "$gen/IdFlowFFI.h" "$gen/IdFlowFFI.modulemap" "$so"; do
-  [ -f "$f" ] || { log "missing $f: run scripts/build-native.sh first"; exit 2; }
-done
-
-# Copies $1 to $2 only if the content differs (keeps mtimes, so warm builds stay warm).
-put() {
-  if ! cmp -s "$1" "$2"; then
-    mkdir -p "$(dirname "$2")"
-    cp "$1" "$2"
-  fi
-}
+require_native swift/IdFlow.swift swift/IdFlowFFI.h swift/IdFlowFFI.modulemap || exit 2
+gen="$build/generated/swift"
+so="$build/lib/libidflow_ffi.so"
 
 # 1. Generated files into the in-tree package.
-put "$gen/IdFlow.swift" swift/Sources/IdFlow/IdFlow.swift
-put "$gen/IdFlowFFI.h" swift/Sources/IdFlowFFI/IdFlowFFI.h
-put "$gen/IdFlowFFI.modulemap" swift/Sources/IdFlowFFI/module.modulemap
+copy_if_changed "$gen/IdFlow.swift" swift/Sources/IdFlow/IdFlow.swift
+copy_if_changed "$gen/IdFlowFFI.h" swift/Sources/IdFlowFFI/IdFlowFFI.h
+copy_if_changed "$gen/IdFlowFFI.modulemap" swift/Sources/IdFlowFFI/module.modulemap
 
 # 2. Sync into the chroot.
-ROOT="$(bash scripts/setup-swift.sh | tail -n 1)"
+ROOT="$(swift_root)"
 [ -d "$ROOT" ] || { log "setup-swift.sh gave no chroot ('$ROOT')"; exit 2; }
 work="${IDFLOW_SWIFT_WORK:-/opt/idflow-swift}"
 host_work="$ROOT$work"
@@ -64,7 +52,7 @@ wanted="$(mktemp)"
 trap 'rm -f "$wanted"' EXIT
 (cd swift && find Package.swift Sources Tests -type f | sort) >"$wanted"
 while IFS= read -r f; do
-  put "swift/$f" "$host_work/pkg/$f"
+  copy_if_changed "swift/$f" "$host_work/pkg/$f"
 done <"$wanted"
 # Drop files that no longer exist in the package (renamed sources or tests).
 (cd "$host_work/pkg" && find Sources Tests -type f | sort) |
@@ -72,16 +60,17 @@ done <"$wanted"
     log "removing stale $stale"
     rm -f "$host_work/pkg/$stale"
   done
-put "$so" "$host_work/lib/libidflow_ffi.so"
-put testdata/vectors.json "$host_work/testdata/vectors.json"
-put testdata/corpus.json "$host_work/testdata/corpus.json"
-put testdata/www_authenticate.json "$host_work/testdata/www_authenticate.json"
+copy_if_changed "$so" "$host_work/lib/libidflow_ffi.so"
+copy_if_changed testdata/vectors.json "$host_work/testdata/vectors.json"
+copy_if_changed testdata/corpus.json "$host_work/testdata/corpus.json"
+copy_if_changed testdata/www_authenticate.json "$host_work/testdata/www_authenticate.json"
 
 # 3. Test.
 log "swift test in $ROOT$work/pkg"
 out="$host_work/last-run.log"
 set +e
 # A clean environment: host paths (HOME, TMPDIR, ...) may not exist inside the chroot.
+# shellcheck disable=SC2016 # $1 is expanded by the shell inside the chroot
 chroot "$ROOT" env -i HOME=/root LANG=C.UTF-8 \
   PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
   ${RUST_BACKTRACE:+RUST_BACKTRACE="$RUST_BACKTRACE"} \

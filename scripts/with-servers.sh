@@ -9,15 +9,16 @@
 #   IDFLOW_OIDC_ISSUER    the provider's issuer URL
 # Usage: scripts/with-servers.sh COMMAND [ARGS...]
 set -euo pipefail
-cd "$(dirname "$0")/.."
-repo="$PWD"
-target="${CARGO_TARGET_DIR:-target}"
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+cd "$repo"
 
-cargo build -q -p idflow-cli >&2
-bash scripts/setup-node.sh >/dev/null
+idflow="$(build_cli)"
+bash "$scripts/setup-node.sh" >/dev/null
 
 work="$(mktemp -d)"
 pids=()
+# shellcheck disable=SC2317 # run by the trap below
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
@@ -40,18 +41,18 @@ start() {
     kill -0 "${pids[-1]}" 2>/dev/null || break
     sleep 0.1
   done
-  echo "with-servers: $name did not start:" >&2
+  log "$name did not start:"
   cat "$work/$name.err" >&2
   return 1
 }
 
-start emulator "$target/debug/idflow" emulator --port 0
+start emulator "$idflow" emulator --port 0
 IDFLOW_EMULATOR_URL="$line"
 start oidc node "$repo/testing/oidc-provider/server.mjs" --port 0 --issuer-path /tenant --device-interval 1
 IDFLOW_OIDC_INFO="$line"
 IDFLOW_OIDC_ISSUER="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["issuer"])' "$IDFLOW_OIDC_INFO")"
 export IDFLOW_EMULATOR_URL IDFLOW_OIDC_INFO IDFLOW_OIDC_ISSUER
-echo "with-servers: emulator at $IDFLOW_EMULATOR_URL, OpenID provider at $IDFLOW_OIDC_ISSUER" >&2
+log "emulator at $IDFLOW_EMULATOR_URL, OpenID provider at $IDFLOW_OIDC_ISSUER"
 
 set +e
 "$@"

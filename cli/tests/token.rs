@@ -7,10 +7,11 @@ use idflow_emulator::{
     DEFAULT_TENANT, PUBLIC_CLIENT_ID,
 };
 use serde_json::Value;
-use std::process::{Command, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 const SECRET_VAR: &str = "IDFLOW_TEST_CLIENT_SECRET";
+const GRAPH_DEFAULT: &str = "https://graph.microsoft.com/.default";
 
 async fn emulator() -> EmulatorHandle {
     Emulator::builder()
@@ -36,19 +37,44 @@ async fn idflow(args: Vec<String>, secret: Option<&str>) -> (i32, String, String
         if let Some(s) = secret {
             cmd.env(SECRET_VAR, s);
         }
-        let out = cmd.output().expect("idflow runs");
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        exit_and_text(cmd.output().expect("idflow runs"))
     })
     .await
     .unwrap()
 }
 
+/// (exit code, stdout, stderr) of a finished `idflow`.
+fn exit_and_text(out: Output) -> (i32, String, String) {
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 fn args(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| (*s).to_owned()).collect()
+}
+
+/// `--authority A --client-id C --scope S` and then `extra`.
+fn token_args(authority: &str, client_id: &str, scope: &str, extra: &[&str]) -> Vec<String> {
+    let mut a = args(&[
+        "--authority",
+        authority,
+        "--client-id",
+        client_id,
+        "--scope",
+        scope,
+    ]);
+    a.extend(args(extra));
+    a
+}
+
+/// The public client's device-code sign-in, and then `extra`.
+fn device_code(authority: &str, scope: &str, extra: &[&str]) -> Vec<String> {
+    let mut a = token_args(authority, PUBLIC_CLIENT_ID, scope, &["--device-code"]);
+    a.extend(args(extra));
+    a
 }
 
 fn json(s: &str) -> Value {
@@ -60,17 +86,12 @@ async fn client_credentials_prints_the_result_dict() {
     let emu = emulator().await;
     let authority = emu.authority(DEFAULT_TENANT);
     let (code, out, err) = idflow(
-        args(&[
-            "--authority",
+        token_args(
             &authority,
-            "--client-id",
             CONFIDENTIAL_CLIENT_ID,
-            "--scope",
-            "https://graph.microsoft.com/.default",
-            "--client-secret-env",
-            SECRET_VAR,
-            "--json",
-        ]),
+            GRAPH_DEFAULT,
+            &["--client-secret-env", SECRET_VAR, "--json"],
+        ),
         Some(CONFIDENTIAL_CLIENT_SECRET),
     )
     .await;
@@ -96,16 +117,12 @@ async fn a_wrong_secret_exits_1_with_the_error_dict() {
     let authority = emu.authority(DEFAULT_TENANT);
     let wrong = "not-the-secret-5b1f0c9d";
     let (code, out, err) = idflow(
-        args(&[
-            "--authority",
+        token_args(
             &authority,
-            "--client-id",
             CONFIDENTIAL_CLIENT_ID,
-            "--scope",
-            "https://graph.microsoft.com/.default",
-            "--client-secret-env",
-            SECRET_VAR,
-        ]),
+            GRAPH_DEFAULT,
+            &["--client-secret-env", SECRET_VAR],
+        ),
         Some(wrong),
     )
     .await;
@@ -135,19 +152,7 @@ async fn device_code_approved_through_the_admin_api() {
         }
         panic!("no device code was requested");
     });
-    let (code, out, err) = idflow(
-        args(&[
-            "--authority",
-            &authority,
-            "--client-id",
-            PUBLIC_CLIENT_ID,
-            "--scope",
-            "User.Read",
-            "--device-code",
-        ]),
-        None,
-    )
-    .await;
+    let (code, out, err) = idflow(device_code(&authority, "User.Read", &[]), None).await;
     let user_code = approver.await.unwrap();
     assert_eq!(code, 0, "{out}{err}");
     assert!(
@@ -164,49 +169,23 @@ async fn device_code_approved_through_the_admin_api() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn usage_errors_exit_2() {
+    let msal = "https://login.microsoftonline.com/t";
     for bad in [
-        args(&[
-            "--authority",
-            "not a url",
-            "--client-id",
-            "x",
-            "--scope",
-            "s",
-            "--device-code",
-        ]),
-        args(&[
-            "--authority",
+        token_args("not a url", "x", "s", &["--device-code"]),
+        token_args(
             "http://login.example.com/tenant",
-            "--client-id",
             "x",
-            "--scope",
             "s",
-            "--device-code",
-        ]),
-        args(&[
-            "--authority",
-            "https://login.microsoftonline.com/t",
-            "--client-id",
+            &["--device-code"],
+        ),
+        token_args(msal, "x", "s", &[]),
+        token_args(
+            msal,
             "x",
-            "--scope",
             "s",
-        ]),
-        args(&[
-            "--authority",
-            "https://login.microsoftonline.com/t",
-            "--client-id",
-            "x",
-            "--scope",
-            "s",
-            "--client-secret-env",
-            "IDFLOW_TEST_UNSET_VARIABLE",
-        ]),
-        args(&[
-            "--authority",
-            "https://login.microsoftonline.com/t",
-            "--client-id",
-            "x",
-        ]),
+            &["--client-secret-env", "IDFLOW_TEST_UNSET_VARIABLE"],
+        ),
+        args(&["--authority", msal, "--client-id", "x"]),
     ] {
         let (code, out, err) = idflow(bad.clone(), None).await;
         assert_eq!(code, 2, "{bad:?}: {out}{err}");
@@ -216,15 +195,12 @@ async fn usage_errors_exit_2() {
 }
 
 fn confidential(authority: &str, extra: &[&str]) -> Vec<String> {
-    let mut a = args(&[
-        "--authority",
+    let mut a = token_args(
         authority,
-        "--client-id",
         CONFIDENTIAL_CLIENT_ID,
-        "--scope",
-        "https://graph.microsoft.com/.default",
-        "--json",
-    ]);
+        GRAPH_DEFAULT,
+        &["--json"],
+    );
     a.extend(args(extra));
     a
 }
@@ -317,18 +293,7 @@ async fn a_cached_user_is_refreshed_silently_and_listed_by_accounts() {
     let cache = cache.to_str().unwrap();
     let device = || {
         idflow(
-            args(&[
-                "--authority",
-                &authority,
-                "--client-id",
-                PUBLIC_CLIENT_ID,
-                "--scope",
-                "User.Read",
-                "--device-code",
-                "--cache",
-                cache,
-                "--json",
-            ]),
+            device_code(&authority, "User.Read", &["--cache", cache, "--json"]),
             None,
         )
     };
@@ -345,36 +310,11 @@ async fn a_cached_user_is_refreshed_silently_and_listed_by_accounts() {
     // Revoked: the silent attempt fails with interaction required, and a new sign-in follows.
     let revoked = emu.admin().revoke_refresh_tokens(None, None);
     assert!(revoked > 0);
-    let (code, out, err) = tokio::task::spawn_blocking({
-        let cache = cache.to_owned();
-        let authority = authority.clone();
-        move || {
-            let out = Command::new(env!("CARGO_BIN_EXE_idflow"))
-                .args([
-                    "token",
-                    "--authority",
-                    &authority,
-                    "--client-id",
-                    PUBLIC_CLIENT_ID,
-                    "--scope",
-                    "Mail.Read",
-                    "--device-code",
-                    "--cache",
-                    &cache,
-                    "--json",
-                ])
-                .stdin(Stdio::null())
-                .output()
-                .unwrap();
-            (
-                out.status.code().unwrap_or(-1),
-                String::from_utf8_lossy(&out.stdout).into_owned(),
-                String::from_utf8_lossy(&out.stderr).into_owned(),
-            )
-        }
-    })
-    .await
-    .unwrap();
+    let (code, out, err) = idflow(
+        device_code(&authority, "Mail.Read", &["--cache", cache, "--json"]),
+        None,
+    )
+    .await;
     assert_eq!(code, 0, "{out}{err}");
     assert!(err.contains("signing in again"), "{err}");
     assert!(err.contains("enter the code"), "{err}");
@@ -431,17 +371,8 @@ async fn ctrl_c_during_device_code_polling_exits_130() {
     let admin = emu.admin().clone();
     let (code, out, err) = tokio::task::spawn_blocking(move || {
         let child = Command::new(env!("CARGO_BIN_EXE_idflow"))
-            .args([
-                "token",
-                "--authority",
-                &authority,
-                "--client-id",
-                PUBLIC_CLIENT_ID,
-                "--scope",
-                "User.Read",
-                "--device-code",
-                "--json",
-            ])
+            .arg("token")
+            .args(device_code(&authority, "User.Read", &["--json"]))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -459,12 +390,7 @@ async fn ctrl_c_during_device_code_polling_exits_130() {
             .status()
             .unwrap();
         assert!(status.success());
-        let out = child.wait_with_output().unwrap();
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        exit_and_text(child.wait_with_output().unwrap())
     })
     .await
     .unwrap();

@@ -1,5 +1,5 @@
 //! Retry, throttle and claims at the engine level, against a scripted token
-//! endpoint and manual time (the emulator tests in testsupport cover the
+//! endpoint and manual time (the emulator tests in testing/tests cover the
 //! same over real sockets).
 
 use crate::app::AppOptions;

@@ -1,6 +1,6 @@
 // The user-facing flows against node-oidc-provider (an OIDC authority): authorization code with
 // PKCE and the device code, with the provider's own login and consent pages driven over plain
-// HTTP by a scripted browser (the Swift port of testsupport/src/browser.rs).
+// HTTP by a scripted browser (the Swift port of testing/src/browser.rs).
 
 import Foundation
 #if canImport(FoundationNetworking)

@@ -10,7 +10,7 @@ use idflow::{
     Action, AppOptions, AuthCodeOptions, Authority, CancelHandle, Classification, ClientCredential,
     ConfidentialClientApplication, ErrorKind, IdFlowError, Prompt, PublicClientApplication,
 };
-use idflow_testsupport::{Browser, OidcOptions, OidcProvider};
+use idflow_testing::{jwt_claims, Browser, OidcOptions, OidcProvider};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -49,15 +49,6 @@ fn confidential(
 
 fn secret(p: &OidcProvider, which: &str) -> ClientSecret {
     ClientSecret::new(p.clients()[which].client_secret.clone().unwrap())
-}
-
-fn jwt_claims(token: &str) -> Value {
-    use base64::Engine as _;
-    let payload = token.split('.').nth(1).unwrap();
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .unwrap();
-    serde_json::from_slice(&bytes).unwrap()
 }
 
 fn assert_interaction(e: &IdFlowError, code: &str, classification: Classification) {

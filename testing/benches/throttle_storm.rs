@@ -1,7 +1,7 @@
 //! A 429 storm against one app: how many token requests reach the server
 //! while it is asking clients to back off.
 //!
-//! `cargo bench -p idflow-testsupport --bench throttle_storm`
+//! `cargo bench -p idflow-testing --bench throttle_storm`
 //! (`IDFLOW_STORM_CALLERS` sets the number of concurrent callers, default 100).
 //!
 //! The emulator answers every token request with HTTP 429, `Retry-After: 30`

@@ -7,7 +7,8 @@ mod common;
 
 use common::*;
 use idflow::{Classification, ErrorKind, Flow, Outcome, Polling};
-use idflow_testsupport::{Browser, OidcOptions, Pkce};
+use idflow_testing::jwt_claims;
+use idflow_testing::{Browser, OidcOptions, Pkce};
 use serde_json::json;
 
 #[tokio::test]

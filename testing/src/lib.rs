@@ -1,5 +1,6 @@
-//! Test harness for idflow's independent peer: node-oidc-provider 9.13.3, a
-//! certified OpenID provider that shares no code with idflow.
+//! Test harness: idflow's independent peer, node-oidc-provider 9.13.3 (a
+//! certified OpenID provider that shares no code with idflow), and the
+//! emulator fixtures the end-to-end tests share ([`emulator`]).
 //!
 //! Why a real provider: idflow's classifier is only as good as the bodies it
 //! is fed. The emulator produces what Entra ID sends; this provider produces
@@ -17,12 +18,15 @@
 //!   and [`TlsCert`] a self-signed certificate for `IP:127.0.0.1` (the https
 //!   instance msal Python needs).
 //! - [`Pkce`] and [`Captured`] (a response kept as status, headers and bytes,
-//!   ready to hand to `idflow::classify`).
+//!   ready to hand to `idflow::classify`), and [`jwt_claims`].
+//! - [`emulator::EmulatorEnv`]: an emulator on 127.0.0.1 with the app's
+//!   manual clock, its clients' applications, a sign-in and the admin calls.
 //!
 //! Run `bash scripts/setup-node.sh` once first (it installs the pinned
 //! provider from the committed lock file).
 
 mod browser;
+pub mod emulator;
 mod keys;
 mod provider;
 
@@ -30,7 +34,20 @@ pub use browser::{Browser, Captured, Page, Pkce};
 pub use keys::{ClientKey, TlsCert};
 pub use provider::{ClientInfo, OidcOptions, OidcProvider, DEVICE_CODE_GRANT};
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
 use std::fmt;
+
+/// The claims of a JWT, its signature not checked (the server under test made
+/// it). Panics on anything that is not a JWT with a JSON payload.
+#[allow(clippy::expect_used)] // a test helper: a malformed token fails the test
+pub fn jwt_claims(jwt: &str) -> serde_json::Value {
+    let payload = jwt.split('.').nth(1).expect("a JWT has three parts");
+    let bytes = URL_SAFE_NO_PAD
+        .decode(payload)
+        .expect("a JWT payload is base64url");
+    serde_json::from_slice(&bytes).expect("a JWT payload is JSON")
+}
 
 /// Why the harness could not do what a test asked. Tests usually `expect` it;
 /// the message says what to fix (e.g. run `scripts/setup-node.sh`).

@@ -5,7 +5,6 @@
 //! for real except where a server forces it (one 1 s delay preset).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a failed assertion in a test should panic
 
-use idflow::clock::ManualTime;
 use idflow::secret::{ClientSecret, Password, RefreshToken, UserAssertion};
 use idflow::{
     Action, AppOptions, AuthCodeFlow, AuthCodeOptions, AuthenticationResult, Authority,
@@ -14,104 +13,28 @@ use idflow::{
     PublicClientApplication,
 };
 use idflow_emulator::{
-    Effect, Emulator, EmulatorHandle, Endpoint, FaultSpec, Matcher, PresetArm, RequestRecord,
-    StatusBody, UserSpec, CONFIDENTIAL_CLIENT_ID, CONFIDENTIAL_CLIENT_SECRET, DEFAULT_PASSWORD,
-    DEFAULT_TENANT, DEFAULT_USERNAME, PUBLIC_CLIENT_ID,
+    Effect, Endpoint, StatusBody, UserSpec, CONFIDENTIAL_CLIENT_ID, CONFIDENTIAL_CLIENT_SECRET,
+    DEFAULT_PASSWORD, DEFAULT_TENANT, DEFAULT_USERNAME, PUBLIC_CLIENT_ID,
 };
+use idflow_testing::emulator::{header, location, param, EmulatorEnv as Env, RETRIED_PRESETS};
+use idflow_testing::jwt_claims;
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
 const REDIRECT: &str = "http://localhost:53117/callback";
-/// Presets answering 5xx without Retry-After: the transport sends the request
-/// once more after a second, so they are armed for two requests.
-const RETRIED: [&str; 2] = ["server_error_500", "html_error_page"];
 const GRAPH_DEFAULT: &str = "https://graph.microsoft.com/.default";
 
-struct Env {
-    emu: EmulatorHandle,
-    time: ManualTime,
+/// What these tests add to the shared fixture.
+trait EnvExt {
+    fn confidential_with(&self, credential: ClientCredential) -> ConfidentialClientApplication;
+    fn assert_correlated(&self, e: &IdFlowError, endpoint: Endpoint);
+    async fn ropc(&self) -> AuthenticationResult;
+    async fn authorize(&self, options: &AuthCodeOptions) -> (AuthCodeFlow, String);
 }
 
-async fn start() -> Env {
-    let emu = Emulator::builder().port(0).start().await.unwrap();
-    Env {
-        emu,
-        time: ManualTime::starting_now(),
-    }
-}
-
-impl Env {
-    fn authority(&self) -> Authority {
-        Authority::parse(&self.emu.authority(DEFAULT_TENANT)).unwrap()
-    }
-
-    fn options(&self) -> AppOptions {
-        AppOptions::default().with_manual_time(self.time.clone())
-    }
-
-    fn public(&self) -> PublicClientApplication {
-        PublicClientApplication::new(PUBLIC_CLIENT_ID, self.authority(), self.options()).unwrap()
-    }
-
+impl EnvExt for Env {
     fn confidential_with(&self, credential: ClientCredential) -> ConfidentialClientApplication {
-        ConfidentialClientApplication::new(
-            CONFIDENTIAL_CLIENT_ID,
-            self.authority(),
-            credential,
-            self.options(),
-        )
-        .unwrap()
-    }
-
-    fn confidential(&self) -> ConfidentialClientApplication {
-        self.confidential_with(ClientCredential::Secret(ClientSecret::new(
-            CONFIDENTIAL_CLIENT_SECRET,
-        )))
-    }
-
-    /// Arms a preset for as many requests as one call sends: twice for the
-    /// 5xx answers the transport retries once (see [`RETRIED`]).
-    fn arm(&self, preset: &str) {
-        let arm = PresetArm {
-            count: RETRIED.contains(&preset).then(|| serde_json::json!(2)),
-            ..PresetArm::default()
-        };
-        self.emu
-            .admin()
-            .arm_preset(preset, arm)
-            .unwrap_or_else(|e| panic!("arm {preset}: {e}"));
-    }
-
-    fn fault(&self, endpoint: Endpoint, effect: Effect) {
-        self.fault_n(endpoint, effect, 1);
-    }
-
-    /// Arms `effect` for the next `count` requests to `endpoint`.
-    fn fault_n(&self, endpoint: Endpoint, effect: Effect, count: u32) {
-        self.emu
-            .admin()
-            .add_fault(FaultSpec {
-                matcher: Matcher {
-                    endpoint: Some(endpoint),
-                    ..Matcher::default()
-                },
-                count: Some(count),
-                effect,
-                label: None,
-            })
-            .unwrap();
-    }
-
-    fn log(&self) -> Vec<RequestRecord> {
-        self.emu.admin().requests(0)
-    }
-
-    fn last(&self, endpoint: Endpoint) -> RequestRecord {
-        self.log()
-            .into_iter()
-            .rev()
-            .find(|r| r.endpoint == endpoint)
-            .unwrap_or_else(|| panic!("no {endpoint:?} request logged"))
+        self.confidential_app(credential, self.options())
     }
 
     /// The error's correlation id is set and is the `client-request-id` the
@@ -131,15 +54,7 @@ impl Env {
     }
 
     async fn ropc(&self) -> AuthenticationResult {
-        self.public()
-            .acquire_token_by_username_password(
-                DEFAULT_USERNAME,
-                &Password::new(DEFAULT_PASSWORD),
-                &["User.Read"],
-                None,
-            )
-            .await
-            .unwrap()
+        self.sign_in(&self.public()).await
     }
 
     /// Starts an auth code flow and lets the emulator's browser answer it:
@@ -155,43 +70,6 @@ impl Env {
     }
 }
 
-fn header<'a>(rec: &'a RequestRecord, name: &str) -> Option<&'a str> {
-    rec.headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
-}
-
-fn param<'a>(rec: &'a RequestRecord, name: &str) -> Option<&'a str> {
-    rec.params
-        .iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, v)| v.as_str())
-}
-
-async fn location(url: &str) -> String {
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let resp = client.get(url).send().await.unwrap();
-    assert!(
-        resp.status().is_redirection(),
-        "authorize answered {}",
-        resp.status()
-    );
-    resp.headers()["location"].to_str().unwrap().to_owned()
-}
-
-fn jwt_claims(token: &str) -> Value {
-    use base64::Engine as _;
-    let payload = token.split('.').nth(1).unwrap();
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .unwrap();
-    serde_json::from_slice(&bytes).unwrap()
-}
-
 fn assert_interaction(e: &IdFlowError, code: &str, classification: Classification) {
     assert_eq!(e.kind, ErrorKind::InteractionRequired, "{e:?}");
     assert_eq!(e.code, code, "{e:?}");
@@ -204,7 +82,7 @@ fn assert_interaction(e: &IdFlowError, code: &str, classification: Classificatio
 
 #[tokio::test]
 async fn client_credentials_with_a_secret() {
-    let env = start().await;
+    let env = Env::start().await;
     let r = env
         .confidential()
         .acquire_token_for_client(&[GRAPH_DEFAULT], None)
@@ -228,7 +106,7 @@ async fn client_credentials_with_a_secret() {
 
 #[tokio::test]
 async fn client_credentials_with_a_certificate_from_the_admin_api() {
-    let env = start().await;
+    let env = Env::start().await;
     let cred: Value = reqwest::Client::new()
         .post(format!(
             "{}/_admin/clients/{CONFIDENTIAL_CLIENT_ID}/certificate",
@@ -291,7 +169,7 @@ async fn client_credentials_with_a_certificate_from_the_admin_api() {
 
 #[tokio::test]
 async fn client_credentials_with_a_wrong_secret() {
-    let env = start().await;
+    let env = Env::start().await;
     let e = env
         .confidential_with(ClientCredential::Secret(ClientSecret::new("wrong")))
         .acquire_token_for_client(&[GRAPH_DEFAULT], None)
@@ -309,7 +187,7 @@ async fn client_credentials_with_a_wrong_secret() {
 
 #[tokio::test]
 async fn device_code_pending_then_approved() {
-    let env = start().await;
+    let env = Env::start().await;
     let app = env.public();
     let flow = app
         .initiate_device_flow(&["User.Read"], None)
@@ -359,7 +237,7 @@ async fn device_code_pending_then_approved() {
         "{sleeps:?}"
     );
     let polls: Vec<_> = env
-        .log()
+        .requests()
         .into_iter()
         .filter(|r| r.endpoint == Endpoint::Token)
         .collect();
@@ -377,7 +255,7 @@ async fn device_code_pending_then_approved() {
 
 #[tokio::test]
 async fn device_code_declined_is_cancelled() {
-    let env = start().await;
+    let env = Env::start().await;
     let app = env.public();
     let flow = app
         .initiate_device_flow(&["User.Read"], None)
@@ -398,7 +276,7 @@ async fn device_code_declined_is_cancelled() {
 
 #[tokio::test]
 async fn device_code_expired_on_the_server_clock() {
-    let env = start().await;
+    let env = Env::start().await;
     let app = env.public();
     let flow = app
         .initiate_device_flow(&["User.Read"], None)
@@ -417,14 +295,14 @@ async fn device_code_expired_on_the_server_clock() {
 
 #[tokio::test]
 async fn device_code_expired_on_the_app_clock() {
-    let env = start().await;
+    let env = Env::start().await;
     let app = env.public();
     let flow = app
         .initiate_device_flow(&["User.Read"], None)
         .await
         .unwrap();
     env.time.advance(Duration::from_secs(901));
-    let before = env.log().len();
+    let before = env.requests().len();
     let e = app
         .acquire_token_by_device_flow(&flow, &CancelHandle::new())
         .await
@@ -434,13 +312,17 @@ async fn device_code_expired_on_the_app_clock() {
         e.correlation_id.as_deref(),
         Some(flow.correlation_id.as_str())
     );
-    assert_eq!(env.log().len(), before, "no poll after the local expiry");
+    assert_eq!(
+        env.requests().len(),
+        before,
+        "no poll after the local expiry"
+    );
 }
 
 #[tokio::test]
 async fn device_code_pending_until_the_app_clock_expires() {
     // Never approved: polls every 5 s (the app's clock) until expires_in.
-    let env = start().await;
+    let env = Env::start().await;
     env.emu
         .admin()
         .update_settings(&serde_json::json!({"device_code_expires_in_secs": 20}))
@@ -460,16 +342,13 @@ async fn device_code_pending_until_the_app_clock_expires() {
 
 #[tokio::test]
 async fn device_code_slow_down_adds_five_seconds() {
-    let env = start().await;
+    let env = Env::start().await;
     let app = env.public();
     let flow = app
         .initiate_device_flow(&["User.Read"], None)
         .await
         .unwrap();
-    env.emu
-        .admin()
-        .approve_device_code(&flow.user_code, None)
-        .unwrap();
+    env.approve_device(&flow.user_code);
     env.arm("slow_down");
     let r = app
         .acquire_token_by_device_flow(&flow, &CancelHandle::new())
@@ -484,7 +363,7 @@ async fn device_code_slow_down_adds_five_seconds() {
 
 #[tokio::test]
 async fn device_code_cancel_handle_stops_polling() {
-    let env = start().await;
+    let env = Env::start().await;
     let app = env.public();
     let flow = app
         .initiate_device_flow(&["User.Read"], None)
@@ -524,7 +403,7 @@ async fn device_code_cancel_handle_stops_polling() {
 
 #[tokio::test]
 async fn auth_code_with_pkce() {
-    let env = start().await;
+    let env = Env::start().await;
     let (flow, location) = env.authorize(&AuthCodeOptions::default()).await;
     assert!(location.starts_with(REDIRECT), "{location}");
     let r = env
@@ -574,10 +453,10 @@ async fn auth_code_with_pkce() {
 
 #[tokio::test]
 async fn auth_code_state_mismatch() {
-    let env = start().await;
+    let env = Env::start().await;
     let (flow, _) = env.authorize(&AuthCodeOptions::default()).await;
     let (_, other) = env.authorize(&AuthCodeOptions::default()).await;
-    let before = env.log().len();
+    let before = env.requests().len();
     let e = env
         .public()
         .acquire_token_by_auth_code_flow(&flow, &other)
@@ -589,12 +468,12 @@ async fn auth_code_state_mismatch() {
         e.correlation_id.as_deref(),
         Some(flow.correlation_id.as_str())
     );
-    assert_eq!(env.log().len(), before, "the code is not redeemed");
+    assert_eq!(env.requests().len(), before, "the code is not redeemed");
 }
 
 #[tokio::test]
 async fn auth_code_nonce_mismatch() {
-    let env = start().await;
+    let env = Env::start().await;
     let flow = env
         .public()
         .initiate_auth_code_flow(&["User.Read"], REDIRECT, &AuthCodeOptions::default())
@@ -626,7 +505,7 @@ async fn auth_code_nonce_mismatch() {
 
 #[tokio::test]
 async fn auth_code_prompt_none_without_a_session() {
-    let env = start().await;
+    let env = Env::start().await;
     env.emu.admin().clear_sessions();
     let options = AuthCodeOptions {
         prompt: Some(Prompt::None),
@@ -665,7 +544,7 @@ async fn auth_code_prompt_none_without_a_session() {
 
 #[tokio::test]
 async fn refresh_token_rotates_and_revocation_needs_interaction() {
-    let env = start().await;
+    let env = Env::start().await;
     let first = env.ropc().await;
     let rt1 = first.refresh_token.clone().unwrap();
     let second = env
@@ -705,7 +584,7 @@ async fn refresh_token_rotates_and_revocation_needs_interaction() {
 
 #[tokio::test]
 async fn ropc_success_wrong_password_and_mfa() {
-    let env = start().await;
+    let env = Env::start().await;
     let r = env.ropc().await;
     let account = r.account.as_ref().unwrap();
     assert_eq!(account.username, DEFAULT_USERNAME);
@@ -764,7 +643,7 @@ async fn ropc_success_wrong_password_and_mfa() {
 
 #[tokio::test]
 async fn on_behalf_of_with_a_user_token() {
-    let env = start().await;
+    let env = Env::start().await;
     let api_scope = format!("api://{CONFIDENTIAL_CLIENT_ID}/access_as_user");
     let user = env
         .public()
@@ -859,10 +738,7 @@ async fn run_preset(
                 .initiate_device_flow(&["User.Read"], None)
                 .await
                 .unwrap();
-            env.emu
-                .admin()
-                .approve_device_code(&flow.user_code, None)
-                .unwrap();
+            env.approve_device(&flow.user_code);
             env.arm(name);
             let r = app
                 .acquire_token_by_device_flow(&flow, &CancelHandle::new())
@@ -928,7 +804,7 @@ fn extra(name: &str) -> Option<(bool, Option<u64>, Action)> {
 
 #[tokio::test]
 async fn every_preset_through_a_real_flow() {
-    let env = start().await;
+    let env = Env::start().await;
     let presets = env.emu.admin().presets();
     assert!(presets.len() > 60, "{}", presets.len());
     let mut checked = 0;
@@ -1004,10 +880,10 @@ async fn every_preset_through_a_real_flow() {
                     assert!((115..=121).contains(&secs), "{name}: {secs}");
                     assert_eq!(e.action, Action::RetryAfter);
                 }
-                if RETRIED.contains(&name) {
+                if RETRIED_PRESETS.contains(&name) {
                     // Both attempts reached the server, with one correlation id.
                     let sent: Vec<_> = env
-                        .log()
+                        .requests()
                         .into_iter()
                         .filter(|r| r.fault.as_deref() == Some(name))
                         .collect();
@@ -1038,7 +914,7 @@ async fn every_preset_through_a_real_flow() {
 
 #[tokio::test]
 async fn unreadable_answers_are_classified() {
-    let env = start().await;
+    let env = Env::start().await;
     let cases: Vec<(Effect, ErrorKind, &str)> = vec![
         (
             Effect::HtmlPage { status: 500 },
@@ -1105,7 +981,7 @@ async fn unreadable_answers_are_classified() {
         let what = format!("{effect:?}");
         // A 5xx is sent once more (the transport's one retry): arm both.
         let retried = code == "service_not_available";
-        env.fault_n(Endpoint::Token, effect, if retried { 2 } else { 1 });
+        env.fault_on(Endpoint::Token, effect, if retried { 2 } else { 1 });
         let e = env
             .confidential()
             .acquire_token_for_client(&[GRAPH_DEFAULT], None)
@@ -1116,7 +992,7 @@ async fn unreadable_answers_are_classified() {
     }
     // Discovery failing is reported too (a fresh app resolves again); the
     // GET is retried once like any request.
-    env.fault_n(
+    env.fault_on(
         Endpoint::OpenidConfiguration,
         Effect::HtmlPage { status: 503 },
         2,
@@ -1132,7 +1008,7 @@ async fn unreadable_answers_are_classified() {
 
 #[tokio::test]
 async fn a_delay_beyond_the_timeout_is_a_network_timeout() {
-    let env = start().await;
+    let env = Env::start().await;
     let app = || {
         let mut options = env.options();
         options.http_config.timeout = Duration::from_millis(300);
@@ -1148,7 +1024,7 @@ async fn a_delay_beyond_the_timeout_is_a_network_timeout() {
     first.resolve_authority().await.unwrap();
     // One timeout is retried (after the app's 1 s, on its manual clock) and
     // the retry is answered.
-    env.fault(Endpoint::Token, Effect::Delay { ms: 5_000 });
+    env.fault_on(Endpoint::Token, Effect::Delay { ms: 5_000 }, 1);
     first
         .acquire_token_for_client(&[GRAPH_DEFAULT], None)
         .await
@@ -1157,7 +1033,7 @@ async fn a_delay_beyond_the_timeout_is_a_network_timeout() {
     // Two are reported (a new app: the first one has the token cached).
     let app = app();
     app.resolve_authority().await.unwrap();
-    env.fault_n(Endpoint::Token, Effect::Delay { ms: 5_000 }, 2);
+    env.fault_on(Endpoint::Token, Effect::Delay { ms: 5_000 }, 2);
     let started = Instant::now();
     let e = app
         .acquire_token_for_client(&[GRAPH_DEFAULT], None)
@@ -1174,7 +1050,7 @@ async fn a_delay_beyond_the_timeout_is_a_network_timeout() {
 
 #[tokio::test]
 async fn nothing_listening_is_connection_refused() {
-    let env = start().await;
+    let env = Env::start().await;
     let base = env.emu.authority(DEFAULT_TENANT);
     env.emu.shutdown().await;
     let app = PublicClientApplication::new(

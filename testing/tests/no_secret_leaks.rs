@@ -17,14 +17,15 @@ use idflow::logging::CallbackSubscriber;
 use idflow::secret::{ClientSecret, Password, RefreshToken, UserAssertion};
 use idflow::transport::{HttpConfig, ReqwestHttpClient};
 use idflow::{
-    AppOptions, AuthCodeOptions, AuthenticationResult, Authority, BrowserOpener, CancelHandle,
-    ClientCertificate, ClientCredential, ConfidentialClientApplication, HttpResponse, IdFlowError,
-    InteractiveOptions, LoopbackOptions, PublicClientApplication,
+    AppOptions, AuthCodeOptions, AuthenticationResult, BrowserOpener, CancelHandle,
+    ClientCertificate, ClientCredential, HttpResponse, IdFlowError, InteractiveOptions,
+    LoopbackOptions,
 };
 use idflow_emulator::{
-    Emulator, CONFIDENTIAL_CLIENT_ID, CONFIDENTIAL_CLIENT_SECRET, DEFAULT_PASSWORD, DEFAULT_TENANT,
+    Settings, CONFIDENTIAL_CLIENT_ID, CONFIDENTIAL_CLIENT_SECRET, DEFAULT_PASSWORD,
     DEFAULT_USERNAME, PUBLIC_CLIENT_ID,
 };
+use idflow_testing::emulator::EmulatorEnv;
 use std::sync::{Arc, Mutex};
 use tracing::Level;
 
@@ -146,22 +147,20 @@ async fn no_secret_in_any_log_line_error_or_result_of_any_flow() {
     tracing::subscriber::set_global_default(subscriber).unwrap();
     idflow::logging::set_pii_logging_enabled(true);
 
-    let emu = Emulator::builder().port(0).start().await.unwrap();
-    emu.admin()
-        .update_settings(&serde_json::json!({"device_code_interval_secs": 1}))
-        .unwrap();
+    let env = EmulatorEnv::start_with(Settings {
+        device_code_interval_secs: 1,
+        ..Settings::default()
+    })
+    .await;
+    let emu = &env.emu;
     let sent: Arc<Mutex<Vec<String>>> = Arc::default();
     let http = Recording {
         inner: Arc::new(ReqwestHttpClient::new(&HttpConfig::default()).unwrap()),
         sent: sent.clone(),
     };
     let options = || AppOptions::default().with_http_client(Arc::new(http.clone()));
-    let authority = || Authority::parse(&emu.authority(DEFAULT_TENANT)).unwrap();
-    let public = || PublicClientApplication::new(PUBLIC_CLIENT_ID, authority(), options()).unwrap();
-    let confidential = |c: ClientCredential| {
-        ConfidentialClientApplication::new(CONFIDENTIAL_CLIENT_ID, authority(), c, options())
-            .unwrap()
-    };
+    let public = || env.public_app(PUBLIC_CLIENT_ID, options());
+    let confidential = |c: ClientCredential| env.confidential_app(c, options());
     let secret = |s: &str| ClientCredential::Secret(ClientSecret::new(s));
     let mut seen = Seen::default();
     let mut ok = 0;

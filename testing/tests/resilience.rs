@@ -4,18 +4,16 @@
 //! throttle window pass without waiting.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a failed assertion in a test should panic
 
-use idflow::clock::ManualTime;
 use idflow::retry::RetryPolicy;
-use idflow::secret::{ClientSecret, Password, RefreshToken};
+use idflow::secret::{Password, RefreshToken};
 use idflow::{
-    Action, AppOptions, AuthCodeOptions, Authority, CancelHandle, ClientCredential,
-    ConfidentialClientApplication, ErrorKind, PublicClientApplication,
+    Action, AppOptions, AuthCodeOptions, CancelHandle, ErrorKind, PublicClientApplication,
 };
 use idflow_emulator::{
-    Effect, Emulator, EmulatorHandle, Endpoint, FaultSpec, Matcher, PresetArm, RequestRecord,
-    CONFIDENTIAL_CLIENT_ID, CONFIDENTIAL_CLIENT_SECRET, DEFAULT_PASSWORD, DEFAULT_TENANT,
-    DEFAULT_USERNAME, PUBLIC_CLIENT_ID,
+    Effect, Endpoint, Matcher, PresetArm, RequestRecord, DEFAULT_PASSWORD, DEFAULT_USERNAME,
+    PUBLIC_CLIENT_ID,
 };
+use idflow_testing::emulator::{location, on, param, EmulatorEnv as Env};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -23,74 +21,21 @@ const GRAPH_DEFAULT: &str = "https://graph.microsoft.com/.default";
 const REDIRECT: &str = "http://localhost:53117/callback";
 const MFA_CLAIMS: &str = r#"{"access_token":{"acrs":{"essential":true,"value":"c1"}}}"#;
 
-struct Env {
-    emu: EmulatorHandle,
-    time: ManualTime,
+/// What these tests add to the shared fixture.
+trait EnvExt {
+    fn public_with(&self, f: impl FnOnce(&mut AppOptions)) -> PublicClientApplication;
 }
 
-async fn start() -> Env {
-    Env {
-        emu: Emulator::builder().port(0).start().await.unwrap(),
-        time: ManualTime::starting_now(),
-    }
-}
-
-impl Env {
-    fn authority(&self) -> Authority {
-        Authority::parse(&self.emu.authority(DEFAULT_TENANT)).unwrap()
-    }
-
-    fn options(&self) -> AppOptions {
-        AppOptions::default().with_manual_time(self.time.clone())
-    }
-
+impl EnvExt for Env {
     fn public_with(&self, f: impl FnOnce(&mut AppOptions)) -> PublicClientApplication {
         let mut o = self.options();
         f(&mut o);
-        PublicClientApplication::new(PUBLIC_CLIENT_ID, self.authority(), o).unwrap()
-    }
-
-    fn public(&self) -> PublicClientApplication {
-        self.public_with(|_| {})
-    }
-
-    fn confidential(&self) -> ConfidentialClientApplication {
-        ConfidentialClientApplication::new(
-            CONFIDENTIAL_CLIENT_ID,
-            self.authority(),
-            ClientCredential::Secret(ClientSecret::new(CONFIDENTIAL_CLIENT_SECRET)),
-            self.options(),
-        )
-        .unwrap()
-    }
-
-    fn fault(&self, matcher: Matcher, count: Option<u32>, effect: Effect) {
-        self.emu
-            .admin()
-            .add_fault(FaultSpec {
-                matcher,
-                count,
-                effect,
-                label: None,
-            })
-            .unwrap();
-    }
-
-    fn token_requests(&self) -> Vec<RequestRecord> {
-        self.emu
-            .admin()
-            .requests(0)
-            .into_iter()
-            .filter(|r| r.endpoint == Endpoint::Token)
-            .collect()
+        self.public_app(PUBLIC_CLIENT_ID, o)
     }
 }
 
 fn token_endpoint() -> Matcher {
-    Matcher {
-        endpoint: Some(Endpoint::Token),
-        ..Matcher::default()
-    }
+    on(Endpoint::Token)
 }
 
 fn status(status: u16) -> Effect {
@@ -101,32 +46,15 @@ fn status(status: u16) -> Effect {
     }
 }
 
-fn param<'a>(rec: &'a RequestRecord, name: &str) -> Option<&'a str> {
-    rec.params
-        .iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, v)| v.as_str())
-}
-
 fn claims_sent(rec: &RequestRecord) -> Option<Value> {
     param(rec, "claims").map(|c| serde_json::from_str(c).unwrap())
-}
-
-async fn location(url: &str) -> String {
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let resp = client.get(url).send().await.unwrap();
-    assert!(resp.status().is_redirection(), "{}", resp.status());
-    resp.headers()["location"].to_str().unwrap().to_owned()
 }
 
 // ---------------------------------------------------------------- retry
 
 #[tokio::test]
 async fn a_single_5xx_is_retried_once_and_succeeds() {
-    let env = start().await;
+    let env = Env::start().await;
     env.fault(token_endpoint(), Some(1), status(500));
     let r = env
         .confidential()
@@ -144,7 +72,7 @@ async fn a_single_5xx_is_retried_once_and_succeeds() {
 
 #[tokio::test]
 async fn a_503_with_retry_after_is_not_retried_and_a_disabled_retry_sends_once() {
-    let env = start().await;
+    let env = Env::start().await;
     env.emu
         .admin()
         .arm_preset("service_unavailable_503", PresetArm::default())
@@ -179,7 +107,7 @@ async fn a_503_with_retry_after_is_not_retried_and_a_disabled_retry_sends_once()
 
 #[tokio::test]
 async fn retry_after_blocks_the_same_request_without_sending_it() {
-    let env = start().await;
+    let env = Env::start().await;
     env.emu
         .admin()
         .arm_preset("throttled_429", PresetArm::default())
@@ -221,7 +149,7 @@ async fn retry_after_blocks_the_same_request_without_sending_it() {
 
 #[tokio::test]
 async fn public_clients_wait_60s_after_a_bare_5xx_and_sign_in_lifts_a_block() {
-    let env = start().await;
+    let env = Env::start().await;
     let app = env.public();
     let password = Password::new(DEFAULT_PASSWORD);
     let rt = app
@@ -259,7 +187,7 @@ async fn public_clients_wait_60s_after_a_bare_5xx_and_sign_in_lifts_a_block() {
 
 #[tokio::test]
 async fn a_claims_challenge_round_trip_with_capabilities_on_the_wire() {
-    let env = start().await;
+    let env = Env::start().await;
     env.fault(
         token_endpoint(),
         None,
@@ -312,10 +240,7 @@ async fn a_claims_challenge_round_trip_with_capabilities_on_the_wire() {
         .initiate_device_flow(&["User.Read"], Some(MFA_CLAIMS))
         .await
         .unwrap();
-    env.emu
-        .admin()
-        .approve_device_code(&flow.user_code, None)
-        .unwrap();
+    env.approve_device(&flow.user_code);
     app.acquire_token_by_device_flow(&flow, &CancelHandle::new())
         .await
         .unwrap();
@@ -337,7 +262,7 @@ async fn a_claims_challenge_round_trip_with_capabilities_on_the_wire() {
 
 #[tokio::test]
 async fn refresh_token_without_claims_is_not_a_claims_request() {
-    let env = start().await;
+    let env = Env::start().await;
     let app = env.public();
     let rt = app
         .acquire_token_by_username_password(
@@ -360,7 +285,7 @@ async fn refresh_token_without_claims_is_not_a_claims_request() {
 
 #[tokio::test]
 async fn silent_interaction_required_is_throttled_until_an_interactive_sign_in() {
-    let env = start().await;
+    let env = Env::start().await;
     let app = env.public();
     let first = app
         .acquire_token_by_username_password(

@@ -7,7 +7,8 @@ mod common;
 
 use common::*;
 use idflow::{classify, ErrorKind, Flow, Outcome};
-use idflow_testsupport::{Captured, OidcOptions, OidcProvider, TlsCert};
+use idflow_testing::jwt_claims;
+use idflow_testing::{Captured, OidcOptions, OidcProvider, TlsCert};
 
 #[tokio::test]
 async fn discovery_describes_the_configured_provider() {
@@ -46,7 +47,7 @@ async fn discovery_describes_the_configured_provider() {
         "authorization_code",
         "refresh_token",
         "client_credentials",
-        idflow_testsupport::DEVICE_CODE_GRANT,
+        idflow_testing::DEVICE_CODE_GRANT,
     ] {
         assert!(grants.contains(&g), "{g} missing from {grants:?}");
     }
@@ -131,7 +132,7 @@ async fn private_key_jwt_client_authenticates_with_a_signed_assertion() {
     );
 
     // An assertion signed by another key is refused the same way.
-    let stranger = idflow_testsupport::ClientKey::generate().unwrap();
+    let stranger = idflow_testing::ClientKey::generate().unwrap();
     let forged = stranger
         .client_assertion(&c.client_id, &p.token_url())
         .unwrap();

@@ -6,92 +6,50 @@
 //! with the emulator's clock so the tokens it issues agree with the app.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a failed assertion in a test should panic
 
-use idflow::clock::{Clock, ManualTime};
-use idflow::secret::{ClientSecret, Password};
+use idflow::clock::Clock;
+use idflow::secret::ClientSecret;
 use idflow::{
     Account, AppOptions, AuthenticationResult, Authority, Classification, ClientCredential,
     ConfidentialClientApplication, ErrorKind, Flow, PublicClientApplication, TokenCache,
     TokenSource,
 };
 use idflow_emulator::{
-    ClientSpec, Effect, Emulator, EmulatorHandle, Endpoint, FaultSpec, Matcher, PresetArm,
-    RequestRecord, CONFIDENTIAL_CLIENT_ID, CONFIDENTIAL_CLIENT_SECRET, DEFAULT_PASSWORD,
-    DEFAULT_TENANT, DEFAULT_USERNAME, FAMILY_CLIENT_IDS, PUBLIC_CLIENT_ID,
+    ClientSpec, Effect, Endpoint, FaultSpec, Matcher, PresetArm, CONFIDENTIAL_CLIENT_ID,
+    CONFIDENTIAL_CLIENT_SECRET, DEFAULT_TENANT, DEFAULT_USERNAME, FAMILY_CLIENT_IDS,
+    PUBLIC_CLIENT_ID,
 };
+use idflow_testing::emulator::EmulatorEnv as Env;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 const GRAPH_DEFAULT: &str = "https://graph.microsoft.com/.default";
 const SCOPES: [&str; 1] = ["User.Read"];
 
-struct Env {
-    emu: EmulatorHandle,
-    time: ManualTime,
+/// What these tests add to the shared fixture: apps sharing a given cache.
+trait EnvExt {
+    fn options_in(&self, cache: &TokenCache) -> AppOptions;
+    fn public_for(&self, client_id: &str, cache: &TokenCache) -> PublicClientApplication;
+    fn public_in(&self, cache: &TokenCache) -> PublicClientApplication;
+    fn confidential_in(&self, cache: &TokenCache) -> ConfidentialClientApplication;
+    fn outwait_throttle(&self);
+    fn secs_until(&self, t: SystemTime) -> u64;
 }
 
-async fn start() -> Env {
-    let emu = Emulator::builder().port(0).start().await.unwrap();
-    Env {
-        emu,
-        time: ManualTime::starting_now(),
-    }
-}
-
-impl Env {
-    fn authority(&self) -> Authority {
-        Authority::parse(&self.emu.authority(DEFAULT_TENANT)).unwrap()
+impl EnvExt for Env {
+    fn options_in(&self, cache: &TokenCache) -> AppOptions {
+        self.options().with_token_cache(cache.clone())
     }
 
-    fn options(&self, cache: &TokenCache) -> AppOptions {
-        AppOptions::default()
-            .with_manual_time(self.time.clone())
-            .with_token_cache(cache.clone())
+    fn public_for(&self, client_id: &str, cache: &TokenCache) -> PublicClientApplication {
+        self.public_app(client_id, self.options_in(cache))
     }
 
-    fn public_with(&self, client_id: &str, cache: &TokenCache) -> PublicClientApplication {
-        PublicClientApplication::new(client_id, self.authority(), self.options(cache)).unwrap()
+    fn public_in(&self, cache: &TokenCache) -> PublicClientApplication {
+        self.public_for(PUBLIC_CLIENT_ID, cache)
     }
 
-    fn public(&self, cache: &TokenCache) -> PublicClientApplication {
-        self.public_with(PUBLIC_CLIENT_ID, cache)
-    }
-
-    fn confidential(&self, cache: &TokenCache) -> ConfidentialClientApplication {
-        ConfidentialClientApplication::new(
-            CONFIDENTIAL_CLIENT_ID,
-            self.authority(),
-            ClientCredential::Secret(ClientSecret::new(CONFIDENTIAL_CLIENT_SECRET)),
-            self.options(cache),
-        )
-        .unwrap()
-    }
-
-    async fn sign_in(&self, app: &PublicClientApplication) -> AuthenticationResult {
-        app.acquire_token_by_username_password(
-            DEFAULT_USERNAME,
-            &Password::new(DEFAULT_PASSWORD),
-            &SCOPES,
-            None,
-        )
-        .await
-        .unwrap()
-    }
-
-    /// Moves the app's clock and the emulator's together.
-    fn advance(&self, secs: u64) {
-        self.time.advance(Duration::from_secs(secs));
-        self.emu.admin().advance_clock(secs as i64);
-    }
-
-    /// Arms a preset for one call: twice for a 5xx without Retry-After,
-    /// which the transport sends once more.
-    fn arm(&self, preset: &str) {
-        let retried = matches!(preset, "server_error_500" | "html_error_page");
-        let arm = PresetArm {
-            count: retried.then(|| serde_json::json!(2)),
-            ..PresetArm::default()
-        };
-        self.emu.admin().arm_preset(preset, arm).unwrap();
+    fn confidential_in(&self, cache: &TokenCache) -> ConfidentialClientApplication {
+        self.confidential_app(Env::secret(), self.options_in(cache))
     }
 
     /// Lets the client-side throttle's longest default block pass (a public
@@ -99,19 +57,6 @@ impl Env {
     /// 120 s, a bare 5xx for 60 s).
     fn outwait_throttle(&self) {
         self.advance(idflow::throttle::UI_REQUIRED_THROTTLE.as_secs() + 1);
-    }
-
-    fn token_requests(&self) -> Vec<RequestRecord> {
-        self.emu
-            .admin()
-            .requests(0)
-            .into_iter()
-            .filter(|r| r.endpoint == Endpoint::Token)
-            .collect()
-    }
-
-    fn clear_log(&self) {
-        self.emu.admin().clear_requests();
     }
 
     /// Seconds from the app's now until `t`.
@@ -137,9 +82,9 @@ fn account_of(r: &AuthenticationResult) -> Account {
 
 #[tokio::test]
 async fn a_valid_cached_token_is_returned_without_any_request() {
-    let env = start().await;
+    let env = Env::start().await;
     let cache = TokenCache::new();
-    let app = env.public(&cache);
+    let app = env.public_in(&cache);
     let first = env.sign_in(&app).await;
     env.clear_log();
 
@@ -164,9 +109,9 @@ async fn a_valid_cached_token_is_returned_without_any_request() {
 
 #[tokio::test]
 async fn tokens_within_five_minutes_of_expiry_are_refreshed() {
-    let env = start().await;
+    let env = Env::start().await;
     let cache = TokenCache::new();
-    let app = env.public(&cache);
+    let app = env.public_in(&cache);
     let first = env.sign_in(&app).await;
     let account = account_of(&first);
     let left = env.secs_until(first.expires_on);
@@ -216,12 +161,12 @@ async fn app_with_refresh_in(env: &Env, cache: &TokenCache) -> PublicClientAppli
             ..ClientSpec::default()
         })
         .unwrap();
-    env.public_with(id, cache)
+    env.public_for(id, cache)
 }
 
 #[tokio::test]
 async fn past_refresh_on_a_valid_token_is_refreshed_proactively() {
-    let env = start().await;
+    let env = Env::start().await;
     let cache = TokenCache::new();
     let app = app_with_refresh_in(&env, &cache).await;
     let first = env.sign_in(&app).await;
@@ -249,7 +194,7 @@ async fn past_refresh_on_a_valid_token_is_refreshed_proactively() {
 
 #[tokio::test]
 async fn a_failed_proactive_refresh_returns_the_still_valid_cached_token() {
-    let env = start().await;
+    let env = Env::start().await;
     let cache = TokenCache::new();
     let app = app_with_refresh_in(&env, &cache).await;
     let first = env.sign_in(&app).await;
@@ -294,9 +239,9 @@ async fn a_failed_proactive_refresh_returns_the_still_valid_cached_token() {
 
 #[tokio::test]
 async fn nothing_usable_is_interaction_required_without_a_request() {
-    let env = start().await;
+    let env = Env::start().await;
     let cache = TokenCache::new();
-    let app = env.public(&cache);
+    let app = env.public_in(&cache);
 
     let e = app
         .acquire_token_silent(&SCOPES, None, None, false)
@@ -336,9 +281,9 @@ async fn nothing_usable_is_interaction_required_without_a_request() {
 
 #[tokio::test]
 async fn bad_token_removes_the_refresh_token_other_refusals_keep_it() {
-    let env = start().await;
+    let env = Env::start().await;
     let cache = TokenCache::new();
-    let app = env.public(&cache);
+    let app = env.public_in(&cache);
     let first = env.sign_in(&app).await;
     let account = account_of(&first);
     env.advance(3600);
@@ -383,9 +328,9 @@ async fn bad_token_removes_the_refresh_token_other_refusals_keep_it() {
 
 #[tokio::test]
 async fn family_refresh_tokens_serve_other_family_apps() {
-    let env = start().await;
+    let env = Env::start().await;
     let cache = TokenCache::new();
-    let [first_app, second_app] = FAMILY_CLIENT_IDS.map(|id| env.public_with(id, &cache));
+    let [first_app, second_app] = FAMILY_CLIENT_IDS.map(|id| env.public_for(id, &cache));
     let signed_in = env.sign_in(&first_app).await;
     assert_eq!(signed_in.family_id.as_deref(), Some("1"));
     let account = account_of(&signed_in);
@@ -408,10 +353,10 @@ async fn family_refresh_tokens_serve_other_family_apps() {
 
 #[tokio::test]
 async fn client_mismatch_falls_back_to_the_apps_own_refresh_token() {
-    let env = start().await;
+    let env = Env::start().await;
     let cache = TokenCache::new();
-    let family_app = env.public_with(FAMILY_CLIENT_IDS[0], &cache);
-    let outsider = env.public(&cache);
+    let family_app = env.public_for(FAMILY_CLIENT_IDS[0], &cache);
+    let outsider = env.public_in(&cache);
     let account = account_of(&env.sign_in(&family_app).await);
     env.sign_in(&outsider).await;
     // A cache written before the outsider's app metadata existed (older
@@ -454,10 +399,10 @@ async fn client_mismatch_falls_back_to_the_apps_own_refresh_token() {
 /// kind), so the fallback to the app's own refresh token still happens.
 #[tokio::test]
 async fn client_mismatch_with_claims_still_falls_back() {
-    let env = start().await;
+    let env = Env::start().await;
     let cache = TokenCache::new();
-    let family_app = env.public_with(FAMILY_CLIENT_IDS[0], &cache);
-    let outsider = env.public(&cache);
+    let family_app = env.public_for(FAMILY_CLIENT_IDS[0], &cache);
+    let outsider = env.public_in(&cache);
     let account = account_of(&env.sign_in(&family_app).await);
     env.sign_in(&outsider).await;
     let mut doc: serde_json::Value = serde_json::from_str(&cache.serialize()).unwrap();
@@ -506,9 +451,9 @@ async fn client_mismatch_with_claims_still_falls_back() {
 
 #[tokio::test]
 async fn force_refresh_and_claims_skip_the_access_token_cache() {
-    let env = start().await;
+    let env = Env::start().await;
     let cache = TokenCache::new();
-    let app = env.public(&cache);
+    let app = env.public_in(&cache);
     let first = env.sign_in(&app).await;
     let account = account_of(&first);
     env.clear_log();
@@ -534,9 +479,9 @@ async fn force_refresh_and_claims_skip_the_access_token_cache() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_thousand_concurrent_silent_calls_send_one_refresh() {
-    let env = start().await;
+    let env = Env::start().await;
     let cache = TokenCache::new();
-    let app = env.public(&cache);
+    let app = env.public_in(&cache);
     let first = env.sign_in(&app).await;
     let account = Arc::new(account_of(&first));
     env.advance(3600);
@@ -566,9 +511,9 @@ async fn a_thousand_concurrent_silent_calls_send_one_refresh() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_silent_calls_share_one_failure_too() {
-    let env = start().await;
+    let env = Env::start().await;
     let cache = TokenCache::new();
-    let app = env.public(&cache);
+    let app = env.public_in(&cache);
     let account = Arc::new(account_of(&env.sign_in(&app).await));
     env.advance(3600);
     env.arm("basic_action");
@@ -599,9 +544,9 @@ async fn concurrent_silent_calls_share_one_failure_too() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn client_credentials_hit_the_cache_and_coalesce_misses() {
-    let env = start().await;
+    let env = Env::start().await;
     let cache = TokenCache::new();
-    let app = env.confidential(&cache);
+    let app = env.confidential_in(&cache);
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..300 {
         let app = app.clone();
@@ -656,10 +601,10 @@ fn unreachable_authority(env: &Env) -> Authority {
 
 #[tokio::test]
 async fn cache_hits_need_no_network_at_all() {
-    let env = start().await;
+    let env = Env::start().await;
     let online = TokenCache::new();
-    let user = env.sign_in(&env.public(&online)).await;
-    env.confidential(&online)
+    let user = env.sign_in(&env.public_in(&online)).await;
+    env.confidential_in(&online)
         .acquire_token_for_client(&[GRAPH_DEFAULT], None)
         .await
         .unwrap();
@@ -669,7 +614,7 @@ async fn cache_hits_need_no_network_at_all() {
     offline.deserialize(&online.serialize()).unwrap();
     let dead = unreachable_authority(&env);
     let public =
-        PublicClientApplication::new(PUBLIC_CLIENT_ID, dead.clone(), env.options(&offline))
+        PublicClientApplication::new(PUBLIC_CLIENT_ID, dead.clone(), env.options_in(&offline))
             .unwrap();
     let accounts = public.get_accounts(None).unwrap();
     assert_eq!(accounts.len(), 1);
@@ -682,7 +627,7 @@ async fn cache_hits_need_no_network_at_all() {
         CONFIDENTIAL_CLIENT_ID,
         dead,
         ClientCredential::Secret(ClientSecret::new(CONFIDENTIAL_CLIENT_SECRET)),
-        env.options(&offline),
+        env.options_in(&offline),
     )
     .unwrap();
     let app_hit = daemon
@@ -702,11 +647,11 @@ async fn cache_hits_need_no_network_at_all() {
 
 #[tokio::test]
 async fn organizations_authority_hits_its_own_tokens() {
-    let env = start().await;
+    let env = Env::start().await;
     let cache = TokenCache::new();
     let authority = Authority::parse(&env.emu.authority("organizations")).unwrap();
     let app =
-        PublicClientApplication::new(PUBLIC_CLIENT_ID, authority, env.options(&cache)).unwrap();
+        PublicClientApplication::new(PUBLIC_CLIENT_ID, authority, env.options_in(&cache)).unwrap();
     let first = env.sign_in(&app).await;
     env.clear_log();
     let hit = app
@@ -719,9 +664,9 @@ async fn organizations_authority_hits_its_own_tokens() {
 
 #[tokio::test]
 async fn accounts_are_listed_filtered_and_removed_with_their_tokens() {
-    let env = start().await;
+    let env = Env::start().await;
     let cache = TokenCache::new();
-    let app = env.public(&cache);
+    let app = env.public_in(&cache);
     let first = env.sign_in(&app).await;
     let account = account_of(&first);
 
@@ -739,7 +684,7 @@ async fn accounts_are_listed_filtered_and_removed_with_their_tokens() {
         .unwrap()
         .is_empty());
     // Another app (not in a family) sees none of them.
-    let other = env.public_with(CONFIDENTIAL_CLIENT_ID, &cache);
+    let other = env.public_for(CONFIDENTIAL_CLIENT_ID, &cache);
     assert!(other.get_accounts(None).unwrap().is_empty());
 
     cache.set_state_changed(false);
@@ -759,10 +704,10 @@ async fn accounts_are_listed_filtered_and_removed_with_their_tokens() {
 
 #[tokio::test]
 async fn every_flow_writes_through_and_marks_the_cache_changed() {
-    let env = start().await;
+    let env = Env::start().await;
     let cache = TokenCache::new();
     assert!(!cache.has_state_changed());
-    env.sign_in(&env.public(&cache)).await;
+    env.sign_in(&env.public_in(&cache)).await;
     assert!(cache.has_state_changed());
     let counts = cache.counts();
     assert_eq!(
@@ -784,7 +729,7 @@ async fn every_flow_writes_through_and_marks_the_cache_changed() {
 
 #[tokio::test]
 async fn caches_sharing_a_file_see_each_others_tokens_before_each_lookup() {
-    let env = start().await;
+    let env = Env::start().await;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("cache.json");
     let attached = || {
@@ -800,12 +745,12 @@ async fn caches_sharing_a_file_see_each_others_tokens_before_each_lookup() {
     let offline = PublicClientApplication::new(
         PUBLIC_CLIENT_ID,
         unreachable_authority(&env),
-        env.options(&reader),
+        env.options_in(&reader),
     )
     .unwrap();
     assert!(offline.get_accounts(None).unwrap().is_empty());
 
-    let first = env.sign_in(&env.public(&writer)).await;
+    let first = env.sign_in(&env.public_in(&writer)).await;
     let accounts = offline.get_accounts(None).unwrap();
     assert_eq!(
         homes(&accounts),
@@ -819,5 +764,9 @@ async fn caches_sharing_a_file_see_each_others_tokens_before_each_lookup() {
 
     // Removing the account through one cache removes it for the other.
     offline.remove_account(&accounts[0]).unwrap();
-    assert!(env.public(&writer).get_accounts(None).unwrap().is_empty());
+    assert!(env
+        .public_in(&writer)
+        .get_accounts(None)
+        .unwrap()
+        .is_empty());
 }

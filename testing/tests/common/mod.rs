@@ -3,11 +3,9 @@
 //! `idflow::classify`.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers: a failure should panic
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use idflow::error::HttpResponse;
 use idflow::{classify, Classified, Flow};
-use idflow_testsupport::{Browser, Captured, OidcOptions, OidcProvider, Pkce, DEVICE_CODE_GRANT};
+use idflow_testing::{Browser, Captured, OidcOptions, OidcProvider, Pkce, DEVICE_CODE_GRANT};
 use serde_json::Value;
 
 pub const READ: &str = "api://idflow-test/read";
@@ -88,12 +86,6 @@ pub async fn client_credentials_post(p: &OidcProvider, scope: &str) -> Captured 
     .await
 }
 
-/// The claims of a JWT (signature not checked: the provider made it).
-pub fn jwt_claims(jwt: &str) -> Value {
-    let payload = jwt.split('.').nth(1).expect("a JWT has three parts");
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
-}
-
 pub fn query_param(url: &url::Url, name: &str) -> Option<String> {
     url.query_pairs()
         .find(|(k, _)| k == name)
@@ -149,8 +141,8 @@ pub async fn redeem(p: &OidcProvider, code: &str, verifier: &str) -> Captured {
     .await
 }
 
-/// Starts a device authorization for the native client.
-pub async fn device_start(p: &OidcProvider, scope: &str) -> Value {
+/// Asks for a device authorization for the native client.
+pub async fn device_authorization(p: &OidcProvider, scope: &str) -> Captured {
     let resp = p
         .http_client()
         .unwrap()
@@ -162,7 +154,12 @@ pub async fn device_start(p: &OidcProvider, scope: &str) -> Value {
         .send()
         .await
         .unwrap();
-    let c = Captured::read(resp).await.unwrap();
+    Captured::read(resp).await.unwrap()
+}
+
+/// Starts a device authorization for the native client.
+pub async fn device_start(p: &OidcProvider, scope: &str) -> Value {
+    let c = device_authorization(p, scope).await;
     assert_eq!(c.status, 200, "{}", c.text());
     c.json().unwrap()
 }

@@ -9,7 +9,7 @@ mod common;
 
 use common::*;
 use idflow::{Classification, Classified, ErrorKind, Flow, IdFlowError};
-use idflow_testsupport::{Browser, Captured, OidcOptions, Pkce};
+use idflow_testing::{Browser, Captured, OidcOptions, Pkce};
 use serde_json::json;
 
 /// Asserts the stock body exactly (`error`, `error_description`) and returns
@@ -343,18 +343,7 @@ async fn unknown_scopes_are_dropped_by_default_and_refused_when_strict() {
     );
 
     // And at /device/auth as JSON.
-    let resp = p
-        .http_client()
-        .unwrap()
-        .post(p.device_authorization_url())
-        .form(&[
-            ("client_id", p.native().client_id.as_str()),
-            ("scope", "openid bogus"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let c = Captured::read(resp).await.unwrap();
+    let c = device_authorization(&p, "openid bogus").await;
     stock(
         &c,
         400,

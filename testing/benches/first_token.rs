@@ -2,7 +2,7 @@
 //! idflow versus a bare HTTP request for the same token, side by side in one
 //! run, as medians and their ratio.
 //!
-//! `cargo bench -p idflow-testsupport --bench first_token` (after
+//! `cargo bench -p idflow-testing --bench first_token` (after
 //! `bash scripts/setup-node.sh`). Set `IDFLOW_BENCH_ROUNDS` to change the
 //! number of rounds (default 60). Loopback only.
 //!
@@ -15,7 +15,7 @@
 
 use idflow::secret::ClientSecret;
 use idflow::{AppOptions, Authority, ClientCredential, ConfidentialClientApplication};
-use idflow_testsupport::{OidcOptions, OidcProvider};
+use idflow_testing::{OidcOptions, OidcProvider};
 use std::time::{Duration, Instant};
 
 const SCOPE: &str = "api://idflow-test/read";

@@ -3,38 +3,20 @@
 //! was: no half-parsed token saved, no refresh token dropped, no account lost.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a failed assertion in a test should panic
 
-use idflow::clock::ManualTime;
-use idflow::secret::Password;
-use idflow::{AppOptions, Authority, ErrorKind, NetworkKind, PublicClientApplication};
-use idflow_emulator::{
-    Effect, Emulator, Endpoint, FaultSpec, Matcher, DEFAULT_PASSWORD, DEFAULT_TENANT,
-    DEFAULT_USERNAME, PUBLIC_CLIENT_ID,
-};
+use idflow::{ErrorKind, NetworkKind};
+use idflow_emulator::{Effect, Endpoint, Matcher, PUBLIC_CLIENT_ID};
+use idflow_testing::emulator::EmulatorEnv;
 use std::time::{Duration, Instant};
 
 const TIMEOUT: Duration = Duration::from_millis(700);
 
 #[tokio::test]
 async fn every_hostile_answer_to_a_silent_refresh_leaves_the_cache_as_it_was() {
-    let emu = Emulator::builder().port(0).start().await.unwrap();
-    let time = ManualTime::starting_now();
-    let mut options = AppOptions::default().with_manual_time(time.clone());
+    let env = EmulatorEnv::start().await;
+    let mut options = env.options();
     options.http_config.timeout = TIMEOUT;
-    let app = PublicClientApplication::new(
-        PUBLIC_CLIENT_ID,
-        Authority::parse(&emu.authority(DEFAULT_TENANT)).unwrap(),
-        options,
-    )
-    .unwrap();
-    let signed_in = app
-        .acquire_token_by_username_password(
-            DEFAULT_USERNAME,
-            &Password::new(DEFAULT_PASSWORD),
-            &["User.Read"],
-            None,
-        )
-        .await
-        .unwrap();
+    let app = env.public_app(PUBLIC_CLIENT_ID, options);
+    let signed_in = env.sign_in(&app).await;
     let account = signed_in.account.unwrap();
     let before = app.token_cache().serialize();
     assert!(before.contains("RefreshToken") && before.contains(&account.home_account_id));
@@ -121,22 +103,18 @@ async fn every_hostile_answer_to_a_silent_refresh_leaves_the_cache_as_it_was() {
     for (what, effect, kind, code) in cases {
         // Past any client-side throttle block the previous case left (the
         // emulator's clock moves too, so the tokens it issues fit the app's).
-        time.advance(Duration::from_secs(3600));
-        emu.admin().advance_clock(3600);
-        emu.admin().clear_faults();
-        emu.admin()
-            .add_fault(FaultSpec {
-                matcher: Matcher {
-                    endpoint: Some(Endpoint::Token),
-                    grant_type: Some("refresh_token".into()),
-                    ..Matcher::default()
-                },
-                // Every attempt, the one retry after a 5xx or a timeout included.
-                count: None,
-                effect,
-                label: None,
-            })
-            .unwrap();
+        env.advance(3600);
+        env.emu.admin().clear_faults();
+        env.fault(
+            Matcher {
+                endpoint: Some(Endpoint::Token),
+                grant_type: Some("refresh_token".into()),
+                ..Matcher::default()
+            },
+            // Every attempt, the one retry after a 5xx or a timeout included.
+            None,
+            effect,
+        );
         let started = Instant::now();
         let e = app
             .acquire_token_silent(&["User.Read"], Some(&account), None, true)
@@ -158,9 +136,8 @@ async fn every_hostile_answer_to_a_silent_refresh_leaves_the_cache_as_it_was() {
         );
     }
     // And the cache still works once the service is back.
-    time.advance(Duration::from_secs(3600));
-    emu.admin().advance_clock(3600);
-    emu.admin().clear_faults();
+    env.advance(3600);
+    env.emu.admin().clear_faults();
     let r = app
         .acquire_token_silent(&["User.Read"], Some(&account), None, true)
         .await
