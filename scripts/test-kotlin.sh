@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the Kotlin suite (JUnit 5 via Surefire) against build/ from
-# scripts/build-native.sh: the generated dev.idflow code, the native library,
+# scripts/build-native.sh: the generated dev.idflow.ffi code, the native library,
 # and testdata/vectors.json. Prints Surefire's summary; exits non-zero on failure.
 # The flow tests need the emulator and node-oidc-provider: without
 # IDFLOW_EMULATOR_URL the script re-runs itself under scripts/with-servers.sh,
@@ -14,7 +14,7 @@ if [ -z "${IDFLOW_EMULATOR_URL:-}" ]; then
 fi
 lib="$repo/build/lib"
 gen="$repo/build/generated/kotlin"
-if [ ! -f "$lib/libidflow_ffi.so" ] || [ ! -d "$gen/dev/idflow" ]; then
+if [ ! -f "$lib/libidflow_ffi.so" ] || [ ! -d "$gen/dev/idflow/ffi" ]; then
   echo "test-kotlin: build/ is missing; run scripts/build-native.sh first" >&2
   exit 1
 fi
