@@ -18,8 +18,6 @@ object IdFlow {
     /**
      * The decision for a token-endpoint (or authorize-redirect) response,
      * returned as data and never thrown. [flow] is the request it answered.
-     * [headers] may also be a `Map` as `HttpURLConnection.getHeaderFields()`
-     * gives them (an overload).
      */
     @JvmStatic
     @Throws(IdFlowException::class)
@@ -36,13 +34,13 @@ object IdFlow {
     fun raiseForResponse(status: Int, headers: List<Header>, body: ByteArray, flow: Flow): Classified =
         translated { dev.idflow.ffi.raiseForResponse(httpStatus(status), headers, body, flow) }
 
-    // The same two with headers as `HttpURLConnection.getHeaderFields()` gives them.
-
+    /** [classifyResponse] with headers as `HttpURLConnection.getHeaderFields()` gives them. */
     @JvmStatic
     @Throws(IdFlowException::class)
     fun classifyResponse(status: Int, headers: Map<String?, List<String?>?>, body: ByteArray, flow: Flow): Classified =
         classifyResponse(status, headerList(headers), body, flow)
 
+    /** [raiseForResponse] with headers as `HttpURLConnection.getHeaderFields()` gives them. */
     @JvmStatic
     @Throws(IdFlowException::class)
     fun raiseForResponse(status: Int, headers: Map<String?, List<String?>?>, body: ByteArray, flow: Flow): Classified =
