@@ -6,7 +6,7 @@
 #     <version>0.1.0-SNAPSHOT</version></dependency>
 # and nothing else (kotlin-stdlib, kotlinx-coroutines-core and JNA come along).
 #
-# The jar holds the generated dev.idflow bindings, the hand-written exception
+# The jar holds the generated dev.idflow.ffi bindings, the hand-written
 # idiom, and linux-x86-64/libidflow_ffi.so, where JNA finds it on the classpath
 # (no -Djna.library.path needed), without its debug info. Packs the library
 # and bindings that are in build/ (scripts/build-native.sh runs first when they
@@ -19,10 +19,10 @@ repo="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$repo"
 lib="$repo/build/lib/libidflow_ffi.so"
 gen="$repo/build/generated/kotlin"
-if [ ! -f "$lib" ] || [ ! -d "$gen/dev/idflow" ]; then
+if [ ! -f "$lib" ] || [ ! -d "$gen/dev/idflow/ffi" ]; then
   bash scripts/build-native.sh
 fi
-if [ ! -f "$lib" ] || [ ! -d "$gen/dev/idflow" ]; then echo "build-jar: build/ has no native library or bindings" >&2; exit 1; fi
+if [ ! -f "$lib" ] || [ ! -d "$gen/dev/idflow/ffi" ]; then echo "build-jar: build/ has no native library or bindings" >&2; exit 1; fi
 
 bash scripts/setup-kotlin.sh >&2
 native="$repo/build/jar-native"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the Kotlin suite (JUnit 5 via Surefire) against build/ from
-# scripts/build-native.sh: the generated dev.idflow code, the native library,
+# scripts/build-native.sh: the generated dev.idflow.ffi code, the native library,
 # and testdata/vectors.json. Prints Surefire's summary; exits non-zero on failure.
 # The flow tests need the emulator and node-oidc-provider: without
 # IDFLOW_EMULATOR_URL the script re-runs itself under scripts/with-servers.sh,
@@ -13,7 +13,7 @@ set -euo pipefail
 if [ -z "${IDFLOW_EMULATOR_URL:-}" ]; then
   rerun_with_servers "$@"
 fi
-require_native kotlin/dev/idflow || exit 1
+require_native kotlin/dev/idflow/ffi || exit 1
 lib="$build/lib"
 gen="$build/generated/kotlin"
 

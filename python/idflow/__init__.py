@@ -37,13 +37,23 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any, Dict, List, Optional, Tuple, Union
 
-try:
-    from . import _native as _ffi
-except ImportError as _e:  # pragma: no cover - a broken install, not a test path
-    raise ImportError(
-        "idflow's native module is missing: build it (scripts/build-native.sh) and "
-        "run scripts/test-python.sh, or install the idflow wheel"
-    ) from _e
+from . import _logging
+from ._common import (
+    Decision,
+    _ffi,
+    _info_decision,
+    _observe,
+    _snake,
+    _submit,
+    _wait,
+)
+from ._logging import TRACE  # noqa: F401 (re-exported)
+from .application import (
+    ClientApplication,
+    ConfidentialClientApplication,
+    PublicClientApplication,
+)
+from .token_cache import SerializableTokenCache, TokenCache
 
 __all__ = [
     "classify_response",
@@ -67,23 +77,6 @@ __all__ = [
 
 HeadersArg = Union[Mapping[str, Union[str, Iterable[str]]], Iterable[Tuple[str, str]]]
 BodyArg = Union[bytes, bytearray, memoryview, str, None]
-Decision = Dict[str, Any]
-
-# How a caller observes a form that is not an exception.
-_RETURN_DICT = "return the dict"
-_RETURN_NONE = "return None"
-
-# The one Python translation of the core's `PythonForm`: for each form, its
-# name (as in decisions and test vectors) and what the caller observes: the
-# dict, None, or the exception class raised with the dict attached.
-_FORMS: Dict[Any, Tuple[str, Any]] = {
-    _ffi.PythonForm.DICT: ("dict", _RETURN_DICT),
-    _ffi.PythonForm.NONE_RESULT: ("None", _RETURN_NONE),
-    _ffi.PythonForm.VALUE_ERROR: ("ValueError", ValueError),
-    _ffi.PythonForm.CONNECTION_ERROR: ("ConnectionError", ConnectionError),
-    _ffi.PythonForm.TIMEOUT_ERROR: ("TimeoutError", TimeoutError),
-}
-_FORMS_BY_NAME = {name: (form, how) for form, (name, how) in _FORMS.items()}
 
 #: The ``flow`` values accepted: the request a response answered.
 FLOWS = tuple(f.name.lower() for f in _ffi.Flow)
@@ -172,49 +165,6 @@ def _status_arg(status: Any) -> int:
 # --- decision translation (data, never raised) -----------------------------
 
 
-def _snake(member: Any) -> Optional[str]:
-    return None if member is None else member.name.lower()
-
-
-def _msal_net_name(member: Any) -> str:
-    return "".join(part.capitalize() for part in member.name.split("_"))
-
-
-def _info_decision(info: Any) -> Decision:
-    """The decision an `ErrorInfo` carries, as plain data."""
-    interaction = info.kind == _ffi.ErrorKind.INTERACTION_REQUIRED
-    msal_dict = json.loads(info.python.dict_json)
-    return {
-        "kind": _snake(info.kind),
-        "code": info.code,
-        "message": info.message,
-        # MSAL.NET's UiRequiredExceptionClassification name; meaningful (and
-        # present) only for interaction-required errors.
-        "classification": _msal_net_name(info.classification) if interaction else None,
-        "retryable": info.retryable,
-        "retry_after": info.retry_after_secs,
-        # The core's snake_case name, as every language and the CLI spell it.
-        "action": msal_dict["action"],
-        "mitigation": info.mitigation,
-        "flow": _snake(info.flow),
-        "network": _snake(info.network),
-        "http_status": info.http_status,
-        "headers": [(h.name, h.value) for h in info.headers],
-        "error_description": info.error_description,
-        "error_codes": list(info.error_codes),
-        "suberror": info.suberror,
-        "claims": info.claims,
-        "correlation_id": info.correlation_id,
-        "trace_id": info.trace_id,
-        "timestamp": info.timestamp,
-        "error_uri": info.error_uri,
-        "python": {
-            "form": _FORMS[info.python.form][0],
-            "dict": msal_dict,
-        },
-    }
-
-
 # The error keys of a decision that holds no error (a success).
 _NO_ERROR: Decision = {
     "kind": None, "code": None, "message": None, "classification": None,
@@ -247,24 +197,6 @@ def _thrown_decision(thrown: Decision) -> Decision:
 
 
 # --- observation (what an msal app gets) -----------------------------------
-
-
-def _observe(decision: Decision) -> Optional[Dict[str, Any]]:
-    """Returns the dict or None the decision says Python observes, or raises
-    the exception it names, with the dict attached."""
-    python = decision["python"]
-    try:
-        _, how = _FORMS_BY_NAME[python["form"]]
-    except KeyError:
-        raise ValueError(f"not an idflow decision: python form {python['form']!r}") from None
-    if how is _RETURN_DICT:
-        return python["dict"]
-    if how is _RETURN_NONE:
-        return None
-    exc = how(decision["message"])
-    exc.result = python["dict"]  # type: ignore[attr-defined]
-    exc.decision = decision  # type: ignore[attr-defined]
-    raise exc
 
 
 def _call(fn: Any, *args: Any) -> Tuple[Any, Optional[Decision]]:
@@ -443,7 +375,6 @@ def self_test_panic() -> Optional[Dict[str, Any]]:
 def self_test_panic_async() -> Optional[Dict[str, Any]]:
     """Like :func:`self_test_panic`, through an async native call that panics
     on a later poll, on the native runtime's thread: the same dict."""
-    from .application import _submit, _wait
     return _wait(_submit(_ffi.self_test_panic_async))
 
 
@@ -456,14 +387,3 @@ def configure_logging(enable_pii_log: Optional[bool] = None) -> None:
     secrets, codes and passwords are never logged."""
     _logging.sync(enable_pii_log)
 
-
-from . import _logging  # noqa: E402
-from ._logging import TRACE  # noqa: E402,F401
-
-# The applications use the translation above; imported last.
-from .application import (  # noqa: E402
-    ClientApplication,
-    ConfidentialClientApplication,
-    PublicClientApplication,
-)
-from .token_cache import SerializableTokenCache, TokenCache  # noqa: E402

@@ -14,10 +14,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Optional
 
-try:
-    from . import _native as _ffi
-except ImportError:  # pragma: no cover - reported by the package itself
-    raise
+from ._common import _ffi
 
 LOGGER_NAME = "idflow"
 #: Below DEBUG: the native library's most verbose lines.

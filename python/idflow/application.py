@@ -31,17 +31,15 @@ a callable assertion, ``max_age``, ``response_mode``, ``auth_scheme``,
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import json
-import threading
 import time
 import webbrowser
 from collections.abc import Mapping
 from typing import Any, Dict, List, Optional, Tuple
 from urllib.parse import urlencode
 
-from . import _ffi, _info_decision, _observe
+from . import _logging
+from ._common import _error, _ffi, _submit, _wait
 from .token_cache import TokenCache
 
 __all__ = ["ClientApplication", "PublicClientApplication", "ConfidentialClientApplication"]
@@ -55,65 +53,6 @@ _RESERVED_SCOPES = frozenset(["openid", "profile", "offline_access"])
 _DEFAULT_AUTHORITY = "https://login.microsoftonline.com/common"
 # Prepared cache lookups kept per app (distinct scope sets x accounts) before starting over.
 _MAX_PROBES = 4096
-# How often acquire_token_by_device_flow looks at flow["expires_at"].
-_ABORT_CHECK_SECS = 0.1
-
-
-# --- running the core's coroutines ------------------------------------------
-
-
-class _Loop:
-    """One private event loop on a daemon thread, shared by every app."""
-
-    _lock = threading.Lock()
-    _loop: Optional[asyncio.AbstractEventLoop] = None
-
-    @classmethod
-    def get(cls) -> asyncio.AbstractEventLoop:
-        with cls._lock:
-            if cls._loop is None or cls._loop.is_closed():
-                loop = asyncio.new_event_loop()
-                thread = threading.Thread(
-                    target=loop.run_forever, name="idflow-event-loop", daemon=True
-                )
-                thread.start()
-                cls._loop = loop
-            return cls._loop
-
-
-def _submit(coroutine_fn: Any, *args: Any) -> "Any":
-    """Schedules the native coroutine on the private loop; a concurrent future."""
-
-    async def run() -> Any:
-        return await coroutine_fn(*args)
-
-    return asyncio.run_coroutine_threadsafe(run(), _Loop.get())
-
-
-def _error(e: BaseException) -> Any:
-    """What msal's caller observes for a failure of the core: the error dict
-    (returned) or the exception it names (raised, with ``.result``)."""
-    if isinstance(e, _ffi.AuthError):
-        return _observe(_info_decision(e.info))
-    if isinstance(e, _ffi.InternalError):
-        return _observe(_info_decision(_ffi.explain("internal_error")))
-    raise e
-
-
-def _wait(future: Any, on_tick: Any = None) -> Any:
-    """The result of a native call: a value, or the observed failure."""
-    try:
-        if on_tick is None:
-            return future.result()
-        while True:
-            try:
-                return future.result(timeout=_ABORT_CHECK_SECS)
-            except concurrent.futures.TimeoutError:
-                if future.done():
-                    raise
-                on_tick()
-    except (_ffi.AuthError, _ffi.InternalError) as e:
-        return _error(e)
 
 
 def _token_dict(value: Any) -> Any:
@@ -318,7 +257,6 @@ class ClientApplication:
             http_cache=http_cache, allow_broker=allow_broker,
         )
         # app_name / app_version only change telemetry; enable_pii_log the logs.
-        from . import _logging
         _logging.sync(enable_pii_log)
         if not isinstance(client_id, str) or not client_id:
             raise ValueError("client_id must be a non-empty str")

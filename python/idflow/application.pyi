@@ -4,7 +4,7 @@
 # result["action"]. ValueError means the call itself is wrong;
 # ConnectionError / TimeoutError mean the provider could not be reached.
 
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, TypedDict, Union
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple, TypedDict, Union
 
 from . import ErrorResult, TokenResult
 from .token_cache import TokenCache
@@ -68,7 +68,7 @@ class ClientApplication:
         http_client: Any = ...,
         verify: Union[bool, str] = ...,
         proxies: Any = ...,
-        timeout: Union[None, float, tuple] = ...,
+        timeout: Union[None, float, Tuple[float, float]] = ...,
         client_claims: Any = ...,
         app_name: Optional[str] = ...,
         app_version: Optional[str] = ...,
@@ -123,28 +123,6 @@ class ClientApplication:
         **kwargs: Any,
     ) -> Optional[Result]: ...
     def acquire_token_by_refresh_token(self, refresh_token: str, scopes: Scopes, **kwargs: Any) -> Result: ...
-    def get_accounts(self, username: Optional[str] = ...) -> List[Account]: ...
-    def remove_account(self, account: Mapping[str, Any]) -> None: ...
-    def acquire_token_silent(
-        self,
-        scopes: Scopes,
-        account: Optional[Mapping[str, Any]],
-        authority: Any = ...,
-        force_refresh: bool = ...,
-        claims_challenge: Optional[str] = ...,
-        auth_scheme: Any = ...,
-        **kwargs: Any,
-    ) -> Optional[TokenResult]: ...
-    def acquire_token_silent_with_error(
-        self,
-        scopes: Scopes,
-        account: Optional[Mapping[str, Any]],
-        authority: Any = ...,
-        force_refresh: bool = ...,
-        claims_challenge: Optional[str] = ...,
-        auth_scheme: Any = ...,
-        **kwargs: Any,
-    ) -> Optional[Result]: ...
     def acquire_token_by_username_password(
         self,
         username: str,

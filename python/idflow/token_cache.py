@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 from typing import Any, Dict, Iterable, List, Optional
 
-from . import _native as _ffi
+from ._common import _ffi, _info_decision, _observe
 
 __all__ = ["TokenCache", "SerializableTokenCache"]
 
@@ -72,8 +72,6 @@ class TokenCache:
         """Keeps the cache in the file ``path`` from now on: loaded now and
         whenever it changed before a lookup, written after every change
         (atomically, under a lock shared with other processes)."""
-        from . import _observe, _info_decision  # late: the package imports this module
-
         try:
             self._native.attach_file(str(path))
         except _ffi.AuthError as e:

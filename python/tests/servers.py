@@ -1,6 +1,7 @@
 """The test servers, from Python: the emulator's admin API and a scripted
 browser for node-oidc-provider's pages (login, consent, device approval),
-over plain urllib. Addresses come from scripts/with-servers.sh."""
+over plain urllib, and the helpers the suites share around them. Addresses
+come from scripts/with-servers.sh; the fixtures are in conftest.py."""
 
 from __future__ import annotations
 
@@ -9,11 +10,14 @@ import http.cookiejar
 import json
 import os
 import re
+import socket
 import ssl
 import urllib.error
 import urllib.request
 from typing import Any, Dict, List, Optional, Tuple
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
+
+import idflow
 
 EMULATOR_PUBLIC = "5f3b8c1e-7d2a-4e6b-9c0d-1a2b3c4d5e01"
 EMULATOR_CONFIDENTIAL = "5f3b8c1e-7d2a-4e6b-9c0d-1a2b3c4d5e10"
@@ -21,6 +25,8 @@ EMULATOR_SECRET = "emulator-secret-do-not-use-in-production"
 EMULATOR_USER = "ada@emulator.idflow.test"
 EMULATOR_PASSWORD = "correct horse battery staple"
 EMULATOR_TENANT = "emulator.idflow.test"
+# The API node-oidc-provider's clients may ask for.
+PROVIDER_API = ["api://idflow-test/read"]
 
 
 def emulator_url() -> str:
@@ -35,6 +41,55 @@ def oidc_info() -> Dict[str, Any]:
     if not info:
         raise RuntimeError("IDFLOW_OIDC_INFO is unset: run scripts/test-python.sh")
     return json.loads(info)
+
+
+def emulator_authority(tenant: str = EMULATOR_TENANT) -> str:
+    return f"{emulator_url()}/{tenant}"
+
+
+def public_app(authority: Optional[str] = None, **kwargs: Any) -> Any:
+    """idflow's public client on the emulator (its tenant unless ``authority``
+    says otherwise; a 5 s timeout unless ``timeout`` says otherwise)."""
+    kwargs.setdefault("timeout", 5)
+    return idflow.PublicClientApplication(
+        EMULATOR_PUBLIC, authority=authority or emulator_authority(), **kwargs)
+
+
+def confidential_app(authority: Optional[str] = None, **kwargs: Any) -> Any:
+    """idflow's confidential client on the emulator, with its secret; as
+    :func:`public_app`."""
+    kwargs.setdefault("timeout", 5)
+    return idflow.ConfidentialClientApplication(
+        EMULATOR_CONFIDENTIAL, client_credential=EMULATOR_SECRET,
+        authority=authority or emulator_authority(), **kwargs)
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (it was free a moment ago)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def follow_authorize(auth_uri: str) -> str:
+    """The emulator signs in at once: the redirect it answers with."""
+    opener = urllib.request.build_opener(_NoRedirect())
+    try:
+        opener.open(auth_uri, timeout=10)
+    except urllib.error.HTTPError as e:
+        assert 300 <= e.code < 400, e.code
+        return e.headers["Location"]
+    raise AssertionError("authorize did not redirect")
+
+
+def device_sign_in(provider: Dict[str, Any], app: Any) -> Tuple[Dict[str, Any], Any]:
+    """A device-code sign-in on the TLS node-oidc-provider (conftest's
+    ``provider``): the flow and the app's result."""
+    flow = app.initiate_device_flow(PROVIDER_API)
+    Browser(provider["issuer"], cafile=provider["cafile"]).approve_device(flow["user_code"])
+    return flow, app.acquire_token_by_device_flow(flow)
 
 
 class Admin:

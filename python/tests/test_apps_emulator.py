@@ -5,7 +5,6 @@ cancelled), armed through its admin API."""
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 import urllib.request
@@ -24,25 +23,19 @@ SUCCESS_KEYS = {"access_token", "token_type", "expires_in", "scope", "token_sour
 
 
 @pytest.fixture
-def admin():
-    a = servers.Admin(servers.emulator_url())
-    a.reset()
-    a.settings(device_code_interval_secs=0)
-    yield a
-    a.call("DELETE", "faults")
+def admin(admin):
+    admin.settings(device_code_interval_secs=0)
+    return admin
 
 
 @pytest.fixture
 def pca(admin):
-    return idflow.PublicClientApplication(
-        EMULATOR_PUBLIC, authority=f"{servers.emulator_url()}/organizations", timeout=5)
+    return servers.public_app(authority=servers.emulator_authority("organizations"))
 
 
 @pytest.fixture
 def cca(admin):
-    return idflow.ConfidentialClientApplication(
-        EMULATOR_CONFIDENTIAL, client_credential=EMULATOR_SECRET,
-        authority=f"{servers.emulator_url()}/{EMULATOR_TENANT}", timeout=5)
+    return servers.confidential_app()
 
 
 def _ok(result):
@@ -54,14 +47,6 @@ def _ok(result):
 
 def _ropc(pca, scopes=GRAPH):
     return _ok(pca.acquire_token_by_username_password(EMULATOR_USER, EMULATOR_PASSWORD, scopes))
-
-
-def _closed_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 # --- client credentials ------------------------------------------------------
@@ -117,7 +102,7 @@ def test_dropped_connection_raises_connection_error(cca, admin):
 def test_closed_port_raises_connection_error():
     app = idflow.ConfidentialClientApplication(
         EMULATOR_CONFIDENTIAL, client_credential=EMULATOR_SECRET,
-        authority=f"http://127.0.0.1:{_closed_port()}/{EMULATOR_TENANT}")
+        authority=f"http://127.0.0.1:{servers.closed_port()}/{EMULATOR_TENANT}")
     with pytest.raises(ConnectionError) as e:
         app.acquire_token_for_client(GRAPH_APP)
     assert e.value.result["action"] == "check_network"
@@ -246,31 +231,17 @@ def test_device_flow_abort_by_expires_at_zero(pca, admin):
 # --- authorization code and interactive --------------------------------------
 
 
-def _follow_authorize(auth_uri):
-    """The emulator signs in at once: the redirect it answers with."""
-    class NoRedirect(urllib.request.HTTPRedirectHandler):
-        def redirect_request(self, *a, **k):
-            return None
-    opener = urllib.request.build_opener(NoRedirect())
-    try:
-        opener.open(auth_uri, timeout=10)
-    except urllib.error.HTTPError as e:
-        assert 300 <= e.code < 400, e.code
-        return e.headers["Location"]
-    raise AssertionError("authorize did not redirect")
-
-
 def test_auth_code_flow_success(pca):
     flow = pca.initiate_auth_code_flow(GRAPH, redirect_uri="http://localhost/callback")
     assert flow["auth_uri"].startswith(servers.emulator_url()) and flow["state"]
-    response = servers.query_dict(_follow_authorize(flow["auth_uri"]))
+    response = servers.query_dict(servers.follow_authorize(flow["auth_uri"]))
     result = _ok(pca.acquire_token_by_auth_code_flow(flow, response))
     assert result["id_token_claims"]["preferred_username"] == EMULATOR_USER
 
 
 def test_auth_code_flow_state_mismatch_is_value_error(pca):
     flow = pca.initiate_auth_code_flow(GRAPH, redirect_uri="http://localhost/callback")
-    response = servers.query_dict(_follow_authorize(flow["auth_uri"]))
+    response = servers.query_dict(servers.follow_authorize(flow["auth_uri"]))
     response["state"] = "forged"
     with pytest.raises(ValueError):
         pca.acquire_token_by_auth_code_flow(flow, response)
@@ -278,14 +249,14 @@ def test_auth_code_flow_state_mismatch_is_value_error(pca):
 
 def test_auth_code_flow_confidential_client(cca):
     flow = cca.initiate_auth_code_flow(GRAPH, redirect_uri="http://localhost/callback")
-    response = servers.query_dict(_follow_authorize(flow["auth_uri"]))
+    response = servers.query_dict(servers.follow_authorize(flow["auth_uri"]))
     _ok(cca.acquire_token_by_auth_code_flow(flow, response))
 
 
 def test_auth_code_flow_declined_consent_is_cancelled(pca, admin):
     admin.preset("user_declined_consent")
     flow = pca.initiate_auth_code_flow(GRAPH, redirect_uri="http://localhost/callback")
-    response = servers.query_dict(_follow_authorize(flow["auth_uri"]))
+    response = servers.query_dict(servers.follow_authorize(flow["auth_uri"]))
     result = pca.acquire_token_by_auth_code_flow(flow, response)
     assert result["error"] == "access_denied" and result["error_kind"] == "cancelled"
 
@@ -293,7 +264,7 @@ def test_auth_code_flow_declined_consent_is_cancelled(pca, admin):
 def test_auth_code_flow_prompt_none_without_session_is_interaction_required(pca, admin):
     admin.preset("prompt_never_failed")
     flow = pca.initiate_auth_code_flow(GRAPH, redirect_uri="http://localhost/callback", prompt="none")
-    response = servers.query_dict(_follow_authorize(flow["auth_uri"]))
+    response = servers.query_dict(servers.follow_authorize(flow["auth_uri"]))
     result = pca.acquire_token_by_auth_code_flow(flow, response)
     assert result["error"] == "login_required"
     assert result["error_kind"] == "interaction_required"

@@ -5,7 +5,6 @@ itself (a cache written by one is used by the other)."""
 from __future__ import annotations
 
 import json
-import socket
 from urllib.parse import urlsplit
 
 import msal
@@ -15,39 +14,22 @@ import idflow
 import servers
 from servers import (EMULATOR_CONFIDENTIAL, EMULATOR_PASSWORD, EMULATOR_PUBLIC,
                      EMULATOR_SECRET, EMULATOR_TENANT, EMULATOR_USER)
-# The TLS node-oidc-provider instance msal can talk to (msal refuses http).
-from test_apps_peer import API, _device_sign_in, provider  # noqa: F401
 
 GRAPH = ["User.Read"]
 GRAPH_APP = ["https://graph.microsoft.com/.default"]
+API = servers.PROVIDER_API
 # What msal Python's cache hit returns (besides an optional refresh_on).
 MSAL_HIT_KEYS = {"access_token", "token_type", "expires_in", "token_source"}
 MSAL_ACCOUNT_KEYS = {"home_account_id", "environment", "username", "authority_type",
                      "local_account_id", "realm"}
 
 
-@pytest.fixture
-def admin():
-    a = servers.Admin(servers.emulator_url())
-    a.reset()
-    a.call("DELETE", "requests")
-    yield a
-    a.call("DELETE", "faults")
-
-
-def _authority(tenant=EMULATOR_TENANT):
-    return f"{servers.emulator_url()}/{tenant}"
-
-
 def _pca(cache=None, authority=None):
-    return idflow.PublicClientApplication(EMULATOR_PUBLIC, authority=authority or _authority(),
-                                          token_cache=cache, timeout=5)
+    return servers.public_app(authority=authority, token_cache=cache)
 
 
 def _cca(cache=None, authority=None):
-    return idflow.ConfidentialClientApplication(
-        EMULATOR_CONFIDENTIAL, client_credential=EMULATOR_SECRET,
-        authority=authority or _authority(), token_cache=cache, timeout=5)
+    return servers.confidential_app(authority=authority, token_cache=cache)
 
 
 def _sign_in(app):
@@ -60,16 +42,8 @@ def _token_requests(admin):
     return [r for r in admin.requests() if r["endpoint"] == "token"]
 
 
-def _closed_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def _closed_port_authority(tenant=EMULATOR_TENANT):
-    return f"http://127.0.0.1:{_closed_port()}/{tenant}"
+    return f"http://127.0.0.1:{servers.closed_port()}/{tenant}"
 
 
 # --- silent acquisition against the emulator ---------------------------------
@@ -238,9 +212,7 @@ def test_attach_file_persists_between_caches(admin, tmp_path):
 def test_a_cache_msal_wrote_gives_idflow_a_silent_hit(admin):
     # msal cannot talk to the plain-http emulator, but its cache can record a
     # real emulator answer: the event msal's own client would have added.
-    answer = idflow.PublicClientApplication(
-        EMULATOR_PUBLIC, authority=_authority(), timeout=5,
-    ).acquire_token_by_username_password(EMULATOR_USER, EMULATOR_PASSWORD, GRAPH)
+    answer = _pca().acquire_token_by_username_password(EMULATOR_USER, EMULATOR_PASSWORD, GRAPH)
     written = msal.SerializableTokenCache()
     written.add({
         "client_id": EMULATOR_PUBLIC,
@@ -265,7 +237,7 @@ def test_a_cache_msal_wrote_gives_idflow_a_silent_hit(admin):
 # --- against msal Python on the TLS OpenID provider --------------------------
 
 
-def _peer_apps(provider, cache_m, cache_i, authority=None):  # noqa: F811
+def _peer_apps(provider, cache_m, cache_i, authority=None):
     c = provider["clients"]["native"]
     return (msal.PublicClientApplication(c["client_id"], oidc_authority=provider["issuer"],
                                          token_cache=cache_m),
@@ -274,10 +246,10 @@ def _peer_apps(provider, cache_m, cache_i, authority=None):  # noqa: F811
                                            token_cache=cache_i))
 
 
-def test_msals_cache_loads_in_idflow_and_hits_offline(provider):  # noqa: F811
+def test_msals_cache_loads_in_idflow_and_hits_offline(provider):
     m_cache = msal.SerializableTokenCache()
     m_app, _ = _peer_apps(provider, m_cache, None)
-    _, signed_in = _device_sign_in(provider, m_app)
+    _, signed_in = servers.device_sign_in(provider, m_app)
     assert "access_token" in signed_in, signed_in
     m_hit = m_app.acquire_token_silent(API, m_app.get_accounts()[0])
 
@@ -285,7 +257,7 @@ def test_msals_cache_loads_in_idflow_and_hits_offline(provider):  # noqa: F811
     i_cache.deserialize(m_cache.serialize())
     # The same host and path, a closed port: a hit needs no network at all.
     issuer = urlsplit(provider["issuer"])
-    offline = issuer._replace(netloc=f"{issuer.hostname}:{_closed_port()}").geturl()
+    offline = issuer._replace(netloc=f"{issuer.hostname}:{servers.closed_port()}").geturl()
     _, i_app = _peer_apps(provider, None, i_cache, authority=offline)
     [i_account] = i_app.get_accounts()
     [m_account] = m_app.get_accounts()
@@ -296,10 +268,10 @@ def test_msals_cache_loads_in_idflow_and_hits_offline(provider):  # noqa: F811
     assert i_hit["token_source"] == m_hit["token_source"] == "cache"
 
 
-def test_idflows_cache_loads_in_msal_and_hits(provider):  # noqa: F811
+def test_idflows_cache_loads_in_msal_and_hits(provider):
     i_cache = idflow.SerializableTokenCache()
     _, i_app = _peer_apps(provider, None, i_cache)
-    _, signed_in = _device_sign_in(provider, i_app)
+    _, signed_in = servers.device_sign_in(provider, i_app)
     assert "access_token" in signed_in, signed_in
 
     m_cache = msal.SerializableTokenCache()

@@ -10,7 +10,7 @@ import builtins
 import pytest
 
 import idflow
-from idflow import _native
+from idflow import _common, _native
 
 CATALOGUE = _native.mapping_catalogue()
 LOCAL_CODES = CATALOGUE.local_codes
@@ -56,16 +56,16 @@ def test_catalogue_is_not_empty():
 
 @pytest.mark.parametrize("form", CATALOGUE.python_forms, ids=lambda f: f.name)
 def test_every_python_form_has_a_translation(form):
-    name, how = idflow._FORMS[form]
+    name, how = _common._FORMS[form]
     want = _expected_observation(form)
     if want is dict:
-        assert how is idflow._RETURN_DICT
+        assert how is _common._RETURN_DICT
     elif want is None:
-        assert how is idflow._RETURN_NONE
+        assert how is _common._RETURN_NONE
     else:
         assert how is want
     # A decision names the form so that raise_for_info finds the same entry.
-    assert idflow._FORMS_BY_NAME[name] == (form, how)
+    assert _common._FORMS_BY_NAME[name] == (form, how)
 
 
 @pytest.mark.parametrize("info", LOCAL_CODES, ids=[c.code for c in LOCAL_CODES])
@@ -73,7 +73,7 @@ def test_local_code_has_the_catalogued_python_form(info):
     decision = idflow.explain(info.code)
     assert decision["code"] == info.code
     assert decision["kind"] == info.kind.name.lower()
-    assert decision["python"]["form"] == idflow._FORMS[info.python_form][0]
+    assert decision["python"]["form"] == _common._FORMS[info.python_form][0]
     # Through the decision, and through the native ErrorInfo thrown back by the core.
     _check(_observe(lambda: idflow.raise_for_info(decision)), info.python_form, "decision")
     native = _native.explain(info.code)
@@ -85,7 +85,7 @@ def test_every_network_kind_raises_an_oserror(kind):
     decision = idflow.transport_failure(kind.name.lower(), "detail")
     assert decision["kind"] == "network" and decision["network"] == kind.name.lower()
     observed = _observe(lambda: idflow.raise_for_info(decision))
-    form = idflow._FORMS_BY_NAME[decision["python"]["form"]][0]
+    form = _common._FORMS_BY_NAME[decision["python"]["form"]][0]
     _check(observed, form, kind.name)
     assert isinstance(observed, OSError)
 
@@ -93,7 +93,7 @@ def test_every_network_kind_raises_an_oserror(kind):
 def test_every_kind_and_classification_translates():
     kinds = {k.name.lower() for k in CATALOGUE.kinds}
     assert kinds == {"client", "service", "interaction_required", "network", "throttled", "cancelled"}
-    names = [idflow._msal_net_name(c) for c in CATALOGUE.classifications]
+    names = [_common._msal_net_name(c) for c in CATALOGUE.classifications]
     # MSAL.NET's UiRequiredExceptionClassification, in its order.
     assert names == [
         "None", "MessageOnly", "BasicAction", "AdditionalAction", "ConsentRequired",

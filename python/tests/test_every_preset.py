@@ -84,28 +84,19 @@ def pytest_generate_tests(metafunc):
 
 
 @pytest.fixture
-def admin():
-    a = servers.Admin(servers.emulator_url())
-    a.reset()
+def admin(admin):
     # 1 s, the shortest interval the core honours (0 means "the RFC's 5 s"),
     # keeps the real waits of the polling presets short.
-    a.settings(device_code_interval_secs=1)
-    yield a
-    a.call("DELETE", "faults")
-
-
-def _authority() -> str:
-    return f"{servers.emulator_url()}/{EMULATOR_TENANT}"
+    admin.settings(device_code_interval_secs=1)
+    return admin
 
 
 def _pca(timeout: float = 5) -> Any:
-    return idflow.PublicClientApplication(EMULATOR_PUBLIC, authority=_authority(), timeout=timeout)
+    return servers.public_app(timeout=timeout)
 
 
 def _cca(timeout: float = 5) -> Any:
-    return idflow.ConfidentialClientApplication(
-        EMULATOR_CONFIDENTIAL, client_credential=EMULATOR_SECRET,
-        authority=_authority(), timeout=timeout)
+    return servers.confidential_app(timeout=timeout)
 
 
 def _ok(result: Any) -> Dict[str, Any]:
@@ -117,19 +108,6 @@ def _ok(result: Any) -> Dict[str, Any]:
 
 def _ropc(pca: Any) -> Dict[str, Any]:
     return _ok(pca.acquire_token_by_username_password(EMULATOR_USER, EMULATOR_PASSWORD, GRAPH))
-
-
-def _follow_authorize(auth_uri: str) -> str:
-    class NoRedirect(urllib.request.HTTPRedirectHandler):
-        def redirect_request(self, *a, **k):
-            return None
-    opener = urllib.request.build_opener(NoRedirect())
-    try:
-        opener.open(auth_uri, timeout=10)
-    except urllib.error.HTTPError as e:
-        assert 300 <= e.code < 400, e.code
-        return e.headers["Location"]
-    raise AssertionError("authorize did not redirect")
 
 
 def _arm(admin: Any, name: str) -> None:
@@ -159,7 +137,7 @@ def run_preset(admin: Any, preset: Dict[str, Any]) -> Any:
             pca = _pca()
             prompt = "none" if expect.get("flow") == "authorize_prompt_none" else None
             flow = pca.initiate_auth_code_flow(GRAPH, redirect_uri=REDIRECT, prompt=prompt)
-            response = servers.query_dict(_follow_authorize(flow["auth_uri"]))
+            response = servers.query_dict(servers.follow_authorize(flow["auth_uri"]))
             return pca.acquire_token_by_auth_code_flow(flow, response)
         if endpoint == "token" and grant == "refresh_token":
             pca = _pca()
@@ -322,7 +300,7 @@ def test_unreadable_answer_to_refresh(admin, effect, error, kind):
 def test_unreadable_answer_to_auth_code_redemption(admin, effect, error, kind):
     pca = _pca()
     flow = pca.initiate_auth_code_flow(GRAPH, redirect_uri=REDIRECT)
-    response = servers.query_dict(_follow_authorize(flow["auth_uri"]))
+    response = servers.query_dict(servers.follow_authorize(flow["auth_uri"]))
     admin.fault({"match": {"endpoint": "token", "grant_type": "authorization_code"}, "effect": effect,
                  "count": _fault_count(effect)})
     result = pca.acquire_token_by_auth_code_flow(flow, response)

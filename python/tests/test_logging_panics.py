@@ -56,30 +56,17 @@ def capture():
     idflow.configure_logging(enable_pii_log=False)
 
 
-@pytest.fixture
-def admin():
-    a = servers.Admin(servers.emulator_url())
-    a.reset()
-    yield a
-    a.call("DELETE", "faults")
-
-
-def _authority() -> str:
-    return f"{servers.emulator_url()}/{EMULATOR_TENANT}"
-
-
 def _run_flows(admin: Any, pii: bool) -> List[str]:
     """Client credentials and ROPC, each a success and a failure; returns every
     secret involved (sent or issued)."""
-    cca = idflow.ConfidentialClientApplication(
-        EMULATOR_CONFIDENTIAL, client_credential=EMULATOR_SECRET,
-        authority=_authority(), enable_pii_log=pii)
-    pca = idflow.PublicClientApplication(EMULATOR_PUBLIC, authority=_authority(), enable_pii_log=pii)
+    cca = servers.confidential_app(enable_pii_log=pii, timeout=None)
+    pca = servers.public_app(enable_pii_log=pii, timeout=None)
     ok = cca.acquire_token_for_client(GRAPH_APP)
     ropc = pca.acquire_token_by_username_password(EMULATOR_USER, EMULATOR_PASSWORD, GRAPH)
     assert "access_token" in ok and "access_token" in ropc, (ok, ropc)
     bad = idflow.ConfidentialClientApplication(
-        EMULATOR_CONFIDENTIAL, client_credential="WRONG-SECRET-5e6f", authority=_authority())
+        EMULATOR_CONFIDENTIAL, client_credential="WRONG-SECRET-5e6f",
+        authority=servers.emulator_authority())
     assert bad.acquire_token_for_client(GRAPH_APP)["error"] == "invalid_client"
     wrong = pca.acquire_token_by_username_password(EMULATOR_USER, "WRONG-PASSWORD-7a8b", GRAPH)
     assert wrong["error"] == "invalid_grant", wrong
@@ -119,7 +106,7 @@ def test_a_broken_handler_does_not_break_a_sign_in(admin):
     try:
         idflow.configure_logging()
         cca = idflow.ConfidentialClientApplication(
-            EMULATOR_CONFIDENTIAL, client_credential=EMULATOR_SECRET, authority=_authority())
+            EMULATOR_CONFIDENTIAL, client_credential=EMULATOR_SECRET, authority=servers.emulator_authority())
         assert "access_token" in cca.acquire_token_for_client(GRAPH_APP)
     finally:
         logger.removeHandler(broken)
@@ -133,5 +120,5 @@ def test_without_a_handler_nothing_is_forwarded(admin):
     assert all(isinstance(h, logging.NullHandler) for h in logger.handlers)
     idflow.configure_logging()
     cca = idflow.ConfidentialClientApplication(
-        EMULATOR_CONFIDENTIAL, client_credential=EMULATOR_SECRET, authority=_authority())
+        EMULATOR_CONFIDENTIAL, client_credential=EMULATOR_SECRET, authority=servers.emulator_authority())
     assert "access_token" in cca.acquire_token_for_client(GRAPH_APP)

@@ -93,7 +93,7 @@ PEER_CASES = [
 
 
 @pytest.fixture(scope="module")
-def provider(tmp_path_factory):
+def peer(tmp_path_factory):
     server = peer_server.PeerProvider(tmp_path_factory.mktemp("peer"))
     with pytest.MonkeyPatch.context() as mp:
         # requests (msal's HTTP client) trusts the throw-away certificate only
@@ -107,31 +107,31 @@ def provider(tmp_path_factory):
             server.close()
 
 
-def _app(provider):
-    return msal.PublicClientApplication(peer_server.CLIENT_ID, oidc_authority=provider.issuer)
+def _app(peer):
+    return msal.PublicClientApplication(peer_server.CLIENT_ID, oidc_authority=peer.issuer)
 
 
-def _msal_result(provider, case):
+def _msal_result(peer, case):
     inp = case["input"]
     status, headers, body, flow = vectors.response_args(inp)
-    app = _app(provider)
+    app = _app(peer)
     if flow == "silent":
         seeded = app.acquire_token_by_refresh_token(peer_server.SEED_REFRESH_TOKEN, SCOPES)
         assert "error" not in seeded, seeded
         accounts = app.get_accounts()
         assert len(accounts) == 1, accounts
-        provider.program(status, headers, body)
-        before = len(provider.token_requests())
+        peer.program(status, headers, body)
+        before = len(peer.token_requests())
         result = app.acquire_token_silent_with_error(SCOPES, accounts[0])
-        sent = provider.token_requests()[before:]
+        sent = peer.token_requests()[before:]
         # msal really refreshed with the cached refresh token, over HTTPS.
         assert [f.get("refresh_token") for f in sent] == [peer_server.CACHED_REFRESH_TOKEN]
         return result
     if flow == "token":
-        provider.program(status, headers, body)
-        before = len(provider.token_requests())
+        peer.program(status, headers, body)
+        before = len(peer.token_requests())
         result = app.acquire_token_by_refresh_token("rt-held-by-the-app", SCOPES)
-        assert len(provider.token_requests()) == before + 1
+        assert len(peer.token_requests()) == before + 1
         return result
     auth_flow = app.initiate_auth_code_flow(
         SCOPES, redirect_uri="http://localhost:8400", response_mode="form_post",
@@ -146,8 +146,8 @@ def test_there_are_peer_cases():
 
 
 @pytest.mark.parametrize("case", PEER_CASES)
-def test_idflow_dict_matches_msal(provider, case):
-    theirs = _msal_result(provider, case)
+def test_idflow_dict_matches_msal(peer, case):
+    theirs = _msal_result(peer, case)
     ours = idflow.result_for_response(*vectors.response_args(case["input"]))
     assert isinstance(theirs, dict) and "error" in theirs, theirs
     assert isinstance(ours, dict)

@@ -23,22 +23,8 @@ GRAPH_APP = ["https://graph.microsoft.com/.default"]
 MFA_CLAIMS = '{"access_token":{"acrs":{"essential":true,"value":"c1"}}}'
 
 
-@pytest.fixture
-def admin():
-    a = servers.Admin(servers.emulator_url())
-    a.reset()
-    a.call("DELETE", "requests")
-    yield a
-    a.call("DELETE", "faults")
-
-
-def _authority() -> str:
-    return f"{servers.emulator_url()}/{EMULATOR_TENANT}"
-
-
 def _cca() -> Any:
-    return idflow.ConfidentialClientApplication(
-        EMULATOR_CONFIDENTIAL, client_credential=EMULATOR_SECRET, authority=_authority())
+    return servers.confidential_app(timeout=None)
 
 
 def _tokens(admin: Any) -> List[Dict[str, Any]]:
@@ -102,7 +88,7 @@ def test_claims_challenge_round_trip_with_client_capabilities(admin):
     admin.fault({"match": {"endpoint": "token"}, "count": None,
                  "effect": {"kind": "require_claims", "claims": MFA_CLAIMS}})
     pca = idflow.PublicClientApplication(
-        EMULATOR_PUBLIC, authority=_authority(), client_capabilities=["cp1"])
+        EMULATOR_PUBLIC, authority=servers.emulator_authority(), client_capabilities=["cp1"])
     result = pca.acquire_token_by_username_password(EMULATOR_USER, EMULATOR_PASSWORD, GRAPH)
     assert result["error"] == "interaction_required", result
     assert result["error_kind"] == "interaction_required", result
@@ -119,7 +105,7 @@ def test_claims_challenge_round_trip_with_client_capabilities(admin):
 
 def test_device_flow_carries_the_merged_claims(admin):
     pca = idflow.PublicClientApplication(
-        EMULATOR_PUBLIC, authority=_authority(), client_capabilities=["cp1"])
+        EMULATOR_PUBLIC, authority=servers.emulator_authority(), client_capabilities=["cp1"])
     flow = pca.initiate_device_flow(GRAPH, claims_challenge=MFA_CLAIMS)
     admin.approve(flow["user_code"])
     assert "access_token" in pca.acquire_token_by_device_flow(flow)
@@ -133,12 +119,12 @@ def test_device_flow_carries_the_merged_claims(admin):
 @pytest.mark.parametrize("bad", ["cp1", [1], [""], {"cp1": True}])
 def test_client_capabilities_must_be_a_list_of_str(bad):
     with pytest.raises(ValueError):
-        idflow.PublicClientApplication(EMULATOR_PUBLIC, authority=_authority(),
+        idflow.PublicClientApplication(EMULATOR_PUBLIC, authority=servers.emulator_authority(),
                                        client_capabilities=bad)
 
 
 def test_invalid_claims_is_misuse_or_a_client_error(admin):
-    pca = idflow.PublicClientApplication(EMULATOR_PUBLIC, authority=_authority())
+    pca = idflow.PublicClientApplication(EMULATOR_PUBLIC, authority=servers.emulator_authority())
     with pytest.raises(ValueError) as e:
         pca.acquire_token_by_username_password(
             EMULATOR_USER, EMULATOR_PASSWORD, GRAPH, claims_challenge="not json")

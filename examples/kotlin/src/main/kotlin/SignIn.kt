@@ -10,16 +10,16 @@
 package example
 
 import dev.idflow.CancelHandle
-import dev.idflow.ClientCredential
 import dev.idflow.ClientException
-import dev.idflow.ConfidentialClient
+import dev.idflow.ConfidentialClientApplication
 import dev.idflow.ErrorKind
 import dev.idflow.IdFlowException
 import dev.idflow.InteractionRequiredException
-import dev.idflow.PublicClient
+import dev.idflow.PublicClientApplication
 import dev.idflow.ServiceException
 import dev.idflow.ThrottlingException
 import dev.idflow.TokenResult
+import dev.idflow.ffi.ClientCredential
 import java.io.IOException
 import java.util.Timer
 import kotlin.concurrent.schedule
@@ -28,7 +28,7 @@ import kotlin.system.exitProcess
 fun env(name: String): String = System.getenv(name) ?: error("set $name")
 
 /** A device-code sign-in that gives up after IDFLOW_SIGNIN_TIMEOUT seconds. */
-fun deviceCode(app: PublicClient, scopes: List<String>, claims: String? = null): TokenResult {
+fun deviceCode(app: PublicClientApplication, scopes: List<String>, claims: String? = null): TokenResult {
     val flow = app.initiateDeviceFlowBlocking(scopes, claims)
     System.err.println(flow.message())
     val cancel = CancelHandle()
@@ -81,7 +81,7 @@ fun main(args: Array<String>) {
     }
     val ok = try {
         if (mode == "client-credentials") {
-            ConfidentialClient(
+            ConfidentialClientApplication(
                 env("IDFLOW_CLIENT_ID"), env("IDFLOW_AUTHORITY"),
                 ClientCredential.Secret(env("IDFLOW_CLIENT_SECRET")),
             ).use { app ->
@@ -89,7 +89,7 @@ fun main(args: Array<String>) {
                 signedIn(app.acquireTokenForClientBlocking(listOf(scope)))
             }
         } else {
-            PublicClient(env("IDFLOW_CLIENT_ID"), env("IDFLOW_AUTHORITY")).use { app ->
+            PublicClientApplication(env("IDFLOW_CLIENT_ID"), env("IDFLOW_AUTHORITY")).use { app ->
                 val scopes = listOf(System.getenv("IDFLOW_SCOPE") ?: "User.Read")
                 try {
                     signedIn(deviceCode(app, scopes))

@@ -1,23 +1,23 @@
 // The idiomatic token flows: the generated application objects behind one
 // translation point, so every call throws the IdFlowException hierarchy (never
 // the generated AuthException), with blocking variants for Java callers.
+// The flows both kinds of application offer are written once, in
+// [ClientApplication], over [NativeApplication].
 
 @file:JvmName("IdFlowApplications")
 
 package dev.idflow
 
-import kotlinx.coroutines.currentCoroutineContext
-import kotlinx.coroutines.ensureActive
-import kotlinx.coroutines.runBlocking
+import dev.idflow.ffi.AuthException
+import dev.idflow.ffi.ClientCredential
 import kotlin.coroutines.cancellation.CancellationException
 
 /** The `x-client-sku` this layer sends unless [AppConfig.clientSku] names another. */
 const val KOTLIN_CLIENT_SKU: String = "idflow.kotlin"
 
 /**
- * A public client (desktop, mobile, CLI: an app that cannot keep a secret):
- * device code, interactive sign-in, auth code + PKCE, refresh-token import,
- * username/password.
+ * What both applications share: auth code + PKCE, refresh-token import,
+ * username/password, and the token cache (silent sign-in, accounts).
  *
  * Every method is `suspend` and has a `…Blocking` twin for Java (it blocks the
  * calling thread; interrupting that thread cancels the call and throws
@@ -25,7 +25,7 @@ const val KOTLIN_CLIENT_SKU: String = "idflow.kotlin"
  *
  * Failures are thrown as [IdFlowException] subclasses, never as the generated
  * `AuthException`:
- * - [InteractionRequiredException]: run [acquireTokenInteractive] (pass its
+ * - [InteractionRequiredException]: sign in interactively (pass its
  *   `claims`); do not retry the silent call.
  * - [ThrottlingException]: wait `retryInMs`; serve cached tokens meanwhile.
  * - [ServiceException]: retry only when `isRetryable`, never before
@@ -37,9 +37,140 @@ const val KOTLIN_CLIENT_SKU: String = "idflow.kotlin"
  * Close it (or `use { }`) to free the native object early; otherwise the
  * garbage collector does.
  */
-class PublicClient
-@Throws(IdFlowException::class)
-constructor(config: AppConfig) : AutoCloseable {
+abstract class ClientApplication internal constructor(private val app: NativeApplication) : AutoCloseable {
+    /**
+     * Starts an auth code + PKCE flow for a redirect your app receives itself:
+     * send the user to [AuthCodeFlow.authUri], then pass the redirect to
+     * [acquireTokenByAuthCodeFlow]. A bad `prompt` is a [ClientException]
+     * (`invalid_parameter`).
+     */
+    @Throws(IdFlowException::class)
+    suspend fun initiateAuthCodeFlow(
+        scopes: List<String>,
+        redirectUri: String,
+        options: AuthorizeOptions = AuthorizeOptions(),
+    ): AuthCodeFlow = translated { app.initiateAuthCodeFlow(scopes, redirectUri, options) }
+
+    /**
+     * Completes [flow] with the redirect URL (or its query string). A redirect
+     * with the wrong `state` is a [ClientException] (`state_mismatch`): start over.
+     * An error redirect (`login_required` after `prompt=none`, …) is thrown as
+     * the hierarchy says.
+     */
+    @Throws(IdFlowException::class)
+    suspend fun acquireTokenByAuthCodeFlow(flow: AuthCodeFlow, redirect: String): TokenResult =
+        translated { app.acquireTokenByAuthCodeFlow(flow, redirect) }
+
+    /**
+     * Redeems a refresh token (e.g. imported from another library). A dead or
+     * insufficient one is an [InteractionRequiredException]: sign in interactively.
+     */
+    @Throws(IdFlowException::class)
+    suspend fun acquireTokenByRefreshToken(refreshToken: String, scopes: List<String>, claims: String? = null): TokenResult =
+        translated { app.acquireTokenByRefreshToken(refreshToken, scopes, claims) }
+
+    /**
+     * ROPC, for managed (cloud) users only: prefer an interactive sign-in.
+     * MFA, consent or an expired password is an [InteractionRequiredException]
+     * whose `reason` says which; a wrong password is a [ServiceException].
+     */
+    @Throws(IdFlowException::class)
+    suspend fun acquireTokenByUsernamePassword(
+        username: String,
+        password: String,
+        scopes: List<String>,
+        claims: String? = null,
+    ): TokenResult = translated { app.acquireTokenByUsernamePassword(username, password, scopes, claims) }
+
+    /** The cache this application keeps tokens in ([AppConfig.tokenCache], or its own). */
+    val tokenCache: TokenCache get() = app.tokenCache()
+
+    /**
+     * A token for [account] (from [getAccounts]) without user interaction: a
+     * valid cached token (no network at all), else one from its refresh token.
+     * An [InteractionRequiredException] means sign in interactively: its
+     * `reason` is `ACQUIRE_TOKEN_SILENT_FAILED` when nothing usable was cached
+     * (`no_account`, `no_tokens_found`), else the server's (pass its `claims`).
+     * [forceRefresh] and [claims] skip the cached access token.
+     */
+    @Throws(IdFlowException::class)
+    suspend fun acquireTokenSilent(
+        scopes: List<String>,
+        account: AccountInfo?,
+        claims: String? = null,
+        forceRefresh: Boolean = false,
+    ): TokenResult = translated { app.acquireTokenSilent(scopes, account, claims, forceRefresh) }
+
+    /** The accounts this application can use silently, optionally only [username]'s (case-insensitive). */
+    @JvmOverloads
+    @Throws(IdFlowException::class)
+    fun getAccounts(username: String? = null): List<AccountInfo> = translated { app.getAccounts(username) }
+
+    /** Signs [account] out of this application: its tokens leave the cache. */
+    @Throws(IdFlowException::class)
+    fun removeAccount(account: AccountInfo) = translated { app.removeAccount(account) }
+
+    // Blocking variants, for Java and other non-coroutine callers.
+
+    /** [initiateAuthCodeFlow], blocking the calling thread. */
+    @JvmOverloads
+    @Throws(IdFlowException::class)
+    fun initiateAuthCodeFlowBlocking(
+        scopes: List<String>,
+        redirectUri: String,
+        options: AuthorizeOptions = AuthorizeOptions(),
+    ): AuthCodeFlow = blocking { initiateAuthCodeFlow(scopes, redirectUri, options) }
+
+    /** [acquireTokenByAuthCodeFlow], blocking the calling thread. */
+    @Throws(IdFlowException::class)
+    fun acquireTokenByAuthCodeFlowBlocking(flow: AuthCodeFlow, redirect: String): TokenResult =
+        blocking { acquireTokenByAuthCodeFlow(flow, redirect) }
+
+    /** [acquireTokenByRefreshToken], blocking the calling thread. */
+    @JvmOverloads
+    @Throws(IdFlowException::class)
+    fun acquireTokenByRefreshTokenBlocking(refreshToken: String, scopes: List<String>, claims: String? = null): TokenResult =
+        blocking { acquireTokenByRefreshToken(refreshToken, scopes, claims) }
+
+    /** [acquireTokenByUsernamePassword], blocking the calling thread. */
+    @JvmOverloads
+    @Throws(IdFlowException::class)
+    fun acquireTokenByUsernamePasswordBlocking(
+        username: String,
+        password: String,
+        scopes: List<String>,
+        claims: String? = null,
+    ): TokenResult = blocking { acquireTokenByUsernamePassword(username, password, scopes, claims) }
+
+    /** [acquireTokenSilent], blocking the calling thread. */
+    @JvmOverloads
+    @Throws(IdFlowException::class)
+    fun acquireTokenSilentBlocking(
+        scopes: List<String>,
+        account: AccountInfo?,
+        claims: String? = null,
+        forceRefresh: Boolean = false,
+    ): TokenResult = blocking { acquireTokenSilent(scopes, account, claims, forceRefresh) }
+
+    /** Frees the native object; the application must not be used afterwards. */
+    override fun close() = app.close()
+}
+
+/**
+ * A public client (desktop, mobile, CLI: an app that cannot keep a secret):
+ * device code and interactive sign-in, plus everything in [ClientApplication]
+ * (auth code + PKCE, refresh-token import, username/password, the cache).
+ *
+ * Errors and blocking variants as in [ClientApplication]: an
+ * [InteractionRequiredException] means run [acquireTokenInteractive].
+ */
+class PublicClientApplication private constructor(app: NativePublicApplication) : ClientApplication(app) {
+    /** The generated object, for anything this layer does not wrap (it throws `AuthException`). */
+    val native: dev.idflow.ffi.PublicClientApplication = app
+
+    @Throws(IdFlowException::class)
+    constructor(config: AppConfig) : this(translated { NativePublicApplication(withKotlinSku(config)) })
+
     /**
      * Throws [ClientException] (`invalid_authority`, `authority_uri_insecure`, …)
      * for a bad authority: fix the configuration.
@@ -47,16 +178,13 @@ constructor(config: AppConfig) : AutoCloseable {
     @Throws(IdFlowException::class)
     constructor(clientId: String, authority: String) : this(AppConfig(clientId = clientId, authority = authority))
 
-    /** The generated object, for anything this layer does not wrap (it throws `AuthException`). */
-    val native: PublicClientApplication = translated { PublicClientApplication(withKotlinSku(config)) }
-
     /**
      * Starts a device-code flow. Show [DeviceCodeFlow.message] to the user at
      * once, then call [acquireTokenByDeviceFlow].
      */
     @Throws(IdFlowException::class)
     suspend fun initiateDeviceFlow(scopes: List<String>, claims: String? = null): DeviceCodeFlow =
-        translatedSuspend { native.initiateDeviceFlow(scopes, claims) }
+        translated { native.initiateDeviceFlow(scopes, claims) }
 
     /**
      * Polls until the user finishes, declines, the code expires, or the call is
@@ -75,29 +203,6 @@ constructor(config: AppConfig) : AutoCloseable {
         cancellable(cancel) { native.acquireTokenByDeviceFlow(flow, cancel) }
 
     /**
-     * Starts an auth code + PKCE flow for a redirect your app receives itself:
-     * send the user to [AuthCodeFlow.authUri], then pass the redirect to
-     * [acquireTokenByAuthCodeFlow]. A bad `prompt` is a [ClientException]
-     * (`invalid_parameter`).
-     */
-    @Throws(IdFlowException::class)
-    suspend fun initiateAuthCodeFlow(
-        scopes: List<String>,
-        redirectUri: String,
-        options: AuthorizeOptions = AuthorizeOptions(),
-    ): AuthCodeFlow = translatedSuspend { native.initiateAuthCodeFlow(scopes, redirectUri, options) }
-
-    /**
-     * Completes [flow] with the redirect URL (or its query string). A redirect
-     * with the wrong `state` is a [ClientException] (`state_mismatch`): start over.
-     * An error redirect (`login_required` after `prompt=none`, …) is thrown as
-     * the hierarchy says.
-     */
-    @Throws(IdFlowException::class)
-    suspend fun acquireTokenByAuthCodeFlow(flow: AuthCodeFlow, redirect: String): TokenResult =
-        translatedSuspend { native.acquireTokenByAuthCodeFlow(flow, redirect) }
-
-    /**
      * Signs in through the browser ([opener], the system browser when null)
      * and a loopback redirect on this device. Cancelling the calling coroutine
      * fires [cancel] and throws [CancellationException]; a user who closes the
@@ -110,29 +215,6 @@ constructor(config: AppConfig) : AutoCloseable {
         opener: UrlOpener? = null,
         cancel: CancelHandle = CancelHandle(),
     ): TokenResult = cancellable(cancel) { native.acquireTokenInteractive(scopes, options, opener, cancel) }
-
-    /**
-     * Redeems a refresh token (e.g. imported from another library). A dead or
-     * insufficient one is an [InteractionRequiredException]: sign in interactively.
-     */
-    @Throws(IdFlowException::class)
-    suspend fun acquireTokenByRefreshToken(refreshToken: String, scopes: List<String>, claims: String? = null): TokenResult =
-        translatedSuspend { native.acquireTokenByRefreshToken(refreshToken, scopes, claims) }
-
-    /**
-     * ROPC, for managed (cloud) users only: prefer [acquireTokenInteractive].
-     * MFA, consent or an expired password is an [InteractionRequiredException]
-     * whose `reason` says which; a wrong password is a [ServiceException].
-     */
-    @Throws(IdFlowException::class)
-    suspend fun acquireTokenByUsernamePassword(
-        username: String,
-        password: String,
-        scopes: List<String>,
-        claims: String? = null,
-    ): TokenResult = translatedSuspend { native.acquireTokenByUsernamePassword(username, password, scopes, claims) }
-
-    // Blocking variants, for Java and other non-coroutine callers.
 
     /** [initiateDeviceFlow], blocking the calling thread. */
     @JvmOverloads
@@ -150,20 +232,6 @@ constructor(config: AppConfig) : AutoCloseable {
     fun acquireTokenByDeviceFlowBlocking(flow: DeviceCodeFlow, cancel: CancelHandle = CancelHandle()): TokenResult =
         blocking { acquireTokenByDeviceFlow(flow, cancel) }
 
-    /** [initiateAuthCodeFlow], blocking the calling thread. */
-    @JvmOverloads
-    @Throws(IdFlowException::class)
-    fun initiateAuthCodeFlowBlocking(
-        scopes: List<String>,
-        redirectUri: String,
-        options: AuthorizeOptions = AuthorizeOptions(),
-    ): AuthCodeFlow = blocking { initiateAuthCodeFlow(scopes, redirectUri, options) }
-
-    /** [acquireTokenByAuthCodeFlow], blocking the calling thread. */
-    @Throws(IdFlowException::class)
-    fun acquireTokenByAuthCodeFlowBlocking(flow: AuthCodeFlow, redirect: String): TokenResult =
-        blocking { acquireTokenByAuthCodeFlow(flow, redirect) }
-
     /** [acquireTokenInteractive], blocking the calling thread. */
     @JvmOverloads
     @Throws(IdFlowException::class, InterruptedException::class)
@@ -173,87 +241,30 @@ constructor(config: AppConfig) : AutoCloseable {
         opener: UrlOpener? = null,
         cancel: CancelHandle = CancelHandle(),
     ): TokenResult = blocking { acquireTokenInteractive(scopes, options, opener, cancel) }
-
-    /** [acquireTokenByRefreshToken], blocking the calling thread. */
-    @JvmOverloads
-    @Throws(IdFlowException::class)
-    fun acquireTokenByRefreshTokenBlocking(refreshToken: String, scopes: List<String>, claims: String? = null): TokenResult =
-        blocking { acquireTokenByRefreshToken(refreshToken, scopes, claims) }
-
-    /** [acquireTokenByUsernamePassword], blocking the calling thread. */
-    @JvmOverloads
-    @Throws(IdFlowException::class)
-    fun acquireTokenByUsernamePasswordBlocking(
-        username: String,
-        password: String,
-        scopes: List<String>,
-        claims: String? = null,
-    ): TokenResult = blocking { acquireTokenByUsernamePassword(username, password, scopes, claims) }
-
-    // ---- the token cache ----
-
-    /** The cache this client keeps tokens in ([AppConfig.tokenCache], or its own). */
-    val tokenCache: TokenCache get() = native.tokenCache()
-
-    /**
-     * A token for [account] (from [getAccounts]) without user interaction: a
-     * valid cached token (no network at all), else one from its refresh token.
-     * An [InteractionRequiredException] means sign in interactively: its
-     * `reason` is `ACQUIRE_TOKEN_SILENT_FAILED` when nothing usable was cached
-     * (`no_account`, `no_tokens_found`), else the server's (pass its `claims`).
-     * [forceRefresh] and [claims] skip the cached access token.
-     */
-    @Throws(IdFlowException::class)
-    suspend fun acquireTokenSilent(
-        scopes: List<String>,
-        account: AccountInfo?,
-        claims: String? = null,
-        forceRefresh: Boolean = false,
-    ): TokenResult = translatedSuspend { native.acquireTokenSilent(scopes, account, claims, forceRefresh) }
-
-    /** The accounts this client can use silently, optionally only [username]'s (case-insensitive). */
-    @JvmOverloads
-    @Throws(IdFlowException::class)
-    fun getAccounts(username: String? = null): List<AccountInfo> = translated { native.getAccounts(username) }
-
-    /** Signs [account] out of this client: its tokens leave the cache. */
-    @Throws(IdFlowException::class)
-    fun removeAccount(account: AccountInfo) = translated { native.removeAccount(account) }
-
-    /** [acquireTokenSilent], blocking the calling thread. */
-    @JvmOverloads
-    @Throws(IdFlowException::class)
-    fun acquireTokenSilentBlocking(
-        scopes: List<String>,
-        account: AccountInfo?,
-        claims: String? = null,
-        forceRefresh: Boolean = false,
-    ): TokenResult = blocking { acquireTokenSilent(scopes, account, claims, forceRefresh) }
-
-    /** Frees the native object; the client must not be used afterwards. */
-    override fun close() = native.close()
 }
 
 /**
  * A confidential client (a web app, an API, a daemon) holding a
- * [ClientCredential]: client credentials, on-behalf-of, auth-code redemption,
- * refresh.
+ * [ClientCredential]: client credentials and on-behalf-of, plus everything in
+ * [ClientApplication] (auth-code redemption, refresh, username/password, the cache).
  *
- * Errors and blocking variants as in [PublicClient]. A wrong or missing
+ * Errors and blocking variants as in [ClientApplication]. A wrong or missing
  * credential is a [ServiceException] (`invalid_client`, status 401): fix the
  * configuration, do not retry.
  */
-class ConfidentialClient
-@Throws(IdFlowException::class)
-constructor(config: AppConfig, credential: ClientCredential) : AutoCloseable {
+class ConfidentialClientApplication private constructor(app: NativeConfidentialApplication) : ClientApplication(app) {
+    /** The generated object, for anything this layer does not wrap (it throws `AuthException`). */
+    val native: dev.idflow.ffi.ConfidentialClientApplication = app
+
+    /** Throws [ClientException] for a bad authority or credential: fix the configuration. */
+    @Throws(IdFlowException::class)
+    constructor(config: AppConfig, credential: ClientCredential) :
+        this(translated { NativeConfidentialApplication(withKotlinSku(config), credential) })
+
     /** Throws [ClientException] for a bad authority or credential: fix the configuration. */
     @Throws(IdFlowException::class)
     constructor(clientId: String, authority: String, credential: ClientCredential) :
         this(AppConfig(clientId = clientId, authority = authority), credential)
-
-    /** The generated object, for anything this layer does not wrap (it throws `AuthException`). */
-    val native: ConfidentialClientApplication =
-        translated { ConfidentialClientApplication(withKotlinSku(config), credential) }
 
     /**
      * An app-only token; for Microsoft, scopes are `<resource>/.default`. A 429
@@ -262,7 +273,7 @@ constructor(config: AppConfig, credential: ClientCredential) : AutoCloseable {
      */
     @Throws(IdFlowException::class)
     suspend fun acquireTokenForClient(scopes: List<String>, claims: String? = null): TokenResult =
-        translatedSuspend { native.acquireTokenForClient(scopes, claims) }
+        translated { native.acquireTokenForClient(scopes, claims) }
 
     /**
      * Exchanges the access token your API received for one to a downstream
@@ -271,25 +282,7 @@ constructor(config: AppConfig, credential: ClientCredential) : AutoCloseable {
      */
     @Throws(IdFlowException::class)
     suspend fun acquireTokenOnBehalfOf(userAssertion: String, scopes: List<String>, claims: String? = null): TokenResult =
-        translatedSuspend { native.acquireTokenOnBehalfOf(userAssertion, scopes, claims) }
-
-    /** As [PublicClient.initiateAuthCodeFlow], for a web app's redirect. */
-    @Throws(IdFlowException::class)
-    suspend fun initiateAuthCodeFlow(
-        scopes: List<String>,
-        redirectUri: String,
-        options: AuthorizeOptions = AuthorizeOptions(),
-    ): AuthCodeFlow = translatedSuspend { native.initiateAuthCodeFlow(scopes, redirectUri, options) }
-
-    /** As [PublicClient.acquireTokenByAuthCodeFlow]. */
-    @Throws(IdFlowException::class)
-    suspend fun acquireTokenByAuthCodeFlow(flow: AuthCodeFlow, redirect: String): TokenResult =
-        translatedSuspend { native.acquireTokenByAuthCodeFlow(flow, redirect) }
-
-    /** As [PublicClient.acquireTokenByRefreshToken]. */
-    @Throws(IdFlowException::class)
-    suspend fun acquireTokenByRefreshToken(refreshToken: String, scopes: List<String>, claims: String? = null): TokenResult =
-        translatedSuspend { native.acquireTokenByRefreshToken(refreshToken, scopes, claims) }
+        translated { native.acquireTokenOnBehalfOf(userAssertion, scopes, claims) }
 
     /** [acquireTokenForClient], blocking the calling thread. */
     @JvmOverloads
@@ -302,70 +295,18 @@ constructor(config: AppConfig, credential: ClientCredential) : AutoCloseable {
     @Throws(IdFlowException::class)
     fun acquireTokenOnBehalfOfBlocking(userAssertion: String, scopes: List<String>, claims: String? = null): TokenResult =
         blocking { acquireTokenOnBehalfOf(userAssertion, scopes, claims) }
-
-    /** [initiateAuthCodeFlow], blocking the calling thread. */
-    @JvmOverloads
-    @Throws(IdFlowException::class)
-    fun initiateAuthCodeFlowBlocking(
-        scopes: List<String>,
-        redirectUri: String,
-        options: AuthorizeOptions = AuthorizeOptions(),
-    ): AuthCodeFlow = blocking { initiateAuthCodeFlow(scopes, redirectUri, options) }
-
-    /** [acquireTokenByAuthCodeFlow], blocking the calling thread. */
-    @Throws(IdFlowException::class)
-    fun acquireTokenByAuthCodeFlowBlocking(flow: AuthCodeFlow, redirect: String): TokenResult =
-        blocking { acquireTokenByAuthCodeFlow(flow, redirect) }
-
-    /** [acquireTokenByRefreshToken], blocking the calling thread. */
-    @JvmOverloads
-    @Throws(IdFlowException::class)
-    fun acquireTokenByRefreshTokenBlocking(refreshToken: String, scopes: List<String>, claims: String? = null): TokenResult =
-        blocking { acquireTokenByRefreshToken(refreshToken, scopes, claims) }
-
-    // ---- the token cache ----
-
-    /** The cache this client keeps tokens in ([AppConfig.tokenCache], or its own). */
-    val tokenCache: TokenCache get() = native.tokenCache()
-
-    /**
-     * A token for [account] (from [getAccounts]) without user interaction: a
-     * valid cached token (no network at all), else one from its refresh token.
-     * An [InteractionRequiredException] means sign in interactively: its
-     * `reason` is `ACQUIRE_TOKEN_SILENT_FAILED` when nothing usable was cached
-     * (`no_account`, `no_tokens_found`), else the server's (pass its `claims`).
-     * [forceRefresh] and [claims] skip the cached access token.
-     */
-    @Throws(IdFlowException::class)
-    suspend fun acquireTokenSilent(
-        scopes: List<String>,
-        account: AccountInfo?,
-        claims: String? = null,
-        forceRefresh: Boolean = false,
-    ): TokenResult = translatedSuspend { native.acquireTokenSilent(scopes, account, claims, forceRefresh) }
-
-    /** The accounts this client can use silently, optionally only [username]'s (case-insensitive). */
-    @JvmOverloads
-    @Throws(IdFlowException::class)
-    fun getAccounts(username: String? = null): List<AccountInfo> = translated { native.getAccounts(username) }
-
-    /** Signs [account] out of this client: its tokens leave the cache. */
-    @Throws(IdFlowException::class)
-    fun removeAccount(account: AccountInfo) = translated { native.removeAccount(account) }
-
-    /** [acquireTokenSilent], blocking the calling thread. */
-    @JvmOverloads
-    @Throws(IdFlowException::class)
-    fun acquireTokenSilentBlocking(
-        scopes: List<String>,
-        account: AccountInfo?,
-        claims: String? = null,
-        forceRefresh: Boolean = false,
-    ): TokenResult = blocking { acquireTokenSilent(scopes, account, claims, forceRefresh) }
-
-    /** Frees the native object; the client must not be used afterwards. */
-    override fun close() = native.close()
 }
+
+/** The former name of [PublicClientApplication]. */
+@Deprecated("Renamed to MSAL for Java's name", ReplaceWith("PublicClientApplication", "dev.idflow.PublicClientApplication"))
+typealias PublicClient = PublicClientApplication
+
+/** The former name of [ConfidentialClientApplication]. */
+@Deprecated(
+    "Renamed to MSAL for Java's name",
+    ReplaceWith("ConfidentialClientApplication", "dev.idflow.ConfidentialClientApplication"),
+)
+typealias ConfidentialClient = ConfidentialClientApplication
 
 /** A [UrlOpener] from a lambda (Kotlin) or a `Consumer`-style lambda (Java). */
 fun interface OpenUrl {
@@ -386,57 +327,52 @@ fun urlOpener(open: OpenUrl): UrlOpener =
             } catch (e: AuthException) {
                 throw e
             } catch (e: Exception) {
-                val info = dev.idflow.explain("authentication_ui_failed")
+                val info = dev.idflow.ffi.explain("authentication_ui_failed")
                 throw AuthException.Client(info.copy(message = "The UrlOpener failed: $e"), e.toString())
             }
         }
     }
 
-// The one translation point: the generated AuthException becomes the class the core chose.
+/**
+ * The methods both generated application objects have (the bindings write
+ * them onto each), as one type. The generated classes are open, so the two
+ * subclasses below gain this interface with no member written again.
+ */
+internal interface NativeApplication : AutoCloseable {
+    suspend fun initiateAuthCodeFlow(scopes: List<String>, redirectUri: String, options: AuthorizeOptions): AuthCodeFlow
+
+    suspend fun acquireTokenByAuthCodeFlow(flow: AuthCodeFlow, redirect: String): TokenResult
+
+    suspend fun acquireTokenByRefreshToken(refreshToken: String, scopes: List<String>, claims: String?): TokenResult
+
+    suspend fun acquireTokenByUsernamePassword(
+        username: String,
+        password: String,
+        scopes: List<String>,
+        claims: String?,
+    ): TokenResult
+
+    suspend fun acquireTokenSilent(
+        scopes: List<String>,
+        account: AccountInfo?,
+        claims: String?,
+        forceRefresh: Boolean,
+    ): TokenResult
+
+    fun getAccounts(username: String?): List<AccountInfo>
+
+    fun removeAccount(account: AccountInfo)
+
+    fun tokenCache(): TokenCache
+}
+
+internal class NativePublicApplication(config: AppConfig) :
+    dev.idflow.ffi.PublicClientApplication(config),
+    NativeApplication
+
+internal class NativeConfidentialApplication(config: AppConfig, credential: ClientCredential) :
+    dev.idflow.ffi.ConfidentialClientApplication(config, credential),
+    NativeApplication
 
 private fun withKotlinSku(config: AppConfig): AppConfig =
     if (config.clientSku == null) config.copy(clientSku = KOTLIN_CLIENT_SKU) else config
-
-internal inline fun <T> translated(call: () -> T): T =
-    try {
-        call()
-    } catch (e: AuthException) {
-        throw e.info.toException()
-    } catch (e: InternalException) {
-        throw internalError(e)
-    }
-
-private suspend inline fun <T> translatedSuspend(crossinline call: suspend () -> T): T =
-    try {
-        call()
-    } catch (e: AuthException) {
-        throw e.info.toException()
-    } catch (e: InternalException) {
-        throw internalError(e)
-    }
-
-/** uniffi's own failure (a panic it caught, a callback that threw): idflow's `internal_error`. */
-internal fun internalError(e: InternalException): IdFlowException {
-    val info = dev.idflow.explain("internal_error")
-    return ClientException(info.copy(message = "${info.message} (${e.message})"), e)
-}
-
-/**
- * Runs [call] so that cancelling the coroutine also fires [cancel] (the core
- * then stops polling or listening at once) and surfaces as
- * [CancellationException], never as `user_cancelled`.
- */
-private suspend inline fun <T> cancellable(cancel: CancelHandle, crossinline call: suspend () -> T): T =
-    try {
-        translatedSuspend(call)
-    } catch (e: CancellationException) {
-        cancel.cancel()
-        throw e
-    } catch (e: IdFlowException) {
-        // The coroutine was cancelled while the core was already ending with
-        // user_cancelled: report the cancellation, as coroutines do.
-        currentCoroutineContext().ensureActive()
-        throw e
-    }
-
-private fun <T> blocking(call: suspend () -> T): T = runBlocking { call() }

@@ -6,6 +6,7 @@
 
 package dev.idflow
 
+import dev.idflow.ffi.AuthException
 import java.io.File
 
 /**
@@ -61,6 +62,6 @@ private inline fun <T> guarded(what: String, call: () -> T): T =
     } catch (e: AuthException) {
         throw e
     } catch (e: Exception) {
-        val info = dev.idflow.explain("cache_storage_failed")
+        val info = dev.idflow.ffi.explain("cache_storage_failed")
         throw AuthException.Client(info.copy(message = "the cache storage's $what failed: $e"), e.toString())
     }

@@ -7,6 +7,8 @@
 
 package dev.idflow
 
+import dev.idflow.ffi.AuthException
+import dev.idflow.ffi.RecommendedAction
 import java.net.ConnectException
 import java.net.NoRouteToHostException
 import java.net.SocketException

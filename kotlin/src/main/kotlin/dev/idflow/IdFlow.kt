@@ -1,21 +1,10 @@
 // The idiomatic entry points: the generated functions with plain JVM types,
-// every generated AuthException rethrown as the IdFlowException the core chose.
+// every generated AuthException rethrown as the IdFlowException the core chose
+// (through the one translation point in Translate.kt).
 
 package dev.idflow
 
-import dev.idflow.claimsChallenge as ffiClaimsChallenge
-import dev.idflow.classifyResponse as ffiClassifyResponse
-import dev.idflow.explain as ffiExplain
-import dev.idflow.parseFlow as ffiParseFlow
-import dev.idflow.parseWwwAuthenticate as ffiParseWwwAuthenticate
-import dev.idflow.raiseError as ffiRaiseError
-import dev.idflow.raiseForResponse as ffiRaiseForResponse
-import dev.idflow.piiLoggingEnabled as ffiPiiLoggingEnabled
-import dev.idflow.selfTestPanic as ffiSelfTestPanic
-import dev.idflow.selfTestPanicAsync as ffiSelfTestPanicAsync
-import dev.idflow.setLogger as ffiSetLogger
-import dev.idflow.setPiiLoggingEnabled as ffiSetPiiLoggingEnabled
-import dev.idflow.transportFailure as ffiTransportFailure
+import dev.idflow.ffi.Logger
 
 /**
  * idflow for Kotlin and Java. Every method either returns the core's decision
@@ -33,13 +22,7 @@ object IdFlow {
     @JvmStatic
     @Throws(IdFlowException::class)
     fun classifyResponse(status: Int, headers: List<Header>, body: ByteArray, flow: Flow): Classified =
-        translated { ffiClassifyResponse(httpStatus(status), headers, body, flow) }
-
-    /** [classifyResponse] with headers as `HttpURLConnection.getHeaderFields()` gives them. */
-    @JvmStatic
-    @Throws(IdFlowException::class)
-    fun classifyResponse(status: Int, headers: Map<String?, List<String?>?>, body: ByteArray, flow: Flow): Classified =
-        classifyResponse(status, headerList(headers), body, flow)
+        translated { dev.idflow.ffi.classifyResponse(httpStatus(status), headers, body, flow) }
 
     /**
      * Returns the decision when the response is a success; otherwise throws the
@@ -49,7 +32,13 @@ object IdFlow {
     @JvmStatic
     @Throws(IdFlowException::class)
     fun raiseForResponse(status: Int, headers: List<Header>, body: ByteArray, flow: Flow): Classified =
-        translated { ffiRaiseForResponse(httpStatus(status), headers, body, flow) }
+        translated { dev.idflow.ffi.raiseForResponse(httpStatus(status), headers, body, flow) }
+
+    /** [classifyResponse] with headers as `HttpURLConnection.getHeaderFields()` gives them. */
+    @JvmStatic
+    @Throws(IdFlowException::class)
+    fun classifyResponse(status: Int, headers: Map<String?, List<String?>?>, body: ByteArray, flow: Flow): Classified =
+        classifyResponse(status, headerList(headers), body, flow)
 
     /** [raiseForResponse] with headers as `HttpURLConnection.getHeaderFields()` gives them. */
     @JvmStatic
@@ -64,7 +53,7 @@ object IdFlow {
      */
     @JvmStatic
     @Throws(IdFlowException::class)
-    fun explain(query: String): ErrorInfo = translated { ffiExplain(query) }
+    fun explain(query: String): ErrorInfo = translated { dev.idflow.ffi.explain(query) }
 
     /**
      * The flow a name stands for: a flow's own name (`"silent"`) or the grant
@@ -74,13 +63,13 @@ object IdFlow {
      */
     @JvmStatic
     @Throws(IdFlowException::class)
-    fun parseFlow(name: String): Flow = translated { ffiParseFlow(name) }
+    fun parseFlow(name: String): Flow = translated { dev.idflow.ffi.parseFlow(name) }
 
     /** The decision for a request that got no HTTP answer. */
     @JvmStatic
     @Throws(IdFlowException::class)
     fun transportFailure(kind: NetworkKind, detail: String): ErrorInfo =
-        translated { ffiTransportFailure(kind, detail) }
+        translated { dev.idflow.ffi.transportFailure(kind, detail) }
 
     /**
      * Throws [info] as its idiomatic exception, going through the native
@@ -89,7 +78,7 @@ object IdFlow {
     @JvmStatic
     @Throws(IdFlowException::class)
     fun raise(info: ErrorInfo): Nothing {
-        translated { ffiRaiseError(info) }
+        translated { dev.idflow.ffi.raiseError(info) }
         error("raise_error returned without an error") // the FFI contract forbids this
     }
 
@@ -102,7 +91,7 @@ object IdFlow {
      */
     @JvmStatic
     @Throws(IdFlowException::class)
-    fun parseWwwAuthenticate(headers: List<Header>): List<AuthChallenge> = translated { ffiParseWwwAuthenticate(headers) }
+    fun parseWwwAuthenticate(headers: List<Header>): List<AuthChallenge> = translated { dev.idflow.ffi.parseWwwAuthenticate(headers) }
 
     /** [parseWwwAuthenticate] with headers as `HttpURLConnection.getHeaderFields()` gives them. */
     @JvmStatic
@@ -117,7 +106,7 @@ object IdFlow {
      * silent with a forced refresh), then call the resource again.
      */
     @JvmStatic
-    fun claimsChallenge(headers: List<Header>): String? = ffiClaimsChallenge(headers)
+    fun claimsChallenge(headers: List<Header>): String? = dev.idflow.ffi.claimsChallenge(headers)
 
     /** [claimsChallenge] with headers as `HttpURLConnection.getHeaderFields()` gives them. */
     @JvmStatic
@@ -129,17 +118,11 @@ object IdFlow {
      */
     @JvmStatic
     @Throws(IdFlowException::class)
-    fun selfTestPanic(): Unit = translated { ffiSelfTestPanic() }
+    fun selfTestPanic(): Unit = translated { dev.idflow.ffi.selfTestPanic() }
 
     /** [selfTestPanic] through a suspending native call that panics on a later poll. */
     @Throws(IdFlowException::class)
-    suspend fun selfTestPanicAsync() {
-        try {
-            ffiSelfTestPanicAsync()
-        } catch (e: AuthException) {
-            throw e.info.toException()
-        }
-    }
+    suspend fun selfTestPanicAsync(): Unit = translated { dev.idflow.ffi.selfTestPanicAsync() }
 
     /**
      * Sends idflow's log lines up to [level] to [listener]; `null` stops logging
@@ -150,7 +133,7 @@ object IdFlow {
     @JvmStatic
     @Throws(IdFlowException::class)
     fun setLogger(level: LogLevel, listener: IdFlowLogListener?) =
-        translated { ffiSetLogger(listener?.let(::LoggerAdapter), level) }
+        translated { dev.idflow.ffi.setLogger(listener?.let(::LoggerAdapter), level) }
 
     /**
      * Lets log lines show personal data (usernames, account and tenant ids,
@@ -158,10 +141,10 @@ object IdFlow {
      * lines arrive with `containsPii = true`.
      */
     @JvmStatic
-    fun setPiiLoggingEnabled(enabled: Boolean) = ffiSetPiiLoggingEnabled(enabled)
+    fun setPiiLoggingEnabled(enabled: Boolean) = dev.idflow.ffi.setPiiLoggingEnabled(enabled)
 
     @JvmStatic
-    fun isPiiLoggingEnabled(): Boolean = ffiPiiLoggingEnabled()
+    fun isPiiLoggingEnabled(): Boolean = dev.idflow.ffi.piiLoggingEnabled()
 
     private class LoggerAdapter(private val listener: IdFlowLogListener) : Logger {
         override fun log(level: LogLevel, message: String, containsPii: Boolean) {
@@ -172,13 +155,6 @@ object IdFlow {
             }
         }
     }
-
-    private inline fun <T> translated(call: () -> T): T =
-        try {
-            call()
-        } catch (e: AuthException) {
-            throw e.info.toException()
-        }
 
     private fun httpStatus(status: Int): UShort {
         require(status in 0..0xFFFF) { "HTTP status out of range: $status" }

@@ -7,13 +7,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
+import dev.idflow.ffi.CancelHandle;
+import dev.idflow.ffi.ClientCredential;
+import dev.idflow.ffi.DeviceCodeFlow;
+import dev.idflow.ffi.ErrorKind;
+import dev.idflow.ffi.TokenResult;
+import dev.idflow.ffi.UrlOpener;
 import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The blocking surface as a Java caller writes it: no coroutines, checked-free exceptions. */
+/**
+ * The blocking surface as a Java caller writes it: no coroutines, checked-free
+ * exceptions, the generated records imported from dev.idflow.ffi.
+ */
 class JavaCallerTest {
     private static final String CONFIDENTIAL = "5f3b8c1e-7d2a-4e6b-9c0d-1a2b3c4d5e10";
     private static final String PUBLIC = "5f3b8c1e-7d2a-4e6b-9c0d-1a2b3c4d5e01";
@@ -27,7 +36,7 @@ class JavaCallerTest {
     @Test
     void clientCredentialsFromJava() {
         String base = emulator();
-        try (ConfidentialClient app = new ConfidentialClient(
+        try (ConfidentialClientApplication app = new ConfidentialClientApplication(
                 CONFIDENTIAL, base + "/emulator.idflow.test",
                 new ClientCredential.Secret("emulator-secret-do-not-use-in-production"))) {
             TokenResult r = app.acquireTokenForClientBlocking(List.of("api://" + CONFIDENTIAL + "/.default"));
@@ -41,7 +50,7 @@ class JavaCallerTest {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
             port = s.getLocalPort();
         }
-        PublicClient app = new PublicClient(PUBLIC, "http://127.0.0.1:" + port + "/organizations");
+        PublicClientApplication app = new PublicClientApplication(PUBLIC, "http://127.0.0.1:" + port + "/organizations");
         try {
             app.acquireTokenByUsernamePasswordBlocking("ada@emulator.idflow.test", "pw", List.of("User.Read"));
             fail("expected a ClientException");
@@ -53,14 +62,14 @@ class JavaCallerTest {
             assertFalse(e.getMitigation().isEmpty());
         }
 
-        ClientException bad = assertThrows(ClientException.class, () -> new PublicClient(PUBLIC, "not a url"));
+        ClientException bad = assertThrows(ClientException.class, () -> new PublicClientApplication(PUBLIC, "not a url"));
         assertEquals(ErrorKind.CLIENT, bad.getInfo().getKind());
     }
 
     @Test
     void cancelHandleFromJava() {
         String base = emulator();
-        PublicClient app = new PublicClient(PUBLIC, base + "/organizations");
+        PublicClientApplication app = new PublicClientApplication(PUBLIC, base + "/organizations");
         DeviceCodeFlow flow = app.initiateDeviceFlowBlocking(List.of("User.Read"));
         CancelHandle cancel = new CancelHandle();
         cancel.cancel();

@@ -8,6 +8,10 @@ import dev.idflow.Emulator.Companion.PUBLIC_CLIENT
 import dev.idflow.Emulator.Companion.SECRET
 import dev.idflow.Emulator.Companion.TENANT
 import dev.idflow.Emulator.Companion.USER
+import dev.idflow.ffi.ClientCredential
+import java.io.File
+import java.net.ServerSocket
+import java.util.concurrent.atomic.AtomicReference
 import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertNotEquals
@@ -16,9 +20,6 @@ import org.junit.jupiter.api.BeforeEach
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.assertThrows
 import org.junit.jupiter.api.io.TempDir
-import java.io.File
-import java.net.ServerSocket
-import java.util.concurrent.atomic.AtomicReference
 
 /** The token cache and silent acquisition through the idiomatic layer, against the emulator. */
 class CacheTest {
@@ -46,7 +47,7 @@ class CacheTest {
 
     @Test
     fun aCachedTokenComesBackWithoutARequest() = runBlocking {
-        val app = PublicClient(config(null))
+        val app = PublicClientApplication(config(null))
         val first = app.acquireTokenByUsernamePassword(USER, PASSWORD, GRAPH)
         val account = app.getAccounts().single()
         assertEquals(USER, account.username)
@@ -64,7 +65,7 @@ class CacheTest {
 
     @Test
     fun nothingUsableIsInteractionRequiredAcquireTokenSilentFailed() {
-        val app = PublicClient(config(null))
+        val app = PublicClientApplication(config(null))
         val noAccount = assertThrows<InteractionRequiredException> {
             app.acquireTokenSilentBlocking(GRAPH, null)
         }
@@ -81,7 +82,7 @@ class CacheTest {
     @Test
     fun aRefusedRefreshIsTheServersInteractionRequired() = runBlocking {
         em.request("PATCH", "/_admin/settings", org.json.JSONObject().put("access_token_lifetime_secs", 200))
-        val app = PublicClient(config(null))
+        val app = PublicClientApplication(config(null))
         app.acquireTokenByUsernamePassword(USER, PASSWORD, GRAPH)
         em.preset("basic_action")
         val e = assertThrows<InteractionRequiredException> {
@@ -93,7 +94,7 @@ class CacheTest {
 
     @Test
     fun accountsAreFilteredAndRemoved() = runBlocking {
-        val app = PublicClient(config(null))
+        val app = PublicClientApplication(config(null))
         app.acquireTokenByUsernamePassword(USER, PASSWORD, GRAPH)
         assertEquals(1, app.getAccounts(USER.uppercase()).size)
         assertTrue(app.getAccounts("nobody@example.com").isEmpty())
@@ -104,7 +105,7 @@ class CacheTest {
 
     @Test
     fun clientCredentialsAnswerFromTheCache() = runBlocking {
-        val app = ConfidentialClient(CONFIDENTIAL_CLIENT, em.authority(TENANT), ClientCredential.Secret(SECRET))
+        val app = ConfidentialClientApplication(CONFIDENTIAL_CLIENT, em.authority(TENANT), ClientCredential.Secret(SECRET))
         val first = app.acquireTokenForClient(APP_SCOPE)
         val again = app.acquireTokenForClientBlocking(APP_SCOPE)
         assertEquals(TokenSource.CACHE, again.tokenSource)
@@ -115,14 +116,14 @@ class CacheTest {
     @Test
     fun aSerializedCacheServesAnotherClientOffline() = runBlocking {
         val cache = TokenCache()
-        val first = PublicClient(config(cache)).acquireTokenByUsernamePassword(USER, PASSWORD, GRAPH)
+        val first = PublicClientApplication(config(cache)).acquireTokenByUsernamePassword(USER, PASSWORD, GRAPH)
         assertTrue(cache.hasStateChanged())
         val state = cache.serialize()
         assertTrue(!cache.hasStateChanged())
 
         val loaded = TokenCache()
         loaded.restore(state)
-        val offline = PublicClient(config(loaded, closedPortAuthority()))
+        val offline = PublicClientApplication(config(loaded, closedPortAuthority()))
         val hit = offline.acquireTokenSilent(GRAPH, offline.getAccounts().single())
         assertEquals(first.accessToken, hit.accessToken)
         val bad = assertThrows<ClientException> { loaded.restore("not a cache") }
@@ -139,17 +140,17 @@ class CacheTest {
         val file = File(dir, "cache.json")
         val fileCache = TokenCache()
         fileCache.persistIn(file)
-        val first = PublicClient(config(cache)).acquireTokenByUsernamePassword(USER, PASSWORD, GRAPH)
-        PublicClient(config(fileCache)).acquireTokenByUsernamePassword(USER, PASSWORD, GRAPH)
+        val first = PublicClientApplication(config(cache)).acquireTokenByUsernamePassword(USER, PASSWORD, GRAPH)
+        PublicClientApplication(config(fileCache)).acquireTokenByUsernamePassword(USER, PASSWORD, GRAPH)
         assertTrue(stored.get() != null && file.exists())
 
         val reloaded = TokenCache()
         reloaded.persistIn(cacheStorage(LoadBytes { stored.get() }, SaveBytes { stored.set(it) }))
-        val offline = PublicClient(config(reloaded, closedPortAuthority()))
+        val offline = PublicClientApplication(config(reloaded, closedPortAuthority()))
         assertEquals(first.accessToken, offline.acquireTokenSilent(GRAPH, offline.getAccounts().single()).accessToken)
         val fromFile = TokenCache()
         fromFile.persistIn(file)
-        assertEquals(1, PublicClient(config(fromFile, closedPortAuthority())).getAccounts().size)
+        assertEquals(1, PublicClientApplication(config(fromFile, closedPortAuthority())).getAccounts().size)
 
         val failing = TokenCache()
         val e = assertThrows<ClientException> {

@@ -1,5 +1,6 @@
 package dev.idflow
 
+import dev.idflow.ffi.mappingCatalogue
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
 import org.junit.jupiter.api.Assertions.assertInstanceOf

@@ -8,6 +8,14 @@ import dev.idflow.Emulator.Companion.PUBLIC_CLIENT
 import dev.idflow.Emulator.Companion.SECRET
 import dev.idflow.Emulator.Companion.TENANT
 import dev.idflow.Emulator.Companion.USER
+import dev.idflow.ffi.AuthException
+import dev.idflow.ffi.ClientCredential
+import dev.idflow.ffi.RecommendedAction
+import java.net.SocketException
+import java.net.SocketTimeoutException
+import java.net.URI
+import java.net.http.HttpRequest
+import java.net.http.HttpResponse
 import kotlinx.coroutines.runBlocking
 import org.json.JSONArray
 import org.json.JSONObject
@@ -18,14 +26,9 @@ import org.junit.jupiter.api.Assertions.assertNotNull
 import org.junit.jupiter.api.Assertions.assertNull
 import org.junit.jupiter.api.Assertions.assertSame
 import org.junit.jupiter.api.Assertions.assertTrue
-import org.junit.jupiter.api.fail
 import org.junit.jupiter.api.DynamicTest
 import org.junit.jupiter.api.TestFactory
-import java.net.SocketException
-import java.net.SocketTimeoutException
-import java.net.URI
-import java.net.http.HttpRequest
-import java.net.http.HttpResponse
+import org.junit.jupiter.api.fail
 
 /**
  * Every preset the emulator lists (`GET /_admin/presets`), armed once and run
@@ -50,21 +53,10 @@ class EveryPresetTest {
         return tests + timeout
     }
 
-    // Surefire reports dynamic tests by index: put the preset name in the failure.
-    private fun named(name: String, body: () -> Unit) {
-        try {
-            body()
-        } catch (e: AssertionError) {
-            throw AssertionError("[$name] ${e.message}", e)
-        } catch (e: Exception) {
-            throw IllegalStateException("[$name] $e", e)
-        }
-    }
-
-    private fun publicClient() = PublicClient(PUBLIC_CLIENT, em.authority("organizations"))
+    private fun publicClient() = PublicClientApplication(PUBLIC_CLIENT, em.authority("organizations"))
 
     private fun confidential(timeoutMs: ULong? = null) =
-        ConfidentialClient(
+        ConfidentialClientApplication(
             AppConfig(clientId = CONFIDENTIAL_CLIENT, authority = em.authority(TENANT), timeoutMs = timeoutMs),
             ClientCredential.Secret(SECRET),
         )

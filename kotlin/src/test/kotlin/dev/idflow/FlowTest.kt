@@ -9,6 +9,17 @@ import dev.idflow.Emulator.Companion.PUBLIC_CLIENT
 import dev.idflow.Emulator.Companion.SECRET
 import dev.idflow.Emulator.Companion.TENANT
 import dev.idflow.Emulator.Companion.USER
+import dev.idflow.ffi.AuthException
+import dev.idflow.ffi.ClientCredential
+import dev.idflow.ffi.RecommendedAction
+import java.net.ConnectException
+import java.net.ServerSocket
+import java.net.SocketException
+import java.net.URI
+import java.net.http.HttpClient
+import java.net.http.HttpRequest
+import java.net.http.HttpResponse
+import kotlin.coroutines.cancellation.CancellationException
 import kotlinx.coroutines.CoroutineStart
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.TimeoutCancellationException
@@ -29,14 +40,6 @@ import org.junit.jupiter.api.assertThrows
 import org.junit.jupiter.api.fail
 import org.junit.jupiter.params.ParameterizedTest
 import org.junit.jupiter.params.provider.CsvSource
-import java.net.ConnectException
-import java.net.ServerSocket
-import java.net.SocketException
-import java.net.URI
-import java.net.http.HttpClient
-import java.net.http.HttpRequest
-import java.net.http.HttpResponse
-import kotlin.coroutines.cancellation.CancellationException
 
 /** Every flow the emulator supports, through the idiomatic layer, with success and each failure class. */
 class FlowTest {
@@ -48,10 +51,10 @@ class FlowTest {
         em.reset()
     }
 
-    private fun publicClient(tenant: String = "organizations") = PublicClient(PUBLIC_CLIENT, em.authority(tenant))
+    private fun publicClient(tenant: String = "organizations") = PublicClientApplication(PUBLIC_CLIENT, em.authority(tenant))
 
     private fun confidential(credential: ClientCredential = ClientCredential.Secret(SECRET)) =
-        ConfidentialClient(CONFIDENTIAL_CLIENT, em.authority(TENANT), credential)
+        ConfidentialClientApplication(CONFIDENTIAL_CLIENT, em.authority(TENANT), credential)
 
     private fun tokenMatch(clientId: String, grantType: String? = null): JSONObject {
         val m = JSONObject().put("endpoint", "token").put("client_id", clientId)
@@ -66,7 +69,7 @@ class FlowTest {
         return assertInstanceOf(T::class.java, e, "got $e")
     }
 
-    private suspend fun ropc(app: PublicClient = publicClient()) =
+    private suspend fun ropc(app: ClientApplication = publicClient()) =
         app.acquireTokenByUsernamePassword(USER, PASSWORD, GRAPH)
 
     // ---- device code ----
@@ -164,6 +167,18 @@ class FlowTest {
         val r2 = app.acquireTokenByRefreshToken(r.refreshToken!!, GRAPH)
         assertTrue(r2.accessToken.isNotEmpty())
         assertEquals(TokenSource.IDENTITY_PROVIDER, r2.tokenSource)
+    }
+
+    @Test
+    fun usernamePasswordOnAConfidentialClientSendsItsSecret() = runBlocking {
+        val app = confidential()
+        val r = ropc(app)
+        assertTrue(r.accessToken.isNotEmpty())
+        val sent = em.requests().last { it.optString("grant_type") == "password" }
+        assertEquals(CONFIDENTIAL_CLIENT, sent.getString("client_id"))
+        assertTrue(sent.getJSONArray("param_names").toList().contains("client_secret"), "$sent")
+        val blocking = app.acquireTokenByUsernamePasswordBlocking(USER, PASSWORD, GRAPH)
+        assertTrue(blocking.accessToken.isNotEmpty())
     }
 
     @ParameterizedTest
@@ -266,7 +281,7 @@ class FlowTest {
     @Test
     fun aClosedPortIsAClientExceptionCausedByConnectException() {
         val port = ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1")).use { it.localPort }
-        val app = PublicClient(PUBLIC_CLIENT, "http://127.0.0.1:$port/organizations")
+        val app = PublicClientApplication(PUBLIC_CLIENT, "http://127.0.0.1:$port/organizations")
         val e = throws<ClientException> { app.acquireTokenByUsernamePassword(USER, PASSWORD, GRAPH) }
         assertInstanceOf(ConnectException::class.java, e.cause)
         assertEquals(ErrorKind.NETWORK, e.info.kind)
@@ -286,9 +301,9 @@ class FlowTest {
 
     @Test
     fun misuseIsAClientException() {
-        val bad = assertThrows<ClientException> { PublicClient(PUBLIC_CLIENT, "not a url") }
+        val bad = assertThrows<ClientException> { PublicClientApplication(PUBLIC_CLIENT, "not a url") }
         assertEquals(ErrorKind.CLIENT, bad.info.kind)
-        val insecure = assertThrows<ClientException> { PublicClient(PUBLIC_CLIENT, "http://login.example.com/common") }
+        val insecure = assertThrows<ClientException> { PublicClientApplication(PUBLIC_CLIENT, "http://login.example.com/common") }
         assertEquals("authority_uri_insecure", insecure.errorCode)
         val prompt =
             throws<ClientException> {
@@ -427,7 +442,7 @@ class FlowTest {
 
     @Test
     fun clientCredentialsOnOrganizationsIsAServiceException() {
-        val app = ConfidentialClient(CONFIDENTIAL_CLIENT, em.authority("organizations"), ClientCredential.Secret(SECRET))
+        val app = ConfidentialClientApplication(CONFIDENTIAL_CLIENT, em.authority("organizations"), ClientCredential.Secret(SECRET))
         val e = throws<ServiceException> { app.acquireTokenForClient(APP_SCOPE) }
         assertTrue(e.errorCodes.contains(9001023L), "codes ${e.errorCodes}")
     }

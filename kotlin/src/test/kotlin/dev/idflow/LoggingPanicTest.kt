@@ -8,6 +8,8 @@ import dev.idflow.Emulator.Companion.PUBLIC_CLIENT
 import dev.idflow.Emulator.Companion.SECRET
 import dev.idflow.Emulator.Companion.TENANT
 import dev.idflow.Emulator.Companion.USER
+import dev.idflow.ffi.ClientCredential
+import java.util.Collections
 import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
@@ -16,7 +18,6 @@ import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.assertThrows
 import org.junit.jupiter.api.parallel.Isolated
-import java.util.Collections
 
 /**
  * No panic crosses into Kotlin from a suspending call, and idflow's log lines
@@ -39,12 +40,12 @@ class LoggingPanicTest {
     /** Client credentials and ROPC, a success and a failure each; every secret involved. */
     private fun runFlows(): List<String> {
         em.reset()
-        val cca = ConfidentialClient(AppConfig(clientId = CONFIDENTIAL_CLIENT, authority = em.authority(TENANT)), ClientCredential.Secret(SECRET))
-        val pca = PublicClient(PUBLIC_CLIENT, em.authority(TENANT))
+        val cca = ConfidentialClientApplication(AppConfig(clientId = CONFIDENTIAL_CLIENT, authority = em.authority(TENANT)), ClientCredential.Secret(SECRET))
+        val pca = PublicClientApplication(PUBLIC_CLIENT, em.authority(TENANT))
         val app = cca.acquireTokenForClientBlocking(APP_SCOPE)
         val user = pca.acquireTokenByUsernamePasswordBlocking(USER, PASSWORD, GRAPH)
         val wrongSecret = "WRONG-SECRET-5e6f"
-        val bad = ConfidentialClient(AppConfig(clientId = CONFIDENTIAL_CLIENT, authority = em.authority(TENANT)), ClientCredential.Secret(wrongSecret))
+        val bad = ConfidentialClientApplication(AppConfig(clientId = CONFIDENTIAL_CLIENT, authority = em.authority(TENANT)), ClientCredential.Secret(wrongSecret))
         assertEquals("invalid_client", assertThrows<ServiceException> { bad.acquireTokenForClientBlocking(APP_SCOPE) }.errorCode)
         val wrongPassword = "WRONG-PASSWORD-7a8b"
         assertThrows<IdFlowException> { pca.acquireTokenByUsernamePasswordBlocking(USER, wrongPassword, GRAPH) }
@@ -88,7 +89,7 @@ class LoggingPanicTest {
         try {
             IdFlow.setLogger(LogLevel.TRACE) { _, _, _ -> throw IllegalStateException("broken listener") }
             em.reset()
-            val cca = ConfidentialClient(AppConfig(clientId = CONFIDENTIAL_CLIENT, authority = em.authority(TENANT)), ClientCredential.Secret(SECRET))
+            val cca = ConfidentialClientApplication(AppConfig(clientId = CONFIDENTIAL_CLIENT, authority = em.authority(TENANT)), ClientCredential.Secret(SECRET))
             assertTrue(cca.acquireTokenForClientBlocking(APP_SCOPE).accessToken.isNotEmpty())
         } finally {
             IdFlow.setLogger(LogLevel.ERROR, null)

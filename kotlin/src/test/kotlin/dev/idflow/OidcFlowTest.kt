@@ -1,5 +1,7 @@
 package dev.idflow
 
+import dev.idflow.ffi.ClientCredential
+import kotlin.coroutines.cancellation.CancellationException
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withTimeout
 import org.json.JSONObject
@@ -11,7 +13,6 @@ import org.junit.jupiter.api.BeforeEach
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.assertThrows
 import org.junit.jupiter.api.fail
-import kotlin.coroutines.cancellation.CancellationException
 
 /** The idiomatic layer against node-oidc-provider, an OpenID provider no one in this project wrote. */
 class OidcFlowTest {
@@ -34,7 +35,7 @@ class OidcFlowTest {
     @Test
     fun clientCredentialsWithSecretPost() = runBlocking {
         val c = client("secret_post")
-        val r = ConfidentialClient(config(c.getString("client_id")), ClientCredential.Secret(c.getString("client_secret")))
+        val r = ConfidentialClientApplication(config(c.getString("client_id")), ClientCredential.Secret(c.getString("client_secret")))
             .acquireTokenForClient(apiDefault)
         assertTrue(r.accessToken.isNotEmpty())
         assertEquals("Bearer", r.tokenType)
@@ -43,7 +44,7 @@ class OidcFlowTest {
     @Test
     fun clientCredentialsWithSecretBasicBlocking() {
         val c = client("secret_basic")
-        val r = ConfidentialClient(config(c.getString("client_id")), ClientCredential.SecretBasic(c.getString("client_secret")))
+        val r = ConfidentialClientApplication(config(c.getString("client_id")), ClientCredential.SecretBasic(c.getString("client_secret")))
             .acquireTokenForClientBlocking(apiDefault)
         assertTrue(r.accessToken.isNotEmpty())
     }
@@ -54,7 +55,7 @@ class OidcFlowTest {
             "secret_post" to ClientCredential.Secret("wrong-secret"),
             "secret_basic" to ClientCredential.SecretBasic("wrong-secret"),
         )) {
-            val app = ConfidentialClient(config(client(kind).getString("client_id")), credential)
+            val app = ConfidentialClientApplication(config(client(kind).getString("client_id")), credential)
             val e = assertThrows<ServiceException> { app.acquireTokenForClientBlocking(apiDefault) }
             assertSame(ServiceException::class.java, e.javaClass, kind)
             assertEquals("invalid_client", e.errorCode, kind)
@@ -66,7 +67,7 @@ class OidcFlowTest {
 
     @Test
     fun refreshWithABadTokenIsInteractionRequiredAndCaughtAsServiceException() {
-        val app = PublicClient(config(client("native").getString("client_id")))
+        val app = PublicClientApplication(config(client("native").getString("client_id")))
         val e = assertThrows<InteractionRequiredException> {
             app.acquireTokenByRefreshTokenBlocking("not-a-refresh-token", apiRead)
         }
@@ -82,14 +83,14 @@ class OidcFlowTest {
 
     @Test
     fun passingAReservedScopeIsMisuse() {
-        val app = PublicClient(config(client("native").getString("client_id")))
+        val app = PublicClientApplication(config(client("native").getString("client_id")))
         val e = assertThrows<ClientException> { app.initiateDeviceFlowBlocking(listOf("openid")) }
         assertEquals(ErrorKind.CLIENT, e.info.kind)
     }
 
     @Test
     fun deviceFlowStartsAndCoroutineCancellationStopsThePoll() {
-        val app = PublicClient(config(client("native").getString("client_id")))
+        val app = PublicClientApplication(config(client("native").getString("client_id")))
         val flow = runBlocking { app.initiateDeviceFlow(apiRead) }
         assertTrue(flow.verificationUri().startsWith("http://127.0.0.1:"))
         val handle = CancelHandle()

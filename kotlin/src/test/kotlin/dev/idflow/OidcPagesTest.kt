@@ -43,7 +43,7 @@ class OidcPagesTest {
         apiRead = listOf(info.getJSONObject("api").getString("resource") + "/read")
     }
 
-    private fun app() = PublicClient(AppConfig(clientId = clientId, authority = issuer, oidcAuthority = true))
+    private fun app() = PublicClientApplication(AppConfig(clientId = clientId, authority = issuer, oidcAuthority = true))
 
     /** The `sub` the provider put in the id token, and the account built from it. */
     private fun assertSignedInAs(login: String, r: TokenResult) {

@@ -8,6 +8,9 @@ import dev.idflow.Emulator.Companion.PUBLIC_CLIENT
 import dev.idflow.Emulator.Companion.SECRET
 import dev.idflow.Emulator.Companion.TENANT
 import dev.idflow.Emulator.Companion.USER
+import dev.idflow.ffi.ClientCredential
+import dev.idflow.ffi.RecommendedAction
+import java.io.File
 import org.json.JSONObject
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertInstanceOf
@@ -19,7 +22,6 @@ import org.junit.jupiter.api.DynamicTest
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.TestFactory
 import org.junit.jupiter.api.assertThrows
-import java.io.File
 
 /**
  * Retry, client-side throttling and claims challenges through the idiomatic
@@ -37,7 +39,7 @@ class ResilienceTest {
     }
 
     private fun confidential() =
-        ConfidentialClient(AppConfig(clientId = CONFIDENTIAL_CLIENT, authority = em.authority(TENANT)), ClientCredential.Secret(SECRET))
+        ConfidentialClientApplication(AppConfig(clientId = CONFIDENTIAL_CLIENT, authority = em.authority(TENANT)), ClientCredential.Secret(SECRET))
 
     private fun tokens() = em.requests().filter { it.getString("endpoint") == "token" }
 
@@ -72,7 +74,7 @@ class ResilienceTest {
         em.request("DELETE", "/_admin/requests")
         em.fault(JSONObject("""{"match": {"endpoint": "token"}, "count": 1, "effect": {"kind": "status", "status": 502}}"""))
         val config = AppConfig(clientId = PUBLIC_CLIENT, authority = em.authority(TENANT), retryEnabled = false)
-        val e2 = assertThrows<ServiceException> { PublicClient(config).use { it.acquireTokenByUsernamePasswordBlocking(USER, PASSWORD, GRAPH) } }
+        val e2 = assertThrows<ServiceException> { PublicClientApplication(config).use { it.acquireTokenByUsernamePasswordBlocking(USER, PASSWORD, GRAPH) } }
         assertEquals(502, e2.statusCode)
         assertEquals(1, tokens().size)
     }
@@ -106,7 +108,7 @@ class ResilienceTest {
         em.fault(JSONObject().put("match", JSONObject().put("endpoint", "token")).put("count", JSONObject.NULL)
             .put("effect", JSONObject().put("kind", "require_claims").put("claims", mfa)))
         val config = AppConfig(clientId = PUBLIC_CLIENT, authority = em.authority(TENANT), clientCapabilities = listOf("cp1"))
-        PublicClient(config).use { app ->
+        PublicClientApplication(config).use { app ->
             val e = assertThrows<InteractionRequiredException> { app.acquireTokenByUsernamePasswordBlocking(USER, PASSWORD, GRAPH) }
             assertEquals("interaction_required", e.errorCode)
             assertEquals(mfa, e.claims)
@@ -124,7 +126,7 @@ class ResilienceTest {
     @Test
     fun `invalid claims are a ClientException before any request`() {
         val e = assertThrows<ClientException> {
-            PublicClient(PUBLIC_CLIENT, em.authority(TENANT)).use { it.acquireTokenByUsernamePasswordBlocking(USER, PASSWORD, GRAPH, "[1]") }
+            PublicClientApplication(PUBLIC_CLIENT, em.authority(TENANT)).use { it.acquireTokenByUsernamePasswordBlocking(USER, PASSWORD, GRAPH, "[1]") }
         }
         assertEquals("invalid_json_claims_format", e.errorCode)
         assertEquals(0, tokens().size)

@@ -41,17 +41,6 @@ class VectorTest {
         }
     }
 
-    // Surefire reports dynamic tests by index: put the case name in the failure.
-    private fun named(name: String, body: () -> Unit) {
-        try {
-            body()
-        } catch (e: AssertionError) {
-            throw AssertionError("[$name] ${e.message}", e)
-        } catch (e: Exception) {
-            throw IllegalStateException("[$name] $e", e)
-        }
-    }
-
     private fun run(case: JSONObject) {
         val input = case.getJSONObject("input")
         val expect = case.getJSONObject("expect")

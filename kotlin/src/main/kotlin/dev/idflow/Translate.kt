@@ -1,0 +1,52 @@
+// The one translation point: the generated AuthException (and uniffi's own
+// InternalException) becomes the IdFlowException the core chose. Every
+// hand-written call into dev.idflow.ffi goes through one of these.
+
+package dev.idflow
+
+import dev.idflow.ffi.AuthException
+import dev.idflow.ffi.InternalException
+import kotlinx.coroutines.currentCoroutineContext
+import kotlinx.coroutines.ensureActive
+import kotlinx.coroutines.runBlocking
+import kotlin.coroutines.cancellation.CancellationException
+
+/**
+ * Runs [call], rethrowing the generated exceptions as the hierarchy. Inline, so
+ * [call] may suspend when the caller does.
+ */
+internal inline fun <T> translated(call: () -> T): T =
+    try {
+        call()
+    } catch (e: AuthException) {
+        throw e.info.toException()
+    } catch (e: InternalException) {
+        throw internalError(e)
+    }
+
+/** uniffi's own failure (a panic it caught, a callback that threw): idflow's `internal_error`. */
+internal fun internalError(e: InternalException): IdFlowException {
+    val info = dev.idflow.ffi.explain("internal_error")
+    return ClientException(info.copy(message = "${info.message} (${e.message})"), e)
+}
+
+/**
+ * Runs [call] so that cancelling the coroutine also fires [cancel] (the core
+ * then stops polling or listening at once) and surfaces as
+ * [CancellationException], never as `user_cancelled`.
+ */
+internal suspend inline fun <T> cancellable(cancel: CancelHandle, call: () -> T): T =
+    try {
+        translated(call)
+    } catch (e: CancellationException) {
+        cancel.cancel()
+        throw e
+    } catch (e: IdFlowException) {
+        // The coroutine was cancelled while the core was already ending with
+        // user_cancelled: report the cancellation, as coroutines do.
+        currentCoroutineContext().ensureActive()
+        throw e
+    }
+
+/** A suspending call, blocking the calling thread (the `…Blocking` variants for Java). */
+internal fun <T> blocking(call: suspend () -> T): T = runBlocking { call() }
