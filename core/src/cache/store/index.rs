@@ -78,6 +78,7 @@ pub(super) enum IdIter<'a> {
 
 impl Iterator for IdIter<'_> {
     type Item = Id;
+    #[inline]
     fn next(&mut self) -> Option<Id> {
         match self {
             IdIter::One(i) => i.next(),
@@ -119,18 +120,21 @@ impl IdSet {
         }
         false
     }
+    #[inline]
     pub(super) fn contains(&self, id: Id) -> bool {
         match self {
             IdSet::One(x) => *x == id,
             IdSet::Many(s) => s.contains_key(&id),
         }
     }
+    #[inline]
     pub(super) fn len(&self) -> usize {
         match self {
             IdSet::One(_) => 1,
             IdSet::Many(s) => s.len(),
         }
     }
+    #[inline]
     pub(super) fn iter(&self) -> IdIter<'_> {
         match self {
             IdSet::One(x) => IdIter::One(std::iter::once(*x)),
@@ -286,6 +290,7 @@ pub(super) struct Interner {
 }
 
 impl Interner {
+    #[inline]
     pub(super) fn get(&self, folded: &str) -> Option<u32> {
         self.ids.get(folded).copied()
     }
@@ -324,7 +329,9 @@ impl Interner {
     }
 }
 
-/// Up to eight scope numbers on the stack, more on the heap.
+/// Up to eight scope numbers on the stack, more on the heap. The small
+/// helpers of the hit path are `#[inline]`: they live in another module than
+/// the lookup that calls them.
 pub(super) struct Ids {
     inline: [u32; 8],
     len: usize,
@@ -332,6 +339,7 @@ pub(super) struct Ids {
 }
 
 impl Ids {
+    #[inline]
     pub(super) fn new() -> Ids {
         Ids {
             inline: [0; 8],
@@ -339,6 +347,7 @@ impl Ids {
             heap: Vec::new(),
         }
     }
+    #[inline]
     pub(super) fn push(&mut self, id: u32) {
         if self.heap.is_empty() && self.len < self.inline.len() {
             self.inline[self.len] = id;
@@ -350,6 +359,7 @@ impl Ids {
             self.heap.push(id);
         }
     }
+    #[inline]
     fn as_mut_slice(&mut self) -> &mut [u32] {
         if self.heap.is_empty() {
             &mut self.inline[..self.len]
@@ -358,6 +368,7 @@ impl Ids {
         }
     }
     /// Sorted and de-duplicated.
+    #[inline]
     pub(super) fn normalized(&mut self) -> &[u32] {
         let s = self.as_mut_slice();
         s.sort_unstable();
