@@ -34,6 +34,7 @@ pub(crate) fn fold(s: &str) -> Cow<'_, str> {
 
 /// Whether `a` and `b` are equal case-folded (as [`fold`] compares them),
 /// without allocating when both are ASCII.
+#[inline]
 pub(crate) fn folded_eq(a: &str, b: &str) -> bool {
     if a.is_ascii() && b.is_ascii() {
         a.eq_ignore_ascii_case(b)

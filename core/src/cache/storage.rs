@@ -1,4 +1,6 @@
-//! A token cache in a file, shared safely between processes.
+//! Where a cache is persisted: the [`CacheStorage`] an app may implement,
+//! and [`FileStorage`], a token cache in a file shared safely between
+//! processes.
 //!
 //! * Writes replace the file atomically: the bytes go to a temporary file in
 //!   the same directory, which is flushed to disk, renamed over the cache
@@ -11,11 +13,36 @@
 //!   lock is an OS advisory file lock, released by the OS when a process dies.
 //! * Files are created readable by the owner only (Unix): they hold tokens.
 
-use super::CacheStorage;
 use std::fs::{self, File, OpenOptions};
 use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
+
+/// Where a cache is persisted. [`FileStorage`] is the file implementation;
+/// apps may supply their own (a keychain item, a database row).
+pub trait CacheStorage: Send + Sync + std::fmt::Debug {
+    /// The last saved bytes, or `None` when nothing was saved yet.
+    fn load(&self) -> Result<Option<Vec<u8>>, String>;
+    /// Replaces the stored bytes atomically (a reader sees the old or the new
+    /// bytes, never a mix).
+    fn save(&self, data: &[u8]) -> Result<(), String>;
+    /// A cheap value that changes whenever the stored bytes change (for a
+    /// file: device, inode, length, modification time). `None` when the
+    /// storage cannot tell: the cache then re-reads on every
+    /// [`TokenCache::reload`](super::TokenCache::reload) and merges on
+    /// every [`TokenCache::persist`](super::TokenCache::persist).
+    fn version(&self) -> Result<Option<String>, String> {
+        Ok(None)
+    }
+    /// Takes the exclusive lock that other processes sharing this storage
+    /// also take (blocking). The cache holds it from reading the stored state
+    /// to writing the merged one.
+    fn lock(&self) -> Result<(), String> {
+        Ok(())
+    }
+    /// Releases what [`CacheStorage::lock`] took.
+    fn unlock(&self) {}
+}
 
 /// A [`CacheStorage`] in one file. Several instances, in one process or many,
 /// may share the same path.

@@ -1,0 +1,84 @@
+//! The cache as one document: msal's `SerializableTokenCache` JSON, read
+//! and written whole.
+
+use super::schema::Document;
+use super::store::Store;
+use super::TokenCache;
+use crate::error::{IdFlowError, LocalCode};
+use std::sync::atomic::Ordering;
+
+/// Parses a cache document. The error names the position and the kind of
+/// problem, never the text there (it may be a token).
+pub(super) fn parse(json: &str) -> Result<Store, IdFlowError> {
+    if json.trim().is_empty() {
+        return Ok(Store::default());
+    }
+    let doc: Document = serde_json::from_str(json).map_err(|e| {
+        IdFlowError::local(
+            LocalCode::InvalidCacheFormat,
+            format!(
+                "the token cache is not a JSON document of the MSAL cache schema ({:?} error at line {} column {})",
+                e.classify(),
+                e.line(),
+                e.column()
+            ),
+        )
+    })?;
+    Ok(Store::from_document(doc))
+}
+
+impl TokenCache {
+    /// The whole cache as msal's `SerializableTokenCache` JSON (compact).
+    /// Resets [`TokenCache::has_state_changed`].
+    pub fn serialize(&self) -> String {
+        let s = self.read();
+        self.inner.changed.store(false, Ordering::Release);
+        serde_json::to_string(&*s).unwrap_or_default()
+    }
+
+    /// Replaces the content with a serialized cache (an empty string is an
+    /// empty cache). Invalid JSON, or sections that are not objects of
+    /// entry objects, give a client error `invalid_cache_format` and leave the
+    /// cache unchanged. Resets [`TokenCache::has_state_changed`].
+    pub fn deserialize(&self, json: &str) -> Result<(), IdFlowError> {
+        let mut fresh = parse(json)?;
+        let mut s = self.write();
+        if s.journal.is_some() {
+            // With storage attached, the replacement is this cache's change.
+            fresh.journal_everything();
+        }
+        let old = std::mem::replace(&mut *s, fresh);
+        self.inner.changed.store(false, Ordering::Release);
+        drop(s);
+        // The replaced content is freed after the lock is released: readers
+        // and writers do not wait for it.
+        drop(old);
+        Ok(())
+    }
+
+    /// [`TokenCache::deserialize`] from the JSON's UTF-8 bytes (what a file or
+    /// a foreign caller holds, read in place). Bytes that are not UTF-8 give
+    /// the same `invalid_cache_format` error as bad JSON.
+    pub fn deserialize_utf8(&self, json: &[u8]) -> Result<(), IdFlowError> {
+        let text = std::str::from_utf8(json).map_err(|e| {
+            IdFlowError::local(
+                LocalCode::InvalidCacheFormat,
+                format!(
+                    "the token cache is not UTF-8 text (invalid byte at offset {})",
+                    e.valid_up_to()
+                ),
+            )
+        })?;
+        self.deserialize(text)
+    }
+
+    /// Whether anything changed since the last serialize / deserialize /
+    /// persist (saves, removals and evictions all count).
+    pub fn has_state_changed(&self) -> bool {
+        self.inner.changed.load(Ordering::Acquire)
+    }
+
+    pub fn set_state_changed(&self, changed: bool) {
+        self.inner.changed.store(changed, Ordering::Release);
+    }
+}

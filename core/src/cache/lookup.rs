@@ -1,0 +1,176 @@
+//! Reading: the lookups of a silent call (access token, refresh token, id
+//! token, app metadata, accounts) and the counts.
+
+use super::schema::AcctEntry;
+use super::store::AtQuery;
+use super::{counts_of, scopes, secs, time, TokenCache};
+use super::{
+    AccessTokenQuery, AppMetadata, CacheCounts, CachedAccessToken, CachedRefreshToken,
+    RefreshTokenQuery,
+};
+use crate::secret::{AccessToken, IdToken, RefreshToken};
+use crate::token::Account;
+use std::time::SystemTime;
+
+impl TokenCache {
+    /// The unexpired (`expires_on > now`) access token whose scopes cover
+    /// the requested ones (see the module docs for the matching rules), the
+    /// one expiring last when several do. Expired tokens met on the way are
+    /// dropped. The caller applies its own expiry margin to the result.
+    pub fn access_token(
+        &self,
+        q: &AccessTokenQuery<'_>,
+        now: SystemTime,
+    ) -> Option<CachedAccessToken> {
+        let now_s = secs(now);
+        let mut expired = Vec::new();
+        let found = {
+            let s = self.read();
+            let query = AtQuery {
+                client_id: q.client_id,
+                environment: q.environment,
+                realm: q.realm,
+                home: q.home_account_id.unwrap_or(""),
+                scopes: q.scopes,
+            };
+            s.at.find(&query, now_s, &mut expired)
+                .and_then(|id| s.at.get(id))
+                .map(|e| CachedAccessToken {
+                    secret: AccessToken::new(e.secret().unwrap_or("")),
+                    token_type: e
+                        .token_type()
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| "Bearer".into()),
+                    scopes: e
+                        .target()
+                        .unwrap_or("")
+                        .split_whitespace()
+                        .map(str::to_owned)
+                        .collect(),
+                    expires_on: time(e.expires_on.unwrap_or(0)),
+                    ext_expires_on: e.extended_expires_on.map(time),
+                    refresh_on: e.refresh_on.map(time),
+                    cached_at: time(e.cached_at.unwrap_or(0)),
+                    home_account_id: e.home_account_id().map(str::to_owned),
+                    realm: e.realm().map(str::to_owned).unwrap_or_default(),
+                })
+        };
+        if !expired.is_empty() && self.write().at.evict_expired(&expired, now_s) > 0 {
+            self.mark_changed();
+        }
+        found
+    }
+
+    /// The account's refresh token for this client (`family_id` None) or for
+    /// a family (`Some("1")`): the newest by `last_modification_time`; scopes
+    /// are ignored (the platform's refresh tokens are scope-independent).
+    pub fn refresh_token(&self, q: &RefreshTokenQuery<'_>) -> Option<CachedRefreshToken> {
+        let s = self.read();
+        let ids =
+            s.rt.of(q.home_account_id, q.environment, q.client_id, q.family_id);
+        let e = s.rt.get(s.rt.newest(ids)?)?;
+        Some(CachedRefreshToken {
+            secret: RefreshToken::new(e.secret().unwrap_or("")),
+            family_id: e.family_id().map(str::to_owned).filter(|f| !f.is_empty()),
+            client_id: e.client_id().map(str::to_owned).unwrap_or_default(),
+        })
+    }
+
+    /// The id token saved for this account, environment, realm and client.
+    pub fn id_token(
+        &self,
+        home_account_id: &str,
+        environment: &str,
+        realm: &str,
+        client_id: &str,
+    ) -> Option<IdToken> {
+        let s = self.read();
+        let eq = |a: Option<&str>, b: &str| scopes::fold(a.unwrap_or("")) == scopes::fold(b);
+        s.idt
+            .of_home(environment, home_account_id)
+            .iter()
+            .filter_map(|&id| s.idt.get(id))
+            .find(|e| eq(e.realm(), realm) && eq(e.client_id(), client_id))
+            .map(|e| IdToken::new(e.secret().unwrap_or("")))
+    }
+
+    /// The app's metadata (its FOCI family), if a token answer for it was saved.
+    pub fn app_metadata(&self, environment: &str, client_id: &str) -> Option<AppMetadata> {
+        self.read()
+            .meta
+            .of(environment, client_id)
+            .map(|m| AppMetadata {
+                family_id: m.family_id().map(str::to_owned).filter(|f| !f.is_empty()),
+            })
+    }
+
+    /// Accounts holding a refresh token this client can use: its own, or one
+    /// of its family (the family in its app metadata; when the app has no
+    /// metadata yet, family `"1"`, which msal also tries first). One per home
+    /// account (the record of the home tenant when there are several),
+    /// ordered by home account id; `username` filters case-insensitively.
+    /// Costs O(accounts of this client), never a walk over tokens.
+    pub fn accounts(
+        &self,
+        environment: &str,
+        client_id: &str,
+        username: Option<&str>,
+    ) -> Vec<Account> {
+        let s = self.read();
+        let family = match s.meta.of(environment, client_id) {
+            Some(m) => m.family_id().filter(|f| !f.is_empty()),
+            None => Some("1"),
+        };
+        // The record of the home tenant when there are several, else the first.
+        let pick = |home: &str| -> Option<&AcctEntry> {
+            let utid = home.split_once('.').map(|(_, t)| t);
+            let mut first = None;
+            for &id in s.acct.of_home(environment, home) {
+                let Some(a) = s.acct.get(id) else { continue };
+                if utid.is_some_and(|t| scopes::folded_eq(a.realm().unwrap_or(""), t)) {
+                    return Some(a);
+                }
+                first.get_or_insert(a);
+            }
+            first
+        };
+        let account = |rec: &AcctEntry| Account {
+            home_account_id: rec.home_account_id().map(str::to_owned).unwrap_or_default(),
+            environment: rec.environment().map(str::to_owned).unwrap_or_default(),
+            realm: rec.realm().map(str::to_owned).unwrap_or_default(),
+            username: rec.username().map(str::to_owned).unwrap_or_default(),
+            local_account_id: rec
+                .local_account_id()
+                .map(str::to_owned)
+                .unwrap_or_default(),
+        };
+        let Some(wanted) = username else {
+            let homes = s.rt.homes(environment, client_id, family);
+            let mut out = Vec::with_capacity(homes.len());
+            out.extend(homes.into_iter().filter_map(pick).map(account));
+            return out;
+        };
+        // Only the records of that username, through its index.
+        let mut homes: Vec<_> = s
+            .acct
+            .of_user(environment, wanted)
+            .iter()
+            .filter_map(|&id| s.acct.get(id))
+            .map(|a| scopes::fold(a.home_account_id().unwrap_or("")))
+            .collect();
+        homes.sort_unstable();
+        homes.dedup();
+        homes
+            .iter()
+            .filter(|home| s.rt.home_has(environment, client_id, family, home))
+            .filter_map(|home| pick(home))
+            .filter(|rec| scopes::folded_eq(rec.username().unwrap_or(""), wanted))
+            .map(account)
+            .collect()
+    }
+
+    /// Entries per section.
+    pub fn counts(&self) -> CacheCounts {
+        counts_of(&self.read())
+    }
+}

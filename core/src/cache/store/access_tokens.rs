@@ -1,0 +1,468 @@
+//! Access tokens: the kind with the hit path.
+//!
+//! Indexes (see the store's module docs): the exact-set table, per
+//! partition the posting lists and the resource lists, the expiry order, and
+//! the tokens of each account.
+
+use super::index::{
+    ikey, set_add, set_del, with_folded, with_ikey, Id, IdSet, Ids, Interner, Map, Op,
+};
+use super::section::{Kind, Section};
+use crate::cache::keys;
+use crate::cache::schema::AtEntry;
+use crate::cache::scopes::{
+    folded_eq, normalize, requested_is_covered, resource_of, set_key, DEFAULT_SUFFIX, OIDC_SCOPES,
+};
+use std::collections::BTreeSet;
+use std::hash::BuildHasher;
+
+/// The access-token partition of an entry. Bearer tokens without an extended
+/// cache key have empty ext / scheme parts, the only partition a query reaches.
+fn part_parts<'a>(
+    client_id: &'a str,
+    environment: &'a str,
+    realm: &'a str,
+    home: &'a str,
+    ext: &'a str,
+    scheme: &'a str,
+) -> [&'a str; 6] {
+    [client_id, environment, realm, home, ext, scheme]
+}
+
+fn scheme_of(token_type: Option<&str>) -> &str {
+    match token_type {
+        Some(t) if !t.eq_ignore_ascii_case("bearer") => t,
+        _ => "",
+    }
+}
+
+/// Key of the exact-set index: the partition's hash and the sorted scope
+/// numbers, inline for up to six scopes (no allocation, no pointer to follow
+/// when probing). A hash match is only a candidate: the entry's own fields
+/// decide (see [`Section::in_partition`]).
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum ExactKey {
+    Small { part: u64, len: u8, ids: [u32; 6] },
+    Big { part: u64, ids: Box<[u32]> },
+}
+
+impl ExactKey {
+    fn new(part: u64, set: &[u32]) -> ExactKey {
+        if set.len() <= 6 {
+            let mut ids = [0u32; 6];
+            ids[..set.len()].copy_from_slice(set);
+            ExactKey::Small {
+                part,
+                len: set.len() as u8,
+                ids,
+            }
+        } else {
+            ExactKey::Big {
+                part,
+                ids: set.into(),
+            }
+        }
+    }
+}
+
+/// What the access-token indexes hold about one token (to unindex it).
+struct AtIdx {
+    part: u32,
+    part_hash: u64,
+    /// The granted scopes, as sorted scope numbers.
+    granted: Box<[u32]>,
+    /// The requested scopes, when they differ from the granted.
+    requested: Option<Box<[u32]>>,
+    /// The one resource all granted scopes lie on.
+    resource: Option<u32>,
+    expires_on: u64,
+}
+
+#[derive(Default)]
+struct Partition {
+    key: Box<str>,
+    postings: Map<u32, IdSet>,
+    by_resource: Map<u32, IdSet>,
+    count: usize,
+}
+
+/// The access-token indexes.
+#[derive(Default)]
+pub(crate) struct AtIndex {
+    at_idx: Vec<Option<AtIdx>>,
+    names: Interner,
+    parts: Vec<Partition>,
+    parts_free: Vec<u32>,
+    parts_by_key: Map<Box<str>, u32>,
+    /// (partition hash, normalized scope set) → tokens: the hit path.
+    exact: Map<ExactKey, IdSet>,
+    hasher: foldhash::fast::RandomState,
+    expiry: BTreeSet<(u64, Id)>,
+    at_home: Map<Box<str>, IdSet>,
+}
+
+/// The fields of an access token query, borrowed.
+pub(crate) struct AtQuery<'a> {
+    pub client_id: &'a str,
+    pub environment: &'a str,
+    pub realm: &'a str,
+    pub home: &'a str,
+    pub scopes: &'a [String],
+}
+
+/// Folded (borrowed when already lower case), OIDC scopes left out,
+/// sorted, de-duplicated.
+fn folded_set(target: &str) -> Vec<std::borrow::Cow<'_, str>> {
+    normalize(target.split_whitespace())
+}
+
+fn intern_set<S: AsRef<str>>(names: &mut Interner, set: &[S]) -> Box<[u32]> {
+    let mut ids: Vec<u32> = set.iter().map(|s| names.intern(s.as_ref())).collect();
+    ids.sort_unstable();
+    ids.into_boxed_slice()
+}
+
+impl Kind for AtEntry {
+    type Index = AtIndex;
+
+    fn key(&self) -> String {
+        keys::access_token(
+            self.home_account_id().unwrap_or(""),
+            self.environment().unwrap_or(""),
+            self.client_id().unwrap_or(""),
+            self.realm().unwrap_or(""),
+            self.target().unwrap_or(""),
+            self.ext_cache_key(),
+        )
+    }
+
+    fn credential(&self) -> Option<&str> {
+        self.secret()
+    }
+
+    fn reserve(idx: &mut AtIndex, n: usize) {
+        idx.at_idx.reserve(n);
+    }
+
+    fn update(idx: &mut AtIndex, id: Id, e: &AtEntry, op: Op) {
+        match op {
+            Op::Add => index(idx, id, e),
+            Op::Del => unindex(idx, id, e),
+        }
+    }
+}
+
+/// Enters a token into the indexes (a token without an expiry is never
+/// returned, so it is entered into none).
+fn index(idx: &mut AtIndex, id: Id, e: &AtEntry) {
+    if idx.at_idx.len() <= id as usize {
+        idx.at_idx.resize_with(id as usize + 1, || None);
+    }
+    let Some(exp) = e.expires_on else { return };
+    let parts = part_parts(
+        e.client_id().unwrap_or(""),
+        e.environment().unwrap_or(""),
+        e.realm().unwrap_or(""),
+        e.home_account_id().unwrap_or(""),
+        e.ext_cache_key().unwrap_or(""),
+        scheme_of(e.token_type()),
+    );
+    let (found, part_hash) = with_ikey(&parts, |k| {
+        (idx.parts_by_key.get(k).copied(), idx.hasher.hash_one(k))
+    });
+    let pk = match found {
+        Some(_) => None,
+        None => Some(ikey(&parts)),
+    };
+    let granted_names = folded_set(e.target().unwrap_or(""));
+    let requested_names = e
+        .idflow_requested_target()
+        .map(folded_set)
+        .filter(|r| *r != granted_names);
+    let mut resource: Option<&str> = None;
+    for s in &granted_names {
+        match (resource_of(s), resource) {
+            (Some(r), None) => resource = Some(r),
+            (Some(r), Some(prev)) if r == prev => {}
+            _ => {
+                resource = None;
+                break;
+            }
+        }
+    }
+    let home_parts = e
+        .home_account_id()
+        .filter(|h| !h.is_empty())
+        .map(|h| ikey(&[e.environment().unwrap_or(""), h]));
+
+    let granted = intern_set(&mut idx.names, &granted_names);
+    let requested = requested_names.map(|r| intern_set(&mut idx.names, &r));
+    let resource = resource.map(|r| idx.names.intern(r));
+    let part = match (found, pk) {
+        (Some(p), _) => p,
+        (None, pk) => {
+            let key = pk.unwrap_or_default();
+            let p = Partition {
+                key: key.clone(),
+                ..Partition::default()
+            };
+            let i = match idx.parts_free.pop() {
+                Some(i) => {
+                    idx.parts[i as usize] = p;
+                    i
+                }
+                None => {
+                    idx.parts.push(p);
+                    (idx.parts.len() - 1) as u32
+                }
+            };
+            idx.parts_by_key.insert(key, i);
+            i
+        }
+    };
+    set_add(&mut idx.exact, ExactKey::new(part_hash, &granted), id);
+    if let Some(r) = &requested {
+        set_add(&mut idx.exact, ExactKey::new(part_hash, r), id);
+    }
+    let p = &mut idx.parts[part as usize];
+    p.count += 1;
+    for &s in granted.iter() {
+        set_add(&mut p.postings, s, id);
+    }
+    if let Some(r) = resource {
+        set_add(&mut p.by_resource, r, id);
+    }
+    idx.expiry.insert((exp, id));
+    if let Some(h) = home_parts {
+        set_add(&mut idx.at_home, h, id);
+    }
+    idx.at_idx[id as usize] = Some(AtIdx {
+        part,
+        part_hash,
+        granted,
+        requested,
+        resource,
+        expires_on: exp,
+    });
+}
+
+/// Takes a token out of the indexes, by what [`AtIdx`] recorded of it.
+fn unindex(idx: &mut AtIndex, id: Id, e: &AtEntry) {
+    if let Some(t) = idx.at_idx.get_mut(id as usize).and_then(Option::take) {
+        set_del(&mut idx.exact, &ExactKey::new(t.part_hash, &t.granted), id);
+        if let Some(r) = &t.requested {
+            set_del(&mut idx.exact, &ExactKey::new(t.part_hash, r), id);
+        }
+        let p = &mut idx.parts[t.part as usize];
+        for s in t.granted.iter() {
+            set_del(&mut p.postings, s, id);
+        }
+        if let Some(r) = &t.resource {
+            set_del(&mut p.by_resource, r, id);
+        }
+        p.count -= 1;
+        if p.count == 0 {
+            let key = std::mem::take(&mut p.key);
+            *p = Partition::default();
+            idx.parts_by_key.remove(&key);
+            idx.parts_free.push(t.part);
+        }
+        idx.expiry.remove(&(t.expires_on, id));
+        for &s in t
+            .granted
+            .iter()
+            .chain(t.requested.iter().flat_map(|r| r.iter()))
+        {
+            idx.names.release(s);
+        }
+        if let Some(r) = t.resource {
+            idx.names.release(r);
+        }
+    }
+    if let Some(h) = e.home_account_id().filter(|h| !h.is_empty()) {
+        let env = e.environment().unwrap_or("");
+        with_ikey(&[env, h], |k| set_del(&mut idx.at_home, k, id));
+    }
+}
+
+impl Section<AtEntry> {
+    /// Whether an access token belongs to the query's partition (a Bearer
+    /// token without an extended cache key, of this client, environment,
+    /// realm and account), read from the entry itself.
+    fn in_partition(&self, id: Id, q: &AtQuery<'_>) -> bool {
+        let Some(e) = self.get(id) else {
+            return false;
+        };
+        let eq = |a: Option<&str>, b: &str| folded_eq(a.unwrap_or(""), b);
+        eq(e.client_id(), q.client_id)
+            && eq(e.environment(), q.environment)
+            && eq(e.realm(), q.realm)
+            && eq(e.home_account_id(), q.home)
+            && e.ext_cache_key().unwrap_or("").is_empty()
+            && scheme_of(e.token_type()).is_empty()
+    }
+
+    fn best(&self, ids: impl Iterator<Item = Id>, now: u64, expired: &mut Vec<Id>) -> Option<Id> {
+        let mut best: Option<(u64, Id)> = None;
+        for id in ids {
+            let exp = self.get(id).and_then(|e| e.expires_on).unwrap_or(0);
+            if exp <= now {
+                expired.push(id);
+            } else if best.is_none_or(|(b, _)| exp > b) {
+                best = Some((exp, id));
+            }
+        }
+        best.map(|(_, id)| id)
+    }
+
+    /// The access token for a query (see [`crate::cache::TokenCache::access_token`]).
+    /// Allocation-free for ASCII queries of up to eight scopes.
+    pub fn find(&self, q: &AtQuery<'_>, now: u64, expired: &mut Vec<Id>) -> Option<Id> {
+        let parts = part_parts(q.client_id, q.environment, q.realm, q.home, "", "");
+        let part_hash = with_ikey(&parts, |k| self.idx.hasher.hash_one(k));
+
+        let mut ids = Ids::new();
+        let mut unknown = false;
+        let mut count = 0usize;
+        let mut first: Option<&str> = None;
+        let mut several = false;
+        for s in q.scopes {
+            if s.is_empty() {
+                continue;
+            }
+            let oidc = with_folded(s, |f| {
+                if OIDC_SCOPES.contains(&f) {
+                    return true;
+                }
+                match self.idx.names.get(f) {
+                    Some(id) => ids.push(id),
+                    None => unknown = true,
+                }
+                false
+            });
+            if oidc {
+                continue;
+            }
+            count += 1;
+            match first {
+                None => first = Some(s),
+                Some(f0) => several |= !folded_eq(f0, s),
+            }
+        }
+        // The one distinct scope of the request, if it has exactly one.
+        let single = if several { None } else { first };
+        let set = ids.normalized();
+        if !unknown {
+            if let Some(found) = self.idx.exact.get(&ExactKey::new(part_hash, set)) {
+                let mine = found.iter().filter(|&id| self.in_partition(id, q));
+                if let Some(id) = self.best(mine, now, expired) {
+                    return Some(id);
+                }
+            }
+        }
+        let part = with_ikey(&parts, |k| self.idx.parts_by_key.get(k).copied())?;
+        let p = &self.idx.parts[part as usize];
+        if count == 0 {
+            // Only OIDC scopes asked for: no access token scope to match on.
+            return None;
+        }
+        if let Some(scope) = single {
+            let resource = with_folded(scope, |f| {
+                f.strip_suffix(DEFAULT_SUFFIX)
+                    .filter(|r| !r.is_empty())
+                    .and_then(|r| self.idx.names.get(r))
+            });
+            if let Some(found) = resource.and_then(|r| p.by_resource.get(&r)) {
+                if let Some(id) = self.best(found.iter(), now, expired) {
+                    return Some(id);
+                }
+            }
+        }
+        if unknown {
+            return None;
+        }
+        let mut lists: [Option<&IdSet>; 8] = [None; 8];
+        let mut heap: Vec<&IdSet> = Vec::new();
+        for (i, s) in set.iter().enumerate() {
+            let l = p.postings.get(s)?;
+            if set.len() <= lists.len() {
+                lists[i] = Some(l);
+            } else {
+                heap.push(l);
+            }
+        }
+        let all: Vec<&IdSet>;
+        let lists: &[&IdSet] = if heap.is_empty() {
+            all = lists.iter().flatten().copied().collect();
+            &all
+        } else {
+            &heap
+        };
+        let shortest = lists.iter().min_by_key(|l| l.len())?;
+        self.best(
+            shortest
+                .iter()
+                .filter(|id| lists.iter().all(|l| l.contains(*id))),
+            now,
+            expired,
+        )
+    }
+
+    /// Drops expired tokens (soonest first), then the soonest-expiring ones
+    /// beyond `max`. Neither is journaled: both are this process's memory policy.
+    pub fn evict(&mut self, now: u64, max: Option<usize>) -> usize {
+        let mut n = 0;
+        while let Some(&(exp, id)) = self.idx.expiry.first() {
+            let over = max.is_some_and(|m| self.len() > m);
+            if exp > now && !over {
+                break;
+            }
+            self.remove(id);
+            n += 1;
+        }
+        n
+    }
+
+    /// Removes the given access tokens if they are still expired at `now`.
+    pub fn evict_expired(&mut self, ids: &[Id], now: u64) -> usize {
+        let mut n = 0;
+        for &id in ids {
+            if self
+                .idx
+                .at_idx
+                .get(id as usize)
+                .and_then(Option::as_ref)
+                .is_some_and(|i| i.expires_on <= now)
+            {
+                self.remove(id);
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// Access tokens of an account in an environment (every client, every realm).
+    pub fn of_home(&self, env: &str, home: &str) -> Vec<Id> {
+        with_ikey(&[env, home], |k| self.idx.at_home.get(k))
+            .map(|s| s.iter().collect())
+            .unwrap_or_default()
+    }
+}
+
+impl super::Store {
+    /// Saves an access token; with the requested scopes beside the granted
+    /// ones when the server granted them (a repeat request is then one probe).
+    pub fn save_access_token(&mut self, e: AtEntry, requested: &[String]) {
+        let granted = normalize(e.target().unwrap_or("").split_whitespace());
+        let req = normalize(requested.iter().map(String::as_str));
+        if !req.is_empty() && req != granted && requested_is_covered(&req, &granted) {
+            let key = set_key(&req);
+            let mut f = e.fields();
+            f.idflow_requested_target = Some(&key);
+            let e = e.with_fields(f);
+            self.put(e);
+            return;
+        }
+        self.put(e);
+    }
+}

@@ -1,0 +1,384 @@
+//! The index building blocks: keys folded and joined without allocating,
+//! sets and lists of slot ids inline for the common single member, counts
+//! per key, and interned scope names.
+
+use super::super::scopes::{fold, push_folded};
+use std::collections::HashMap;
+
+pub(super) type Id = u32;
+
+/// The indexes' hash map: foldhash, seeded at random per process.
+pub(super) type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
+/// Index key → the ids under it.
+pub(super) type Lists = Map<Box<str>, IdList>;
+
+/// Index key → folded home account id → how many entries it has there.
+pub(super) type Counts = Map<Box<str>, Map<Box<str>, u32>>;
+
+/// Separates the parts of an index key (cannot occur in hosts, ids or scopes).
+const SEP: u8 = 0x1f;
+
+/// The parts folded and joined, allocated (for keys that are stored).
+pub(super) fn ikey(parts: &[&str]) -> Box<str> {
+    let mut s = String::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            s.push(char::from(SEP));
+        }
+        push_folded(&mut s, p);
+    }
+    s.into_boxed_str()
+}
+
+/// Runs `f` on the parts folded and joined, on the stack when the key is
+/// ASCII and short (every lookup of the hot path): no allocation.
+pub(super) fn with_ikey<R>(parts: &[&str], f: impl FnOnce(&str) -> R) -> R {
+    let mut buf = [0u8; 512];
+    let total: usize = parts.iter().map(|p| p.len() + 1).sum();
+    if total <= buf.len() && parts.iter().all(|p| p.is_ascii()) {
+        let mut n = 0;
+        for (i, p) in parts.iter().enumerate() {
+            if i > 0 {
+                buf[n] = SEP;
+                n += 1;
+            }
+            for b in p.bytes() {
+                buf[n] = b.to_ascii_lowercase();
+                n += 1;
+            }
+        }
+        if let Ok(k) = std::str::from_utf8(&buf[..n]) {
+            return f(k);
+        }
+    }
+    f(&ikey(parts))
+}
+
+/// Runs `f` on `s` folded, on the stack when ASCII and short.
+pub(super) fn with_folded<R>(s: &str, f: impl FnOnce(&str) -> R) -> R {
+    if !s.bytes().any(|b| b.is_ascii_uppercase()) && s.is_ascii() {
+        return f(s);
+    }
+    with_ikey(&[s], f)
+}
+
+/// A set of slot ids, without a heap table for the common single member.
+#[derive(Clone, Debug)]
+pub(super) enum IdSet {
+    One(Id),
+    Many(Map<Id, ()>),
+}
+
+/// Iterates an [`IdSet`] without boxing.
+pub(super) enum IdIter<'a> {
+    One(std::iter::Once<Id>),
+    Many(std::collections::hash_map::Keys<'a, Id, ()>),
+}
+
+impl Iterator for IdIter<'_> {
+    type Item = Id;
+    #[inline]
+    fn next(&mut self) -> Option<Id> {
+        match self {
+            IdIter::One(i) => i.next(),
+            IdIter::Many(i) => i.next().copied(),
+        }
+    }
+}
+
+impl IdSet {
+    pub(super) fn insert(&mut self, id: Id) {
+        match self {
+            IdSet::One(x) if *x == id => {}
+            IdSet::One(x) => {
+                let mut m = Map::default();
+                m.insert(*x, ());
+                m.insert(id, ());
+                *self = IdSet::Many(m);
+            }
+            IdSet::Many(s) => {
+                s.insert(id, ());
+            }
+        }
+    }
+    /// Removes `id`; true when the set became empty.
+    pub(super) fn remove(&mut self, id: Id) -> bool {
+        let single = match self {
+            IdSet::One(x) => return *x == id,
+            IdSet::Many(s) => {
+                s.remove(&id);
+                if s.len() == 1 {
+                    s.keys().next().copied()
+                } else {
+                    return s.is_empty();
+                }
+            }
+        };
+        if let Some(x) = single {
+            *self = IdSet::One(x);
+        }
+        false
+    }
+    #[inline]
+    pub(super) fn contains(&self, id: Id) -> bool {
+        match self {
+            IdSet::One(x) => *x == id,
+            IdSet::Many(s) => s.contains_key(&id),
+        }
+    }
+    #[inline]
+    pub(super) fn len(&self) -> usize {
+        match self {
+            IdSet::One(_) => 1,
+            IdSet::Many(s) => s.len(),
+        }
+    }
+    #[inline]
+    pub(super) fn iter(&self) -> IdIter<'_> {
+        match self {
+            IdSet::One(x) => IdIter::One(std::iter::once(*x)),
+            IdSet::Many(s) => IdIter::Many(s.keys()),
+        }
+    }
+}
+
+pub(super) fn set_add<K: std::hash::Hash + Eq>(map: &mut Map<K, IdSet>, key: K, id: Id) {
+    match map.entry(key) {
+        std::collections::hash_map::Entry::Occupied(mut o) => o.get_mut().insert(id),
+        std::collections::hash_map::Entry::Vacant(v) => {
+            v.insert(IdSet::One(id));
+        }
+    }
+}
+
+pub(super) fn set_del<K, Q>(map: &mut Map<K, IdSet>, key: &Q, id: Id)
+where
+    K: std::borrow::Borrow<Q> + std::hash::Hash + Eq,
+    Q: std::hash::Hash + Eq + ?Sized,
+{
+    if let Some(s) = map.get_mut(key) {
+        if s.remove(id) {
+            map.remove(key);
+        }
+    }
+}
+
+/// The ids under one index key, inline for the common single id (most
+/// keys of the per-account indexes name one entry: no heap list for them).
+#[derive(Clone, Debug)]
+pub(super) enum IdList {
+    One(Id),
+    Many(Vec<Id>),
+}
+
+impl IdList {
+    pub(super) fn as_slice(&self) -> &[Id] {
+        match self {
+            IdList::One(x) => std::slice::from_ref(x),
+            IdList::Many(v) => v,
+        }
+    }
+    pub(super) fn push(&mut self, id: Id) {
+        match self {
+            IdList::One(x) => *self = IdList::Many(vec![*x, id]),
+            IdList::Many(v) => v.push(id),
+        }
+    }
+    /// Removes `id`; true when the list became empty.
+    pub(super) fn remove(&mut self, id: Id) -> bool {
+        match self {
+            IdList::One(x) => *x == id,
+            IdList::Many(v) => {
+                if let Some(i) = v.iter().position(|x| *x == id) {
+                    v.swap_remove(i);
+                }
+                match v.as_slice() {
+                    [] => true,
+                    [x] => {
+                        *self = IdList::One(*x);
+                        false
+                    }
+                    _ => false,
+                }
+            }
+        }
+    }
+}
+
+fn list_add(map: &mut Lists, parts: &[&str], id: Id) {
+    if let Some(v) = with_ikey(parts, |k| map.get_mut(k)) {
+        v.push(id);
+        return;
+    }
+    map.insert(ikey(parts), IdList::One(id));
+}
+
+fn list_del(map: &mut Lists, parts: &[&str], id: Id) {
+    with_ikey(parts, |k| {
+        if let Some(v) = map.get_mut(k) {
+            if v.remove(id) {
+                map.remove(k);
+            }
+        }
+    });
+}
+
+/// Whether an entry enters or leaves the indexes: a kind lists its index
+/// keys once, for both.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Op {
+    Add,
+    Del,
+}
+
+/// [`list_add`] or [`list_del`].
+pub(super) fn list(op: Op, map: &mut Lists, parts: &[&str], id: Id) {
+    match op {
+        Op::Add => list_add(map, parts, id),
+        Op::Del => list_del(map, parts, id),
+    }
+}
+
+/// [`count_add`] or [`count_del`].
+pub(super) fn count(op: Op, map: &mut Counts, parts: &[&str], home: &str) {
+    match op {
+        Op::Add => count_add(map, parts, home),
+        Op::Del => count_del(map, parts, home),
+    }
+}
+
+pub(super) fn list_get<'a>(map: &'a Lists, parts: &[&str]) -> &'a [Id] {
+    with_ikey(parts, |k| map.get(k)).map_or(&[], IdList::as_slice)
+}
+
+fn count_add(map: &mut Counts, parts: &[&str], home: &str) {
+    let m = match with_ikey(parts, |k| map.contains_key(k)) {
+        true => with_ikey(parts, |k| map.get_mut(k)),
+        false => Some(map.entry(ikey(parts)).or_default()),
+    };
+    if let Some(m) = m {
+        *m.entry(fold(home).into()).or_insert(0) += 1;
+    }
+}
+
+fn count_del(map: &mut Counts, parts: &[&str], home: &str) {
+    with_ikey(parts, |k| {
+        if let Some(m) = map.get_mut(k) {
+            let h = fold(home);
+            if let Some(n) = m.get_mut(h.as_ref()) {
+                *n -= 1;
+                if *n == 0 {
+                    m.remove(h.as_ref());
+                }
+            }
+            if m.is_empty() {
+                map.remove(k);
+            }
+        }
+    });
+}
+
+/// Scope and resource names, folded, each stored once and referred to by a
+/// number (ref-counted, so names of evicted tokens go away).
+#[derive(Default)]
+pub(super) struct Interner {
+    ids: Map<Box<str>, u32>,
+    names: Vec<Box<str>>,
+    refs: Vec<u32>,
+    free: Vec<u32>,
+}
+
+impl Interner {
+    #[inline]
+    pub(super) fn get(&self, folded: &str) -> Option<u32> {
+        self.ids.get(folded).copied()
+    }
+    pub(super) fn intern(&mut self, folded: &str) -> u32 {
+        if let Some(&id) = self.ids.get(folded) {
+            self.refs[id as usize] += 1;
+            return id;
+        }
+        let name: Box<str> = folded.into();
+        let id = match self.free.pop() {
+            Some(id) => {
+                self.names[id as usize] = name.clone();
+                self.refs[id as usize] = 1;
+                id
+            }
+            None => {
+                self.names.push(name.clone());
+                self.refs.push(1);
+                (self.names.len() - 1) as u32
+            }
+        };
+        self.ids.insert(name, id);
+        id
+    }
+    pub(super) fn release(&mut self, id: u32) {
+        let i = id as usize;
+        if i >= self.refs.len() || self.refs[i] == 0 {
+            return;
+        }
+        self.refs[i] -= 1;
+        if self.refs[i] == 0 {
+            let name = std::mem::take(&mut self.names[i]);
+            self.ids.remove(&name);
+            self.free.push(id);
+        }
+    }
+}
+
+/// Up to eight scope numbers on the stack, more on the heap. The small
+/// helpers of the hit path are `#[inline]`: they live in another module than
+/// the lookup that calls them.
+pub(super) struct Ids {
+    inline: [u32; 8],
+    len: usize,
+    heap: Vec<u32>,
+}
+
+impl Ids {
+    #[inline]
+    pub(super) fn new() -> Ids {
+        Ids {
+            inline: [0; 8],
+            len: 0,
+            heap: Vec::new(),
+        }
+    }
+    #[inline]
+    pub(super) fn push(&mut self, id: u32) {
+        if self.heap.is_empty() && self.len < self.inline.len() {
+            self.inline[self.len] = id;
+            self.len += 1;
+        } else {
+            if self.heap.is_empty() {
+                self.heap.extend_from_slice(&self.inline[..self.len]);
+            }
+            self.heap.push(id);
+        }
+    }
+    #[inline]
+    fn as_mut_slice(&mut self) -> &mut [u32] {
+        if self.heap.is_empty() {
+            &mut self.inline[..self.len]
+        } else {
+            &mut self.heap
+        }
+    }
+    /// Sorted and de-duplicated.
+    #[inline]
+    pub(super) fn normalized(&mut self) -> &[u32] {
+        let s = self.as_mut_slice();
+        s.sort_unstable();
+        let mut n = 0;
+        for i in 0..s.len() {
+            if i == 0 || s[i] != s[n - 1] {
+                s[n] = s[i];
+                n += 1;
+            }
+        }
+        &self.as_mut_slice()[..n]
+    }
+}
