@@ -4,8 +4,8 @@
 
 use crate::types::AuthError;
 use idflow::error::{IdFlowError, LocalCode};
-use idflow::flows::loopback::LoopbackOptions;
 use idflow::secret::{ClientAssertion, ClientSecret};
+use idflow::LoopbackOptions;
 use idflow::{AppOptions, Authority, ClientCertificate, ClientCredential as CoreCredential};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

@@ -79,7 +79,7 @@ impl TokenCache {
     pub fn attach_file(&self, path: String) -> Result<(), AuthError> {
         guard(|| {
             self.inner
-                .attach_storage(Arc::new(idflow::cache::FileStorage::new(path)))
+                .attach_storage(Arc::new(idflow::FileStorage::new(path)))
                 .map_err(err)
         })
     }

@@ -307,7 +307,7 @@ impl From<uniffi::UnexpectedUniFFICallbackError> for AuthError {
 }
 
 impl AuthChallenge {
-    pub(crate) fn from_core(c: &idflow::challenge::AuthChallenge) -> Self {
+    pub(crate) fn from_core(c: &idflow::AuthChallenge) -> Self {
         AuthChallenge {
             scheme: c.scheme.clone(),
             params: c

@@ -143,7 +143,7 @@ pub fn raise_error(info: ErrorInfo) -> Result<(), AuthError> {
 pub fn parse_www_authenticate(headers: Vec<Header>) -> Result<Vec<AuthChallenge>, AuthError> {
     guard(|| {
         let pairs: Vec<(String, String)> = headers.into_iter().map(|h| (h.name, h.value)).collect();
-        idflow::challenge::parse_www_authenticate_headers(&pairs)
+        idflow::parse_www_authenticate_headers(&pairs)
             .map(|cs| cs.iter().map(AuthChallenge::from_core).collect())
             .map_err(|e| AuthError::from_core(&e))
     })
@@ -155,11 +155,9 @@ pub fn parse_www_authenticate(headers: Vec<Header>) -> Result<Vec<AuthChallenge>
 #[uniffi::export]
 pub fn claims_challenge(headers: Vec<Header>) -> Option<String> {
     let pairs: Vec<(String, String)> = headers.into_iter().map(|h| (h.name, h.value)).collect();
-    catch_unwind(AssertUnwindSafe(|| {
-        idflow::challenge::claims_challenge(&pairs)
-    }))
-    .ok()
-    .flatten()
+    catch_unwind(AssertUnwindSafe(|| idflow::claims_challenge(&pairs)))
+        .ok()
+        .flatten()
 }
 
 /// Everything the language layers must be able to translate; each language's

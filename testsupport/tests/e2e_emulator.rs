@@ -5,8 +5,8 @@
 //! for real except where a server forces it (one 1 s delay preset).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a failed assertion in a test should panic
 
-use idflow::clock::ManualTime;
 use idflow::secret::{ClientSecret, Password, RefreshToken, UserAssertion};
+use idflow::ManualTime;
 use idflow::{
     Action, AppOptions, AuthCodeFlow, AuthCodeOptions, AuthenticationResult, Authority,
     CancelHandle, Classification, ClientCertificate, ClientCredential,

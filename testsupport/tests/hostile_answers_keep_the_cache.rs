@@ -3,8 +3,8 @@
 //! was: no half-parsed token saved, no refresh token dropped, no account lost.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a failed assertion in a test should panic
 
-use idflow::clock::ManualTime;
 use idflow::secret::Password;
+use idflow::ManualTime;
 use idflow::{AppOptions, Authority, ErrorKind, NetworkKind, PublicClientApplication};
 use idflow_emulator::{
     Effect, Emulator, Endpoint, FaultSpec, Matcher, DEFAULT_PASSWORD, DEFAULT_TENANT,

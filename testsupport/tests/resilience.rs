@@ -4,9 +4,9 @@
 //! throttle window pass without waiting.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a failed assertion in a test should panic
 
-use idflow::clock::ManualTime;
-use idflow::retry::RetryPolicy;
 use idflow::secret::{ClientSecret, Password, RefreshToken};
+use idflow::ManualTime;
+use idflow::RetryPolicy;
 use idflow::{
     Action, AppOptions, AuthCodeOptions, Authority, CancelHandle, ClientCredential,
     ConfidentialClientApplication, ErrorKind, PublicClientApplication,

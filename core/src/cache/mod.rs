@@ -76,8 +76,8 @@ pub(crate) fn scope_set_key<S: AsRef<str>>(scopes: &[S]) -> String {
 pub use storage::FileStorage;
 
 use crate::error::{IdFlowError, LocalCode};
+use crate::protocol::token::{Account, AuthenticationResult};
 use crate::secret::{AccessToken, IdToken, RefreshToken};
-use crate::token::{Account, AuthenticationResult};
 use schema::{
     AcctEntry, AcctFields, AtEntry, AtFields, Document, IdtEntry, IdtFields, MetaEntry, MetaFields,
     RtEntry, RtFields,

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::error::ErrorKind;
-use crate::token::TokenSource;
+use crate::protocol::token::TokenSource;
 use serde_json::json;
 use std::sync::atomic::{AtomicBool, Ordering};
 

@@ -10,9 +10,12 @@ mod action;
 mod classification;
 mod classify;
 mod codes;
+pub mod explain;
 mod kind;
+mod polling;
 mod response;
 mod retry_after;
+pub mod scenarios;
 
 pub use aadsts::{AadstsRow, AADSTS};
 pub use action::{classification_text, mitigation_for, Action};
@@ -20,6 +23,7 @@ pub use classification::{python_classification, Classification};
 pub use classify::{classify, classify_at, interaction_required, Classified, Outcome};
 pub use codes::{CodeSpec, LocalCode, PythonForm};
 pub use kind::{ErrorKind, Flow, NetworkKind};
+pub use polling::{Polling, SLOW_DOWN_STEP};
 pub use response::{
     leading_aadsts, parse_error_body, read_body, Body, HttpResponse, OAuthErrorBody, Unreadable,
     MAX_ERROR_BODY_BYTES,

@@ -7,7 +7,7 @@
 //! classifier decides what it means — or a [`TransportError`] saying which
 //! kind of transport failure happened. An implementation must not follow
 //! redirects, must not retry, and should cap the body it reads (see
-//! [`crate::transport::ReqwestHttpClient`], the default).
+//! [`crate::net::transport::ReqwestHttpClient`], the default).
 
 use crate::error::{HttpResponse, IdFlowError, NetworkKind};
 use std::future::Future;
