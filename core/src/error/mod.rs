@@ -39,7 +39,8 @@ use std::time::Duration;
 /// `code` is the OAuth `error` sent by the server, or one of the stable
 /// snake_case [`LocalCode`]s for failures decided on this side. React to
 /// `kind`, `classification` and `action`, never to `message`.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, thiserror::Error)]
+#[error("{code}: {message}")]
 pub struct IdFlowError {
     pub kind: ErrorKind,
     pub code: String,
@@ -178,14 +179,6 @@ impl IdFlowError {
         self.service.as_ref().map(|s| s.http_status)
     }
 }
-
-impl std::fmt::Display for IdFlowError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.code, self.message)
-    }
-}
-
-impl std::error::Error for IdFlowError {}
 
 fn serialize_secs<S: serde::Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
     match d {
