@@ -2,13 +2,14 @@
 //! applications. Every method is async (Swift `async`, Kotlin `suspend`,
 //! Python coroutine); errors are the same `AuthError` the classifier throws.
 
+use crate::convert::unix;
 use crate::types::AuthError;
 use idflow::error::{IdFlowError, LocalCode};
-use idflow::flows::loopback::LoopbackOptions;
 use idflow::secret::{ClientAssertion, ClientSecret};
+use idflow::LoopbackOptions;
 use idflow::{AppOptions, Authority, ClientCertificate, ClientCredential as CoreCredential};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 /// How an application reaches its identity provider.
 #[derive(Clone, Debug, uniffi::Record)]
@@ -77,56 +78,6 @@ impl std::fmt::Debug for ClientCredential {
             ClientCredential::Assertion { .. } => "Assertion",
         };
         write!(f, "ClientCredential::{kind}([redacted])")
-    }
-}
-
-/// The signed-in user (absent for app-only tokens).
-#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
-pub struct AccountInfo {
-    /// `uid.utid` for Microsoft authorities, the id token's `sub` otherwise.
-    pub home_account_id: String,
-    pub environment: String,
-    pub tenant_id: String,
-    pub username: String,
-    pub local_account_id: String,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, uniffi::Enum)]
-pub enum TokenSource {
-    IdentityProvider,
-    Cache,
-}
-
-/// A successful token acquisition. Holds tokens: never log it.
-#[derive(Clone, PartialEq, Eq, uniffi::Record)]
-pub struct TokenResult {
-    pub access_token: String,
-    pub token_type: String,
-    /// Unix seconds.
-    pub expires_on: i64,
-    pub scopes: Vec<String>,
-    pub refresh_token: Option<String>,
-    pub id_token: Option<String>,
-    /// The validated id token's claims as a JSON object.
-    pub id_token_claims_json: Option<String>,
-    pub account: Option<AccountInfo>,
-    pub correlation_id: String,
-    pub token_source: TokenSource,
-    /// Unix seconds after which a refresh is advised, if the server said.
-    pub refresh_on: Option<i64>,
-    pub family_id: Option<String>,
-    /// msal Python's result dict, as JSON.
-    pub python_json: String,
-}
-
-impl std::fmt::Debug for TokenResult {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenResult")
-            .field("access_token", &"[redacted]")
-            .field("expires_on", &self.expires_on)
-            .field("scopes", &self.scopes)
-            .field("correlation_id", &self.correlation_id)
-            .finish_non_exhaustive()
     }
 }
 
@@ -268,17 +219,8 @@ impl AuthCodeFlow {
     }
 }
 
-pub(crate) fn unix(t: SystemTime) -> i64 {
-    t.duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-}
-
-pub(crate) fn err(e: IdFlowError) -> AuthError {
-    AuthError::from_core(&e)
-}
-
-fn invalid(message: &str) -> AuthError {
-    err(IdFlowError::local(LocalCode::InvalidParameter, message))
+fn invalid(message: &str) -> IdFlowError {
+    IdFlowError::local(LocalCode::InvalidParameter, message)
 }
 
 pub(crate) fn options(config: &AppConfig) -> AppOptions {
@@ -309,15 +251,15 @@ pub(crate) fn options(config: &AppConfig) -> AppOptions {
     o
 }
 
-pub(crate) fn authority(config: &AppConfig) -> Result<Authority, AuthError> {
+pub(crate) fn authority(config: &AppConfig) -> Result<Authority, IdFlowError> {
     if config.oidc_authority {
-        Authority::oidc(&config.authority).map_err(err)
+        Authority::oidc(&config.authority)
     } else {
-        Authority::parse(&config.authority).map_err(err)
+        Authority::parse(&config.authority)
     }
 }
 
-pub(crate) fn credential(c: ClientCredential) -> Result<CoreCredential, AuthError> {
+pub(crate) fn credential(c: ClientCredential) -> Result<CoreCredential, IdFlowError> {
     Ok(match c {
         ClientCredential::Secret { secret } => CoreCredential::Secret(ClientSecret::new(secret)),
         ClientCredential::SecretBasic { secret } => {
@@ -328,9 +270,7 @@ pub(crate) fn credential(c: ClientCredential) -> Result<CoreCredential, AuthErro
             private_key_pem,
             send_x5c,
         } => CoreCredential::Certificate(
-            ClientCertificate::from_pem(&certificate_pem, &private_key_pem)
-                .map_err(err)?
-                .with_x5c(send_x5c),
+            ClientCertificate::from_pem(&certificate_pem, &private_key_pem)?.with_x5c(send_x5c),
         ),
         ClientCredential::Assertion { assertion } => {
             CoreCredential::Assertion(ClientAssertion::new(assertion))
@@ -338,7 +278,7 @@ pub(crate) fn credential(c: ClientCredential) -> Result<CoreCredential, AuthErro
     })
 }
 
-pub(crate) fn auth_options(o: AuthorizeOptions) -> Result<idflow::AuthCodeOptions, AuthError> {
+pub(crate) fn auth_options(o: AuthorizeOptions) -> Result<idflow::AuthCodeOptions, IdFlowError> {
     use idflow::Prompt;
     let prompt = match o.prompt.as_deref() {
         None => None,
@@ -360,31 +300,6 @@ pub(crate) fn auth_options(o: AuthorizeOptions) -> Result<idflow::AuthCodeOption
         claims: o.claims,
         extra_query_parameters: Vec::new(),
     })
-}
-
-pub(crate) fn result(r: idflow::AuthenticationResult) -> TokenResult {
-    let python = idflow::idioms::python_token_result(&r, SystemTime::now());
-    TokenResult {
-        access_token: r.access_token.expose().to_owned(),
-        token_type: r.token_type.clone(),
-        expires_on: unix(r.expires_on),
-        scopes: r.scopes.clone(),
-        refresh_token: r.refresh_token.as_ref().map(|t| t.expose().to_owned()),
-        id_token: r.id_token.as_ref().map(|t| t.expose().to_owned()),
-        id_token_claims_json: r
-            .id_token_claims
-            .as_ref()
-            .map(|c| serde_json::Value::Object(c.all.clone()).to_string()),
-        account: r.account.as_ref().map(crate::cache::account_info),
-        correlation_id: r.correlation_id.clone(),
-        token_source: match r.token_source {
-            idflow::TokenSource::IdentityProvider => TokenSource::IdentityProvider,
-            idflow::TokenSource::Cache => TokenSource::Cache,
-        },
-        refresh_on: r.refresh_on.map(unix),
-        family_id: r.family_id.clone(),
-        python_json: serde_json::Value::Object(python).to_string(),
-    }
 }
 
 /// Adapts a foreign [`UrlOpener`] to the core's browser opener.

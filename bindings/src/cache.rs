@@ -1,9 +1,7 @@
 //! The token cache as a uniffi object, and the storage apps plug into it.
 
-use crate::apps::{err, AccountInfo};
-use crate::guard;
+use crate::guard::guard;
 use crate::types::AuthError;
-use idflow::error::IdFlowError;
 use std::sync::Arc;
 
 /// Tokens and accounts in msal's unified cache format. Give one to several
@@ -44,14 +42,7 @@ impl TokenCache {
     /// Throws `invalid_parameter`-style client errors for bad JSON and leaves
     /// the cache unchanged then.
     pub fn deserialize(&self, state: String) -> Result<(), AuthError> {
-        guard(|| self.inner.deserialize(&state).map_err(err))
-    }
-
-    /// `deserialize` from the JSON's UTF-8 bytes, read in place: a large
-    /// cache is not copied on its way in. Bytes that are not UTF-8 are
-    /// rejected like bad JSON.
-    pub fn deserialize_utf8(&self, state: &[u8]) -> Result<(), AuthError> {
-        guard(|| self.inner.deserialize_utf8(state).map_err(err))
+        guard(|| Ok(self.inner.deserialize(&state)?))
     }
 
     /// Whether the cache changed since it was last serialized, loaded or
@@ -68,9 +59,9 @@ impl TokenCache {
     /// lookup (when it changed), saved after every change.
     pub fn attach_storage(&self, storage: Arc<dyn CacheStorage>) -> Result<(), AuthError> {
         guard(|| {
-            self.inner
-                .attach_storage(Arc::new(ForeignStorage(storage)))
-                .map_err(err)
+            Ok(self
+                .inner
+                .attach_storage(Arc::new(ForeignStorage(storage)))?)
         })
     }
 
@@ -78,9 +69,8 @@ impl TokenCache {
     /// processes, owner-only permissions). Its directory must exist.
     pub fn attach_file(&self, path: String) -> Result<(), AuthError> {
         guard(|| {
-            self.inner
-                .attach_storage(Arc::new(idflow::cache::FileStorage::new(path)))
-                .map_err(err)
+            let storage = Arc::new(idflow::FileStorage::new(path));
+            Ok(self.inner.attach_storage(storage)?)
         })
     }
 
@@ -155,179 +145,5 @@ impl idflow::CacheStorage for ForeignStorage {
 
     fn version(&self) -> Result<Option<String>, String> {
         calling(|| self.0.version())
-    }
-}
-
-pub(crate) fn account_info(a: &idflow::Account) -> AccountInfo {
-    AccountInfo {
-        home_account_id: a.home_account_id.clone(),
-        environment: a.environment.clone(),
-        tenant_id: a.realm.clone(),
-        username: a.username.clone(),
-        local_account_id: a.local_account_id.clone(),
-    }
-}
-
-pub(crate) fn core_account(a: AccountInfo) -> idflow::Account {
-    idflow::Account {
-        home_account_id: a.home_account_id,
-        environment: a.environment,
-        realm: a.tenant_id,
-        username: a.username,
-        local_account_id: a.local_account_id,
-    }
-}
-
-/// msal Python's account dicts (`get_accounts`), as one compact JSON list,
-/// written straight into one buffer (no intermediate JSON values: this runs
-/// once per account of a possibly large cache).
-pub(crate) fn accounts_json(accounts: &[idflow::Account]) -> String {
-    fn field(out: &mut Vec<u8>, name: &str, value: &str) {
-        out.extend_from_slice(name.as_bytes());
-        // Writing a str into a Vec cannot fail.
-        let _ = serde_json::to_writer(&mut *out, value);
-    }
-    let mut out = Vec::with_capacity(64 + accounts.len() * 320);
-    out.push(b'[');
-    for (i, a) in accounts.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        let authority_type = if a.realm.eq_ignore_ascii_case("adfs") {
-            "ADFS"
-        } else {
-            "MSSTS"
-        };
-        field(&mut out, "{\"home_account_id\":", &a.home_account_id);
-        field(&mut out, ",\"environment\":", &a.environment);
-        field(&mut out, ",\"username\":", &a.username);
-        field(&mut out, ",\"authority_type\":", authority_type);
-        field(&mut out, ",\"local_account_id\":", &a.local_account_id);
-        field(&mut out, ",\"realm\":", &a.realm);
-        out.push(b'}');
-    }
-    out.push(b']');
-    String::from_utf8(out).unwrap_or_default()
-}
-
-/// msal Python's dict for a cache hit, as JSON (the one-crossing hot path).
-pub(crate) fn hit_json(
-    hit: Result<Option<idflow::AuthenticationResult>, IdFlowError>,
-) -> Result<Option<String>, AuthError> {
-    match hit {
-        Ok(Some(r)) => {
-            let d = idflow::idioms::python_token_result(&r, std::time::SystemTime::now());
-            Ok(Some(serde_json::Value::Object(d).to_string()))
-        }
-        Ok(None) => Ok(None),
-        Err(e) => Err(err(e)),
-    }
-}
-
-type Lookup = dyn Fn() -> Result<Option<idflow::AuthenticationResult>, IdFlowError> + Send + Sync;
-
-/// One prepared cache lookup (an account's or the app's token for fixed
-/// scopes): the hot path of language layers whose every FFI string costs
-/// more than the lookup itself (Python). [`CachedTokenProbe::probe`] takes
-/// and returns only integers, so a hit crosses the boundary once with no
-/// buffer; the caller keeps the token it got from
-/// [`CachedTokenProbe::fetch_json`] and reuses it while `probe` says it is
-/// still the cached one.
-#[derive(uniffi::Object)]
-pub struct CachedTokenProbe {
-    lookup: Box<Lookup>,
-    /// The token `fetch_json` last returned (its secret and expiry).
-    last: std::sync::Mutex<Option<(idflow::secret::AccessToken, i64)>>,
-}
-
-impl std::fmt::Debug for CachedTokenProbe {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("CachedTokenProbe")
-    }
-}
-
-/// `probe`: nothing usable is cached (the caller goes to the network path).
-pub const PROBE_MISS: i64 = -1;
-/// `probe`: a usable token is cached, but not the one `fetch_json` returned last.
-pub const PROBE_CHANGED: i64 = -2;
-
-impl CachedTokenProbe {
-    pub(crate) fn new(lookup: Box<Lookup>) -> Arc<Self> {
-        Arc::new(CachedTokenProbe {
-            lookup,
-            last: std::sync::Mutex::new(None),
-        })
-    }
-
-    fn last(&self) -> std::sync::MutexGuard<'_, Option<(idflow::secret::AccessToken, i64)>> {
-        self.last.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
-
-#[uniffi::export]
-impl CachedTokenProbe {
-    /// The cached token's `expires_on` (Unix seconds) when it is the one
-    /// `fetch_json` returned last and still usable; `-2` when another usable
-    /// token is cached now (call `fetch_json`); `-1` when none is (or the
-    /// lookup failed: the full call then reports why).
-    pub fn probe(&self) -> i64 {
-        let hit = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (self.lookup)())) {
-            Ok(Ok(Some(hit))) => hit,
-            _ => return PROBE_MISS,
-        };
-        let expires_on = crate::apps::unix(hit.expires_on);
-        match &*self.last() {
-            Some((secret, exp))
-                if *exp == expires_on && secret.expose() == hit.access_token.expose() =>
-            {
-                expires_on
-            }
-            _ => PROBE_CHANGED,
-        }
-    }
-
-    /// The cached token as msal Python's dict (JSON), remembered for
-    /// `probe`; nothing when none is usable.
-    pub fn fetch_json(&self) -> Result<Option<String>, AuthError> {
-        guard(|| {
-            let hit = (self.lookup)().map_err(err)?;
-            let Some(hit) = hit else {
-                *self.last() = None;
-                return Ok(None);
-            };
-            *self.last() = Some((hit.access_token.clone(), crate::apps::unix(hit.expires_on)));
-            hit_json(Ok(Some(hit)))
-        })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::accounts_json;
-
-    #[test]
-    fn accounts_json_is_msal_account_dicts() {
-        let a = |home: &str, realm: &str, user: &str| idflow::Account {
-            home_account_id: home.into(),
-            environment: "login.example".into(),
-            realm: realm.into(),
-            username: user.into(),
-            local_account_id: "oid".into(),
-        };
-        assert_eq!(accounts_json(&[]), "[]");
-        let text = accounts_json(&[a("u.t", "t", "Ann \"Q\" \u{e9}"), a("v.adfs", "ADFS", "b")]);
-        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-        assert_eq!(
-            v,
-            serde_json::json!([
-                {"home_account_id": "u.t", "environment": "login.example",
-                 "username": "Ann \"Q\" \u{e9}", "authority_type": "MSSTS",
-                 "local_account_id": "oid", "realm": "t"},
-                {"home_account_id": "v.adfs", "environment": "login.example",
-                 "username": "b", "authority_type": "ADFS",
-                 "local_account_id": "oid", "realm": "ADFS"},
-            ])
-        );
     }
 }

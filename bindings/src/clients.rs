@@ -1,17 +1,18 @@
-//! `PublicClientApplication` and `ConfidentialClientApplication`, as objects.
+//! `PublicClientApplication` and `ConfidentialClientApplication`, as objects:
+//! each export is one guarded core call ([`call`] / [`call_async`]) and a
+//! conversion. The Python-only fast paths on these objects are in
+//! `python_fast.rs`.
 
-use crate::apps::AccountInfo;
 use crate::apps::{
-    auth_options, authority, err, loopback, options, result, AppConfig, AuthCodeFlow,
-    AuthorizeOptions, CancelHandle, ClientCredential, DeviceCodeFlow, ForeignOpener, TokenResult,
-    UrlOpener,
+    auth_options, authority, loopback, options, AppConfig, AuthCodeFlow, AuthorizeOptions,
+    CancelHandle, ClientCredential, DeviceCodeFlow, ForeignOpener, UrlOpener,
 };
-use crate::cache::{
-    account_info, accounts_json, core_account, hit_json, CachedTokenProbe, TokenCache,
-};
-use crate::guard;
-use crate::types::AuthError;
+use crate::cache::TokenCache;
+use crate::convert::{account_info, core_account, token_result};
+use crate::guard::{call, call_async};
+use crate::types::{AccountInfo, AuthError, TokenResult};
 use idflow::secret::{Password, RefreshToken, UserAssertion};
+use std::convert::identity;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -38,20 +39,27 @@ pub struct PublicClientApplication {
     inner: idflow::PublicClientApplication,
 }
 
+impl PublicClientApplication {
+    pub(crate) fn core(&self) -> &idflow::PublicClientApplication {
+        &self.inner
+    }
+}
+
 #[uniffi::export(async_runtime = "tokio")]
 impl PublicClientApplication {
     /// Fails with `invalid_authority` / `authority_uri_insecure` for a bad authority.
     #[uniffi::constructor]
     pub fn new(config: AppConfig) -> Result<Arc<Self>, AuthError> {
-        crate::guard(|| {
-            let inner = idflow::PublicClientApplication::new(
-                &config.client_id,
-                authority(&config)?,
-                options(&config),
-            )
-            .map_err(err)?;
-            Ok(Arc::new(PublicClientApplication { inner }))
-        })
+        call(
+            || {
+                idflow::PublicClientApplication::new(
+                    &config.client_id,
+                    authority(&config)?,
+                    options(&config),
+                )
+            },
+            |inner| Arc::new(PublicClientApplication { inner }),
+        )
     }
 
     /// Starts a device-code flow; show its `message` to the user at once.
@@ -60,14 +68,10 @@ impl PublicClientApplication {
         scopes: Vec<String>,
         claims: Option<String>,
     ) -> Result<Arc<DeviceCodeFlow>, AuthError> {
-        crate::guard_async(async move {
-            let flow = self
-                .inner
-                .initiate_device_flow(&scopes, claims.as_deref())
-                .await
-                .map_err(err)?;
-            Ok(Arc::new(DeviceCodeFlow::from(flow)))
-        })
+        call_async(
+            self.inner.initiate_device_flow(&scopes, claims.as_deref()),
+            |flow| Arc::new(DeviceCodeFlow::from(flow)),
+        )
         .await
     }
 
@@ -77,13 +81,11 @@ impl PublicClientApplication {
         flow: Arc<DeviceCodeFlow>,
         cancel: Arc<CancelHandle>,
     ) -> Result<TokenResult, AuthError> {
-        crate::guard_async(async move {
+        call_async(
             self.inner
-                .acquire_token_by_device_flow(flow.core(), cancel.core())
-                .await
-                .map(result)
-                .map_err(err)
-        })
+                .acquire_token_by_device_flow(flow.core(), cancel.core()),
+            token_result,
+        )
         .await
     }
 
@@ -95,7 +97,7 @@ impl PublicClientApplication {
         opener: Option<Arc<dyn UrlOpener>>,
         cancel: Option<Arc<CancelHandle>>,
     ) -> Result<TokenResult, AuthError> {
-        crate::guard_async(async move {
+        let sign_in = async move {
             let mut o = idflow::InteractiveOptions {
                 auth: auth_options(options.authorize)?,
                 loopback: loopback(options.port, options.redirect_host),
@@ -108,13 +110,9 @@ impl PublicClientApplication {
             if let Some(c) = cancel {
                 o.cancel = c.core().clone();
             }
-            self.inner
-                .acquire_token_interactive(&scopes, o)
-                .await
-                .map(result)
-                .map_err(err)
-        })
-        .await
+            self.inner.acquire_token_interactive(&scopes, o).await
+        };
+        call_async(sign_in, token_result).await
     }
 }
 
@@ -125,20 +123,27 @@ pub struct ConfidentialClientApplication {
     inner: idflow::ConfidentialClientApplication,
 }
 
+impl ConfidentialClientApplication {
+    pub(crate) fn core(&self) -> &idflow::ConfidentialClientApplication {
+        &self.inner
+    }
+}
+
 #[uniffi::export(async_runtime = "tokio")]
 impl ConfidentialClientApplication {
     #[uniffi::constructor]
     pub fn new(config: AppConfig, credential: ClientCredential) -> Result<Arc<Self>, AuthError> {
-        crate::guard(|| {
-            let inner = idflow::ConfidentialClientApplication::new(
-                &config.client_id,
-                authority(&config)?,
-                crate::apps::credential(credential)?,
-                options(&config),
-            )
-            .map_err(err)?;
-            Ok(Arc::new(ConfidentialClientApplication { inner }))
-        })
+        call(
+            || {
+                idflow::ConfidentialClientApplication::new(
+                    &config.client_id,
+                    authority(&config)?,
+                    crate::apps::credential(credential)?,
+                    options(&config),
+                )
+            },
+            |inner| Arc::new(ConfidentialClientApplication { inner }),
+        )
     }
 
     /// An app-only token; for Microsoft, scopes are `<resource>/.default`.
@@ -147,30 +152,12 @@ impl ConfidentialClientApplication {
         scopes: Vec<String>,
         claims: Option<String>,
     ) -> Result<TokenResult, AuthError> {
-        crate::guard_async(async move {
+        call_async(
             self.inner
-                .acquire_token_for_client(&scopes, claims.as_deref())
-                .await
-                .map(result)
-                .map_err(err)
-        })
+                .acquire_token_for_client(&scopes, claims.as_deref()),
+            token_result,
+        )
         .await
-    }
-
-    /// The cached app-only token as msal Python's dict (JSON), or nothing
-    /// when `acquire_token_for_client` would have to send a request. Never
-    /// touches the network: one synchronous call for the common case.
-    pub fn cached_token_for_client_json(
-        &self,
-        scopes: Vec<String>,
-    ) -> Result<Option<String>, AuthError> {
-        guard(|| hit_json(self.inner.cached_token_for_client(&scopes)))
-    }
-
-    /// A prepared [`Self::cached_token_for_client_json`] for these scopes.
-    pub fn client_probe(&self, scopes: Vec<String>) -> Arc<CachedTokenProbe> {
-        let app = self.inner.clone();
-        CachedTokenProbe::new(Box::new(move || app.cached_token_for_client(&scopes)))
     }
 
     /// Exchanges the access token your API received for one to a downstream API.
@@ -180,15 +167,13 @@ impl ConfidentialClientApplication {
         scopes: Vec<String>,
         claims: Option<String>,
     ) -> Result<TokenResult, AuthError> {
-        crate::guard_async(async move {
+        let obo = async move {
             let a = UserAssertion::new(user_assertion);
             self.inner
                 .acquire_token_on_behalf_of(&a, &scopes, claims.as_deref())
                 .await
-                .map(result)
-                .map_err(err)
-        })
-        .await
+        };
+        call_async(obo, token_result).await
     }
 }
 
@@ -205,16 +190,13 @@ macro_rules! shared_flows {
                 redirect_uri: String,
                 options: AuthorizeOptions,
             ) -> Result<Arc<AuthCodeFlow>, AuthError> {
-                crate::guard_async(async move {
+                let start = async move {
                     let o = auth_options(options)?;
-                    let flow = self
-                        .inner
+                    self.inner
                         .initiate_auth_code_flow(&scopes, &redirect_uri, &o)
                         .await
-                        .map_err(err)?;
-                    Ok(Arc::new(AuthCodeFlow::from(flow)))
-                })
-                .await
+                };
+                call_async(start, |flow| Arc::new(AuthCodeFlow::from(flow))).await
             }
 
             /// Completes a flow with the redirect URL (or its query string).
@@ -223,13 +205,11 @@ macro_rules! shared_flows {
                 flow: Arc<AuthCodeFlow>,
                 redirect: String,
             ) -> Result<TokenResult, AuthError> {
-                crate::guard_async(async move {
+                call_async(
                     self.inner
-                        .acquire_token_by_auth_code_flow(flow.core(), &redirect)
-                        .await
-                        .map(result)
-                        .map_err(err)
-                })
+                        .acquire_token_by_auth_code_flow(flow.core(), &redirect),
+                    token_result,
+                )
                 .await
             }
 
@@ -240,15 +220,13 @@ macro_rules! shared_flows {
                 scopes: Vec<String>,
                 claims: Option<String>,
             ) -> Result<TokenResult, AuthError> {
-                crate::guard_async(async move {
+                let redeem = async move {
                     let rt = RefreshToken::new(refresh_token);
                     self.inner
                         .acquire_token_by_refresh_token(&rt, &scopes, claims.as_deref())
                         .await
-                        .map(result)
-                        .map_err(err)
-                })
-                .await
+                };
+                call_async(redeem, token_result).await
             }
 
             /// A token for `account` without interaction: the cache (no
@@ -262,7 +240,7 @@ macro_rules! shared_flows {
                 claims: Option<String>,
                 force_refresh: bool,
             ) -> Result<TokenResult, AuthError> {
-                crate::guard_async(async move {
+                let silent = async move {
                     let account = account.map(core_account);
                     self.inner
                         .acquire_token_silent(
@@ -272,76 +250,8 @@ macro_rules! shared_flows {
                             force_refresh,
                         )
                         .await
-                        .map(result)
-                        .map_err(err)
-                })
-                .await
-            }
-
-            /// The cached token `acquire_token_silent` would return, as msal
-            /// Python's dict (JSON); nothing when it would need the network.
-            pub fn cached_token_silent_json(
-                &self,
-                scopes: Vec<String>,
-                home_account_id: String,
-            ) -> Result<Option<String>, AuthError> {
-                guard(|| hit_json(self.inner.cached_token(&scopes, &home_account_id)))
-            }
-
-            /// A prepared [`Self::cached_token_silent_json`] for these scopes
-            /// and account, for callers that repeat the same lookup.
-            pub fn silent_probe(
-                &self,
-                scopes: Vec<String>,
-                home_account_id: String,
-            ) -> Arc<CachedTokenProbe> {
-                let app = self.inner.clone();
-                CachedTokenProbe::new(Box::new(move || {
-                    app.cached_token(&scopes, &home_account_id)
-                }))
-            }
-
-            /// The accounts as msal Python's account dicts (a JSON list).
-            pub fn get_accounts_json(&self, username: Option<String>) -> Result<String, AuthError> {
-                guard(|| {
-                    let accounts = self.inner.get_accounts(username.as_deref()).map_err(err)?;
-                    Ok(accounts_json(&accounts))
-                })
-            }
-
-            /// A number that changes whenever the cache may have changed (a
-            /// changed cache file is re-read first): the account list read
-            /// after it is still current while it stays the same.
-            pub fn cache_generation(&self) -> Result<u64, AuthError> {
-                guard(|| self.inner.cache_generation().map_err(err))
-            }
-
-            /// Accounts this app can use silently, optionally only `username`'s
-            /// (case-insensitive).
-            pub fn get_accounts(
-                &self,
-                username: Option<String>,
-            ) -> Result<Vec<AccountInfo>, AuthError> {
-                guard(|| {
-                    self.inner
-                        .get_accounts(username.as_deref())
-                        .map(|v| v.iter().map(account_info).collect())
-                        .map_err(err)
-                })
-            }
-
-            /// Signs `account` out of this app: its tokens leave the cache.
-            pub fn remove_account(&self, account: AccountInfo) -> Result<(), AuthError> {
-                guard(|| {
-                    self.inner
-                        .remove_account(&core_account(account))
-                        .map_err(err)
-                })
-            }
-
-            /// The app's token cache (the one in its config, or its own).
-            pub fn token_cache(&self) -> Arc<TokenCache> {
-                TokenCache::wrap(self.inner.token_cache().clone())
+                };
+                call_async(silent, token_result).await
             }
 
             /// ROPC: managed (cloud) users only; prefer interactive sign-in where there is a UI.
@@ -352,7 +262,7 @@ macro_rules! shared_flows {
                 scopes: Vec<String>,
                 claims: Option<String>,
             ) -> Result<TokenResult, AuthError> {
-                crate::guard_async(async move {
+                let ropc = async move {
                     let pw = Password::new(password);
                     self.inner
                         .acquire_token_by_username_password(
@@ -362,10 +272,33 @@ macro_rules! shared_flows {
                             claims.as_deref(),
                         )
                         .await
-                        .map(result)
-                        .map_err(err)
-                })
-                .await
+                };
+                call_async(ropc, token_result).await
+            }
+
+            /// Accounts this app can use silently, optionally only `username`'s
+            /// (case-insensitive).
+            pub fn get_accounts(
+                &self,
+                username: Option<String>,
+            ) -> Result<Vec<AccountInfo>, AuthError> {
+                call(
+                    || self.inner.get_accounts(username.as_deref()),
+                    |v| v.iter().map(account_info).collect(),
+                )
+            }
+
+            /// Signs `account` out of this app: its tokens leave the cache.
+            pub fn remove_account(&self, account: AccountInfo) -> Result<(), AuthError> {
+                call(
+                    || self.inner.remove_account(&core_account(account)),
+                    identity,
+                )
+            }
+
+            /// The app's token cache (the one in its config, or its own).
+            pub fn token_cache(&self) -> Arc<TokenCache> {
+                TokenCache::wrap(self.inner.token_cache().clone())
             }
         }
     };

@@ -7,6 +7,7 @@ use idflow::idioms::{self, JavaCause as CoreCause, KotlinClass as CoreClass, Pyt
 use idflow::{
     Classification as CoreClass8, ErrorKind as CoreKind, IdFlowError, NetworkKind as CoreNet,
 };
+use std::time::{SystemTime, UNIX_EPOCH};
 
 impl From<CoreKind> for ErrorKind {
     fn from(k: CoreKind) -> Self {
@@ -307,7 +308,7 @@ impl From<uniffi::UnexpectedUniFFICallbackError> for AuthError {
 }
 
 impl AuthChallenge {
-    pub(crate) fn from_core(c: &idflow::challenge::AuthChallenge) -> Self {
+    pub(crate) fn from_core(c: &idflow::AuthChallenge) -> Self {
         AuthChallenge {
             scheme: c.scheme.clone(),
             params: c
@@ -319,5 +320,64 @@ impl AuthChallenge {
             claims: c.claims(),
             authority: c.authority(),
         }
+    }
+}
+
+/// `?` from a core error to the FFI error.
+impl From<IdFlowError> for AuthError {
+    fn from(e: IdFlowError) -> Self {
+        AuthError::from_core(&e)
+    }
+}
+
+/// Unix seconds (0 before the epoch).
+pub(crate) fn unix(t: SystemTime) -> i64 {
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// A token as the FFI returns it, with msal Python's dict beside it.
+pub(crate) fn token_result(r: idflow::AuthenticationResult) -> TokenResult {
+    let python = idflow::idioms::python_token_result(&r, SystemTime::now());
+    TokenResult {
+        access_token: r.access_token.expose().to_owned(),
+        token_type: r.token_type.clone(),
+        expires_on: unix(r.expires_on),
+        scopes: r.scopes.clone(),
+        refresh_token: r.refresh_token.as_ref().map(|t| t.expose().to_owned()),
+        id_token: r.id_token.as_ref().map(|t| t.expose().to_owned()),
+        id_token_claims_json: r
+            .id_token_claims
+            .as_ref()
+            .map(|c| serde_json::Value::Object(c.all.clone()).to_string()),
+        account: r.account.as_ref().map(account_info),
+        correlation_id: r.correlation_id.clone(),
+        token_source: match r.token_source {
+            idflow::TokenSource::IdentityProvider => TokenSource::IdentityProvider,
+            idflow::TokenSource::Cache => TokenSource::Cache,
+        },
+        refresh_on: r.refresh_on.map(unix),
+        family_id: r.family_id.clone(),
+        python_json: serde_json::Value::Object(python).to_string(),
+    }
+}
+
+pub(crate) fn account_info(a: &idflow::Account) -> AccountInfo {
+    AccountInfo {
+        home_account_id: a.home_account_id.clone(),
+        environment: a.environment.clone(),
+        tenant_id: a.realm.clone(),
+        username: a.username.clone(),
+        local_account_id: a.local_account_id.clone(),
+    }
+}
+
+pub(crate) fn core_account(a: AccountInfo) -> idflow::Account {
+    idflow::Account {
+        home_account_id: a.home_account_id,
+        environment: a.environment,
+        realm: a.tenant_id,
+        username: a.username,
+        local_account_id: a.local_account_id,
     }
 }

@@ -1,8 +1,14 @@
 //! The one native library: a thin uniffi layer over the `idflow` core.
 //!
 //! Nothing here decides anything. Every exported value is the core's decision
-//! converted into FFI-shaped types; every export runs inside [`guard`], so a
-//! panic reaches the caller as a classified `internal_error`, never a crash.
+//! converted into FFI-shaped types; every export runs inside a wrapper of
+//! `guard.rs`, so a panic reaches the caller as a classified `internal_error`,
+//! never a crash.
+//!
+//! Modules, bottom to top: `types` (the records and enums), `convert` (core
+//! values into them), `guard` (the guarded call), `logging`, `cache` (the
+//! token cache object), `apps` (configuration and flow objects), `clients`
+//! (the two application objects), `python_fast` (the Python-only fast paths).
 
 // uniffi errors carry their records by value (no Box across FFI), and the error path is not hot.
 #![allow(clippy::result_large_err)]
@@ -11,58 +17,26 @@ mod apps;
 mod cache;
 mod clients;
 mod convert;
+mod guard;
 mod logging;
+mod python_fast;
 mod types;
 
 pub use apps::*;
 pub use cache::*;
 pub use clients::*;
 pub use logging::*;
+pub use python_fast::*;
 pub use types::*;
 
+use guard::{call, guard, guard_async};
 use idflow::error::{
     Flow as CoreFlow, HttpResponse, IdFlowError, LocalCode, NetworkKind as CoreNetwork,
 };
-use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::Poll;
 
 uniffi::setup_scaffolding!("idflow");
-
-/// Runs an export, turning a panic into a classified `internal_error`.
-fn guard<T>(f: impl FnOnce() -> Result<T, AuthError>) -> Result<T, AuthError> {
-    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|_| Err(panicked()))
-}
-
-fn panicked() -> AuthError {
-    AuthError::from_core(&IdFlowError::local(
-        LocalCode::InternalError,
-        "idflow hit an internal error (a caught panic)",
-    ))
-}
-
-/// [`guard`] for an async export: a panic in any poll of `f` ends it with a
-/// classified `internal_error` (the future is dropped, as after an error).
-async fn guard_async<T, F>(f: F) -> Result<T, AuthError>
-where
-    F: Future<Output = Result<T, AuthError>>,
-{
-    CatchUnwind(Box::pin(f)).await
-}
-
-/// Polls the inner future inside `catch_unwind`.
-struct CatchUnwind<F>(Pin<Box<F>>);
-
-impl<T, F: Future<Output = Result<T, AuthError>>> Future for CatchUnwind<F> {
-    type Output = Result<T, AuthError>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let inner = &mut self.0;
-        catch_unwind(AssertUnwindSafe(|| inner.as_mut().poll(cx)))
-            .unwrap_or_else(|_| Poll::Ready(Err(panicked())))
-    }
-}
 
 fn response(status: u16, headers: Vec<Header>, body: Vec<u8>) -> HttpResponse {
     HttpResponse::new(
@@ -123,10 +97,10 @@ pub fn transport_failure(kind: NetworkKind, detail: String) -> Result<ErrorInfo,
 /// Throws `invalid_parameter` for anything else.
 #[uniffi::export]
 pub fn explain(query: String) -> Result<ErrorInfo, AuthError> {
-    guard(|| match idflow::explain::explain(&query) {
-        Ok(e) => Ok(ErrorInfo::from_core(&e)),
-        Err(e) => Err(AuthError::from_core(&e)),
-    })
+    call(
+        || idflow::explain::explain(&query),
+        |e| ErrorInfo::from_core(&e),
+    )
 }
 
 /// The flow a name stands for: a flow's own name (`token`, `silent`,
@@ -163,12 +137,14 @@ pub fn raise_error(info: ErrorInfo) -> Result<(), AuthError> {
 /// error) for a header that does not parse.
 #[uniffi::export]
 pub fn parse_www_authenticate(headers: Vec<Header>) -> Result<Vec<AuthChallenge>, AuthError> {
-    guard(|| {
-        let pairs: Vec<(String, String)> = headers.into_iter().map(|h| (h.name, h.value)).collect();
-        idflow::challenge::parse_www_authenticate_headers(&pairs)
-            .map(|cs| cs.iter().map(AuthChallenge::from_core).collect())
-            .map_err(|e| AuthError::from_core(&e))
-    })
+    call(
+        || {
+            let pairs: Vec<(String, String)> =
+                headers.into_iter().map(|h| (h.name, h.value)).collect();
+            idflow::parse_www_authenticate_headers(&pairs)
+        },
+        |cs| cs.iter().map(AuthChallenge::from_core).collect(),
+    )
 }
 
 /// The claims to pass to the next token request when a resource's 401
@@ -177,11 +153,9 @@ pub fn parse_www_authenticate(headers: Vec<Header>) -> Result<Vec<AuthChallenge>
 #[uniffi::export]
 pub fn claims_challenge(headers: Vec<Header>) -> Option<String> {
     let pairs: Vec<(String, String)> = headers.into_iter().map(|h| (h.name, h.value)).collect();
-    catch_unwind(AssertUnwindSafe(|| {
-        idflow::challenge::claims_challenge(&pairs)
-    }))
-    .ok()
-    .flatten()
+    catch_unwind(AssertUnwindSafe(|| idflow::claims_challenge(&pairs)))
+        .ok()
+        .flatten()
 }
 
 /// Everything the language layers must be able to translate; each language's

@@ -6,6 +6,7 @@
 //! whether the line holds personal data (only possible after
 //! [`set_pii_logging_enabled`]). Tokens and secrets never reach it.
 
+use crate::guard::guard;
 use crate::types::AuthError;
 use idflow::logging::{CallbackSubscriber, LevelHandle, Record};
 use std::cell::Cell;
@@ -97,7 +98,7 @@ fn level_handle() -> Option<&'static LevelHandle> {
 /// idflow's events go there).
 #[uniffi::export]
 pub fn set_logger(logger: Option<Arc<dyn Logger>>, level: LogLevel) -> Result<(), AuthError> {
-    crate::guard(|| {
+    guard(|| {
         let on = logger.is_some();
         match LOGGER.write() {
             Ok(mut l) => *l = logger,
@@ -109,10 +110,11 @@ pub fn set_logger(logger: Option<Arc<dyn Logger>>, level: LogLevel) -> Result<()
                 Ok(())
             }
             None if !on => Ok(()),
-            None => Err(crate::apps::err(idflow::IdFlowError::local(
+            None => Err(idflow::IdFlowError::local(
                 idflow::LocalCode::InternalError,
                 "another tracing subscriber is installed in this process; idflow's events go there",
-            ))),
+            )
+            .into()),
         }
     })
 }

@@ -276,3 +276,53 @@ pub struct AuthChallenge {
     /// The authority named by `authorization_uri` / `authorization` / `authority`.
     pub authority: Option<String>,
 }
+
+/// The signed-in user (absent for app-only tokens).
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct AccountInfo {
+    /// `uid.utid` for Microsoft authorities, the id token's `sub` otherwise.
+    pub home_account_id: String,
+    pub environment: String,
+    pub tenant_id: String,
+    pub username: String,
+    pub local_account_id: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, uniffi::Enum)]
+pub enum TokenSource {
+    IdentityProvider,
+    Cache,
+}
+
+/// A successful token acquisition. Holds tokens: never log it.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+pub struct TokenResult {
+    pub access_token: String,
+    pub token_type: String,
+    /// Unix seconds.
+    pub expires_on: i64,
+    pub scopes: Vec<String>,
+    pub refresh_token: Option<String>,
+    pub id_token: Option<String>,
+    /// The validated id token's claims as a JSON object.
+    pub id_token_claims_json: Option<String>,
+    pub account: Option<AccountInfo>,
+    pub correlation_id: String,
+    pub token_source: TokenSource,
+    /// Unix seconds after which a refresh is advised, if the server said.
+    pub refresh_on: Option<i64>,
+    pub family_id: Option<String>,
+    /// msal Python's result dict, as JSON.
+    pub python_json: String,
+}
+
+impl std::fmt::Debug for TokenResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenResult")
+            .field("access_token", &"[redacted]")
+            .field("expires_on", &self.expires_on)
+            .field("scopes", &self.scopes)
+            .field("correlation_id", &self.correlation_id)
+            .finish_non_exhaustive()
+    }
+}

@@ -12,13 +12,13 @@
 //! terminal), and stops cleanly on Ctrl-C. Exit codes: [`crate::exit`].
 
 use crate::exit;
-use idflow::cache::{FileStorage, TokenCache};
 use idflow::secret::ClientSecret;
 use idflow::{
     Account, AppOptions, AuthenticationResult, Authority, CancelHandle, ClientCertificate,
     ClientCredential, ConfidentialClientApplication, DeviceFlow, ErrorKind, IdFlowError,
     PublicClientApplication,
 };
+use idflow::{FileStorage, TokenCache};
 use serde_json::{json, Value};
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;

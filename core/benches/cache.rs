@@ -21,7 +21,7 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use idflow::secret::{AccessToken, IdToken, RefreshToken};
-use idflow::token::TokenSource;
+use idflow::TokenSource;
 use idflow::{AccessTokenQuery, Account, AuthenticationResult, SaveRequest, TokenCache};
 use std::hint::black_box;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

@@ -12,9 +12,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use idflow::cache::FileStorage;
 use idflow::secret::AccessToken;
-use idflow::token::TokenSource;
+use idflow::FileStorage;
+use idflow::TokenSource;
 use idflow::{AccessTokenQuery, AuthenticationResult, SaveRequest, TokenCache};
 use std::io::Write;
 use std::sync::Arc;

@@ -10,22 +10,22 @@
 //! [`IdFlowError`] carrying a correlation id when a
 //! request was sent.
 
-use crate::authority::Authority;
 use crate::cache::TokenCache;
-use crate::clock::{Clock, ManualTime, Sleeper, SystemClock, TokioSleeper};
-use crate::discovery::ResolvedAuthority;
 use crate::error::{Flow, IdFlowError, LocalCode};
 use crate::flows::auth_code::{self, AuthCodeFlow, AuthCodeOptions};
 use crate::flows::cancel::{or_cancel, CancelHandle};
 use crate::flows::device_code::{self, DeviceFlow};
 use crate::flows::loopback::{BrowserOpener, LoopbackListener, LoopbackOptions, SystemBrowser};
 use crate::flows::{ClientCredential, Engine};
-use crate::http::HttpClient;
-use crate::retry::RetryPolicy;
+use crate::net::clock::{Clock, ManualTime, Sleeper, SystemClock, TokioSleeper};
+use crate::net::http::HttpClient;
+use crate::net::retry::RetryPolicy;
+use crate::net::sender::Sender;
+use crate::net::transport::{HttpConfig, ReqwestHttpClient};
+use crate::protocol::authority::Authority;
+use crate::protocol::discovery::ResolvedAuthority;
+use crate::protocol::token::{Account, AuthenticationResult};
 use crate::secret::{Password, RefreshToken, UserAssertion};
-use crate::sender::Sender;
-use crate::token::{Account, AuthenticationResult};
-use crate::transport::{HttpConfig, ReqwestHttpClient};
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -8,32 +8,19 @@
 //! `NSError`, Kotlin exception class, Python dict) are derived from that same
 //! decision by [`idioms`], so every language reacts identically.
 
-pub mod app;
-pub mod assertion;
-pub mod authority;
-pub mod cache;
-pub mod challenge;
-pub mod claims;
-pub mod clock;
-pub mod device_code;
-pub mod discovery;
+// The layers, bottom to top (ARCHITECTURE.md): secret, error (idioms on it),
+// logging, net, protocol, cache, flows, app. A module uses only the layers
+// below its own. `secret`, `error`, `logging` and `idioms` are public
+// namespaces; the rest is private and its public items are re-exported below.
+mod app;
+mod cache;
 pub mod error;
-pub mod explain;
-pub mod flows;
-pub mod http;
-pub mod id_token;
+mod flows;
 pub mod idioms;
-pub mod jwt;
 pub mod logging;
-pub mod pkce;
-pub mod retry;
-pub mod scenarios;
-pub mod scripted;
+mod net;
+mod protocol;
 pub mod secret;
-pub mod sender;
-pub mod throttle;
-pub mod token;
-pub mod transport;
 
 #[cfg(test)]
 mod testkit;
@@ -41,21 +28,44 @@ mod testkit;
 pub use app::{
     AppOptions, ConfidentialClientApplication, InteractiveOptions, PublicClientApplication,
 };
-pub use assertion::ClientCertificate;
-pub use authority::{Authority, AuthorityKind};
 pub use cache::{
     AccessTokenQuery, AppMetadata, CacheCounts, CacheOptions, CacheStorage, CachedAccessToken,
-    CachedRefreshToken, RefreshTokenQuery, SaveRequest, TokenCache,
+    CachedRefreshToken, FileStorage, RefreshTokenQuery, SaveRequest, TokenCache, DEFAULT_SUFFIX,
+    OIDC_SCOPES,
 };
-pub use device_code::Polling;
 pub use error::{
     classify, classify_at, Action, Classification, Classified, ErrorKind, Flow, HttpResponse,
-    IdFlowError, LocalCode, NetworkKind, Outcome, ServiceDetails, MAX_ERROR_BODY_BYTES,
+    IdFlowError, LocalCode, NetworkKind, Outcome, Polling, ServiceDetails, MAX_ERROR_BODY_BYTES,
 };
+pub use error::{explain, scenarios};
 pub use flows::auth_code::{AuthCodeFlow, AuthCodeOptions, Prompt};
 pub use flows::cancel::CancelHandle;
 pub use flows::device_code::DeviceFlow;
 pub use flows::loopback::{BrowserOpener, LoopbackOptions, SystemBrowser};
 pub use flows::ClientCredential;
-pub use jwt::RsaAlg;
-pub use token::{Account, AuthenticationResult, TokenSource};
+pub use net::clock::{Clock, ManualTime, Sleeper, SystemClock, TokioSleeper};
+pub use net::http::{BoxFuture, HttpClient, HttpRequest, Method, TransportError};
+pub use net::retry::RetryPolicy;
+pub use net::sender::Sender;
+pub use net::throttle::UI_REQUIRED_THROTTLE;
+pub use net::transport::{HttpConfig, ReqwestHttpClient};
+pub use protocol::assertion::ClientCertificate;
+pub use protocol::authority::{Authority, AuthorityKind};
+pub use protocol::challenge::{claims_challenge, parse_www_authenticate_headers, AuthChallenge};
+pub use protocol::jwt::RsaAlg;
+pub use protocol::token::{Account, AuthenticationResult, ClientInfo, TokenResponse, TokenSource};
+
+/// JSON Web Tokens: decode, verify against a JWK, sign (RSA), and base64url.
+pub mod jwt {
+    pub use crate::protocol::jwt::{
+        b64url, b64url_decode, decode, rsa_public_jwk, sign, verify, DecodedJwt, Jwk, RsaAlg,
+    };
+}
+
+/// Parsers of untrusted input, public for the fuzz targets; not a stable API.
+#[doc(hidden)]
+pub mod parsers {
+    pub use crate::protocol::challenge::{decode_claims, parse_www_authenticate};
+    pub use crate::protocol::claims::merge_claims;
+    pub use crate::protocol::id_token::{check_claims, verify_with, Expected, IdTokenClaims};
+}

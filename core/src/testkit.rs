@@ -2,12 +2,12 @@
 //! scripted HTTP client and manual time, with discovery already scripted.
 
 use crate::app::{AppOptions, ConfidentialClientApplication, PublicClientApplication};
-use crate::authority::Authority;
-use crate::clock::ManualTime;
 use crate::flows::ClientCredential;
-use crate::http::Method;
-use crate::jwt::{self, RsaAlg};
-use crate::scripted::ScriptedHttp;
+use crate::net::clock::ManualTime;
+use crate::net::http::Method;
+use crate::net::scripted::ScriptedHttp;
+use crate::protocol::authority::Authority;
+use crate::protocol::jwt::{self, RsaAlg};
 use aws_lc_rs::rsa::KeySize;
 use aws_lc_rs::signature::RsaKeyPair;
 use serde_json::{json, Map, Value};

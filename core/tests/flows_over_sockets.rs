@@ -8,9 +8,9 @@
 
 use aws_lc_rs::rsa::KeySize;
 use aws_lc_rs::signature::RsaKeyPair;
-use idflow::clock::ManualTime;
 use idflow::error::ErrorKind;
 use idflow::jwt::{self, RsaAlg};
+use idflow::ManualTime;
 use idflow::{AppOptions, Authority, CancelHandle, ClientCredential};
 use idflow::{ConfidentialClientApplication, PublicClientApplication};
 use serde_json::{json, Map, Value};

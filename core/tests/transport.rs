@@ -6,8 +6,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a failed assertion in a test should panic
 
 use idflow::error::{classify, Flow, NetworkKind, MAX_ERROR_BODY_BYTES};
-use idflow::http::{HttpClient, HttpRequest};
-use idflow::transport::{HttpConfig, ReqwestHttpClient};
+use idflow::{HttpClient, HttpRequest};
+use idflow::{HttpConfig, ReqwestHttpClient};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -73,7 +73,7 @@ async fn closed_port_is_connection_refused() {
     drop(listener);
     let kind = failure(&client(Duration::from_secs(5)), get(addr, "http")).await;
     assert_eq!(kind, NetworkKind::ConnectionRefused);
-    let e = idflow::http::TransportError::new(kind, "x").into_error();
+    let e = idflow::TransportError::new(kind, "x").into_error();
     assert_eq!(e.code, "cannot_connect_to_host");
 }
 
@@ -287,14 +287,14 @@ async fn standard_headers_and_form_reach_the_server() {
         }
     })
     .await;
-    let time = idflow::clock::ManualTime::starting_now();
-    let sender = idflow::sender::Sender {
+    let time = idflow::ManualTime::starting_now();
+    let sender = idflow::Sender {
         http: Arc::new(client(Duration::from_secs(5))),
         clock: Arc::new(time.clone()),
         sleeper: Arc::new(time),
         sku: "idflow.test".into(),
         version: "9.9".into(),
-        retry: idflow::retry::RetryPolicy::default(),
+        retry: idflow::RetryPolicy::default(),
     };
     let url = Url::parse(&format!("http://{addr}/t/oauth2/v2.0/token")).unwrap();
     let form = vec![

@@ -7,7 +7,7 @@
 mod common;
 
 use common::*;
-use idflow::{classify, device_code::Polling, ErrorKind, Flow};
+use idflow::{classify, ErrorKind, Flow, Polling};
 use idflow_emulator::{
     DeviceStatus, Settings, CONFIDENTIAL_CLIENT_ID, DEFAULT_PASSWORD, DEFAULT_USERNAME,
     PUBLIC_CLIENT_ID,

@@ -3,7 +3,7 @@
 //! fails as `invalid_cache_format` and leaves the cache as it was.
 #![no_main]
 
-use idflow::cache::TokenCache;
+use idflow::TokenCache;
 use libfuzzer_sys::fuzz_target;
 
 const KNOWN: &str = r#"{"AccessToken":{},"RefreshToken":{},"IdToken":{},"Account":{},"AppMetadata":{}}"#;

@@ -3,7 +3,7 @@
 //! fixed key set, must all end in a verdict without panicking.
 #![no_main]
 
-use idflow::id_token::{check_claims, verify_with, Expected, IdTokenClaims};
+use idflow::parsers::{check_claims, verify_with, Expected, IdTokenClaims};
 use idflow::jwt::{self, Jwk};
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;

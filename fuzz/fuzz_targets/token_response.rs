@@ -4,7 +4,7 @@
 #![no_main]
 
 use idflow::error::{Flow, HttpResponse};
-use idflow::token::{ClientInfo, TokenResponse};
+use idflow::{ClientInfo, TokenResponse};
 use libfuzzer_sys::fuzz_target;
 use std::time::SystemTime;
 

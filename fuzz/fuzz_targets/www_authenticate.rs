@@ -3,8 +3,8 @@
 //! and merging a challenge's claims with capabilities must not panic.
 #![no_main]
 
-use idflow::challenge::{claims_challenge, decode_claims, parse_www_authenticate};
-use idflow::claims::merge_claims;
+use idflow::claims_challenge;
+use idflow::parsers::{decode_claims, merge_claims, parse_www_authenticate};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -5,8 +5,8 @@
 //! and the readers of what the emulator logged.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a fixture that cannot do its job fails the test
 
-use idflow::clock::ManualTime;
 use idflow::secret::{ClientSecret, Password};
+use idflow::ManualTime;
 use idflow::{
     AppOptions, AuthenticationResult, Authority, ClientCredential, ConfidentialClientApplication,
     PublicClientApplication,

@@ -4,8 +4,8 @@
 //! errors classified by the flows. The app's time is a `ManualTime`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a failed assertion in a test should panic
 
-use idflow::clock::ManualTime;
 use idflow::secret::{ClientAssertion, ClientSecret, RefreshToken};
+use idflow::ManualTime;
 use idflow::{
     Action, AppOptions, AuthCodeOptions, Authority, CancelHandle, Classification, ClientCredential,
     ConfidentialClientApplication, ErrorKind, IdFlowError, Prompt, PublicClientApplication,

@@ -6,8 +6,8 @@
 //! with the emulator's clock so the tokens it issues agree with the app.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a failed assertion in a test should panic
 
-use idflow::clock::Clock;
 use idflow::secret::ClientSecret;
+use idflow::Clock;
 use idflow::{
     Account, AppOptions, AuthenticationResult, Authority, Classification, ClientCredential,
     ConfidentialClientApplication, ErrorKind, Flow, PublicClientApplication, TokenCache,
@@ -56,7 +56,7 @@ impl EnvExt for Env {
     /// client's silent interaction-required answer blocks silent calls for
     /// 120 s, a bare 5xx for 60 s).
     fn outwait_throttle(&self) {
-        self.advance(idflow::throttle::UI_REQUIRED_THROTTLE.as_secs() + 1);
+        self.advance(idflow::UI_REQUIRED_THROTTLE.as_secs() + 1);
     }
 
     /// Seconds from the app's now until `t`.
@@ -735,7 +735,7 @@ async fn caches_sharing_a_file_see_each_others_tokens_before_each_lookup() {
     let attached = || {
         let cache = TokenCache::new();
         cache
-            .attach_storage(Arc::new(idflow::cache::FileStorage::new(&path)))
+            .attach_storage(Arc::new(idflow::FileStorage::new(&path)))
             .unwrap();
         cache
     };

@@ -12,15 +12,15 @@
 //! One test function: the logger and the PII switch are process-wide.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a failed assertion in a test should panic
 
-use idflow::http::{BoxFuture, HttpClient, HttpRequest, TransportError};
 use idflow::logging::CallbackSubscriber;
 use idflow::secret::{ClientSecret, Password, RefreshToken, UserAssertion};
-use idflow::transport::{HttpConfig, ReqwestHttpClient};
 use idflow::{
     AppOptions, AuthCodeOptions, AuthenticationResult, BrowserOpener, CancelHandle,
     ClientCertificate, ClientCredential, HttpResponse, IdFlowError, InteractiveOptions,
     LoopbackOptions,
 };
+use idflow::{BoxFuture, HttpClient, HttpRequest, TransportError};
+use idflow::{HttpConfig, ReqwestHttpClient};
 use idflow_emulator::{
     Settings, CONFIDENTIAL_CLIENT_ID, CONFIDENTIAL_CLIENT_SECRET, DEFAULT_PASSWORD,
     DEFAULT_USERNAME, PUBLIC_CLIENT_ID,

@@ -4,8 +4,8 @@
 //! throttle window pass without waiting.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a failed assertion in a test should panic
 
-use idflow::retry::RetryPolicy;
 use idflow::secret::{Password, RefreshToken};
+use idflow::RetryPolicy;
 use idflow::{
     Action, AppOptions, AuthCodeOptions, CancelHandle, ErrorKind, PublicClientApplication,
 };

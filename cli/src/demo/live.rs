@@ -7,9 +7,9 @@
 //! use a manual clock, so waits the core takes (device-code intervals,
 //! Retry-After) cost no real time: the demo reports them instead.
 
-use idflow::cache::TokenCache;
-use idflow::clock::ManualTime;
 use idflow::secret::ClientSecret;
+use idflow::ManualTime;
+use idflow::TokenCache;
 use idflow::{
     Account, AppOptions, AuthenticationResult, Authority, CancelHandle, ClientCredential,
     ConfidentialClientApplication, ErrorKind, IdFlowError, PublicClientApplication, TokenSource,

@@ -8,8 +8,8 @@ use super::{
     AccessTokenQuery, AppMetadata, CacheCounts, CachedAccessToken, CachedRefreshToken,
     RefreshTokenQuery,
 };
+use crate::protocol::token::Account;
 use crate::secret::{AccessToken, IdToken, RefreshToken};
-use crate::token::Account;
 use std::time::SystemTime;
 
 impl TokenCache {

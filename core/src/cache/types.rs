@@ -1,8 +1,8 @@
 //! The cache's public records: what a save writes, what a lookup asks and
 //! finds, the bound, the counts.
 
+use crate::protocol::token::AuthenticationResult;
 use crate::secret::{AccessToken, RefreshToken};
-use crate::token::AuthenticationResult;
 use std::time::SystemTime;
 
 /// Limits of a [`TokenCache`](super::TokenCache).

@@ -6,8 +6,8 @@ use super::schema::{
     RtFields,
 };
 use super::{scopes, secs, RefreshTokenQuery, SaveRequest, TokenCache};
+use crate::protocol::token::Account;
 use crate::secret::RefreshToken;
-use crate::token::Account;
 use serde_json::Value;
 
 impl TokenCache {

@@ -6,7 +6,7 @@ use super::{
     aadsts, mitigation_for, parse_retry_after, Action, Classification, ErrorKind, Flow,
     HttpResponse, IdFlowError, LocalCode, OAuthErrorBody, ServiceDetails,
 };
-use crate::device_code::Polling;
+use crate::error::Polling;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::time::{Duration, SystemTime};

@@ -10,9 +10,12 @@ mod action;
 mod classification;
 mod classify;
 mod codes;
+pub mod explain;
 mod kind;
+mod polling;
 mod response;
 mod retry_after;
+pub mod scenarios;
 
 pub use aadsts::{AadstsRow, FixedBy, AADSTS};
 pub use action::{classification_text, mitigation_for, Action};
@@ -20,6 +23,7 @@ pub use classification::{python_classification, Classification};
 pub use classify::{classify, classify_at, interaction_required, Classified, Outcome};
 pub use codes::{CodeSpec, LocalCode, PythonForm};
 pub use kind::{ErrorKind, Flow, NetworkKind};
+pub use polling::{Polling, SLOW_DOWN_STEP};
 pub use response::{
     leading_aadsts, parse_error_body, read_body, Body, HttpResponse, OAuthErrorBody, Unreadable,
     MAX_ERROR_BODY_BYTES,
@@ -35,7 +39,8 @@ use std::time::Duration;
 /// `code` is the OAuth `error` sent by the server, or one of the stable
 /// snake_case [`LocalCode`]s for failures decided on this side. React to
 /// `kind`, `classification` and `action`, never to `message`.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, thiserror::Error)]
+#[error("{code}: {message}")]
 pub struct IdFlowError {
     pub kind: ErrorKind,
     pub code: String,
@@ -174,14 +179,6 @@ impl IdFlowError {
         self.service.as_ref().map(|s| s.http_status)
     }
 }
-
-impl std::fmt::Display for IdFlowError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.code, self.message)
-    }
-}
-
-impl std::error::Error for IdFlowError {}
 
 fn serialize_secs<S: serde::Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
     match d {

@@ -11,9 +11,9 @@
 
 use super::{app_scopes, decorated, Context, Engine};
 use crate::error::{classify_at, Flow, HttpResponse, IdFlowError, LocalCode, Outcome};
-use crate::pkce::{random_flow_secret, Pkce};
+use crate::protocol::pkce::{random_flow_secret, Pkce};
+use crate::protocol::token::AuthenticationResult;
 use crate::secret::{constant_time_eq, AuthorizationCode, FlowSecret, PkceVerifier};
-use crate::token::AuthenticationResult;
 use url::Url;
 
 /// The `prompt` parameter of the authorize request.
@@ -125,7 +125,7 @@ pub(crate) async fn initiate<S: AsRef<str>>(
         auth_uri: resolved.endpoints.authorization.clone(),
         redirect_uri: redirect_uri.to_owned(),
         scopes,
-        correlation_id: crate::http::new_correlation_id(),
+        correlation_id: crate::net::http::new_correlation_id(),
         state: random_flow_secret()?,
         nonce: random_flow_secret()?,
         pkce: Pkce::generate()?,

@@ -11,9 +11,9 @@
 use super::cancel::{or_cancel, CancelHandle};
 use super::{app_scopes, decorated, Context, Engine};
 use crate::error::{Flow, IdFlowError, LocalCode, Outcome};
-use crate::http::HttpRequest;
+use crate::net::http::HttpRequest;
+use crate::protocol::token::AuthenticationResult;
 use crate::secret::DeviceCode;
-use crate::token::AuthenticationResult;
 use serde_json::Value;
 use std::time::{Duration, SystemTime};
 

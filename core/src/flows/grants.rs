@@ -5,8 +5,8 @@
 
 use super::{app_scopes, decorated, split_scopes, Context, Engine};
 use crate::error::{Flow, IdFlowError, LocalCode};
+use crate::protocol::token::AuthenticationResult;
 use crate::secret::{Password, RefreshToken, UserAssertion};
-use crate::token::AuthenticationResult;
 
 /// The grant type of on-behalf-of (RFC 7523's JWT bearer grant).
 pub const JWT_BEARER_GRANT: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";

@@ -5,10 +5,10 @@
 use super::cancel::CancelHandle;
 use super::loopback::{BrowserOpener, LoopbackOptions};
 use crate::app::InteractiveOptions;
-use crate::clock::ManualTime;
 use crate::error::ErrorKind;
-use crate::http::Method;
-use crate::scripted::ScriptedHttp;
+use crate::net::clock::ManualTime;
+use crate::net::http::Method;
+use crate::net::scripted::ScriptedHttp;
 use crate::testkit::*;
 use serde_json::json;
 use std::collections::HashMap;

@@ -6,28 +6,28 @@
 //! and `Engine::finish` (parse, validate the id token, build the account),
 //! so every grant fails the same way for the same answer.
 
-pub mod auth_code;
-pub mod cancel;
-pub mod device_code;
+pub(crate) mod auth_code;
+pub(crate) mod cancel;
+pub(crate) mod device_code;
 mod grants;
-pub mod loopback;
-pub mod silent;
+pub(crate) mod loopback;
+pub(crate) mod silent;
 mod single_flight;
 
-use crate::assertion::ClientCertificate;
-use crate::authority::Authority;
 use crate::cache::TokenCache;
-use crate::discovery::{Discovery, ResolvedAuthority};
 use crate::error::{Classified, Flow, IdFlowError, LocalCode, Outcome};
-use crate::http::HttpRequest;
-use crate::id_token;
-use crate::retry::Attempt;
-use crate::secret::{ClientAssertion, ClientSecret, RefreshToken};
-use crate::sender::{Exchange, Sender};
-use crate::throttle::{Throttle, ThrottleKey};
-use crate::token::{
+use crate::net::http::HttpRequest;
+use crate::net::retry::Attempt;
+use crate::net::sender::{Exchange, Sender};
+use crate::net::throttle::{Throttle, ThrottleKey};
+use crate::protocol::assertion::ClientCertificate;
+use crate::protocol::authority::Authority;
+use crate::protocol::discovery::{Discovery, ResolvedAuthority};
+use crate::protocol::id_token;
+use crate::protocol::token::{
     Account, AuthenticationResult, ClientInfo, TokenResponse, TokenSource, DEFAULT_EXPIRES_IN,
 };
+use crate::secret::{ClientAssertion, ClientSecret, RefreshToken};
 use base64::Engine as _;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -60,7 +60,7 @@ pub(crate) struct Engine {
     pub credential: Option<ClientCredential>,
     /// The client-side throttle of this app's token requests.
     pub throttle: Throttle,
-    /// Announced in every request's `claims` (see [`crate::claims`]).
+    /// Announced in every request's `claims` (see [`crate::protocol::claims`]).
     pub client_capabilities: Vec<String>,
     /// Every successful answer is saved here; silent calls read it.
     pub cache: TokenCache,
@@ -160,13 +160,13 @@ impl Engine {
     /// The `claims` parameter for a request: the app's claims request
     /// (checked: a JSON object) merged with the app's client capabilities.
     pub fn claims_param(&self, claims: Option<&str>) -> Result<Option<String>, IdFlowError> {
-        crate::claims::merge_claims(claims, &self.client_capabilities)
+        crate::protocol::claims::merge_claims(claims, &self.client_capabilities)
     }
 
     /// POSTs to the token endpoint with the client's credential attached and
     /// classifies the answer for `flow`.
     ///
-    /// The client-side throttle ([`crate::throttle`]) is applied here, the
+    /// The client-side throttle ([`crate::net::throttle`]) is applied here, the
     /// one place every grant passes: a blocked request fails at once with
     /// the throttled error, a throttling failure is recorded, and a
     /// successful interactive sign-in (authorization code, device code)

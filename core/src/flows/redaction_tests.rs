@@ -5,14 +5,14 @@
 use super::auth_code::AuthCodeOptions;
 use super::cancel::CancelHandle;
 use super::ClientCredential;
-use crate::assertion::ClientCertificate;
-use crate::clock::ManualTime;
 use crate::error::IdFlowError;
-use crate::http::Method;
-use crate::scripted::json_response;
+use crate::net::clock::ManualTime;
+use crate::net::http::Method;
+use crate::net::scripted::json_response;
+use crate::protocol::assertion::ClientCertificate;
+use crate::protocol::token::AuthenticationResult;
 use crate::secret::{Password, RefreshToken, UserAssertion};
 use crate::testkit::*;
-use crate::token::AuthenticationResult;
 use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der};
 use serde_json::json;
 

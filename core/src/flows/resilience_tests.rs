@@ -3,12 +3,12 @@
 //! same over real sockets).
 
 use crate::app::AppOptions;
-use crate::authority::Authority;
-use crate::clock::ManualTime;
 use crate::error::{Action, ErrorKind, Flow, HttpResponse, NetworkKind};
-use crate::http::{Method, TransportError};
-use crate::retry::RetryPolicy;
-use crate::scripted::ScriptedHttp;
+use crate::net::clock::ManualTime;
+use crate::net::http::{Method, TransportError};
+use crate::net::retry::RetryPolicy;
+use crate::net::scripted::ScriptedHttp;
+use crate::protocol::authority::Authority;
 use crate::secret::RefreshToken;
 use crate::testkit::*;
 use crate::{AuthCodeOptions, CancelHandle, ClientCredential, PublicClientApplication};
@@ -298,7 +298,7 @@ async fn the_block_expires_by_the_injected_clock() {
     assert_eq!(http.requests_to(MS_TOKEN).len(), 3);
 }
 
-fn form_claims(req: &crate::http::HttpRequest) -> Option<Value> {
+fn form_claims(req: &crate::net::http::HttpRequest) -> Option<Value> {
     req.form_value("claims")
         .map(|c| serde_json::from_str(c).unwrap())
 }
@@ -408,7 +408,7 @@ async fn without_capabilities_claims_go_out_as_given() {
 }
 
 fn json_response_with(status: u16, headers: &[(&str, &str)], body: &Value) -> HttpResponse {
-    let mut r = crate::scripted::json_response(status, body);
+    let mut r = crate::net::scripted::json_response(status, body);
     for (n, v) in headers {
         r.headers.push(((*n).to_owned(), (*v).to_owned()));
     }

@@ -31,9 +31,9 @@
 
 use super::{app_scopes, split_scopes, Engine};
 use crate::cache::{AccessTokenQuery, CachedAccessToken, RefreshTokenQuery, SaveRequest};
-use crate::discovery::ResolvedAuthority;
 use crate::error::{Flow, IdFlowError, LocalCode};
-use crate::token::{Account, AuthenticationResult, TokenSource};
+use crate::protocol::discovery::ResolvedAuthority;
+use crate::protocol::token::{Account, AuthenticationResult, TokenSource};
 use std::time::{Duration, SystemTime};
 
 /// An access token expiring sooner than this is treated as expired.
@@ -56,7 +56,7 @@ pub(crate) type FlightResult = Result<AuthenticationResult, IdFlowError>;
 
 /// The cache's `environment` for an authority: its host name, lower-case,
 /// without a port (what msal writes, so caches are shared with msal apps).
-pub fn environment_of(authority: &crate::authority::Authority) -> String {
+pub fn environment_of(authority: &crate::protocol::authority::Authority) -> String {
     authority
         .url()
         .host_str()
@@ -76,7 +76,7 @@ pub(crate) fn realm_of(resolved: &ResolvedAuthority) -> String {
 
 /// The cache's `realm` before discovery: the authority's tenant segment
 /// (Microsoft), else the first segment of its path.
-pub(crate) fn authority_realm(authority: &crate::authority::Authority) -> String {
+pub(crate) fn authority_realm(authority: &crate::protocol::authority::Authority) -> String {
     authority
         .tenant()
         .map(str::to_owned)
@@ -243,7 +243,7 @@ impl Engine {
         };
         let scopes = app_scopes(scopes)?;
         if let Some(c) = claims {
-            crate::claims::parse_claims(c)?;
+            crate::protocol::claims::parse_claims(c)?;
         }
         let bypass = force_refresh || claims.is_some();
         let mut fallback = None;

@@ -2,12 +2,12 @@
 
 use super::*;
 use crate::app::PublicClientApplication;
-use crate::assertion::ClientCertificate;
-use crate::clock::ManualTime;
 use crate::error::{ErrorKind, HttpResponse, NetworkKind};
-use crate::http::{Method, TransportError};
-use crate::jwt;
-use crate::scripted::ScriptedHttp;
+use crate::net::clock::ManualTime;
+use crate::net::http::{Method, TransportError};
+use crate::net::scripted::ScriptedHttp;
+use crate::protocol::assertion::ClientCertificate;
+use crate::protocol::jwt;
 use crate::secret::{Password, UserAssertion};
 use crate::testkit::*;
 use aws_lc_rs::encoding::AsDer;
@@ -35,9 +35,11 @@ fn scopes_are_checked_and_decorated() {
         decorated(&s),
         "User.Read Mail.Read openid profile offline_access"
     );
-    assert!(crate::claims::parse_claims(r#"{"access_token":{}}"#).is_ok());
+    assert!(crate::protocol::claims::parse_claims(r#"{"access_token":{}}"#).is_ok());
     assert_eq!(
-        crate::claims::parse_claims("[1]").unwrap_err().code,
+        crate::protocol::claims::parse_claims("[1]")
+            .unwrap_err()
+            .code,
         "invalid_json_claims_format"
     );
 }
@@ -150,7 +152,7 @@ async fn oidc_authorities_take_any_client_credentials_scope() {
     let t = time();
     let app = crate::app::ConfidentialClientApplication::new(
         "c",
-        crate::authority::Authority::oidc("http://127.0.0.1:9/realm").unwrap(),
+        crate::protocol::authority::Authority::oidc("http://127.0.0.1:9/realm").unwrap(),
         ClientCredential::Secret("s".into()),
         options(&http, &t),
     )

@@ -10,8 +10,8 @@ mod schema;
 
 use super::*;
 use crate::error::{ErrorKind, LocalCode};
+use crate::protocol::token::{Account, AuthenticationResult, TokenSource};
 use crate::secret::{AccessToken, IdToken, RefreshToken};
-use crate::token::{Account, AuthenticationResult, TokenSource};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -1,10 +1,10 @@
 //! The authorize URL, redirect validation and code redemption.
 
 use super::*;
-use crate::clock::ManualTime;
 use crate::error::{Classification, ErrorKind};
-use crate::http::Method;
-use crate::pkce::s256_challenge;
+use crate::net::clock::ManualTime;
+use crate::net::http::Method;
+use crate::protocol::pkce::s256_challenge;
 use crate::testkit::*;
 use serde_json::json;
 use std::collections::HashMap;
@@ -18,7 +18,7 @@ fn query(url: &Url) -> HashMap<String, String> {
 async fn started(
     options: AuthCodeOptions,
 ) -> (
-    crate::scripted::ScriptedHttp,
+    crate::net::scripted::ScriptedHttp,
     ManualTime,
     crate::app::PublicClientApplication,
     AuthCodeFlow,

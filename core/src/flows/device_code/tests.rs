@@ -1,10 +1,10 @@
 //! Device code polling, driven by manual time: no test really waits.
 
 use super::*;
-use crate::clock::{ManualTime, Sleeper};
 use crate::error::ErrorKind;
-use crate::http::{BoxFuture, Method};
-use crate::scripted::ScriptedHttp;
+use crate::net::clock::{ManualTime, Sleeper};
+use crate::net::http::{BoxFuture, Method};
+use crate::net::scripted::ScriptedHttp;
 use crate::testkit::*;
 use serde_json::json;
 use std::sync::Arc;
@@ -194,7 +194,7 @@ async fn cancel_ends_polling_promptly() {
     opts.sleeper = Arc::new(Forever);
     let app = crate::app::PublicClientApplication::new(
         CLIENT_ID,
-        crate::authority::Authority::parse(MS_AUTHORITY).unwrap(),
+        crate::protocol::authority::Authority::parse(MS_AUTHORITY).unwrap(),
         opts,
     )
     .unwrap();

@@ -2,10 +2,11 @@
 //! as inputs to the classifier. `idflow demo` walks through them; they are
 //! also a catalogue of realistic response shapes.
 
+use super::explain;
+use crate::classify_at;
 use crate::error::{
     aadsts, Classification, Flow, HttpResponse, IdFlowError, LocalCode, NetworkKind,
 };
-use crate::{classify_at, explain};
 use serde_json::json;
 use std::time::SystemTime;
 

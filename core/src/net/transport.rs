@@ -10,7 +10,7 @@
 //! platform's own error.
 
 use crate::error::{HttpResponse, IdFlowError, LocalCode, NetworkKind, MAX_ERROR_BODY_BYTES};
-use crate::http::{BoxFuture, HttpClient, HttpRequest, Method, TransportError};
+use crate::net::http::{BoxFuture, HttpClient, HttpRequest, Method, TransportError};
 use std::error::Error as StdError;
 use std::io;
 use std::time::Duration;

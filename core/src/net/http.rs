@@ -7,7 +7,7 @@
 //! classifier decides what it means — or a [`TransportError`] saying which
 //! kind of transport failure happened. An implementation must not follow
 //! redirects, must not retry, and should cap the body it reads (see
-//! [`crate::transport::ReqwestHttpClient`], the default).
+//! [`crate::net::transport::ReqwestHttpClient`], the default).
 
 use crate::error::{HttpResponse, IdFlowError, NetworkKind};
 use std::future::Future;
@@ -127,7 +127,8 @@ fn is_credential_header(name: &str) -> bool {
 
 /// The request never got an HTTP answer. `detail` is safe to log (it never
 /// holds the request body).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{detail}")]
 pub struct TransportError {
     pub kind: NetworkKind,
     pub detail: String,
@@ -144,6 +145,13 @@ impl TransportError {
     /// The classified error the flows return for it.
     pub fn into_error(self) -> IdFlowError {
         IdFlowError::network(self.kind, self.detail)
+    }
+}
+
+/// `?` from a transport failure to the classified error.
+impl From<TransportError> for IdFlowError {
+    fn from(e: TransportError) -> Self {
+        e.into_error()
     }
 }
 

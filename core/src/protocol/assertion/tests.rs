@@ -1,7 +1,7 @@
 //! Client assertions: header, claims, signature, and key loading.
 
 use super::*;
-use crate::jwt::Jwk;
+use crate::protocol::jwt::Jwk;
 use crate::testkit::{key, secs, start};
 use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der};
 

@@ -4,7 +4,7 @@
 //! behaviour use real sockets.
 
 use crate::error::HttpResponse;
-use crate::http::{BoxFuture, HttpClient, HttpRequest, Method, TransportError};
+use crate::net::http::{BoxFuture, HttpClient, HttpRequest, Method, TransportError};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 

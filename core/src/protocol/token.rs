@@ -6,8 +6,8 @@
 //! [`crate::secret`] newtypes at once, so neither [`TokenResponse`] nor
 //! [`AuthenticationResult`] can print one.
 
-use crate::id_token::IdTokenClaims;
-use crate::jwt::b64url_decode;
+use crate::protocol::id_token::IdTokenClaims;
+use crate::protocol::jwt::b64url_decode;
 use crate::secret::{AccessToken, IdToken, RefreshToken};
 use serde_json::{Map, Value};
 use std::time::{Duration, SystemTime};

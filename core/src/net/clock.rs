@@ -7,7 +7,7 @@
 //! the duration, so a device-code poll that would take minutes runs in
 //! microseconds and the test can assert the exact back-off.
 
-use crate::http::BoxFuture;
+use crate::net::http::BoxFuture;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 

@@ -6,7 +6,7 @@
 //! provider, named by its issuer. Parsing never touches the network; the
 //! endpoints of a Microsoft authority are derivable offline
 //! ([`Authority::derived_endpoints`]) so a cache hit needs no discovery, while
-//! [`crate::discovery`] confirms them (and finds OIDC endpoints) when a flow
+//! [`crate::protocol::discovery`] confirms them (and finds OIDC endpoints) when a flow
 //! runs.
 
 use crate::error::{IdFlowError, LocalCode};

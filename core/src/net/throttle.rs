@@ -214,10 +214,12 @@ impl Throttle {
     }
 
     /// How many requests are blocked (expired blocks included until checked).
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.with(|m| m.len())
     }
 
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

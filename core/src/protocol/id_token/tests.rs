@@ -1,10 +1,10 @@
 //! Id token validation with keys generated here.
 
 use super::*;
-use crate::authority::Authority;
-use crate::clock::ManualTime;
-use crate::http::Method;
-use crate::scripted::ScriptedHttp;
+use crate::net::clock::ManualTime;
+use crate::net::http::Method;
+use crate::net::scripted::ScriptedHttp;
+use crate::protocol::authority::Authority;
 use crate::testkit::*;
 use serde_json::json;
 use std::sync::Arc;
@@ -132,7 +132,7 @@ async fn run(
         sleeper: Arc::new(t),
         sku: "t".into(),
         version: "0".into(),
-        retry: crate::retry::RetryPolicy::default(),
+        retry: crate::net::retry::RetryPolicy::default(),
     };
     let discovery = Discovery::new();
     let authority = Authority::parse(MS_AUTHORITY).unwrap();
@@ -200,7 +200,7 @@ async fn an_unreachable_key_set_is_reported_as_such() {
     http.on(
         Method::Get,
         MS_JWKS,
-        Err(crate::http::TransportError::new(
+        Err(crate::net::http::TransportError::new(
             crate::error::NetworkKind::Timeout,
             "slow",
         )),

@@ -2,18 +2,18 @@
 //! id, the injected [`HttpClient`], and — for anything that is not a usable
 //! answer — [`classify_at`], with the correlation id attached to the error.
 //!
-//! Every request gets the one transport retry [`crate::retry`] describes
+//! Every request gets the one transport retry [`crate::net::retry`] describes
 //! here; the client-side throttle sits one level up, around the token POST
 //! (`Engine::post_token`), where the request's identity (client, scopes,
 //! grant) is known.
 
-use crate::clock::{Clock, Sleeper};
 use crate::error::{
     classify_at, ErrorKind, Flow, HttpResponse, IdFlowError, LocalCode, ServiceDetails,
 };
-use crate::http::{new_correlation_id, standard_headers, HttpClient, HttpRequest};
 use crate::logging;
-use crate::retry::{should_retry_response, should_retry_transport, Attempt, RetryPolicy};
+use crate::net::clock::{Clock, Sleeper};
+use crate::net::http::{new_correlation_id, standard_headers, HttpClient, HttpRequest};
+use crate::net::retry::{should_retry_response, should_retry_transport, Attempt, RetryPolicy};
 use serde_json::{Map, Value};
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -98,7 +98,7 @@ impl Sender {
     /// Sends a request with the standard headers and a new correlation id.
     /// A transport failure comes back as a network error carrying that id.
     /// A 5xx without `Retry-After`, or a timeout, is sent once more after the
-    /// policy's delay (see [`crate::retry`]), with the same correlation id.
+    /// policy's delay (see [`crate::net::retry`]), with the same correlation id.
     pub async fn exchange(&self, request: HttpRequest) -> Result<Exchange, IdFlowError> {
         self.exchange_as(request, Attempt::Ordinary).await
     }

@@ -9,7 +9,7 @@
 //! same thumbprint unless the app sets the key id its provider registered.
 
 use crate::error::{IdFlowError, LocalCode};
-use crate::jwt::{self, b64_standard, b64url, RsaAlg};
+use crate::protocol::jwt::{self, b64_standard, b64url, RsaAlg};
 use crate::secret::ClientAssertion;
 use aws_lc_rs::digest::{digest, SHA1_FOR_LEGACY_USE_ONLY, SHA256};
 use aws_lc_rs::signature::RsaKeyPair;

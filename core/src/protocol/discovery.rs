@@ -12,10 +12,10 @@
 //! tenant is read from the discovered token endpoint. Both results are kept
 //! for the life of the app (one [`Discovery`] per app).
 
-use crate::authority::{is_loopback_host, Authority, AuthorityKind, Endpoints};
 use crate::error::{IdFlowError, LocalCode};
-use crate::jwt::Jwk;
-use crate::sender::Sender;
+use crate::net::sender::Sender;
+use crate::protocol::authority::{is_loopback_host, Authority, AuthorityKind, Endpoints};
+use crate::protocol::jwt::Jwk;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -1,10 +1,10 @@
 //! Instance and OIDC discovery against scripted answers.
 
 use super::*;
-use crate::clock::ManualTime;
 use crate::error::{ErrorKind, NetworkKind};
-use crate::http::{Method, TransportError};
-use crate::scripted::ScriptedHttp;
+use crate::net::clock::ManualTime;
+use crate::net::http::{Method, TransportError};
+use crate::net::scripted::ScriptedHttp;
 use crate::testkit::*;
 use serde_json::json;
 
@@ -16,7 +16,7 @@ fn sender(http: &ScriptedHttp) -> Sender {
         sleeper: Arc::new(t),
         sku: "t".into(),
         version: "0".into(),
-        retry: crate::retry::RetryPolicy::default(),
+        retry: crate::net::retry::RetryPolicy::default(),
     }
 }
 

@@ -5,13 +5,13 @@
 //! sleeper): an HTTP 5xx without `Retry-After`, and a request that timed
 //! out. Never retried: any 4xx (the request itself is wrong, or the service
 //! asked for a pause), any answer carrying `Retry-After` (the service said
-//! when to come back; that wait is the app's, see [`crate::throttle`]), a
+//! when to come back; that wait is the app's, see [`crate::net::throttle`]), a
 //! device-code poll whose 5xx body is an OAuth protocol error (the polling
 //! loop decides those), and every other transport failure (a refused or
 //! dropped connection is not cured by asking again at once).
 
 use crate::error::{read_body, Body, HttpResponse, NetworkKind};
-use crate::http::TransportError;
+use crate::net::http::TransportError;
 use std::time::Duration;
 
 /// The delay before the one retry, unless the app sets another.

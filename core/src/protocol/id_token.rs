@@ -6,11 +6,11 @@
 //! or different (a replayed or injected response), `invalid_jwt` for
 //! everything else. Messages name the failed check, never the token.
 
-use crate::discovery::{Discovery, ResolvedAuthority};
 use crate::error::{IdFlowError, LocalCode};
-use crate::jwt::{self, DecodedJwt, Jwk};
+use crate::net::sender::Sender;
+use crate::protocol::discovery::{Discovery, ResolvedAuthority};
+use crate::protocol::jwt::{self, DecodedJwt, Jwk};
 use crate::secret::constant_time_eq;
-use crate::sender::Sender;
 use serde_json::{Map, Value};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

@@ -5,7 +5,7 @@
 //! random bytes too. All come from the operating system's CSPRNG.
 
 use crate::error::{IdFlowError, LocalCode};
-use crate::jwt::b64url;
+use crate::protocol::jwt::b64url;
 use crate::secret::{FlowSecret, PkceVerifier};
 use aws_lc_rs::digest::{digest, SHA256};
 
