@@ -27,7 +27,7 @@ pub struct InteractiveOptions {
     /// `localhost` (the Microsoft identity platform's registration) or `127.0.0.1`.
     #[uniffi(default = None)]
     pub redirect_host: Option<String>,
-    /// Give up (`user_cancelled`) after this many seconds.
+    /// Give up (`user_cancelled`) after this many seconds; `None`: 120 s.
     #[uniffi(default = None)]
     pub timeout_secs: Option<u64>,
 }

@@ -7,6 +7,7 @@
 
 mod live;
 
+use crate::terminal::inert;
 use idflow::error::{Flow, LocalCode};
 use idflow::idioms::{self, PythonView};
 use idflow::scenarios::{self, ScenarioInput};
@@ -122,7 +123,7 @@ pub fn run(as_json: bool) -> Result<ExitCode, String> {
             style.title(&r.title)
         );
         for line in &r.wire {
-            let _ = writeln!(o, "    wire      {line}");
+            let _ = writeln!(o, "    wire      {}", inert(line));
         }
         if !r.waits.is_empty() {
             let waits: Vec<String> = r
@@ -152,7 +153,7 @@ pub fn run(as_json: bool) -> Result<ExitCode, String> {
             Got::Error(e) => {
                 describe(&mut o, &style, e);
                 if let Some(f) = &r.follow_up {
-                    let _ = writeln!(o, "    then      {f}");
+                    let _ = writeln!(o, "    then      {}", inert(f));
                 }
                 o.push('\n');
             }
@@ -192,7 +193,7 @@ pub fn run(as_json: bool) -> Result<ExitCode, String> {
             }
         ))
     );
-    crate::emit(o.trim_end());
+    crate::emit_composed(o.trim_end());
     Ok(exit_code(surprises))
 }
 
@@ -251,11 +252,11 @@ fn describe(o: &mut String, style: &Style, e: &IdFlowError) {
         o,
         "    decision  {}{class} · code {}{aadsts} · action {}{wait}",
         style.kind(e.kind.as_str()),
-        e.code,
+        inert(&e.code),
         e.action.as_str()
     );
     if let Some(claims) = e.claims() {
-        let _ = writeln!(o, "    claims    {}", truncate(claims, 80));
+        let _ = writeln!(o, "    claims    {}", inert(&truncate(claims, 80)));
     }
     let sw = idioms::swift(e);
     let internal = sw
@@ -290,7 +291,7 @@ fn describe(o: &mut String, style: &Style, e: &IdFlowError) {
         PythonView::NoneResult => "None (acquire_token_silent found nothing to use)".to_owned(),
         PythonView::Raise { exception, .. } => format!("raises {}", exception.as_str()),
     };
-    let _ = writeln!(o, "    python    {py}");
+    let _ = writeln!(o, "    python    {}", inert(&py));
     let _ = writeln!(
         o,
         "    {}",

@@ -5,6 +5,7 @@ mod demo;
 mod emulator;
 mod exit;
 mod explain;
+mod terminal;
 mod token;
 
 use clap::{Parser, Subcommand};
@@ -140,8 +141,16 @@ enum Command {
     },
 }
 
-/// Writes `text` and a newline to stdout; a closed pipe (`idflow demo | head`) is not an error.
+/// Writes `text` and a newline to stdout, control characters made
+/// [`terminal::inert`] (the output holds provider text); a closed pipe
+/// (`idflow demo | head`) is not an error.
 fn emit(text: &str) {
+    emit_composed(&terminal::inert(text));
+}
+
+/// [`emit`] for text this program styled itself (its colour codes stay),
+/// whose provider strings were made [`terminal::inert`] where they went in.
+fn emit_composed(text: &str) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     let _ = out
@@ -205,7 +214,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(message) => {
-            eprintln!("idflow: {message}");
+            eprintln!("idflow: {}", terminal::inert(&message));
             ExitCode::from(exit::USAGE)
         }
     }

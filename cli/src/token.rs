@@ -206,7 +206,7 @@ async fn silent(
         Err(e) if e.kind == ErrorKind::InteractionRequired => {
             eprintln!(
                 "idflow: the cached sign-in cannot be used ({}); signing in again",
-                e.code
+                crate::terminal::inert(&e.code)
             );
             Ok(None)
         }
@@ -220,7 +220,7 @@ async fn device_code(
     app: &PublicClientApplication,
     flow: &DeviceFlow,
 ) -> Result<AuthenticationResult, IdFlowError> {
-    eprintln!("{}", flow.message);
+    eprintln!("{}", crate::terminal::inert(&flow.message));
     let cancel = CancelHandle::new();
     let on_ctrl_c = cancel.clone();
     tokio::spawn(async move {

@@ -3,8 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a failed assertion in a test should panic
 
 use idflow_emulator::{
-    Emulator, EmulatorHandle, Settings, CONFIDENTIAL_CLIENT_ID, CONFIDENTIAL_CLIENT_SECRET,
-    DEFAULT_TENANT, PUBLIC_CLIENT_ID,
+    Effect, Emulator, EmulatorHandle, Endpoint, FaultSpec, Matcher, Settings,
+    CONFIDENTIAL_CLIENT_ID, CONFIDENTIAL_CLIENT_SECRET, DEFAULT_TENANT, PUBLIC_CLIENT_ID,
 };
 use serde_json::Value;
 use std::process::{Command, Output, Stdio};
@@ -443,4 +443,113 @@ fn uuid() -> String {
         .unwrap()
         .as_nanos();
     format!("{}-{nanos}", std::process::id())
+}
+
+/// Provider text that would drive a terminal: clear the screen, set the
+/// window title, a C1 CSI, DEL, a carriage return and a backspace.
+const HOSTILE_TEXT: &str = "before\u{1b}[2J\u{1b}]0;owned\u{7}\u{9b}31m\u{7f}\r\u{8}after";
+
+/// Fails when `text` holds a control character other than newline and tab
+/// (C0, DEL and C1 alike; an escape sequence starts with one).
+fn assert_inert(text: &str) {
+    if let Some(c) = text
+        .chars()
+        .find(|c| c.is_control() && !matches!(c, '\n' | '\t'))
+    {
+        panic!("U+{:04X} reached the terminal: {text:?}", u32::from(c));
+    }
+}
+
+fn fault(emu: &EmulatorHandle, endpoint: Endpoint, effect: Effect) {
+    emu.admin()
+        .add_fault(FaultSpec {
+            matcher: Matcher {
+                endpoint: Some(endpoint),
+                ..Matcher::default()
+            },
+            count: Some(1),
+            effect,
+            label: None,
+        })
+        .unwrap();
+}
+
+fn hostile_error() -> Effect {
+    Effect::OauthError {
+        error: "invalid_grant".into(),
+        error_description: Some(format!("AADSTS70000: {HOSTILE_TEXT}")),
+        error_codes: vec![70000],
+        suberror: None,
+        claims: None,
+        status: 400,
+        retry_after: None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn provider_text_reaches_the_terminal_without_control_characters() {
+    let emu = emulator().await;
+    let authority = emu.authority(DEFAULT_TENANT);
+    // An error description, in the error dict on stdout.
+    fault(&emu, Endpoint::Token, hostile_error());
+    let (code, out, err) = idflow(
+        args(&[
+            "--authority",
+            &authority,
+            "--client-id",
+            CONFIDENTIAL_CLIENT_ID,
+            "--scope",
+            "https://graph.microsoft.com/.default",
+            "--client-secret-env",
+            SECRET_VAR,
+        ]),
+        Some(CONFIDENTIAL_CLIENT_SECRET),
+    )
+    .await;
+    assert_eq!(code, 1, "{out}{err}");
+    assert_inert(&out);
+    assert_inert(&err);
+    let v = json(&out);
+    let description = v["error_description"].as_str().unwrap();
+    assert!(
+        description.contains("before") && description.contains("after"),
+        "{description}"
+    );
+
+    // The device-code instruction on stderr, then an error while polling.
+    let device = serde_json::json!({
+        "device_code": "dc-hostile",
+        "user_code": "HOSTILE1",
+        "verification_uri": "https://microsoft.com/devicelogin",
+        "expires_in": 900,
+        "interval": 1,
+        "message": format!("To sign in, {HOSTILE_TEXT}"),
+    });
+    fault(
+        &emu,
+        Endpoint::Devicecode,
+        Effect::Raw {
+            status: 200,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: device.to_string(),
+        },
+    );
+    fault(&emu, Endpoint::Token, hostile_error());
+    let (code, out, err) = idflow(
+        args(&[
+            "--authority",
+            &authority,
+            "--client-id",
+            PUBLIC_CLIENT_ID,
+            "--scope",
+            "User.Read",
+            "--device-code",
+        ]),
+        None,
+    )
+    .await;
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("To sign in, before"), "{err}");
+    assert_inert(&err);
+    assert_inert(&out);
 }

@@ -116,7 +116,8 @@ pub struct InteractiveOptions {
     /// Cancels the wait for the redirect (and the code redemption).
     pub cancel: CancelHandle,
     /// Gives up (`user_cancelled`) after this long, measured by the app's
-    /// sleeper; `None` waits until the redirect arrives or `cancel` fires.
+    /// sleeper, in place of `loopback.timeout`; `None` leaves the listener's
+    /// own timeout (`loopback.timeout`, 120 s by default) in force.
     pub timeout: Option<Duration>,
 }
 
@@ -347,7 +348,12 @@ impl PublicClientApplication {
         scopes: &[S],
         options: InteractiveOptions,
     ) -> Result<AuthenticationResult, IdFlowError> {
-        let listener = LoopbackListener::bind(options.loopback.clone()).await?;
+        let mut loopback = options.loopback.clone();
+        if options.timeout.is_some() {
+            // The app's own timeout takes the place of the listener's.
+            loopback.timeout = None;
+        }
+        let listener = LoopbackListener::bind(loopback).await?;
         let flow = self
             .initiate_auth_code_flow(scopes, listener.redirect_uri(), &options.auth)
             .await?;
@@ -357,11 +363,15 @@ impl PublicClientApplication {
                 .with_correlation_id(flow.correlation_id.clone())
         })?;
         let redirect = match options.timeout {
-            None => listener.receive(&options.cancel).await?,
+            None => {
+                listener
+                    .receive(flow.state().expose(), &options.cancel)
+                    .await?
+            }
             Some(limit) => {
                 let sleep = self.engine.sender.sleeper.sleep(limit);
                 tokio::select! {
-                    r = listener.receive(&options.cancel) => r?,
+                    r = listener.receive(flow.state().expose(), &options.cancel) => r?,
                     _ = sleep => return Err(CancelHandle::error(
                         Flow::Authorize,
                         "the interactive sign-in (no redirect before the timeout)",

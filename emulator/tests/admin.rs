@@ -37,6 +37,7 @@ async fn index_lists_the_defaults() {
     let r = env
         .http
         .post(env.url("/_admin/clients"))
+        .header("content-type", "application/json")
         .body("{not json")
         .send()
         .await
@@ -423,4 +424,187 @@ async fn start_up_registrations_survive_a_reset() {
         .await;
     assert!(matches!(bad, Err(idflow_emulator::EmulatorError::Setup(_))));
     emu.shutdown().await;
+}
+
+/// Sends `method path` to the admin API with `headers` (and `body`, if any)
+/// and returns the status.
+async fn admin_raw(
+    env: &Env,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> u16 {
+    let mut r = env.http.request(method.parse().unwrap(), env.url(path));
+    for (k, v) in headers {
+        r = r.header(*k, *v);
+    }
+    if let Some(b) = body {
+        r = r.body(b.to_owned());
+    }
+    r.send().await.unwrap().status().as_u16()
+}
+
+#[tokio::test]
+async fn a_body_must_be_declared_json() {
+    // A web page can post `text/plain` (a "simple" request, no preflight).
+    let env = start().await;
+    for ct in [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+    ] {
+        let status = admin_raw(
+            &env,
+            "POST",
+            "/_admin/reset",
+            &[("content-type", ct)],
+            Some("{}"),
+        )
+        .await;
+        assert_eq!(status, 415, "{ct}");
+    }
+    let status = admin_raw(&env, "POST", "/_admin/reset", &[], Some("{}")).await;
+    assert_eq!(status, 415, "no content type");
+    let ok = [
+        "application/json",
+        "application/json; charset=utf-8",
+        "Application/JSON",
+    ];
+    for ct in ok {
+        let status = admin_raw(
+            &env,
+            "POST",
+            "/_admin/reset",
+            &[("content-type", ct)],
+            Some("{}"),
+        )
+        .await;
+        assert_eq!(status, 200, "{ct}");
+    }
+    // No body needs no content type.
+    assert_eq!(
+        admin_raw(&env, "POST", "/_admin/reset", &[], None).await,
+        200
+    );
+}
+
+#[tokio::test]
+async fn only_a_loopback_host_reaches_the_admin_api() {
+    // DNS rebinding: a page on evil.example whose name now resolves to
+    // 127.0.0.1 sends `Host: evil.example:<port>`.
+    let env = start().await;
+    let port = env.emu.port();
+    for host in [
+        format!("evil.example:{port}"),
+        "evil.example".to_owned(),
+        format!("127.0.0.1.evil.example:{port}"),
+        format!("localhost.evil.example:{port}"),
+        format!("10.0.0.1:{port}"),
+    ] {
+        assert_eq!(
+            admin_raw(&env, "GET", "/_admin", &[("host", &host)], None).await,
+            403,
+            "{host}"
+        );
+        let status = admin_raw(
+            &env,
+            "POST",
+            "/_admin/reset",
+            &[("host", &host), ("content-type", "application/json")],
+            Some("{}"),
+        )
+        .await;
+        assert_eq!(status, 403, "{host}");
+    }
+    for host in [
+        format!("127.0.0.1:{port}"),
+        format!("localhost:{port}"),
+        format!("LocalHost:{port}"),
+        format!("[::1]:{port}"),
+        "localhost".to_owned(),
+    ] {
+        assert_eq!(
+            admin_raw(&env, "GET", "/_admin", &[("host", &host)], None).await,
+            200,
+            "{host}"
+        );
+    }
+    // The platform's own endpoints are not the admin API.
+    let discovery = format!("/{TENANT}/v2.0/.well-known/openid-configuration");
+    let host = format!("evil.example:{port}");
+    assert_eq!(
+        admin_raw(&env, "GET", &discovery, &[("host", &host)], None).await,
+        200
+    );
+}
+
+#[tokio::test]
+async fn cross_origin_requests_are_refused() {
+    let env = start().await;
+    let port = env.emu.port();
+    let json = ("content-type", "application/json");
+    for origin in [
+        "http://evil.example".to_owned(),
+        "null".to_owned(),
+        format!("http://localhost:{}", port.wrapping_add(1)),
+        format!("https://127.0.0.1:{port}"),
+    ] {
+        let status = admin_raw(
+            &env,
+            "POST",
+            "/_admin/reset",
+            &[("origin", &origin), json],
+            Some("{}"),
+        )
+        .await;
+        assert_eq!(status, 403, "{origin}");
+        assert_eq!(
+            admin_raw(
+                &env,
+                "GET",
+                "/_admin/requests",
+                &[("origin", &origin)],
+                None
+            )
+            .await,
+            403,
+            "{origin}"
+        );
+    }
+    for site in ["cross-site", "same-site"] {
+        let status = admin_raw(
+            &env,
+            "POST",
+            "/_admin/reset",
+            &[("sec-fetch-site", site), json],
+            Some("{}"),
+        )
+        .await;
+        assert_eq!(status, 403, "{site}");
+    }
+    // The emulator's own pages, and tools that send no Origin, are served.
+    let own = env.emu.base_url().trim_end_matches('/').to_owned();
+    let status = admin_raw(
+        &env,
+        "POST",
+        "/_admin/reset",
+        &[("origin", &own), ("sec-fetch-site", "same-origin"), json],
+        Some("{}"),
+    )
+    .await;
+    assert_eq!(status, 200, "{own}");
+    let status = admin_raw(&env, "GET", "/_admin", &[("sec-fetch-site", "none")], None).await;
+    assert_eq!(status, 200);
+    // The platform's endpoints stay open to other origins (SPAs read them).
+    let discovery = format!("/{TENANT}/v2.0/.well-known/openid-configuration");
+    let status = admin_raw(
+        &env,
+        "GET",
+        &discovery,
+        &[("origin", "http://evil.example")],
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
 }

@@ -622,7 +622,7 @@ class PublicClientApplication(ClientApplication):
         """Signs the user in through the system browser (``webbrowser``) and a
         redirect to ``http://localhost:<port>`` on this machine. Blocks until
         the redirect arrives or ``timeout`` seconds pass (then the
-        ``user_cancelled`` result). ``on_before_launching_ui(ui="browser")``
+        ``user_cancelled`` result; ``None`` gives up after 120 seconds). ``on_before_launching_ui(ui="browser")``
         is called just before the browser opens."""
         _unsupported("acquire_token_interactive", extra_scopes_to_consent=extra_scopes_to_consent,
                      max_age=max_age, parent_window_handle=parent_window_handle,

@@ -23,6 +23,24 @@ use url::Url;
 struct FakeBrowser {
     reply: String,
     token_endpoint: Option<ScriptedHttp>,
+    /// Query strings another local page sends to the redirect path first,
+    /// each expected to be refused (400) without ending the wait.
+    forged: Vec<String>,
+    /// Opens a connection that never sends a byte before the real redirect
+    /// and holds it until the redirect has been answered.
+    idle_connection: bool,
+}
+
+/// Sends `GET target` to the loopback port and returns the whole answer.
+async fn request(port: u16, target: &str) -> String {
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let req = format!("GET {target} HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut page = String::new();
+    s.read_to_string(&mut page).await.unwrap();
+    page
 }
 
 impl BrowserOpener for FakeBrowser {
@@ -35,14 +53,27 @@ impl BrowserOpener for FakeBrowser {
         let redirect = Url::parse(&q["redirect_uri"]).unwrap();
         let target = format!("{}?{}&state={}", redirect.path(), self.reply, q["state"]);
         let port = redirect.port().unwrap();
+        let forged: Vec<String> = self
+            .forged
+            .iter()
+            .map(|q| format!("{}?{q}", redirect.path()))
+            .collect();
+        let idle_connection = self.idle_connection;
         tokio::spawn(async move {
-            let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .unwrap();
-            let req = format!("GET {target} HTTP/1.1\r\nHost: localhost\r\n\r\n");
-            s.write_all(req.as_bytes()).await.unwrap();
-            let mut page = String::new();
-            s.read_to_string(&mut page).await.unwrap();
+            let _idle = if idle_connection {
+                Some(
+                    tokio::net::TcpStream::connect(("127.0.0.1", port))
+                        .await
+                        .unwrap(),
+                )
+            } else {
+                None
+            };
+            for f in forged {
+                let page = request(port, &f).await;
+                assert!(page.starts_with("HTTP/1.1 400"), "{page}");
+            }
+            let page = request(port, &target).await;
             assert!(page.starts_with("HTTP/1.1 200"), "{page}");
         });
         Ok(())
@@ -54,6 +85,8 @@ fn options(reply: &str, token_endpoint: Option<&ScriptedHttp>) -> InteractiveOpt
         opener: Arc::new(FakeBrowser {
             reply: reply.to_owned(),
             token_endpoint: token_endpoint.cloned(),
+            forged: Vec::new(),
+            idle_connection: false,
         }),
         loopback: LoopbackOptions {
             path: "/auth".into(),
@@ -137,4 +170,55 @@ async fn error_redirects_opener_failures_and_timeouts() {
         "manual time: the timeout passes at once"
     );
     assert_eq!(t.sleeps(), vec![std::time::Duration::from_secs(300)]);
+}
+
+#[tokio::test]
+async fn a_forged_redirect_does_not_end_the_sign_in() {
+    // Any local page can request the redirect path; only the request that
+    // carries this sign-in's state ends the wait, the others get a 400.
+    let (http, t) = (ms_http(), ManualTime::new(start()));
+    let app = public_app(&http, &t);
+    let mut opts = options("code=from-browser", Some(&http));
+    opts.opener = Arc::new(FakeBrowser {
+        reply: "code=from-browser".into(),
+        token_endpoint: Some(http.clone()),
+        forged: vec![
+            "code=forged".into(),
+            "code=forged&state=not-this-one".into(),
+            "error=access_denied&state=".into(),
+        ],
+        idle_connection: false,
+    });
+    let r = app
+        .acquire_token_interactive(&["User.Read"], opts)
+        .await
+        .unwrap();
+    assert_eq!(r.access_token.expose(), "AT-SECRET-VALUE");
+    let redeem = http.requests_to(MS_TOKEN).pop().unwrap();
+    assert_eq!(redeem.form_value("code"), Some("from-browser"));
+}
+
+#[tokio::test]
+async fn an_idle_connection_does_not_stall_the_redirect() {
+    // Connections are served concurrently: one that never sends a request
+    // (its own read timeout is 10 s) does not hold up the browser's.
+    let (http, t) = (ms_http(), ManualTime::new(start()));
+    let app = public_app(&http, &t);
+    let mut opts = options("code=from-browser", Some(&http));
+    opts.opener = Arc::new(FakeBrowser {
+        reply: "code=from-browser".into(),
+        token_endpoint: Some(http.clone()),
+        forged: Vec::new(),
+        idle_connection: true,
+    });
+    let began = std::time::Instant::now();
+    let r = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        app.acquire_token_interactive(&["User.Read"], opts),
+    )
+    .await
+    .expect("the redirect was served while an idle connection was open")
+    .unwrap();
+    assert_eq!(r.access_token.expose(), "AT-SECRET-VALUE");
+    assert!(began.elapsed() < std::time::Duration::from_secs(5));
 }

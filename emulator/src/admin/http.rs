@@ -1,6 +1,12 @@
 //! The admin API over HTTP (`/_admin/...`, JSON in and out), documented in
 //! the crate's README. It is not subject to fault rules and not logged.
 //! Errors are `{"error": "bad_request" | "not_found" | "conflict", "message": ...}`.
+//!
+//! Every admin request first passes [`local_only`]: web pages must not reach
+//! this API, neither by DNS rebinding (a foreign `Host`), nor cross-origin
+//! (`Origin`, `Sec-Fetch-Site`), nor with a form or `text/plain` body that a
+//! page may send without a CORS preflight. Refusals are 403 `forbidden` and
+//! 415 `unsupported_media_type`.
 
 use crate::admin::{Admin, AdminError, PresetArm};
 use crate::faults::rules::FaultSpec;
@@ -10,8 +16,9 @@ use crate::model::directory::{
 };
 use crate::model::state::{App, AuthorizeScript};
 use axum::body::Bytes;
-use axum::extract::{FromRef, Path, Query, State};
-use axum::http::StatusCode;
+use axum::extract::{FromRef, Path, Query, Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, delete, get, post};
 use axum::{Json, Router};
@@ -107,6 +114,96 @@ pub fn routes() -> Router<Admin> {
         .route("/_admin/clock", get(clock).post(move_clock))
         .route("/_admin/reset", post(reset))
         .route("/_admin/{*rest}", any(unknown))
+        .route_layer(middleware::from_fn(local_only))
+}
+
+/// Refuses an admin request a web page could have sent (see the module
+/// documentation); everything else goes on to the handler.
+async fn local_only(request: Request, next: Next) -> Response {
+    let authority = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| request.uri().authority().map(|a| a.as_str()))
+        .map(str::to_owned);
+    match refusal(request.headers(), authority.as_deref()) {
+        None => next.run(request).await,
+        Some((status, kind, message)) => {
+            (status, Json(json!({"error": kind, "message": message}))).into_response()
+        }
+    }
+}
+
+/// Splits `host[:port]` (`[v6]:port` too) into a lowercase host, without
+/// brackets, and its port; `None` when it is not of that form.
+fn split_authority(authority: &str) -> Option<(String, Option<u16>)> {
+    let (host, port) = if let Some(rest) = authority.strip_prefix('[') {
+        let (host, after) = rest.split_once(']')?;
+        (host, after)
+    } else {
+        match authority.rsplit_once(':') {
+            Some((host, _)) => (host, &authority[host.len()..]),
+            None => (authority, ""),
+        }
+    };
+    let port = match port {
+        "" => None,
+        p => Some(p.strip_prefix(':')?.parse().ok()?),
+    };
+    Some((host.to_ascii_lowercase(), port))
+}
+
+fn is_loopback_name(host: &str) -> bool {
+    matches!(host, "127.0.0.1" | "localhost" | "::1")
+}
+
+type Refusal = (StatusCode, &'static str, String);
+
+fn forbidden(message: impl Into<String>) -> Option<Refusal> {
+    Some((StatusCode::FORBIDDEN, "forbidden", message.into()))
+}
+
+fn refusal(headers: &HeaderMap, authority: Option<&str>) -> Option<Refusal> {
+    let Some((host, port)) = authority.and_then(split_authority) else {
+        return forbidden("the admin API needs a Host header");
+    };
+    if !is_loopback_name(&host) {
+        return forbidden("the admin API answers only to Host 127.0.0.1, localhost or [::1]");
+    }
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let own = origin
+            .to_str()
+            .ok()
+            .and_then(|o| o.strip_prefix("http://"))
+            .and_then(split_authority)
+            .is_some_and(|(h, p)| is_loopback_name(&h) && p.or(Some(80)) == port.or(Some(80)));
+        if !own {
+            return forbidden("the admin API refuses cross-origin requests");
+        }
+    }
+    if let Some(site) = headers.get("sec-fetch-site") {
+        if !matches!(site.as_bytes(), b"same-origin" | b"none") {
+            return forbidden("the admin API refuses requests from other sites");
+        }
+    }
+    let has_body = headers.contains_key(header::TRANSFER_ENCODING)
+        || headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim() != "0");
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"));
+    if has_body && !json {
+        return Some((
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "admin request bodies must be Content-Type: application/json".into(),
+        ));
+    }
+    None
 }
 
 async fn unknown() -> AdminError {
