@@ -24,6 +24,7 @@ step "setup: node"            bash scripts/setup-node.sh
 step "setup: shellcheck"      bash scripts/setup-shellcheck.sh
 step "shellcheck"             shellcheck scripts/*.sh .ci/run
 step "rustfmt"                cargo fmt --all --check
+step "module layers"          bash scripts/check-layers.sh
 step "supply chain"           bash scripts/deny.sh
 step "clippy"                 cargo clippy --workspace --all-targets --locked -- -D warnings
 step "build native library"   bash scripts/build-native.sh

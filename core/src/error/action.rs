@@ -3,53 +3,7 @@
 //! (via the AADSTS table), every classification, every local code and the
 //! OAuth errors of RFC 6749 / RFC 8628.
 
-use super::{aadsts, Classification, ErrorKind, IdFlowError, LocalCode};
-use serde::Serialize;
-
-/// The recommended next step. The data it needs (the Retry-After wait, the
-/// claims for the interactive request) is on the error itself.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Action {
-    /// Retry the same request once, after a short delay.
-    Retry,
-    /// Retry no sooner than the error's `retry_after`.
-    RetryAfter,
-    /// Sign the user in interactively, passing the error's claims if any.
-    AcquireInteractively,
-    /// The app's configuration or the call is wrong: a developer must fix it.
-    FixConfiguration,
-    /// Only a tenant administrator can resolve it.
-    ContactAdmin,
-    /// The device has no working connection to the identity provider.
-    CheckNetwork,
-    /// Nothing automatic helps; report the error (with its correlation id).
-    None,
-}
-
-impl Action {
-    pub const ALL: [Action; 7] = [
-        Action::Retry,
-        Action::RetryAfter,
-        Action::AcquireInteractively,
-        Action::FixConfiguration,
-        Action::ContactAdmin,
-        Action::CheckNetwork,
-        Action::None,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::Retry => "retry",
-            Action::RetryAfter => "retry_after",
-            Action::AcquireInteractively => "acquire_interactively",
-            Action::FixConfiguration => "fix_configuration",
-            Action::ContactAdmin => "contact_admin",
-            Action::CheckNetwork => "check_network",
-            Action::None => "none",
-        }
-    }
-}
+use super::{aadsts, Action, Classification, ErrorKind, IdFlowError, LocalCode};
 
 /// The action for a service error that is not interaction-required, from its
 /// OAuth `error` alone.

@@ -9,7 +9,7 @@
 //! a dict, raises `ValueError` for misuse and returns `None` for an empty
 //! silent lookup).
 
-use super::{Action, Classification, ErrorKind};
+use super::{Action, Classification, ErrorKind, NetworkKind};
 
 /// What Python code observes for a failure.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -157,6 +157,20 @@ local_codes! {
 impl LocalCode {
     pub fn parse(code: &str) -> Option<LocalCode> {
         LocalCode::ALL.iter().copied().find(|c| c.as_str() == code)
+    }
+}
+
+impl NetworkKind {
+    /// The code a network failure carries, from the one table of local codes.
+    pub fn local_code(self) -> LocalCode {
+        match self {
+            NetworkKind::Timeout => LocalCode::RequestTimeout,
+            NetworkKind::Dns => LocalCode::CannotFindHost,
+            NetworkKind::ConnectionRefused => LocalCode::CannotConnectToHost,
+            NetworkKind::ConnectionLost => LocalCode::NetworkConnectionLost,
+            NetworkKind::NotConnected => LocalCode::NoNetworkConnectivity,
+            NetworkKind::Tls => LocalCode::TlsFailure,
+        }
     }
 }
 

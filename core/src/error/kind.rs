@@ -1,6 +1,7 @@
-//! The small vocabularies of the error model: kinds, flows, transport failures.
+//! The small vocabularies of the error model: kinds, flows, transport
+//! failures and the recommended action. A leaf: the tables (`codes`,
+//! `aadsts`) and the decisions (`classify`, `action`) build on it.
 
-use super::LocalCode;
 use serde::{Deserialize, Serialize};
 
 /// What kind of failure this is; every failure is exactly one.
@@ -117,6 +118,51 @@ impl Flow {
     }
 }
 
+/// The recommended next step. The data it needs (the Retry-After wait, the
+/// claims for the interactive request) is on the error itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Retry the same request once, after a short delay.
+    Retry,
+    /// Retry no sooner than the error's `retry_after`.
+    RetryAfter,
+    /// Sign the user in interactively, passing the error's claims if any.
+    AcquireInteractively,
+    /// The app's configuration or the call is wrong: a developer must fix it.
+    FixConfiguration,
+    /// Only a tenant administrator can resolve it.
+    ContactAdmin,
+    /// The device has no working connection to the identity provider.
+    CheckNetwork,
+    /// Nothing automatic helps; report the error (with its correlation id).
+    None,
+}
+
+impl Action {
+    pub const ALL: [Action; 7] = [
+        Action::Retry,
+        Action::RetryAfter,
+        Action::AcquireInteractively,
+        Action::FixConfiguration,
+        Action::ContactAdmin,
+        Action::CheckNetwork,
+        Action::None,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Retry => "retry",
+            Action::RetryAfter => "retry_after",
+            Action::AcquireInteractively => "acquire_interactively",
+            Action::FixConfiguration => "fix_configuration",
+            Action::ContactAdmin => "contact_admin",
+            Action::CheckNetwork => "check_network",
+            Action::None => "none",
+        }
+    }
+}
+
 /// Which transport failure happened; each maps to the platform's own error
 /// (NSURLError code in Swift, java.net exception in Kotlin, OSError in Python).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -139,18 +185,6 @@ impl NetworkKind {
         NetworkKind::NotConnected,
         NetworkKind::Tls,
     ];
-
-    /// The code a network failure carries, from the one table of local codes.
-    pub fn local_code(self) -> LocalCode {
-        match self {
-            NetworkKind::Timeout => LocalCode::RequestTimeout,
-            NetworkKind::Dns => LocalCode::CannotFindHost,
-            NetworkKind::ConnectionRefused => LocalCode::CannotConnectToHost,
-            NetworkKind::ConnectionLost => LocalCode::NetworkConnectionLost,
-            NetworkKind::NotConnected => LocalCode::NoNetworkConnectivity,
-            NetworkKind::Tls => LocalCode::TlsFailure,
-        }
-    }
 
     pub fn as_str(self) -> &'static str {
         match self {

@@ -18,11 +18,11 @@ mod retry_after;
 pub mod scenarios;
 
 pub use aadsts::{AadstsRow, FixedBy, AADSTS};
-pub use action::{classification_text, mitigation_for, Action};
+pub use action::{classification_text, mitigation_for};
 pub use classification::{python_classification, Classification};
 pub use classify::{classify, classify_at, interaction_required, Classified, Outcome};
 pub use codes::{CodeSpec, LocalCode, PythonForm};
-pub use kind::{ErrorKind, Flow, NetworkKind};
+pub use kind::{Action, ErrorKind, Flow, NetworkKind};
 pub use polling::{Polling, SLOW_DOWN_STEP};
 pub use response::{
     leading_aadsts, parse_error_body, read_body, Body, HttpResponse, OAuthErrorBody, Unreadable,
