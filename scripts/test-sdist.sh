@@ -18,7 +18,8 @@
 # <cargo target dir>/sdist, so it never overwrites the library of
 # scripts/build-native.sh, and keeps the compiled dependencies there between
 # runs (only the two idflow crates compile again; the dev profile, through
-# MATURIN_PEP517_ARGS, keeps that short). Exits non-zero on any failure.
+# MATURIN_PEP517_ARGS, without debug info, keeps that short). Exits non-zero
+# on any failure.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$repo"
@@ -45,7 +46,7 @@ trap cleanup EXIT
 mkdir -p "$work/bin"
 ln -s "$target/debug/uniffi-bindgen" "$work/bin/uniffi-bindgen"
 start=$SECONDS
-if ! PATH="$work/bin:$PATH" CARGO_TARGET_DIR="$sdist_target" CARGO_INCREMENTAL=0 MATURIN_PEP517_ARGS="--profile dev" \
+if ! PATH="$work/bin:$PATH" CARGO_TARGET_DIR="$sdist_target" CARGO_INCREMENTAL=0 CARGO_PROFILE_DEV_DEBUG=0 MATURIN_PEP517_ARGS="--profile dev" \
     "$work/venv/bin/python" -m pip install --disable-pip-version-check "$sdist" >"$work/pip.log" 2>&1; then
   tail -40 "$work/pip.log" >&2
   echo "test-sdist: pip install $(basename "$sdist") failed" >&2
