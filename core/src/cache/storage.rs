@@ -82,6 +82,9 @@ pub struct FileStorage {
     lock_timeout: Duration,
     /// The lock file while this instance holds the lock.
     held: Mutex<Option<File>>,
+    /// Set when the lock was taken over from a dead process, whose temporary
+    /// file may be left: the next write removes it.
+    sweep: std::sync::atomic::AtomicBool,
 }
 
 impl FileStorage {
@@ -100,6 +103,7 @@ impl FileStorage {
             lock_path: with_suffix(".lockfile"),
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
             held: Mutex::new(None),
+            sweep: std::sync::atomic::AtomicBool::new(false),
             path,
         }
     }
@@ -141,6 +145,9 @@ impl FileStorage {
     }
 
     fn write_replace(&self, data: &[u8]) -> std::io::Result<()> {
+        if self.sweep.swap(false, std::sync::atomic::Ordering::AcqRel) {
+            self.remove_left_temp_files();
+        }
         let (mut f, tmp) = self.new_temp_file()?;
         let written = f
             .write_all(data)
@@ -154,6 +161,28 @@ impl FileStorage {
         }
         written?;
         sync_dir(self.dir())
+    }
+
+    /// Removes temporary files a writer that died left behind. Runs under
+    /// the lock, which every writer holds while its temporary file exists.
+    fn remove_left_temp_files(&self) {
+        let Some(name) = self.path.file_name().and_then(|n| n.to_str()) else {
+            return;
+        };
+        let prefix = format!("{name}.tmp-");
+        let Ok(entries) = fs::read_dir(self.dir()) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            if entry
+                .file_name()
+                .to_str()
+                .is_some_and(|n| n.starts_with(&prefix))
+            {
+                // A link is removed itself; its target is never touched.
+                let _ = fs::remove_file(entry.path());
+            }
+        }
     }
 
     /// A temporary file of a random name beside the cache file, created by
@@ -321,6 +350,7 @@ impl CacheStorage for FileStorage {
                 Ok(f) => break f,
                 Err(e) if e.kind() == ErrorKind::AlreadyExists => {
                     if let Some(f) = self.take_stale_lock() {
+                        self.sweep.store(true, std::sync::atomic::Ordering::Release);
                         break f;
                     }
                     if Instant::now() >= deadline {

@@ -210,3 +210,23 @@ fn a_stale_lock_file_left_by_a_dead_process_does_not_block_forever() {
     st.unlock();
     assert!(started.elapsed() < Duration::from_secs(10));
 }
+
+#[test]
+fn a_dead_writers_temp_file_is_removed_with_its_stale_lock() {
+    let dir = TempDir::new("tmp-left");
+    let path = dir.cache_file();
+    let left = dir.0.join("cache.json.tmp-0123456789abcdef");
+    std::fs::write(&left, "half a token cache").unwrap();
+    std::fs::write(dir.0.join("cache.json.lockfile"), "1 dead").unwrap();
+    std::thread::sleep(Duration::from_millis(1100));
+    let a = attached(&path);
+    save_app(&a, "t", &["t"]);
+    a.persist().unwrap();
+    assert!(!left.exists());
+    let mut names: Vec<String> = std::fs::read_dir(&dir.0)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["cache.json"]);
+}
