@@ -14,7 +14,7 @@ venv="${IDFLOW_VENV:-$repo/.venv}"
 python="${PYTHON:-python3}"
 
 # Exact pins: the suite's peer checks were measured against these.
-pins=(pytest==9.2.0 maturin==1.16.0 msal==1.39.0 mypy==2.4.1)
+pins=(pytest==9.2.0 maturin==1.16.0 msal==1.39.0 mypy==2.4.1 msal-extensions==1.3.1)
 
 if [ ! -x "$venv/bin/python" ]; then
   log "creating venv $venv"

@@ -6,6 +6,7 @@ mod accounts;
 mod crash;
 mod matching;
 mod persistence;
+mod safety;
 mod schema;
 
 use super::*;

@@ -29,12 +29,14 @@ fn file_storage_round_trip_and_reload() {
     assert!(b.reload().unwrap());
     assert_eq!(app_lookup(&b, &["two"]).as_deref(), Some("two"));
 
-    // A corrupt file is reported by reload and leaves the cache as it was.
+    // A corrupt file is reported by reload, moved aside, and leaves the
+    // cache as it was.
     std::fs::write(&path, "{not json").unwrap();
     let e = b.reload().unwrap_err();
     assert_eq!(e.code, "invalid_cache_format");
+    assert!(!path.exists());
     assert_eq!(app_lookup(&b, &["two"]).as_deref(), Some("two"));
-    // persist heals it.
+    // persist writes a new file.
     save_app(&b, "three", &["three"]);
     b.persist().unwrap();
     assert!(value(&std::fs::read_to_string(&path).unwrap())["AccessToken"].is_object());
