@@ -112,6 +112,9 @@ pub struct ResolvedAuthority {
     pub jwks_uri: Option<Url>,
     /// The tenant segment of the discovered token endpoint (Microsoft only).
     pub tenant: Option<String>,
+    /// The provider puts `iss` in its authorization responses (RFC 9207's
+    /// `authorization_response_iss_parameter_supported`).
+    pub iss_parameter_supported: bool,
     pub instance: InstanceMetadata,
 }
 
@@ -207,6 +210,10 @@ impl Discovery {
             issuer,
             jwks_uri: url_field("jwks_uri")?,
             tenant,
+            iss_parameter_supported: doc
+                .get("authorization_response_iss_parameter_supported")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
             instance,
         });
         tracing::debug!(
