@@ -124,6 +124,18 @@ async fn device_code_against_a_microsoft_style_authority_on_http_loopback() {
     let routes: Routes = Arc::default();
     let addr = serve(routes.clone(), None).await;
     let base = format!("http://{addr}/common");
+    // Authority validation is on: a loopback Microsoft-style authority is
+    // its own instance discovery, and it must vouch for the host.
+    route(
+        &routes,
+        "/common/discovery/instance",
+        200,
+        json!({
+            "tenant_discovery_endpoint": format!("{base}/v2.0/.well-known/openid-configuration"),
+            "api-version": "1.1",
+            "metadata": [{"preferred_network": addr.to_string(), "preferred_cache": addr.to_string(), "aliases": [addr.to_string()]}],
+        }),
+    );
     route(
         &routes,
         "/common/v2.0/.well-known/openid-configuration",

@@ -209,6 +209,72 @@ async fn auth_code_with_pkce_then_refresh() {
     assert_interaction(&e, "invalid_grant", Classification::None);
 }
 
+/// RFC 9207 against a provider that implements it: node-oidc-provider
+/// advertises `authorization_response_iss_parameter_supported` and puts
+/// `iss` in its redirect. A redirect without it, or naming another issuer
+/// (a mix-up), is refused before its code is redeemed; the real one works.
+#[tokio::test]
+async fn rfc9207_iss_in_the_redirect_is_checked() {
+    let p = start();
+    let time = ManualTime::starting_now();
+    let app = public(&p, &time);
+    let flow = app
+        .initiate_auth_code_flow(&[READ], REDIRECT, &AuthCodeOptions::default())
+        .await
+        .unwrap();
+    let back = Browser::new(&p)
+        .unwrap()
+        .with_login("bob")
+        .authorize(flow.auth_uri.as_str())
+        .await
+        .unwrap();
+    let iss: Vec<String> = back
+        .query_pairs()
+        .filter(|(k, _)| k == "iss")
+        .map(|(_, v)| v.into_owned())
+        .collect();
+    assert_eq!(iss, vec![p.issuer().to_owned()], "the provider sends iss");
+    let with_iss = |value: Option<&str>| {
+        let mut u = back.clone();
+        let pairs: Vec<(String, String)> = back
+            .query_pairs()
+            .filter(|(k, _)| k != "iss")
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        let mut q = u.query_pairs_mut();
+        q.clear();
+        for (k, v) in &pairs {
+            q.append_pair(k, v);
+        }
+        if let Some(v) = value {
+            q.append_pair("iss", v);
+        }
+        drop(q);
+        u
+    };
+    for forged in [
+        None,
+        Some("https://attacker.example/"),
+        Some("http://127.0.0.1:1/"),
+    ] {
+        let e = app
+            .acquire_token_by_auth_code_flow(&flow, with_iss(forged).as_str())
+            .await
+            .unwrap_err();
+        assert_eq!(
+            (e.kind, e.code.as_str()),
+            (ErrorKind::Client, "state_mismatch"),
+            "{forged:?}: {e:?}"
+        );
+        assert!(e.message.contains("RFC 9207"), "{}", e.message);
+    }
+    let r = app
+        .acquire_token_by_auth_code_flow(&flow, back.as_str())
+        .await
+        .unwrap();
+    assert_eq!(r.account.unwrap().home_account_id, "bob");
+}
+
 #[tokio::test]
 async fn microsoft_style_decoration_gives_basic_action() {
     let p = start();

@@ -8,6 +8,13 @@
 //! `Flow::Authorize` (or `Flow::AuthorizePromptNone` when `prompt=none` was
 //! asked), and redeems the code with the verifier; the id token's `nonce`
 //! must match the request's.
+//!
+//! RFC 9207: a redirect's `iss` parameter, when present, must be the issuer
+//! the request went to, and a provider that advertises
+//! `authorization_response_iss_parameter_supported` must send it; otherwise
+//! the redirect is refused like a forged `state` (`state_mismatch`: it is not
+//! an answer to this request — a mix-up attack), before its code or error is
+//! used.
 
 use super::{app_scopes, decorated, Context, Engine};
 use crate::error::{classify_at, Flow, HttpResponse, IdFlowError, LocalCode, Outcome};
@@ -71,6 +78,10 @@ pub struct AuthCodeFlow {
     pkce: Pkce,
     prompt_none: bool,
     claims: Option<String>,
+    /// The issuer the request went to (RFC 9207's expected `iss`).
+    issuer: String,
+    /// Whether the provider promised to send `iss` (RFC 9207 §3).
+    iss_required: bool,
 }
 
 impl std::fmt::Debug for AuthCodeFlow {
@@ -131,6 +142,8 @@ pub(crate) async fn initiate<S: AsRef<str>>(
         pkce: Pkce::generate()?,
         prompt_none: options.prompt == Some(Prompt::None),
         claims,
+        issuer: resolved.issuer.clone(),
+        iss_required: resolved.iss_parameter_supported,
     };
     let mut params: Vec<(&str, String)> = vec![
         ("client_id", engine.client_id.clone()),
@@ -234,6 +247,7 @@ pub fn validate_redirect(
             .with_correlation_id(flow.correlation_id.clone()));
         }
     }
+    check_iss(flow, value("iss"))?;
     let auth_flow = if flow.prompt_none {
         Flow::AuthorizePromptNone
     } else {
@@ -265,6 +279,43 @@ pub fn validate_redirect(
                 .with_flow(auth_flow)
                 .with_correlation_id(flow.correlation_id.clone()))
         }
+    }
+}
+
+/// RFC 9207 §2.4: `iss`, when present, is compared with the issuer by simple
+/// string comparison (Entra's `{tenantid}` template stands for one tenant
+/// segment); it must be present when the provider advertised it.
+fn check_iss(flow: &AuthCodeFlow, iss: Option<&str>) -> Result<(), IdFlowError> {
+    let why = match iss {
+        None if flow.iss_required => {
+            "has no iss, although the provider sends one with every response"
+        }
+        None => return Ok(()),
+        Some(got) if issuer_matches(&flow.issuer, got) => return Ok(()),
+        Some(_) => "names another issuer than the one the request went to",
+    };
+    tracing::warn!(
+        target: "idflow::auth_code",
+        correlation_id = %flow.correlation_id,
+        "the redirect {why} (RFC 9207); refusing it"
+    );
+    Err(IdFlowError::local(
+        LocalCode::StateMismatch,
+        format!(
+            "the redirect {why} (RFC 9207 iss check): it may come from another provider \
+             (a mix-up attack), so it is not an answer to this request"
+        ),
+    )
+    .with_correlation_id(flow.correlation_id.clone()))
+}
+
+fn issuer_matches(expected: &str, got: &str) -> bool {
+    match expected.split_once("{tenantid}") {
+        None => expected == got,
+        Some((before, after)) => got
+            .strip_prefix(before)
+            .and_then(|rest| rest.strip_suffix(after))
+            .is_some_and(|tenant| !tenant.is_empty() && !tenant.contains(['/', '?', '#'])),
     }
 }
 

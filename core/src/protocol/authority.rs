@@ -49,9 +49,16 @@ pub struct Endpoints {
 impl Authority {
     /// Parses a Microsoft identity platform authority: `https://{host}/{tenant}`
     /// (tenant a GUID, a domain, `common`, `organizations` or `consumers`),
-    /// a B2C policy URL (`https://{x}.b2clogin.com/{tenant}/{policy}` or the
-    /// older `https://{host}/tfp/{tenant}/{policy}`), or a CIAM URL
+    /// a B2C policy URL on a B2C host
+    /// (`https://{x}.b2clogin.com/[tfp/]{tenant}/{policy}`), or a CIAM URL
     /// (`https://{x}.ciamlogin.com[/{tenant}]`).
+    ///
+    /// B2C is recognised by its host only, as msal Python does
+    /// (`WELL_KNOWN_B2C_HOSTS` in msal/authority.py,
+    /// AzureAD/microsoft-authentication-library-for-python): a B2C authority
+    /// skips instance discovery, so a `/tfp/` path must not turn an arbitrary
+    /// host into one. A B2C tenant on a custom domain is declared with
+    /// [`Authority::b2c`] (MSAL.NET's `WithB2CAuthority`).
     ///
     /// Fails with `authority_uri_insecure` for http on a non-loopback host and
     /// `invalid_authority` for anything malformed. Unknown hosts are accepted
@@ -59,10 +66,7 @@ impl Authority {
     pub fn parse(authority: &str) -> Result<Authority, IdFlowError> {
         let url = base_url(authority)?;
         let host = url.host_str().unwrap_or_default().to_owned();
-        let segments: Vec<String> = url
-            .path_segments()
-            .map(|s| s.filter(|p| !p.is_empty()).map(str::to_owned).collect())
-            .unwrap_or_default();
+        let segments = path_segments(&url);
         let origin = url.origin().ascii_serialization();
         let invalid = |why: &str| {
             IdFlowError::local(
@@ -70,25 +74,20 @@ impl Authority {
                 format!("authority {origin}: {why}"),
             )
         };
-        let is_b2c_host = host.ends_with(".b2clogin.com");
-        let tfp = segments
+        if is_b2c_host(&host) {
+            return b2c_from(url, &segments);
+        }
+        if segments
             .first()
-            .is_some_and(|s| s.eq_ignore_ascii_case("tfp"));
-        let (kind, path, tenant, policy) = if is_b2c_host || tfp {
-            let rest = if tfp { &segments[1..] } else { &segments[..] };
-            let [tenant, policy] = rest else {
-                return Err(invalid(
-                    "a B2C authority is https://{host}/{tenant}/{policy}",
-                ));
-            };
-            let path = segments.join("/");
-            (
-                AuthorityKind::B2c,
-                path,
-                tenant.clone(),
-                Some(policy.clone()),
-            )
-        } else if host.ends_with(".ciamlogin.com") {
+            .is_some_and(|s| s.eq_ignore_ascii_case("tfp"))
+        {
+            return Err(invalid(
+                "a /tfp/{tenant}/{policy} path is B2C, but the host is not a B2C host \
+                 (*.b2clogin.com); declare a B2C authority on a custom domain as B2C \
+                 (Authority::b2c) so that it is not taken for an Entra ID tenant",
+            ));
+        }
+        let (kind, path, tenant, policy) = if host.ends_with(".ciamlogin.com") {
             let tenant = match segments.as_slice() {
                 [] => {
                     let label = host.split('.').next().unwrap_or_default();
@@ -117,6 +116,18 @@ impl Authority {
             tenant: Some(tenant),
             policy,
         })
+    }
+
+    /// An Azure AD B2C authority the app declares as such, on any host (a B2C
+    /// custom domain): `https://{host}/[tfp/]{tenant}/{policy}`. Like MSAL.NET
+    /// (`AuthorityInfo.FromAuthorityUri` turns validation off for B2C,
+    /// AzureAD/microsoft-authentication-library-for-dotnet
+    /// src/client/Microsoft.Identity.Client/AppConfig/AuthorityInfo.cs), the
+    /// host is trusted as the app's own and instance discovery is skipped.
+    pub fn b2c(authority: &str) -> Result<Authority, IdFlowError> {
+        let url = base_url(authority)?;
+        let segments = path_segments(&url);
+        b2c_from(url, &segments)
     }
 
     /// Any OpenID provider, named by its issuer URL (msal's `oidc_authority`).
@@ -206,6 +217,50 @@ impl Authority {
         url.set_path(&path);
         url
     }
+}
+
+/// Hosts that are B2C by name (msal Python's `WELL_KNOWN_B2C_HOSTS`,
+/// msal/authority.py; `ciamlogin.com` is CIAM here, its own kind).
+const B2C_HOST_SUFFIXES: &[&str] = &[
+    ".b2clogin.com",
+    ".b2clogin.cn",
+    ".b2clogin.us",
+    ".b2clogin.de",
+];
+
+/// Whether `host` is a well-known B2C host.
+pub fn is_b2c_host(host: &str) -> bool {
+    let host = host.to_ascii_lowercase();
+    B2C_HOST_SUFFIXES.iter().any(|s| host.ends_with(s))
+}
+
+fn path_segments(url: &Url) -> Vec<String> {
+    url.path_segments()
+        .map(|s| s.filter(|p| !p.is_empty()).map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
+/// A B2C authority from `[tfp/]{tenant}/{policy}`.
+fn b2c_from(url: Url, segments: &[String]) -> Result<Authority, IdFlowError> {
+    let tfp = segments
+        .first()
+        .is_some_and(|s| s.eq_ignore_ascii_case("tfp"));
+    let rest = if tfp { &segments[1..] } else { segments };
+    let [tenant, policy] = rest else {
+        return Err(IdFlowError::local(
+            LocalCode::InvalidAuthority,
+            format!(
+                "authority {}: a B2C authority is https://{{host}}/{{tenant}}/{{policy}}",
+                url.origin().ascii_serialization()
+            ),
+        ));
+    };
+    Ok(Authority {
+        kind: AuthorityKind::B2c,
+        url: with_path(&url, &segments.join("/")),
+        tenant: Some(tenant.clone()),
+        policy: Some(policy.clone()),
+    })
 }
 
 /// Whether a host is a loopback address or `localhost`.

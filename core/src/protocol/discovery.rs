@@ -1,15 +1,23 @@
 //! Instance discovery and OpenID Connect discovery, cached per authority.
 //!
 //! For a Microsoft authority on a well-known host, instance metadata (the
-//! host's aliases) is built in and no request is made. An unknown host is
-//! validated by network instance discovery: `invalid_instance` is a service
-//! error; any other discovery failure continues without aliases, as MSAL.NET
-//! does, because the OIDC discovery that follows reports an unreachable or
-//! wrong host precisely. Loopback authorities (emulators) are asked
-//! themselves instead of `login.microsoftonline.com`.
+//! host's aliases) is built in and no request is made. An unknown Entra host
+//! is validated by network instance discovery when validation is on, and the
+//! check fails closed: `invalid_instance`, a failed request, or an answer
+//! that does not vouch for the host (no `tenant_discovery_endpoint`) each end
+//! the flow, as in msal Python (`_initialize_entra_authority` in
+//! msal/authority.py, AzureAD/microsoft-authentication-library-for-python,
+//! lets every failure of `_instance_discovery` propagate). MSAL.NET
+//! (`InstanceDiscoveryManager.FetchNetworkMetadataOrFallbackAsync`) would
+//! continue with the unvalidated host after a network failure; idflow does
+//! not, since that host then receives the user's credentials. Loopback
+//! authorities (emulators) are asked themselves instead of
+//! `login.microsoftonline.com`.
 //!
 //! Then the OIDC document gives the endpoints, issuer and JWKS URI; the
-//! tenant is read from the discovered token endpoint. Both results are kept
+//! tenant is read from the discovered token endpoint. Its endpoints must be
+//! https unless the authority itself is loopback, and its `issuer` must be
+//! the authority's (OpenID Connect Discovery 1.0 §4.3; see [`check_issuer`]). Both results are kept
 //! for the life of the app (one [`Discovery`] per app).
 
 use crate::error::{IdFlowError, LocalCode};
@@ -104,6 +112,9 @@ pub struct ResolvedAuthority {
     pub jwks_uri: Option<Url>,
     /// The tenant segment of the discovered token endpoint (Microsoft only).
     pub tenant: Option<String>,
+    /// The provider puts `iss` in its authorization responses (RFC 9207's
+    /// `authorization_response_iss_parameter_supported`).
+    pub iss_parameter_supported: bool,
     pub instance: InstanceMetadata,
 }
 
@@ -154,10 +165,11 @@ impl Discovery {
                 format!("OpenID discovery for {}: {why}", authority.as_str()),
             )
         };
+        let loopback = authority.is_loopback();
         let url_field = |key: &str| -> Result<Option<Url>, IdFlowError> {
             match doc.get(key) {
                 None | Some(Value::Null) => Ok(None),
-                Some(Value::String(s)) => endpoint_url(s)
+                Some(Value::String(s)) => endpoint_url(s, loopback)
                     .map(Some)
                     .map_err(|why| bad_doc(format!("{key} {why}"))),
                 Some(_) => Err(bad_doc(format!("{key} is not a string"))),
@@ -176,8 +188,15 @@ impl Discovery {
             Some(Value::String(s)) if !s.is_empty() => s.clone(),
             _ => return Err(bad_doc("no issuer".into())),
         };
+        let token_tenant = tenant_of(&token);
+        check_issuer(authority, &issuer, &instance, token_tenant.as_deref()).map_err(|why| {
+            bad_doc(format!(
+                "the issuer '{}' is not this authority's ({why})",
+                issuer.chars().take(200).collect::<String>()
+            ))
+        })?;
         let tenant = if authority.is_microsoft() {
-            tenant_of(&token).or_else(|| authority.tenant().map(str::to_owned))
+            token_tenant.or_else(|| authority.tenant().map(str::to_owned))
         } else {
             None
         };
@@ -191,6 +210,10 @@ impl Discovery {
             issuer,
             jwks_uri: url_field("jwks_uri")?,
             tenant,
+            iss_parameter_supported: doc
+                .get("authorization_response_iss_parameter_supported")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
             instance,
         });
         tracing::debug!(
@@ -220,19 +243,29 @@ impl Discovery {
             return Ok(InstanceMetadata::single(&host));
         }
         let url = instance_discovery_url(authority);
-        match sender.get_json(url, "instance discovery").await {
-            Ok((doc, _)) => Ok(parse_instance(&doc, &host)),
-            Err(e) if e.code == "invalid_instance" => Err(e),
-            // Anything else: continue without aliases (see the module docs).
-            Err(e) => {
+        // Any failure ends the flow (see the module docs): the classified
+        // error says what went wrong, its message names instance discovery.
+        let (doc, exchange) = sender
+            .get_json(url, "instance discovery")
+            .await
+            .inspect_err(|e| {
                 tracing::debug!(
                     target: "idflow::discovery",
                     code = %e.code,
                     correlation_id = ?e.correlation_id,
-                    "instance discovery failed; continuing without aliases"
+                    "instance discovery failed; the authority is not validated"
                 );
-                Ok(InstanceMetadata::single(&host))
-            }
+            })?;
+        match doc.get("tenant_discovery_endpoint") {
+            Some(Value::String(s)) if !s.is_empty() => Ok(parse_instance(&doc, &host)),
+            _ => Err(exchange.local(
+                LocalCode::InvalidAuthority,
+                format!(
+                    "instance discovery did not validate the authority host {host} \
+                     (no tenant_discovery_endpoint in its answer); turn authority \
+                     validation off only for a host you control"
+                ),
+            )),
         }
     }
 
@@ -324,14 +357,125 @@ fn parse_instance(doc: &Map<String, Value>, host: &str) -> InstanceMetadata {
         .unwrap_or_else(|| InstanceMetadata::single(host))
 }
 
-/// A discovered endpoint must be https, or http on a loopback host.
-fn endpoint_url(s: &str) -> Result<Url, String> {
+/// A discovered endpoint must be https; http only on a loopback host and
+/// only when the authority itself is loopback (an emulator or a local test
+/// provider). An https authority's document naming `http://localhost/...`
+/// would otherwise send codes and client secrets in cleartext to whatever
+/// listens on this machine.
+fn endpoint_url(s: &str, loopback_authority: bool) -> Result<Url, String> {
     let url = Url::parse(s).map_err(|_| "is not a URL".to_owned())?;
     match (url.scheme(), url.host()) {
         ("https", Some(_)) => Ok(url),
-        ("http", Some(h)) if is_loopback_host(&h) => Ok(url),
-        _ => Err("must be an https URL".to_owned()),
+        ("http", Some(h)) if loopback_authority && is_loopback_host(&h) => Ok(url),
+        _ if loopback_authority => {
+            Err("must be an https URL (or http on a loopback host)".to_owned())
+        }
+        _ => Err("must be an https URL, as the authority is".to_owned()),
     }
+}
+
+/// Checks the discovery document's `issuer` against the authority (OpenID
+/// Connect Discovery 1.0 §4.3: it must be the issuer the client was given).
+///
+/// - Any OpenID provider: the same URL as the authority (one trailing slash
+///   aside).
+/// - Microsoft authorities: the issuer names a tenant, not the URL the app
+///   gave (`…/contoso.com` is issued by `…/{tenant id}/v2.0`), so the rule is
+///   the one MSAL.NET applies (`OidcRetrieverWithCache.ValidateIssuer`,
+///   AzureAD/microsoft-authentication-library-for-dotnet
+///   src/client/Microsoft.Identity.Client/Instance/Oidc/OidcRetrieverWithCache.cs:
+///   the authority's scheme and host, a host of the same cloud, or for CIAM
+///   `{tenant}.ciamlogin.com`), made stricter on the path: `/{tenant}/v2.0`
+///   where the tenant is the authority's own, the discovered token
+///   endpoint's, Entra's `{tenantid}` template for `common` and
+///   `organizations` (filled in per token from its `tid`), or any tenant id
+///   when the authority named its tenant by domain or as `consumers`. B2C may
+///   also use `/tfp/{tenant}/{policy}/v2.0`.
+pub fn check_issuer(
+    authority: &Authority,
+    issuer: &str,
+    instance: &InstanceMetadata,
+    token_tenant: Option<&str>,
+) -> Result<(), String> {
+    let url = Url::parse(issuer).map_err(|_| "it is not a URL".to_owned())?;
+    let a = authority.url();
+    let host_port = |u: &Url| match (u.host_str(), u.port()) {
+        (Some(h), Some(p)) => format!("{h}:{p}").to_ascii_lowercase(),
+        (Some(h), None) => h.to_ascii_lowercase(),
+        _ => String::new(),
+    };
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("an issuer has no query or fragment".into());
+    }
+    if authority.kind() == AuthorityKind::Oidc {
+        let same = url.scheme() == a.scheme()
+            && host_port(&url) == host_port(a)
+            && url.path().trim_end_matches('/') == a.path().trim_end_matches('/');
+        return if same {
+            Ok(())
+        } else {
+            Err(format!("expected {}", authority.as_str()))
+        };
+    }
+    if url.scheme() != a.scheme() {
+        return Err(format!("expected the {} scheme", a.scheme()));
+    }
+    let segments: Vec<&str> = url
+        .path_segments()
+        .map(|s| s.filter(|p| !p.is_empty()).collect())
+        .unwrap_or_default();
+    let (tenant, rest) = match segments.as_slice() {
+        [tenant, "v2.0"] => (*tenant, None),
+        [tfp, tenant, policy, "v2.0"]
+            if authority.kind() == AuthorityKind::B2c && tfp.eq_ignore_ascii_case("tfp") =>
+        {
+            (*tenant, Some(*policy))
+        }
+        _ => return Err("expected {host}/{tenant}/v2.0".into()),
+    };
+    if let Some(policy) = rest {
+        if !authority
+            .policy()
+            .is_some_and(|p| p.eq_ignore_ascii_case(policy))
+        {
+            return Err("its policy is not the authority's".into());
+        }
+    }
+    let host = host_port(&url);
+    let https = url.scheme() == "https";
+    let same_cloud = host == authority.host().to_ascii_lowercase()
+        || instance.aliases.iter().any(|h| h.eq_ignore_ascii_case(&host))
+        // A custom host in front of a Microsoft cloud: that cloud's issuer.
+        || (https
+            && InstanceMetadata::known(&host).is_some()
+            && InstanceMetadata::known(&authority.host()).is_none())
+        || (https
+            && authority.kind() == AuthorityKind::Ciam
+            && host.strip_suffix(".ciamlogin.com").is_some_and(|label| label.eq_ignore_ascii_case(tenant)));
+    if !same_cloud {
+        return Err(format!("its host is not {}", authority.host()));
+    }
+    let configured = authority.tenant().unwrap_or_default();
+    let multi = ["common", "organizations"]
+        .iter()
+        .any(|m| m.eq_ignore_ascii_case(configured));
+    // The URL parser percent-encodes the braces of Entra's template.
+    let tenant_ok = if tenant == "{tenantid}" || tenant.eq_ignore_ascii_case("%7Btenantid%7D") {
+        multi
+    } else {
+        tenant.eq_ignore_ascii_case(configured)
+            || token_tenant.is_some_and(|t| t.eq_ignore_ascii_case(tenant))
+            || (is_guid(tenant) && !is_guid(configured))
+    };
+    if tenant_ok {
+        Ok(())
+    } else {
+        Err(format!("its tenant is not {configured}"))
+    }
+}
+
+fn is_guid(s: &str) -> bool {
+    s.len() == 36 && uuid::Uuid::parse_str(s).is_ok()
 }
 
 /// The tenant is the first path segment of a Microsoft token endpoint

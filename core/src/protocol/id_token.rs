@@ -1,5 +1,5 @@
 //! Id token validation (OpenID Connect Core §3.1.3.7): signature against the
-//! provider's JWKS, `iss`, `aud`, `exp`/`nbf` with [`ID_TOKEN_SKEW`] by the
+//! provider's JWKS, `iss`, `aud` (and `azp`), `exp`/`nbf` with [`ID_TOKEN_SKEW`] by the
 //! injected clock, and `nonce` when the request sent one.
 //!
 //! Failures are local errors: `nonce_mismatch` for a nonce that is missing
@@ -124,6 +124,24 @@ pub fn check_claims(claims: &IdTokenClaims, expected: &Expected<'_>) -> Result<(
     }
     if !claims.aud.iter().any(|a| a == expected.client_id) {
         return Err(invalid("the audience is not this client id"));
+    }
+    // OpenID Connect Core §3.1.3.7 points 4 and 5: a token for several
+    // audiences must say which one it was issued to (`azp`), and an `azp`
+    // that is present must be this client.
+    let azp = claims.all.get("azp");
+    match azp {
+        Some(Value::String(a)) if a == expected.client_id => {}
+        Some(_) => {
+            return Err(invalid(
+                "the id token's authorized party (azp) is not this client id",
+            ))
+        }
+        None if claims.aud.len() > 1 => {
+            return Err(invalid(
+                "the id token has several audiences but no authorized party (azp)",
+            ))
+        }
+        None => {}
     }
     let now = expected.now.duration_since(UNIX_EPOCH).unwrap_or_default();
     let skew = ID_TOKEN_SKEW.as_secs();

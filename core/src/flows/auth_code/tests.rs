@@ -226,3 +226,93 @@ async fn redeems_the_code_with_the_verifier_and_checks_the_nonce() {
         "a missing nonce is a mismatch too"
     );
 }
+
+/// RFC 9207: a provider that advertises
+/// `authorization_response_iss_parameter_supported` puts its issuer in every
+/// authorization response as `iss`; a response without it, or from another
+/// issuer (a mix-up attack), must be refused before it is used — error
+/// responses included.
+#[tokio::test]
+async fn rfc9207_iss_is_required_and_checked_when_advertised() {
+    let issuer = format!("https://login.microsoftonline.com/{TENANT}/v2.0");
+    let http = crate::net::scripted::ScriptedHttp::new();
+    let mut doc = ms_discovery();
+    doc["issuer"] = json!(issuer);
+    doc["authorization_response_iss_parameter_supported"] = json!(true);
+    http.json(
+        Method::Get,
+        "https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration",
+        200,
+        doc,
+    );
+    let t = ManualTime::new(start());
+    let app = public_app(&http, &t);
+    let flow = app
+        .initiate_auth_code_flow(&["User.Read"], REDIRECT, &AuthCodeOptions::default())
+        .await
+        .unwrap();
+    let state = flow.state().expose().to_owned();
+    let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    let good = format!("{REDIRECT}?code=c&state={state}&iss={}", enc(&issuer));
+    assert_eq!(
+        validate_redirect(&flow, &good, start()).unwrap().expose(),
+        "c"
+    );
+    for bad in [
+        format!("{REDIRECT}?code=c&state={state}"),
+        format!(
+            "{REDIRECT}?code=c&state={state}&iss={}",
+            enc("https://evil.example/")
+        ),
+        format!(
+            "{REDIRECT}?code=c&state={state}&iss={}",
+            enc(&format!("{issuer}/"))
+        ),
+        format!(
+            "{REDIRECT}?error=access_denied&state={state}&iss={}",
+            enc("https://evil.example/")
+        ),
+    ] {
+        let e = validate_redirect(&flow, &bad, start()).unwrap_err();
+        assert_eq!(
+            (e.kind, e.code.as_str()),
+            (ErrorKind::Client, "state_mismatch"),
+            "{bad}"
+        );
+        assert!(e.message.contains("RFC 9207"), "{}", e.message);
+        assert!(!e.message.contains("code=c"), "{}", e.message);
+    }
+}
+
+/// Without the advertisement `iss` may be absent, but one that is present is
+/// still compared (RFC 9207 §2.4); Entra's `{tenantid}` template matches any
+/// one tenant.
+#[tokio::test]
+async fn rfc9207_iss_present_is_compared_even_when_not_advertised() {
+    let (_, _, _, flow) = started(AuthCodeOptions::default()).await;
+    let state = flow.state().expose().to_owned();
+    let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    let tenant_issuer = format!("https://login.microsoftonline.com/{TENANT}/v2.0");
+    for ok in [
+        format!("{REDIRECT}?code=c&state={state}"),
+        format!(
+            "{REDIRECT}?code=c&state={state}&iss={}",
+            enc(&tenant_issuer)
+        ),
+    ] {
+        assert!(validate_redirect(&flow, &ok, start()).is_ok(), "{ok}");
+    }
+    for bad in [
+        format!(
+            "{REDIRECT}?code=c&state={state}&iss={}",
+            enc("https://evil.example/x/v2.0")
+        ),
+        format!(
+            "{REDIRECT}?code=c&state={state}&iss={}",
+            enc("https://login.microsoftonline.com/a/b/v2.0")
+        ),
+    ] {
+        let e = validate_redirect(&flow, &bad, start()).unwrap_err();
+        assert_eq!(e.code, "state_mismatch", "{bad}");
+    }
+}

@@ -69,10 +69,14 @@ fn b2c_and_ciam() {
         a.derived_endpoints().unwrap().token.as_str(),
         "https://fabrikamb2c.b2clogin.com/fabrikamb2c.onmicrosoft.com/B2C_1_signupsignin/oauth2/v2.0/token"
     );
-    let tfp = Authority::parse("https://login.microsoftonline.com/tfp/t.onmicrosoft.com/B2C_1_x")
-        .unwrap();
+    let tfp =
+        Authority::parse("https://fabrikamb2c.b2clogin.com/tfp/t.onmicrosoft.com/B2C_1_x").unwrap();
     assert_eq!(tfp.kind(), AuthorityKind::B2c);
     assert_eq!(tfp.policy(), Some("B2C_1_x"));
+    for host in ["x.b2clogin.cn", "x.b2clogin.us", "x.b2clogin.de"] {
+        let a = Authority::parse(&format!("https://{host}/t.onmicrosoft.com/B2C_1_x")).unwrap();
+        assert_eq!(a.kind(), AuthorityKind::B2c, "{host}");
+    }
     assert_eq!(
         code(Authority::parse("https://x.b2clogin.com/x.onmicrosoft.com")),
         "invalid_authority"
@@ -154,4 +158,48 @@ fn malformed_authorities() {
         .unwrap_err()
         .message
         .contains("pw@"));
+}
+
+/// A `/tfp/` path used to make any host B2C, and B2C skips instance
+/// discovery: `https://evil.example/tfp/x/y` was accepted unvalidated.
+#[test]
+fn tfp_path_on_another_host_is_not_b2c_unless_declared() {
+    for input in [
+        "https://evil.example/tfp/contoso.onmicrosoft.com/B2C_1_signin",
+        "https://login.microsoftonline.com/tfp/t.onmicrosoft.com/B2C_1_x",
+    ] {
+        let e = Authority::parse(input).unwrap_err();
+        assert_eq!(
+            (e.code.as_str(), e.kind),
+            ("invalid_authority", crate::error::ErrorKind::Client),
+            "{input}"
+        );
+        assert!(e.message.contains("not a B2C host"), "{}", e.message);
+    }
+    // The app may declare a B2C custom domain explicitly.
+    let a = Authority::b2c("https://login.contoso.com/tfp/contoso.onmicrosoft.com/B2C_1_signin")
+        .unwrap();
+    assert_eq!(a.kind(), AuthorityKind::B2c);
+    assert_eq!(a.tenant(), Some("contoso.onmicrosoft.com"));
+    assert_eq!(a.policy(), Some("B2C_1_signin"));
+    assert_eq!(
+        a.as_str(),
+        "https://login.contoso.com/tfp/contoso.onmicrosoft.com/B2C_1_signin"
+    );
+    let plain =
+        Authority::b2c("https://login.contoso.com/contoso.onmicrosoft.com/B2C_1_x/").unwrap();
+    assert_eq!(
+        plain.as_str(),
+        "https://login.contoso.com/contoso.onmicrosoft.com/B2C_1_x"
+    );
+    assert_eq!(
+        code(Authority::b2c(
+            "https://login.contoso.com/contoso.onmicrosoft.com"
+        )),
+        "invalid_authority"
+    );
+    assert_eq!(
+        code(Authority::b2c("http://login.contoso.com/t/p")),
+        "authority_uri_insecure"
+    );
 }

@@ -137,14 +137,286 @@ async fn instance_discovery_aliases_and_soft_failures() {
         200,
         doc("https://login.contoso.net", "t"),
     );
-    let r = Discovery::new()
+    let e = Discovery::new()
         .resolve(&sender(&http), &a, true)
         .await
-        .unwrap();
+        .unwrap_err();
     assert_eq!(
-        r.instance.aliases,
-        vec!["login.contoso.net"],
-        "continues without aliases"
+        (e.kind, e.code.as_str()),
+        (ErrorKind::Network, "request_timeout"),
+        "an unvalidated host is not used"
+    );
+    assert!(
+        http.requests_to(a.discovery_url().as_str()).is_empty(),
+        "no OIDC discovery after it"
+    );
+}
+
+/// Instance discovery that fails in any way (not only `invalid_instance`)
+/// used to continue with the unvalidated host; with validation on, the host
+/// is now used only once instance discovery vouched for it.
+#[tokio::test]
+async fn failed_instance_discovery_fails_closed() {
+    let a = Authority::parse("https://login.contoso.net/t").unwrap();
+    let idisc = instance_discovery_url(&a);
+    let run = |answer: Option<(u16, Value)>, validate: bool| {
+        let http = ScriptedHttp::new();
+        match answer {
+            Some((status, body)) => http.json(Method::Get, idisc.as_str(), status, body),
+            None => http.on(
+                Method::Get,
+                idisc.as_str(),
+                Err(TransportError::new(
+                    NetworkKind::ConnectionRefused,
+                    "refused",
+                )),
+            ),
+        };
+        http.json(
+            Method::Get,
+            a.discovery_url().as_str(),
+            200,
+            doc("https://login.contoso.net", "t"),
+        );
+        let a = a.clone();
+        async move { Discovery::new().resolve(&sender(&http), &a, validate).await }
+    };
+    let e = run(Some((500, json!({}))), true).await;
+    let e = e.unwrap_err();
+    assert_eq!(
+        (e.kind, e.code.as_str()),
+        (ErrorKind::Service, "service_not_available")
+    );
+    assert!(e.message.contains("instance discovery"), "{}", e.message);
+    let e = run(None, true).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Network);
+    let e = run(Some((404, json!({}))), true).await.unwrap_err();
+    assert_eq!(e.code, "not_found");
+    // A 200 that does not vouch for the host (msal Python needs its
+    // tenant_discovery_endpoint) is not a validation either.
+    let e = run(Some((200, json!({"metadata": []}))), true)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (e.kind, e.code.as_str()),
+        (ErrorKind::Client, "invalid_authority")
+    );
+    assert!(e.message.contains("login.contoso.net"), "{}", e.message);
+    // Validation off: instance discovery is not asked at all.
+    run(None, false).await.unwrap();
+}
+
+/// A discovered endpoint used to be accepted as `http://` whenever its host
+/// was loopback, even under an https authority: a hostile document could
+/// send the code and the client secret over cleartext to a local listener.
+#[tokio::test]
+async fn endpoints_under_an_https_authority_are_https() {
+    let a = Authority::oidc("https://idp.example/realm").unwrap();
+    let good = json!({
+        "issuer":"https://idp.example/realm",
+        "authorization_endpoint":"https://idp.example/realm/auth",
+        "token_endpoint":"https://idp.example/realm/token",
+        "jwks_uri":"https://idp.example/realm/jwks"
+    });
+    for (key, value) in [
+        ("token_endpoint", "http://localhost/realm/token"),
+        ("authorization_endpoint", "http://127.0.0.1:8080/auth"),
+        ("device_authorization_endpoint", "http://[::1]/device"),
+        ("jwks_uri", "http://localhost/jwks"),
+    ] {
+        let mut d = good.clone();
+        d[key] = json!(value);
+        let http = ScriptedHttp::new();
+        http.json(Method::Get, a.discovery_url().as_str(), 200, d);
+        let e = Discovery::new()
+            .resolve(&sender(&http), &a, true)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            (e.kind, e.code.as_str()),
+            (ErrorKind::Client, "invalid_authority"),
+            "{key}"
+        );
+        assert!(e.message.contains(key), "{}", e.message);
+    }
+    // A loopback authority (an emulator, a test provider) keeps http.
+    let local = Authority::oidc("http://127.0.0.1:4000/realm").unwrap();
+    let http = ScriptedHttp::new();
+    http.json(
+        Method::Get,
+        local.discovery_url().as_str(),
+        200,
+        json!({
+            "issuer":"http://127.0.0.1:4000/realm",
+            "authorization_endpoint":"http://127.0.0.1:4000/realm/auth",
+            "token_endpoint":"http://localhost:4000/realm/token"
+        }),
+    );
+    Discovery::new()
+        .resolve(&sender(&http), &local, true)
+        .await
+        .unwrap();
+}
+
+/// OpenID Connect Discovery 1.0 §4.3: the document's `issuer` must be the
+/// issuer the client was configured with; it was never compared.
+#[tokio::test]
+async fn the_documents_issuer_must_be_the_authoritys() {
+    let check = |authority: Authority, issuer: &str| {
+        let mut d = json!({
+            "authorization_endpoint":"https://idp.example/realm/auth",
+            "token_endpoint":"https://idp.example/realm/token",
+        });
+        if let Some(t) = authority.derived_endpoints() {
+            d["token_endpoint"] = json!(t.token.as_str());
+            d["authorization_endpoint"] = json!(t.authorization.as_str());
+        }
+        d["issuer"] = json!(issuer);
+        let http = ScriptedHttp::new();
+        http.json(Method::Get, authority.discovery_url().as_str(), 200, d);
+        async move {
+            Discovery::new()
+                .resolve(&sender(&http), &authority, false)
+                .await
+                .map(|_| "ok".to_owned())
+                .unwrap_or_else(|e| {
+                    assert_eq!(e.kind, ErrorKind::Client, "{}", e.message);
+                    e.code
+                })
+        }
+    };
+    let oidc = || Authority::oidc("https://idp.example/realm").unwrap();
+    assert_eq!(check(oidc(), "https://idp.example/realm").await, "ok");
+    assert_eq!(check(oidc(), "https://idp.example/realm/").await, "ok");
+    for bad in [
+        "https://evil.example/realm",
+        "https://idp.example/other",
+        "https://idp.example",
+        "http://idp.example/realm",
+        "https://idp.example:8443/realm",
+        "not a url",
+    ] {
+        assert_eq!(check(oidc(), bad).await, "invalid_authority", "{bad}");
+    }
+
+    let ms = |t: &str| Authority::parse(&format!("https://login.microsoftonline.com/{t}")).unwrap();
+    let iss = |host: &str, t: &str| format!("https://{host}/{t}/v2.0");
+    let other = "00000000-1111-2222-3333-444444444444";
+    for (authority, issuer, want) in [
+        // Entra's v2.0 document for the multi-tenant names is a template.
+        (
+            ms("common"),
+            iss("login.microsoftonline.com", "{tenantid}"),
+            "ok",
+        ),
+        (
+            ms("organizations"),
+            iss("login.microsoftonline.com", "{tenantid}"),
+            "ok",
+        ),
+        (ms(TENANT), iss("login.microsoftonline.com", TENANT), "ok"),
+        // A domain names one tenant whose id only the document knows.
+        (
+            ms("contoso.com"),
+            iss("login.microsoftonline.com", TENANT),
+            "ok",
+        ),
+        (
+            ms("consumers"),
+            iss(
+                "login.microsoftonline.com",
+                "9188040d-6c67-4c5b-b112-36a304b66dad",
+            ),
+            "ok",
+        ),
+        // Aliases of one cloud share its issuer.
+        (
+            Authority::parse("https://login.windows.net/common").unwrap(),
+            iss("login.microsoftonline.com", "{tenantid}"),
+            "ok",
+        ),
+        (
+            ms(TENANT),
+            iss("login.microsoftonline.com", other),
+            "invalid_authority",
+        ),
+        (
+            ms(TENANT),
+            iss("login.microsoftonline.com", "{tenantid}"),
+            "invalid_authority",
+        ),
+        (
+            ms("contoso.com"),
+            iss("login.microsoftonline.com", "{tenantid}"),
+            "invalid_authority",
+        ),
+        (
+            ms("common"),
+            iss("evil.example", "{tenantid}"),
+            "invalid_authority",
+        ),
+        (
+            ms("common"),
+            iss("login.microsoftonline.us", "{tenantid}"),
+            "invalid_authority",
+        ),
+        (
+            ms("common"),
+            format!("https://login.microsoftonline.com/{TENANT}/v1.0"),
+            "invalid_authority",
+        ),
+        (
+            ms(TENANT),
+            format!("http://login.microsoftonline.com/{TENANT}/v2.0"),
+            "invalid_authority",
+        ),
+    ] {
+        let shown = format!("{} / {issuer}", authority.as_str());
+        assert_eq!(check(authority, &issuer).await, want, "{shown}");
+    }
+
+    // B2C: `{host}/{tenant id}/v2.0/`, or the tfp form naming the policy.
+    let b2c =
+        || Authority::parse("https://fab.b2clogin.com/fab.onmicrosoft.com/B2C_1_signin").unwrap();
+    assert_eq!(
+        check(b2c(), &format!("https://fab.b2clogin.com/{TENANT}/v2.0/")).await,
+        "ok"
+    );
+    assert_eq!(
+        check(
+            b2c(),
+            &format!("https://fab.b2clogin.com/tfp/{TENANT}/b2c_1_signin/v2.0/")
+        )
+        .await,
+        "ok"
+    );
+    assert_eq!(
+        check(b2c(), &format!("https://other.b2clogin.com/{TENANT}/v2.0/")).await,
+        "invalid_authority"
+    );
+    // CIAM: the issuer's host is the tenant id's.
+    let ciam = Authority::parse(&format!("https://contoso.ciamlogin.com/{TENANT}")).unwrap();
+    assert_eq!(
+        check(
+            ciam.clone(),
+            &format!("https://{TENANT}.ciamlogin.com/{TENANT}/v2.0")
+        )
+        .await,
+        "ok"
+    );
+    assert_eq!(
+        check(ciam, &format!("https://{other}.ciamlogin.com/{other}/v2.0")).await,
+        "invalid_authority"
+    );
+    // A loopback emulator's document.
+    let emu = Authority::parse("http://127.0.0.1:5000/organizations").unwrap();
+    assert_eq!(
+        check(emu.clone(), "http://127.0.0.1:5000/{tenantid}/v2.0").await,
+        "ok"
+    );
+    assert_eq!(
+        check(emu, "http://127.0.0.1:5001/{tenantid}/v2.0").await,
+        "invalid_authority"
     );
 }
 
@@ -156,6 +428,10 @@ async fn loopback_authorities_are_their_own_instance_discovery() {
         .as_str()
         .starts_with("http://127.0.0.1:5000/common/discovery/instance?api-version=1.1"));
     let http = ScriptedHttp::new();
+    http.json(Method::Get, url.as_str(), 200, json!({
+        "tenant_discovery_endpoint": "http://127.0.0.1:5000/common/v2.0/.well-known/openid-configuration",
+        "metadata": [{"preferred_network":"127.0.0.1:5000","preferred_cache":"127.0.0.1:5000","aliases":["127.0.0.1:5000","localhost:5000"]}]
+    }));
     http.json(
         Method::Get,
         a.discovery_url().as_str(),
@@ -170,11 +446,8 @@ async fn loopback_authorities_are_their_own_instance_discovery() {
         r.endpoints.token.as_str(),
         "http://127.0.0.1:5000/common/oauth2/v2.0/token"
     );
-    assert_eq!(
-        http.requests().len(),
-        2,
-        "instance discovery (404, ignored) then OIDC"
-    );
+    assert_eq!(r.instance.aliases, vec!["127.0.0.1:5000", "localhost:5000"]);
+    assert_eq!(http.requests().len(), 2, "instance discovery then OIDC");
 }
 
 #[tokio::test]

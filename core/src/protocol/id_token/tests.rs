@@ -43,6 +43,7 @@ fn issuer_template_audience_and_typed_claims() {
     );
     let mut aud = ms_claims(start());
     aud.insert("aud".into(), json!(["x", CLIENT_ID]));
+    aud.insert("azp".into(), json!(CLIENT_ID));
     assert_eq!(
         code(check_claims(
             &IdTokenClaims::from_map(aud),
@@ -66,6 +67,39 @@ fn issuer_template_audience_and_typed_claims() {
         code(check_claims(&oidc, &fixed)),
         "ok",
         "trailing slash tolerated"
+    );
+}
+
+/// OpenID Connect Core §3.1.3.7 points 4 and 5: a token for several
+/// audiences must name this client as its authorized party (`azp`), and an
+/// `azp` that is present must be this client.
+#[test]
+fn several_audiences_need_azp_equal_to_the_client_id() {
+    let with = |aud: Value, azp: Option<&str>| {
+        let mut m = ms_claims(start());
+        m.insert("aud".into(), aud);
+        match azp {
+            Some(a) => m.insert("azp".into(), json!(a)),
+            None => m.remove("azp"),
+        };
+        code(check_claims(
+            &IdTokenClaims::from_map(m),
+            &expected(start()),
+        ))
+    };
+    assert_eq!(with(json!(["x", CLIENT_ID]), None), "invalid_jwt");
+    assert_eq!(with(json!(["x", CLIENT_ID]), Some("x")), "invalid_jwt");
+    assert_eq!(with(json!([CLIENT_ID, "x"]), Some(CLIENT_ID)), "ok");
+    assert_eq!(
+        with(json!(CLIENT_ID), None),
+        "ok",
+        "one audience: azp optional"
+    );
+    assert_eq!(with(json!([CLIENT_ID]), None), "ok");
+    assert_eq!(
+        with(json!(CLIENT_ID), Some("another-app")),
+        "invalid_jwt",
+        "an azp that is present must be this client"
     );
 }
 
