@@ -53,7 +53,9 @@ pub use protocol::assertion::ClientCertificate;
 pub use protocol::authority::{Authority, AuthorityKind};
 pub use protocol::challenge::{claims_challenge, parse_www_authenticate_headers, AuthChallenge};
 pub use protocol::jwt::RsaAlg;
-pub use protocol::token::{Account, AuthenticationResult, ClientInfo, TokenResponse, TokenSource};
+pub use protocol::token::{
+    Account, AuthenticationResult, ClientInfo, TokenResponse, TokenSource, MAX_TOKEN_LIFETIME,
+};
 
 /// JSON Web Tokens: decode, verify against a JWK, sign (RSA), and base64url.
 pub mod jwt {
