@@ -70,4 +70,5 @@ pub mod parsers {
     pub use crate::protocol::challenge::{decode_claims, parse_www_authenticate};
     pub use crate::protocol::claims::merge_claims;
     pub use crate::protocol::id_token::{check_claims, verify_with, Expected, IdTokenClaims};
+    pub use crate::protocol::token::lifetime_end;
 }
