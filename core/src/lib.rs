@@ -53,7 +53,9 @@ pub use protocol::assertion::ClientCertificate;
 pub use protocol::authority::{Authority, AuthorityKind};
 pub use protocol::challenge::{claims_challenge, parse_www_authenticate_headers, AuthChallenge};
 pub use protocol::jwt::RsaAlg;
-pub use protocol::token::{Account, AuthenticationResult, ClientInfo, TokenResponse, TokenSource};
+pub use protocol::token::{
+    Account, AuthenticationResult, ClientInfo, TokenResponse, TokenSource, MAX_TOKEN_LIFETIME,
+};
 
 /// JSON Web Tokens: decode, verify against a JWK, sign (RSA), and base64url.
 pub mod jwt {
@@ -68,4 +70,5 @@ pub mod parsers {
     pub use crate::protocol::challenge::{decode_claims, parse_www_authenticate};
     pub use crate::protocol::claims::merge_claims;
     pub use crate::protocol::id_token::{check_claims, verify_with, Expected, IdTokenClaims};
+    pub use crate::protocol::token::lifetime_end;
 }

@@ -5,11 +5,15 @@
 //! `PartialEq` (comparing secrets is almost always a bug, and a naive compare
 //! leaks timing). Reading the value takes an explicit [`expose`] call, which
 //! makes every use greppable. Where a value must be compared (the `state`
-//! echoed in a redirect), [`constant_time_eq`] does it.
+//! echoed in a redirect), [`constant_time_eq`] does it. Every type overwrites
+//! its bytes with zeros when dropped (`zeroize`), so a freed token does not
+//! linger in memory a later allocation or a core dump could expose; each
+//! clone is wiped on its own drop.
 //!
 //! [`expose`]: AccessToken::expose
 
 use serde::{Deserialize, Deserializer};
+use zeroize::{Zeroize, ZeroizeOnDrop};
 
 macro_rules! secret_types {
     ($( $(#[$doc:meta])* $name:ident; )*) => {$(
@@ -29,6 +33,20 @@ macro_rules! secret_types {
                 &self.0
             }
         }
+
+        impl Zeroize for $name {
+            fn zeroize(&mut self) {
+                self.0.zeroize();
+            }
+        }
+
+        impl Drop for $name {
+            fn drop(&mut self) {
+                self.zeroize();
+            }
+        }
+
+        impl ZeroizeOnDrop for $name {}
 
         impl std::fmt::Debug for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -110,6 +128,31 @@ mod tests {
     fn deserializes_from_a_string() {
         let t: RefreshToken = serde_json::from_str("\"abc\"").unwrap();
         assert_eq!(t.expose(), "abc");
+    }
+
+    /// Compile-time: every secret type wipes itself on drop.
+    const _: () = {
+        const fn wiped_on_drop<T: ZeroizeOnDrop + Zeroize>() {}
+        wiped_on_drop::<AccessToken>();
+        wiped_on_drop::<RefreshToken>();
+        wiped_on_drop::<IdToken>();
+        wiped_on_drop::<AuthorizationCode>();
+        wiped_on_drop::<DeviceCode>();
+        wiped_on_drop::<PkceVerifier>();
+        wiped_on_drop::<ClientSecret>();
+        wiped_on_drop::<ClientAssertion>();
+        wiped_on_drop::<UserAssertion>();
+        wiped_on_drop::<Password>();
+        wiped_on_drop::<FlowSecret>();
+    };
+
+    #[test]
+    fn zeroize_wipes_the_value_and_leaves_clones_alone() {
+        let mut secret = ClientSecret::new("client-secret-value");
+        let copy = secret.clone();
+        secret.zeroize();
+        assert_eq!(secret.expose(), "");
+        assert_eq!(copy.expose(), "client-secret-value");
     }
 
     #[test]

@@ -4,9 +4,11 @@
 #![no_main]
 
 use idflow::error::{Flow, HttpResponse};
+use idflow::parsers::lifetime_end;
+use idflow::MAX_TOKEN_LIFETIME;
 use idflow::{ClientInfo, TokenResponse};
 use libfuzzer_sys::fuzz_target;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 fuzz_target!(|data: &[u8]| {
     let response = HttpResponse::new(200, Vec::new(), data.to_vec());
@@ -17,6 +19,19 @@ fuzz_target!(|data: &[u8]| {
                 if let Ok(token) = TokenResponse::from_map(map) {
                     assert!(!token.access_token.expose().is_empty());
                     let _ = token.scopes();
+                    // Every lifetime ends within the cap, from any start.
+                    for start in [
+                        SystemTime::UNIX_EPOCH,
+                        SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000),
+                    ] {
+                        for secs in [token.expires_in, token.ext_expires_in, token.refresh_in]
+                            .into_iter()
+                            .flatten()
+                        {
+                            let end = lifetime_end(start, secs);
+                            assert!(end >= start && end <= start + MAX_TOKEN_LIFETIME);
+                        }
+                    }
                     if let Some(ci) = &token.client_info {
                         let _ = ClientInfo::decode(ci);
                     }

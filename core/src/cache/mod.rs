@@ -148,8 +148,17 @@ fn secs(t: SystemTime) -> u64 {
     t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
+/// The last second of the year 9999, the latest time a cache file's entry
+/// is read as. The schema accepts up to 19 digits (msal writes whatever a
+/// token response gave it), more than a `SystemTime` holds.
+pub(crate) const MAX_CACHE_TIME_SECS: u64 = 253_402_300_799;
+
+/// A time read from a cache entry, capped at [`MAX_CACHE_TIME_SECS`] (the
+/// order of entries is kept; never an overflow panic).
 fn time(s: u64) -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(s)
+    UNIX_EPOCH
+        .checked_add(Duration::from_secs(s.min(MAX_CACHE_TIME_SECS)))
+        .unwrap_or(UNIX_EPOCH)
 }
 
 impl TokenCache {

@@ -23,7 +23,7 @@ impl Polling {
     pub fn next_interval(self, current: Duration) -> Option<Duration> {
         match self {
             Polling::Continue => Some(current),
-            Polling::SlowDown => Some(current + SLOW_DOWN_STEP),
+            Polling::SlowDown => Some(current.saturating_add(SLOW_DOWN_STEP)),
             Polling::Stop => None,
         }
     }

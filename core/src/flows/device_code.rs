@@ -21,6 +21,16 @@ use std::time::{Duration, SystemTime};
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
 /// Lifetime of a device code when the server names none.
 pub const DEFAULT_EXPIRES_IN: Duration = Duration::from_secs(900);
+/// The longest device-code lifetime taken from the server: one day (the
+/// platform's codes live 15 minutes). The server's `expires_in` and
+/// `interval` may be any number; msal Python takes them as they are
+/// (AzureAD/microsoft-authentication-library-for-python,
+/// `msal/oauth2cli/oauth2.py`, `initiate_device_flow` and `_obtain_token_by_device_flow`,
+/// with `slow_down` adding 5 s each time) because its integers cannot
+/// overflow; here they are capped instead of overflowing.
+pub const MAX_DEVICE_CODE_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+/// The longest polling interval, from the server or after `slow_down`s.
+pub const MAX_POLL_INTERVAL: Duration = Duration::from_secs(300);
 /// The grant type of a device-code poll.
 pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
@@ -136,14 +146,20 @@ pub(crate) async fn initiate<S: AsRef<str>>(
         "device code issued; waiting for the user"
     );
     Ok(DeviceFlow {
+        // Without room for even the capped lifetime the code expires at once.
         expires_at: now
-            + secs("expires_in")
-                .map(Duration::from_secs)
-                .unwrap_or(DEFAULT_EXPIRES_IN),
+            .checked_add(
+                secs("expires_in")
+                    .map(Duration::from_secs)
+                    .unwrap_or(DEFAULT_EXPIRES_IN)
+                    .min(MAX_DEVICE_CODE_LIFETIME),
+            )
+            .unwrap_or(now),
         interval: secs("interval")
             .filter(|s| *s > 0)
             .map(Duration::from_secs)
-            .unwrap_or(DEFAULT_INTERVAL),
+            .unwrap_or(DEFAULT_INTERVAL)
+            .min(MAX_POLL_INTERVAL),
         verification_uri_complete: text("verification_uri_complete"),
         correlation_id: exchange.correlation_id(),
         device_code: DeviceCode::new(device_code),
@@ -209,7 +225,7 @@ pub(crate) async fn poll(
             return result;
         }
         if let Some(next) = classified.polling.and_then(|p| p.next_interval(interval)) {
-            interval = next;
+            interval = next.min(MAX_POLL_INTERVAL);
         }
         tracing::debug!(
             target: "idflow::device_code",

@@ -25,12 +25,12 @@ use crate::protocol::authority::Authority;
 use crate::protocol::discovery::{Discovery, ResolvedAuthority};
 use crate::protocol::id_token;
 use crate::protocol::token::{
-    Account, AuthenticationResult, ClientInfo, TokenResponse, TokenSource, DEFAULT_EXPIRES_IN,
+    lifetime_end, Account, AuthenticationResult, ClientInfo, TokenResponse, TokenSource,
+    DEFAULT_EXPIRES_IN,
 };
 use crate::secret::{ClientAssertion, ClientSecret, RefreshToken};
 use base64::Engine as _;
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
 
 /// Scopes the library adds to every user sign-in; apps may not pass them.
 pub const RESERVED_SCOPES: [&str; 3] = ["openid", "profile", "offline_access"];
@@ -349,7 +349,8 @@ impl Engine {
             None => None,
         };
         let received = exchange.received_at;
-        let at = |secs: Option<u64>| secs.map(|s| received + Duration::from_secs(s));
+        // Lifetimes from the network are capped (never an overflow panic).
+        let at = |secs: Option<u64>| secs.map(|s| lifetime_end(received, s));
         let account = self.account(resolved, &token, claims.as_ref(), ctx.username);
         let pii = crate::logging::pii_logging_enabled();
         tracing::info!(
@@ -369,7 +370,8 @@ impl Engine {
             "token acquired"
         );
         let result = AuthenticationResult {
-            expires_on: at(token.expires_in).unwrap_or(received + DEFAULT_EXPIRES_IN),
+            expires_on: at(token.expires_in)
+                .unwrap_or_else(|| lifetime_end(received, DEFAULT_EXPIRES_IN.as_secs())),
             ext_expires_on: at(token.ext_expires_in),
             refresh_on: at(token.refresh_in),
             scopes: token.scopes().unwrap_or_else(|| ctx.requested.to_vec()),

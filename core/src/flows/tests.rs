@@ -12,6 +12,7 @@ use crate::secret::{Password, UserAssertion};
 use crate::testkit::*;
 use aws_lc_rs::encoding::AsDer;
 use serde_json::json;
+use std::time::Duration;
 
 fn time() -> ManualTime {
     ManualTime::new(start())
@@ -347,4 +348,45 @@ fn futures_are_send_and_apps_are_shareable() {
     send(&cca.acquire_token_on_behalf_of(&UserAssertion::new("x"), &["a"], None));
     send(&cancel.cancelled());
     send(&pca.resolve_authority());
+}
+
+/// `expires_in`, `ext_expires_in` and `refresh_in` far beyond any clock
+/// (a float of 1e300, u64::MAX as a string) once overflowed the expiry
+/// arithmetic and panicked. They are capped at [`MAX_TOKEN_LIFETIME`]: the
+/// token is cached with the cap and asked for again once it has passed.
+#[tokio::test]
+async fn absurd_lifetimes_are_capped_and_cached_with_the_cap() {
+    use crate::protocol::token::MAX_TOKEN_LIFETIME;
+    const SCOPE: &str = "https://graph.microsoft.com/.default";
+    for body in [
+        json!({"access_token":"huge-1","expires_in":1e300,"ext_expires_in":"18446744073709551615","refresh_in":1e300}),
+        json!({"access_token":"huge-2","expires_in":"18446744073709551615","ext_expires_in":1e300,"refresh_in":u64::MAX}),
+        json!({"access_token":"huge-3","expires_in":u64::MAX,"ext_expires_in":u64::MAX,"refresh_in":"18446744073709551615"}),
+    ] {
+        let (http, t) = (ms_http(), time());
+        http.json(Method::Post, MS_TOKEN, 200, body.clone());
+        http.json(
+            Method::Post,
+            MS_TOKEN,
+            200,
+            json!({"access_token":"next","expires_in":3599}),
+        );
+        let app = confidential_app(&http, &t, ClientCredential::Secret("shh".into()));
+        let r = app.acquire_token_for_client(&[SCOPE], None).await.unwrap();
+        let cap = start() + MAX_TOKEN_LIFETIME;
+        assert_eq!(r.expires_on, cap, "{body}");
+        assert_eq!(r.ext_expires_on, Some(cap), "{body}");
+        assert_eq!(r.refresh_on, Some(cap), "{body}");
+        assert_eq!(r.expires_in(start()), MAX_TOKEN_LIFETIME.as_secs());
+        // Cached with the cap: served from the cache a day later ...
+        t.advance(Duration::from_secs(86_400));
+        let cached = app.acquire_token_for_client(&[SCOPE], None).await.unwrap();
+        assert_eq!(cached.token_source, TokenSource::Cache, "{body}");
+        assert_eq!(cached.expires_on, cap);
+        // ... and not forever: past the cap the endpoint is asked again.
+        t.advance(MAX_TOKEN_LIFETIME);
+        let fresh = app.acquire_token_for_client(&[SCOPE], None).await.unwrap();
+        assert_eq!(fresh.access_token.expose(), "next", "{body}");
+        assert_eq!(http.requests_to(MS_TOKEN).len(), 2);
+    }
 }

@@ -16,6 +16,28 @@ use std::time::{Duration, SystemTime};
 /// purpose: an access token of unknown lifetime is refreshed early).
 pub const DEFAULT_EXPIRES_IN: Duration = Duration::from_secs(600);
 
+/// The longest lifetime taken from a token response's `expires_in`,
+/// `ext_expires_in` and `refresh_in`: one year. The numbers come from the
+/// network and may be anything up to `u64::MAX` (a float like `1e300` reads
+/// as that too); added to a `SystemTime` unchecked they overflow. MSAL has no
+/// bound of its own to copy: msal Python adds them to `time.time()` with
+/// unbounded integers (AzureAD/microsoft-authentication-library-for-python,
+/// `msal/token_cache.py`, `expires_on = now + expires_in`), so an absurd
+/// lifetime there means a token kept practically forever. A year is far
+/// beyond any lifetime the platform issues (access tokens live at most a
+/// day, CAE tokens about 28 hours) and still ends.
+pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// The end of a lifetime of `secs` seconds (from a token response) that
+/// starts at `start`: at most [`MAX_TOKEN_LIFETIME`] later. Never panics: if
+/// even the capped time is past what a `SystemTime` holds (a clock set to
+/// the end of time), the lifetime ends at `start`, so the token is not
+/// reused.
+pub fn lifetime_end(start: SystemTime, secs: u64) -> SystemTime {
+    let lifetime = Duration::from_secs(secs).min(MAX_TOKEN_LIFETIME);
+    start.checked_add(lifetime).unwrap_or(start)
+}
+
 /// Keys whose values are tokens: never copied into [`TokenResponse::extra`].
 const TOKEN_KEYS: [&str; 3] = ["access_token", "refresh_token", "id_token"];
 
@@ -258,6 +280,32 @@ mod tests {
 
     fn map(v: Value) -> Map<String, Value> {
         v.as_object().cloned().unwrap()
+    }
+
+    #[test]
+    fn lifetimes_are_capped_and_never_overflow() {
+        let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        assert_eq!(lifetime_end(t0, 3599), t0 + Duration::from_secs(3599));
+        assert_eq!(lifetime_end(t0, u64::MAX), t0 + MAX_TOKEN_LIFETIME);
+        let max_secs = MAX_TOKEN_LIFETIME.as_secs();
+        assert_eq!(lifetime_end(t0, max_secs + 1), t0 + MAX_TOKEN_LIFETIME);
+        // `1e300` and u64::MAX as text both read as u64::MAX, then are capped.
+        let r = TokenResponse::from_map(&map(json!({
+            "access_token":"a","expires_in":1e300,"ext_expires_in":"18446744073709551615",
+            "refresh_in":u64::MAX
+        })))
+        .unwrap();
+        for secs in [r.expires_in, r.ext_expires_in, r.refresh_in] {
+            assert_eq!(lifetime_end(t0, secs.unwrap()), t0 + MAX_TOKEN_LIFETIME);
+        }
+        // A clock at the end of representable time: the lifetime is empty.
+        let mut end = t0;
+        for shift in (0..63).rev() {
+            while let Some(later) = end.checked_add(Duration::from_secs(1 << shift)) {
+                end = later;
+            }
+        }
+        assert_eq!(lifetime_end(end, u64::MAX), end);
     }
 
     #[test]

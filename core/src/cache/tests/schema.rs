@@ -183,3 +183,33 @@ fn state_changed_flag() {
     cache.set_state_changed(false);
     assert!(!cache.has_state_changed());
 }
+
+/// A cache file's times are accepted up to 19 digits, past what a
+/// `SystemTime` holds: `9999999999999999999` once panicked on every lookup.
+/// Such a time reads as the last second of the year 9999.
+#[test]
+fn a_far_future_expiry_in_a_file_is_looked_up_without_a_panic() {
+    let mut doc = msal_document();
+    let entry = &mut doc["AccessToken"]
+        ["-login.microsoftonline.com-accesstoken-client-a-tenant-1-api://res/.default"];
+    for field in [
+        "expires_on",
+        "extended_expires_on",
+        "refresh_on",
+        "cached_at",
+    ] {
+        entry[field] = json!("9999999999999999999");
+    }
+    let text = doc.to_string();
+    let cache = TokenCache::new();
+    cache.deserialize(&text).unwrap();
+    let t = find(&cache, TENANT, None, &["api://res/.default"], T0 + 10).unwrap();
+    assert_eq!(t.secret.expose(), "app-at");
+    let last = UNIX_EPOCH + Duration::from_secs(MAX_CACHE_TIME_SECS);
+    assert_eq!(t.expires_on, last);
+    assert_eq!(t.ext_expires_on, Some(last));
+    assert_eq!(t.refresh_on, Some(last));
+    assert_eq!(t.cached_at, last);
+    // The entry itself is kept as read.
+    assert!(cache.serialize().contains("9999999999999999999"));
+}

@@ -219,3 +219,44 @@ async fn cancel_ends_polling_promptly() {
     );
     assert_eq!(http.requests_to(MS_TOKEN).len(), 1);
 }
+
+/// A device-code answer with `expires_in` and `interval` of u64::MAX once
+/// overflowed `now + expires_in` (and `interval + 5 s` on `slow_down`): both
+/// are capped, and polling still ends.
+#[tokio::test]
+async fn absurd_expiry_and_interval_are_capped() {
+    let (http, t) = (ms_http(), ManualTime::new(start()));
+    let mut answer = device_answer();
+    answer["expires_in"] = json!("18446744073709551615");
+    answer["interval"] = json!(u64::MAX);
+    http.json(Method::Post, MS_DEVICE, 200, answer);
+    http.json(Method::Post, MS_TOKEN, 400, pending("slow_down"));
+    http.json(Method::Post, MS_TOKEN, 200, token_body(start(), &[]));
+    let app = public_app(&http, &t);
+    let flow = app
+        .initiate_device_flow(&["User.Read"], None)
+        .await
+        .unwrap();
+    assert_eq!(flow.expires_at, start() + MAX_DEVICE_CODE_LIFETIME);
+    assert_eq!(flow.interval, MAX_POLL_INTERVAL);
+    let r = app
+        .acquire_token_by_device_flow(&flow, &CancelHandle::new())
+        .await
+        .unwrap();
+    assert_eq!(r.access_token.expose(), "AT-SECRET-VALUE");
+    assert_eq!(
+        t.sleeps(),
+        vec![MAX_POLL_INTERVAL],
+        "slow_down stays at the cap"
+    );
+}
+
+/// `slow_down` on an interval already at the largest `Duration` saturates.
+#[test]
+fn slow_down_saturates() {
+    use crate::error::Polling;
+    assert_eq!(
+        Polling::SlowDown.next_interval(Duration::MAX),
+        Some(Duration::MAX)
+    );
+}
