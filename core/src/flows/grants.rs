@@ -5,11 +5,14 @@
 
 use super::{app_scopes, decorated, split_scopes, Context, Engine};
 use crate::error::{Flow, IdFlowError, LocalCode};
-use crate::protocol::token::AuthenticationResult;
+use crate::protocol::token::{Account, AuthenticationResult};
 use crate::secret::{Password, RefreshToken, UserAssertion};
 
 /// The grant type of on-behalf-of (RFC 7523's JWT bearer grant).
 pub const JWT_BEARER_GRANT: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+
+/// The one grant whose tokens are the app's own (cached with no account).
+pub(crate) const CLIENT_CREDENTIALS_GRANT: &str = "client_credentials";
 
 impl Engine {
     /// Adds the `claims` parameter: the app's claims request merged with
@@ -54,7 +57,7 @@ impl Engine {
             }
         }
         let resolved = self.resolve().await?;
-        let mut form = self.base_form("client_credentials", false);
+        let mut form = self.base_form(CLIENT_CREDENTIALS_GRANT, false);
         form.push(("scope".into(), scopes.join(" ")));
         self.with_claims(&mut form, claims)?;
         let ctx = Context {
@@ -73,6 +76,20 @@ impl Engine {
         claims: Option<&str>,
         flow: Flow,
     ) -> Result<AuthenticationResult, IdFlowError> {
+        self.refresh_token_for(refresh_token, scopes, claims, flow, None)
+            .await
+    }
+
+    /// Redeems a refresh token held for `account` (a silent call's): an
+    /// answer that names no account is the account's all the same.
+    pub(crate) async fn refresh_token_for<S: AsRef<str>>(
+        &self,
+        refresh_token: &RefreshToken,
+        scopes: &[S],
+        claims: Option<&str>,
+        flow: Flow,
+        account: Option<&Account>,
+    ) -> Result<AuthenticationResult, IdFlowError> {
         let scopes = app_scopes(scopes)?;
         let resolved = self.resolve().await?;
         let mut form = self.base_form("refresh_token", true);
@@ -82,6 +99,7 @@ impl Engine {
         let ctx = Context {
             requested: &scopes,
             previous_refresh_token: Some(refresh_token),
+            account,
             ..Context::default()
         };
         self.redeem(&resolved, form, flow, ctx).await

@@ -130,6 +130,15 @@ pub(crate) struct Context<'a> {
     /// The grant sent (the cache's `account_source` for the grants that
     /// sign a user in).
     pub grant_type: Option<&'a str>,
+    /// The account the request was made for (a silent refresh): the
+    /// answer's tokens belong to it when the answer names no account itself
+    /// (no `client_info`, no id token), as msal keeps a redeemed refresh
+    /// token's successor under the old one's key
+    /// (AzureAD/microsoft-authentication-library-for-python
+    /// `msal/oauth2cli/oauth2.py` `obtain_token_by_refresh_token` calls
+    /// `on_updating_rt`, which `msal/application.py` sets to
+    /// `msal/token_cache.py` `update_rt`).
+    pub account: Option<&'a Account>,
 }
 
 impl Engine {
@@ -351,7 +360,9 @@ impl Engine {
         let received = exchange.received_at;
         // Lifetimes from the network are capped (never an overflow panic).
         let at = |secs: Option<u64>| secs.map(|s| lifetime_end(received, s));
-        let account = self.account(resolved, &token, claims.as_ref(), ctx.username);
+        let account = self
+            .account(resolved, &token, claims.as_ref(), ctx.username)
+            .or_else(|| ctx.account.cloned());
         let pii = crate::logging::pii_logging_enabled();
         tracing::info!(
             target: "idflow::flow",

@@ -29,6 +29,7 @@
 //! must go out. Concurrent calls that need the same refresh share one
 //! request (see [`super::single_flight`]).
 
+use super::grants::CLIENT_CREDENTIALS_GRANT;
 use super::{app_scopes, split_scopes, Engine};
 use crate::cache::{AccessTokenQuery, CachedAccessToken, RefreshTokenQuery, SaveRequest};
 use crate::error::{Flow, IdFlowError, LocalCode};
@@ -134,6 +135,29 @@ impl Engine {
         grant_type: Option<&str>,
         result: &AuthenticationResult,
     ) -> Result<(), IdFlowError> {
+        if result.account.is_none() && grant_type != Some(CLIENT_CREDENTIALS_GRANT) {
+            // A user's token whose answer names no account (no `client_info`,
+            // no id token: an on-behalf-of answer, an imported refresh token's
+            // answer) has no place in the cache: with no home account id it
+            // would sit in the app partition, where `acquire_token_for_client`
+            // finds app tokens. MSAL.NET never mixes the two: on-behalf-of
+            // tokens are partitioned by the user assertion's hash, app tokens
+            // by `<client>_<tenant>_AppTokenCache`
+            // (AzureAD/microsoft-authentication-library-for-dotnet
+            // `src/client/Microsoft.Identity.Client/Cache/SuggestedWebCacheKeyFactory.cs`).
+            // msal Python files such an answer under `"home_account_id": null`
+            // (AzureAD/microsoft-authentication-library-for-python
+            // `msal/token_cache.py` `__parse_account`, whose only account-less
+            // case is meant to be client credentials): the mix-up this avoids.
+            // idflow has no assertion-keyed partition, so the caller gets its
+            // token and nothing is written.
+            tracing::debug!(
+                target: "idflow::cache",
+                grant_type = grant_type.unwrap_or(""),
+                "the answer names no account: a user's token is not cached"
+            );
+            return Ok(());
+        }
         let realm = realm_of(resolved);
         let account_source = grant_type.filter(|g| {
             matches!(
@@ -346,7 +370,7 @@ impl Engine {
                 ..own
             };
             match self
-                .refresh_token(&frt.secret, scopes, claims, Flow::Silent)
+                .refresh_token_for(&frt.secret, scopes, claims, Flow::Silent, Some(account))
                 .await
             {
                 Ok(r) => return Ok(r),
@@ -369,7 +393,7 @@ impl Engine {
                 if family_rt.as_ref().map(|f| f.secret.expose()) != Some(rt.secret.expose()) =>
             {
                 let r = self
-                    .refresh_token(&rt.secret, scopes, claims, Flow::Silent)
+                    .refresh_token_for(&rt.secret, scopes, claims, Flow::Silent, Some(account))
                     .await;
                 if let Err(e) = &r {
                     self.maybe_remove_rt(e, &own, &rt.secret)?;

@@ -8,7 +8,7 @@ use crate::net::http::{Method, TransportError};
 use crate::net::scripted::ScriptedHttp;
 use crate::protocol::assertion::ClientCertificate;
 use crate::protocol::jwt;
-use crate::secret::{Password, UserAssertion};
+use crate::secret::{Password, RefreshToken, UserAssertion};
 use crate::testkit::*;
 use aws_lc_rs::encoding::AsDer;
 use serde_json::json;
@@ -240,6 +240,46 @@ async fn ropc_and_obo_forms() {
     );
     assert_eq!(form(&http, "assertion").as_deref(), Some("incoming"));
     assert_eq!(form(&http, "client_secret").as_deref(), Some("s"));
+}
+
+/// A user grant's answer with neither `client_info` nor an id token (an
+/// on-behalf-of answer, an imported refresh token's answer) is returned, but
+/// never cached where `acquire_token_for_client` finds the app's tokens.
+#[tokio::test]
+async fn user_tokens_without_an_account_are_not_app_tokens() {
+    const GRAPH: &str = "https://graph.microsoft.com/.default";
+    let (http, t) = (ms_http(), time());
+    let user_answer = |at: &str| {
+        json!({"access_token": at, "refresh_token": "user-rt", "expires_in": 3599,
+               "token_type": "Bearer", "scope": GRAPH})
+    };
+    let cca = confidential_app(&http, &t, ClientCredential::Secret("s".into()));
+    http.json(Method::Post, MS_TOKEN, 200, user_answer("obo-token"));
+    let obo = cca
+        .acquire_token_on_behalf_of(&UserAssertion::new("incoming"), &[GRAPH], None)
+        .await
+        .unwrap();
+    assert!(obo.account.is_none());
+    http.json(Method::Post, MS_TOKEN, 200, user_answer("imported-token"));
+    cca.acquire_token_by_refresh_token(&RefreshToken::new("imported"), &[GRAPH], None)
+        .await
+        .unwrap();
+    assert!(cca.cached_token_for_client(&[GRAPH]).unwrap().is_none());
+
+    http.json(
+        Method::Post,
+        MS_TOKEN,
+        200,
+        json!({"access_token": "app-token", "expires_in": 3599, "token_type": "Bearer"}),
+    );
+    let app = cca.acquire_token_for_client(&[GRAPH], None).await.unwrap();
+    assert_eq!(app.access_token.expose(), "app-token");
+    assert_eq!(
+        form(&http, "grant_type").as_deref(),
+        Some("client_credentials")
+    );
+    let hit = cca.cached_token_for_client(&[GRAPH]).unwrap().unwrap();
+    assert_eq!(hit.access_token.expose(), "app-token");
 }
 
 #[tokio::test]

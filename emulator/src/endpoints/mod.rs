@@ -15,7 +15,7 @@ pub mod grants;
 pub mod issue;
 pub mod token;
 
-use crate::faults::apply::{apply, Applied};
+use crate::faults::apply::{apply, strip_members, Applied};
 use crate::model::log::RequestRecord;
 use crate::model::state::App;
 use crate::wire::aad_error::AadError;
@@ -44,6 +44,7 @@ pub async fn handle(State(app): State<Arc<App>>, request: axum::extract::Request
         Some(rule) => match apply(&rule.effect, &req, &app.clock, token_lifetime).await {
             Applied::Respond(r) => r,
             Applied::PassThrough => answer(&app, &req),
+            Applied::StripMembers(members) => strip_members(answer(&app, &req), members).await,
             // The connection task closes the socket and drops this future.
             Applied::Dropped => return std::future::pending().await,
         },

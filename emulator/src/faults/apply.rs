@@ -19,6 +19,40 @@ pub enum Applied {
     PassThrough,
     /// The connection has been told to close; never answer.
     Dropped,
+    /// Carry on with the normal answer, less these members of its JSON body.
+    StripMembers(&'static [&'static str]),
+}
+
+/// The members [`Effect::StripAccountInfo`] takes out of a token answer.
+pub const ACCOUNT_INFO_MEMBERS: &[&str] = &["id_token", "client_info"];
+
+/// `response` without `members` when it is a successful JSON object
+/// answer; anything else is returned as it was (headers kept, the length
+/// recomputed).
+pub async fn strip_members(response: Response, members: &[&str]) -> Response {
+    if !response.status().is_success() {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        return Response::from_parts(parts, Body::empty());
+    };
+    let stripped = match serde_json::from_slice::<serde_json::Value>(&bytes) {
+        Ok(serde_json::Value::Object(mut map)) => {
+            for m in members {
+                map.remove(*m);
+            }
+            serde_json::to_vec(&map).ok()
+        }
+        _ => None,
+    };
+    match stripped {
+        Some(body) => {
+            parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+            Response::from_parts(parts, Body::from(body))
+        }
+        None => Response::from_parts(parts, Body::from(bytes)),
+    }
 }
 
 /// Applies `effect` to `req`. `clock` dates `Retry-After`; a token response
@@ -184,6 +218,7 @@ pub async fn apply(
                 }),
             )
         }
+        Effect::StripAccountInfo => return Applied::StripMembers(ACCOUNT_INFO_MEMBERS),
         Effect::InvalidUtf8 { status } => {
             let mut body =
                 br#"{"token_type":"Bearer","expires_in":3600,"access_token":"eyJ0eXAiOiJKV1Qi"#
@@ -275,8 +310,45 @@ fn html_page(status: u16) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::contains;
+    use super::{contains, strip_members, ACCOUNT_INFO_MEMBERS};
+    use axum::body::Body;
+    use axum::response::Response;
     use serde_json::json;
+
+    async fn body_of(r: Response) -> serde_json::Value {
+        let bytes = axum::body::to_bytes(r.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
+    #[tokio::test]
+    async fn strips_account_info_from_a_token_answer_only() {
+        let answer = json!({"access_token": "a", "refresh_token": "r", "id_token": "i",
+                            "client_info": "c", "expires_in": 3600});
+        let ok = Response::builder()
+            .status(200)
+            .header("content-type", "application/json")
+            .header("content-length", answer.to_string().len())
+            .body(Body::from(answer.to_string()))
+            .unwrap();
+        let r = strip_members(ok, ACCOUNT_INFO_MEMBERS).await;
+        assert!(r.headers().get("content-length").is_none());
+        assert_eq!(r.headers()["content-type"], "application/json");
+        assert_eq!(
+            body_of(r).await,
+            json!({"access_token": "a", "refresh_token": "r", "expires_in": 3600})
+        );
+        let error = json!({"error": "invalid_grant", "id_token": "kept"});
+        let bad = Response::builder()
+            .status(400)
+            .body(Body::from(error.to_string()))
+            .unwrap();
+        assert_eq!(
+            body_of(strip_members(bad, ACCOUNT_INFO_MEMBERS).await).await,
+            error
+        );
+    }
 
     #[test]
     fn deep_subset() {

@@ -105,6 +105,11 @@ pub enum Effect {
     },
     /// A 200 token response without `access_token`.
     MissingAccessToken,
+    /// The normal answer with `id_token` and `client_info` taken out of a
+    /// successful token response (OpenID Connect lets a refresh answer leave
+    /// the id token out; an on-behalf-of answer may have neither). Any
+    /// other answer passes unchanged.
+    StripAccountInfo,
     /// Conditional Access: unless the request's `claims` parameter (a JSON
     /// object) holds every member of `claims` (a JSON object, compared as a
     /// deep subset), answer `error` (`interaction_required`, AADSTS50079)
