@@ -52,8 +52,10 @@ pub struct AppConfig {
     pub retry_delay_ms: Option<u64>,
 }
 
-/// A confidential client's credential.
+/// A confidential client's credential. Its string form (Kotlin `toString`,
+/// Swift `description`, Python `str`/`repr`) names the kind and never the secret.
 #[derive(Clone, PartialEq, Eq, uniffi::Enum)]
+#[uniffi::export(Debug, Display)]
 pub enum ClientCredential {
     /// A client secret sent in the form body (what Microsoft expects).
     Secret { secret: String },
@@ -71,13 +73,33 @@ pub enum ClientCredential {
 
 impl std::fmt::Debug for ClientCredential {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let kind = match self {
-            ClientCredential::Secret { .. } => "Secret",
-            ClientCredential::SecretBasic { .. } => "SecretBasic",
-            ClientCredential::Certificate { .. } => "Certificate",
-            ClientCredential::Assertion { .. } => "Assertion",
-        };
-        write!(f, "ClientCredential::{kind}([redacted])")
+        use crate::types::REDACTED;
+        match self {
+            ClientCredential::Secret { .. } => f
+                .debug_struct("ClientCredential::Secret")
+                .field("secret", &REDACTED)
+                .finish(),
+            ClientCredential::SecretBasic { .. } => f
+                .debug_struct("ClientCredential::SecretBasic")
+                .field("secret", &REDACTED)
+                .finish(),
+            ClientCredential::Certificate { send_x5c, .. } => f
+                .debug_struct("ClientCredential::Certificate")
+                .field("certificate_pem", &REDACTED)
+                .field("private_key_pem", &REDACTED)
+                .field("send_x5c", send_x5c)
+                .finish(),
+            ClientCredential::Assertion { .. } => f
+                .debug_struct("ClientCredential::Assertion")
+                .field("assertion", &REDACTED)
+                .finish(),
+        }
+    }
+}
+
+impl std::fmt::Display for ClientCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self, f)
     }
 }
 

@@ -192,8 +192,10 @@ pub struct ErrorInfo {
     pub python: PythonInfo,
 }
 
-/// The decision for one response.
+/// The decision for one response. Its string form (Kotlin `toString`, Swift
+/// `description`, Python `str`/`repr`) leaves out the result's tokens.
 #[derive(Clone, PartialEq, Eq, uniffi::Record)]
+#[uniffi::export(Debug, Display)]
 pub struct Classified {
     pub outcome: Outcome,
     /// Device code only.
@@ -209,11 +211,14 @@ impl std::fmt::Debug for Classified {
             .field("outcome", &self.outcome)
             .field("polling", &self.polling)
             .field("error", &self.error)
-            .field(
-                "result_json",
-                &self.result_json.as_ref().map(|_| "[redacted]"),
-            )
+            .field("result_json", &self.result_json.as_ref().map(|_| REDACTED))
             .finish()
+    }
+}
+
+impl std::fmt::Display for Classified {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self, f)
     }
 }
 
@@ -294,8 +299,11 @@ pub enum TokenSource {
     Cache,
 }
 
-/// A successful token acquisition. Holds tokens: never log it.
+/// A successful token acquisition. Holds tokens: its string form (Kotlin
+/// `toString`, Swift `description`, Python `str`/`repr`) shows every other
+/// field and `[redacted]` for the tokens; read the fields themselves to use them.
 #[derive(Clone, PartialEq, Eq, uniffi::Record)]
+#[uniffi::export(Debug, Display)]
 pub struct TokenResult {
     pub access_token: String,
     pub token_type: String,
@@ -318,11 +326,43 @@ pub struct TokenResult {
 
 impl std::fmt::Debug for TokenResult {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = |v: &Option<String>| v.as_ref().map(|_| REDACTED);
         f.debug_struct("TokenResult")
-            .field("access_token", &"[redacted]")
+            .field("access_token", &REDACTED)
+            .field("token_type", &self.token_type)
             .field("expires_on", &self.expires_on)
             .field("scopes", &self.scopes)
+            .field("refresh_token", &redacted(&self.refresh_token))
+            .field("id_token", &redacted(&self.id_token))
+            .field(
+                "id_token_claims_json",
+                &redacted(&self.id_token_claims_json),
+            )
+            .field("account", &self.account)
             .field("correlation_id", &self.correlation_id)
-            .finish_non_exhaustive()
+            .field("token_source", &self.token_source)
+            .field("refresh_on", &self.refresh_on)
+            .field("family_id", &self.family_id)
+            .field("python_json", &REDACTED)
+            .finish()
+    }
+}
+
+impl std::fmt::Display for TokenResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self, f)
+    }
+}
+
+/// What the string forms show in place of a secret.
+pub(crate) const REDACTED: Redacted = Redacted;
+
+/// Formats as `[redacted]` (without quotes) in `Debug` and `Display`.
+#[derive(Clone, Copy)]
+pub(crate) struct Redacted;
+
+impl std::fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
     }
 }

@@ -289,6 +289,10 @@ class ClientApplication:
         self.authority = config.authority
         self._native = self._make_native(config, client_credential)
 
+    def __repr__(self) -> str:
+        # Names the app, never its credential (kept only in the native object).
+        return f"{type(self).__name__}(client_id={self.client_id!r}, authority={self.authority!r})"
+
     def _make_native(self, config: Any, client_credential: Any) -> Any:  # pragma: no cover
         raise NotImplementedError
 

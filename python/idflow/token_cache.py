@@ -47,6 +47,12 @@ class TokenCache:
     def __init__(self) -> None:
         self._native = _ffi.TokenCache()
 
+    def __repr__(self) -> str:
+        # How many entries, never their secrets.
+        c = self._native.counts()
+        return (f"<{type(self).__name__}: {c.accounts} accounts, {c.access_tokens} access tokens, "
+                f"{c.refresh_tokens} refresh tokens, {c.id_tokens} id tokens>")
+
     def find(self, credential_type: str, target: Optional[Iterable[str]] = None,
              query: Optional[Dict[str, Any]] = None, *, now: Any = None) -> List[Dict[str, Any]]:
         """msal's ``find``: the entries of one section whose fields equal
