@@ -10,7 +10,7 @@ set -euo pipefail
 ROOT="${IDFLOW_OLDLINUX_ROOT:-/var/lib/idflow/oldlinux-bullseye}"
 MIRROR="${IDFLOW_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 VENV=/opt/idflow-py39
-pins=(pytest==8.4.2 msal==1.39.0)
+pins=(pytest==8.4.2 msal==1.39.0 msal-extensions==1.3.1)
 
 log() { echo "setup-oldlinux: $*" >&2; }
 
