@@ -6,11 +6,11 @@
 # PyPI through pip's build isolation) and installs it; the installed package
 # then imports and answers a call through the native core.
 #
-# Building from source needs uniffi's bindgen, version 0.32.2 like the library,
-# on PATH (`cargo install uniffi --version 0.32.2 --features cli --bin
-# uniffi-bindgen`), since the sdist carries only the library's crates. Here the
-# workspace's own build of that same bindgen (crate uniffi-bindgen, built by
-# scripts/build-native.sh) stands in for it.
+# Building from source needs nothing but Rust and a C compiler: the archive
+# carries the bindgen crate (uniffi-bindgen, a build dependency of idflow-ffi for
+# that reason), which maturin runs with `cargo run --bin uniffi-bindgen` to
+# generate the Python module. The check runs with a PATH that has no other
+# uniffi-bindgen on it, so it proves exactly that.
 #
 # The from-source compile is the one build here that cannot share the native
 # build's artifacts (pip unpacks the archive into a new temporary folder each
@@ -42,11 +42,14 @@ cleanup() {
 }
 trap cleanup EXIT
 "${PYTHON:-python3}" -m venv "$work/venv"
-[ -x "$target/debug/uniffi-bindgen" ] || cargo build -q -p uniffi-bindgen >&2
-mkdir -p "$work/bin"
-ln -s "$target/debug/uniffi-bindgen" "$work/bin/uniffi-bindgen"
+# PATH without any directory that holds a uniffi-bindgen of its own.
+clean_path=""
+IFS=: read -r -a dirs <<<"$PATH"
+for d in "${dirs[@]}"; do
+  [ -n "$d" ] && [ ! -e "$d/uniffi-bindgen" ] && clean_path="${clean_path:+$clean_path:}$d"
+done
 start=$SECONDS
-if ! PATH="$work/bin:$PATH" CARGO_TARGET_DIR="$sdist_target" CARGO_INCREMENTAL=0 CARGO_PROFILE_DEV_DEBUG=0 MATURIN_PEP517_ARGS="--profile dev" \
+if ! PATH="$clean_path" CARGO_TARGET_DIR="$sdist_target" CARGO_INCREMENTAL=0 CARGO_PROFILE_DEV_DEBUG=0 MATURIN_PEP517_ARGS="--profile dev" \
     "$work/venv/bin/python" -m pip install --disable-pip-version-check "$sdist" >"$work/pip.log" 2>&1; then
   tail -40 "$work/pip.log" >&2
   echo "test-sdist: pip install $(basename "$sdist") failed" >&2
