@@ -10,6 +10,7 @@ package dev.idflow
 
 import dev.idflow.ffi.AuthException
 import dev.idflow.ffi.ClientCredential
+import java.util.concurrent.CompletableFuture
 import kotlin.coroutines.cancellation.CancellationException
 
 /** The `x-client-sku` this layer sends unless [AppConfig.clientSku] names another. */
@@ -152,6 +153,47 @@ abstract class ClientApplication internal constructor(private val app: NativeApp
         forceRefresh: Boolean = false,
     ): TokenResult = blocking { acquireTokenSilent(scopes, account, claims, forceRefresh) }
 
+    // CompletableFuture variants (MSAL for Java's shape): the future fails with
+    // the IdFlowException the call threw; cancelling it cancels the call.
+
+    /** [initiateAuthCodeFlow] as a [CompletableFuture]. */
+    @JvmOverloads
+    fun initiateAuthCodeFlowAsync(
+        scopes: List<String>,
+        redirectUri: String,
+        options: AuthorizeOptions = AuthorizeOptions(),
+    ): CompletableFuture<AuthCodeFlow> = future { initiateAuthCodeFlow(scopes, redirectUri, options) }
+
+    /** [acquireTokenByAuthCodeFlow] as a [CompletableFuture]. */
+    fun acquireTokenByAuthCodeFlowAsync(flow: AuthCodeFlow, redirect: String): CompletableFuture<TokenResult> =
+        future { acquireTokenByAuthCodeFlow(flow, redirect) }
+
+    /** [acquireTokenByRefreshToken] as a [CompletableFuture]. */
+    @JvmOverloads
+    fun acquireTokenByRefreshTokenAsync(
+        refreshToken: String,
+        scopes: List<String>,
+        claims: String? = null,
+    ): CompletableFuture<TokenResult> = future { acquireTokenByRefreshToken(refreshToken, scopes, claims) }
+
+    /** [acquireTokenByUsernamePassword] as a [CompletableFuture]. */
+    @JvmOverloads
+    fun acquireTokenByUsernamePasswordAsync(
+        username: String,
+        password: String,
+        scopes: List<String>,
+        claims: String? = null,
+    ): CompletableFuture<TokenResult> = future { acquireTokenByUsernamePassword(username, password, scopes, claims) }
+
+    /** [acquireTokenSilent] as a [CompletableFuture]. */
+    @JvmOverloads
+    fun acquireTokenSilentAsync(
+        scopes: List<String>,
+        account: AccountInfo?,
+        claims: String? = null,
+        forceRefresh: Boolean = false,
+    ): CompletableFuture<TokenResult> = future { acquireTokenSilent(scopes, account, claims, forceRefresh) }
+
     /** Frees the native object; the application must not be used afterwards. */
     override fun close() = app.close()
 }
@@ -241,6 +283,39 @@ class PublicClientApplication private constructor(app: NativePublicApplication) 
         opener: UrlOpener? = null,
         cancel: CancelHandle = CancelHandle(),
     ): TokenResult = blocking { acquireTokenInteractive(scopes, options, opener, cancel) }
+
+    /** [initiateDeviceFlow] as a [CompletableFuture]. */
+    @JvmOverloads
+    fun initiateDeviceFlowAsync(scopes: List<String>, claims: String? = null): CompletableFuture<DeviceCodeFlow> =
+        future { initiateDeviceFlow(scopes, claims) }
+
+    /**
+     * [acquireTokenByDeviceFlow] as a [CompletableFuture]: cancelling the
+     * future stops the poll at once.
+     */
+    @JvmOverloads
+    fun acquireTokenByDeviceFlowAsync(
+        flow: DeviceCodeFlow,
+        cancel: CancelHandle = CancelHandle(),
+    ): CompletableFuture<TokenResult> = future { acquireTokenByDeviceFlow(flow, cancel) }
+
+    /** [acquireTokenInteractive] as a [CompletableFuture]. */
+    @JvmOverloads
+    fun acquireTokenInteractiveAsync(
+        scopes: List<String>,
+        options: InteractiveOptions = InteractiveOptions(),
+        opener: UrlOpener? = null,
+        cancel: CancelHandle = CancelHandle(),
+    ): CompletableFuture<TokenResult> = future { acquireTokenInteractive(scopes, options, opener, cancel) }
+
+    companion object {
+        /**
+         * MSAL for Java's builder: `PublicClientApplication.builder(clientId)
+         * .authority(url).build()`.
+         */
+        @JvmStatic
+        fun builder(clientId: String): PublicClientApplicationBuilder = PublicClientApplicationBuilder(clientId)
+    }
 }
 
 /**
@@ -295,6 +370,29 @@ class ConfidentialClientApplication private constructor(app: NativeConfidentialA
     @Throws(IdFlowException::class)
     fun acquireTokenOnBehalfOfBlocking(userAssertion: String, scopes: List<String>, claims: String? = null): TokenResult =
         blocking { acquireTokenOnBehalfOf(userAssertion, scopes, claims) }
+
+    /** [acquireTokenForClient] as a [CompletableFuture]. */
+    @JvmOverloads
+    fun acquireTokenForClientAsync(scopes: List<String>, claims: String? = null): CompletableFuture<TokenResult> =
+        future { acquireTokenForClient(scopes, claims) }
+
+    /** [acquireTokenOnBehalfOf] as a [CompletableFuture]. */
+    @JvmOverloads
+    fun acquireTokenOnBehalfOfAsync(
+        userAssertion: String,
+        scopes: List<String>,
+        claims: String? = null,
+    ): CompletableFuture<TokenResult> = future { acquireTokenOnBehalfOf(userAssertion, scopes, claims) }
+
+    companion object {
+        /**
+         * MSAL for Java's builder: `ConfidentialClientApplication.builder(clientId,
+         * credential).authority(url).build()`.
+         */
+        @JvmStatic
+        fun builder(clientId: String, credential: ClientCredential): ConfidentialClientApplicationBuilder =
+            ConfidentialClientApplicationBuilder(clientId, credential)
+    }
 }
 
 /** The former name of [PublicClientApplication]. */

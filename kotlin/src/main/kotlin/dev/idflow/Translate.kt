@@ -6,8 +6,13 @@ package dev.idflow
 
 import dev.idflow.ffi.AuthException
 import dev.idflow.ffi.InternalException
+import java.util.concurrent.CompletableFuture
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.SupervisorJob
 import kotlinx.coroutines.currentCoroutineContext
 import kotlinx.coroutines.ensureActive
+import kotlinx.coroutines.future.future
 import kotlinx.coroutines.runBlocking
 import kotlin.coroutines.cancellation.CancellationException
 
@@ -50,3 +55,17 @@ internal suspend inline fun <T> cancellable(cancel: CancelHandle, call: () -> T)
 
 /** A suspending call, blocking the calling thread (the `…Blocking` variants for Java). */
 internal fun <T> blocking(call: suspend () -> T): T = runBlocking { call() }
+
+/**
+ * The scope of the `…Async` variants: a failed call completes only its own
+ * future (supervisor), and the calls run on the IO pool because the blocking
+ * parts of a flow (a cache file's lock) must not hold a CPU worker.
+ */
+private val futureScope = CoroutineScope(SupervisorJob() + Dispatchers.IO)
+
+/**
+ * A suspending call as a [CompletableFuture] (the `…Async` variants, MSAL for
+ * Java's shape). The future fails with the [IdFlowException] the call threw;
+ * cancelling the future cancels the call.
+ */
+internal fun <T> future(call: suspend () -> T): CompletableFuture<T> = futureScope.future { call() }
