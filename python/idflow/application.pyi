@@ -13,6 +13,8 @@ __all__ = ["ClientApplication", "PublicClientApplication", "ConfidentialClientAp
 
 CLIENT_SKU: str
 FLOW_KEY: str
+# msal arguments idflow refuses (a ValueError), with what to do instead.
+REFUSED: Dict[str, str]
 
 Result = Union[TokenResult, ErrorResult]
 Scopes = Iterable[str]
