@@ -320,7 +320,7 @@ pub(crate) fn auth_options(o: AuthorizeOptions) -> Result<idflow::AuthCodeOption
         login_hint: o.login_hint,
         domain_hint: o.domain_hint,
         claims: o.claims,
-        extra_query_parameters: Vec::new(),
+        ..idflow::AuthCodeOptions::default()
     })
 }
 
