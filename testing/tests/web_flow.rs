@@ -105,3 +105,46 @@ async fn a_device_flow_is_polled_from_its_json_by_another_app() {
         .unwrap();
     assert_eq!(r.account.unwrap().username, DEFAULT_USERNAME);
 }
+
+#[tokio::test]
+async fn max_age_is_checked_against_the_sign_in_time() {
+    let env = Env::start().await;
+    let options = AuthCodeOptions {
+        max_age: Some(60),
+        ..AuthCodeOptions::default()
+    };
+    let sign_in = |options: AuthCodeOptions| {
+        let app = env.public();
+        async move {
+            let flow = app
+                .initiate_auth_code_flow(&["User.Read"], REDIRECT, &options)
+                .await
+                .unwrap();
+            let redirect = location(flow.auth_uri.as_str()).await;
+            (flow, redirect)
+        }
+    };
+    let (flow, redirect) = sign_in(options.clone()).await;
+    assert!(env
+        .last(Endpoint::Authorize)
+        .param_names
+        .iter()
+        .any(|k| k == "max_age"));
+    let r = env
+        .public()
+        .acquire_token_by_auth_code_flow(&flow, &redirect)
+        .await
+        .unwrap();
+    assert!(r.id_token_claims.unwrap().all.contains_key("auth_time"));
+
+    // Redeemed 200 s after the sign-in: past max_age and the 120 s of skew.
+    let (flow, redirect) = sign_in(options).await;
+    env.advance(200);
+    let e = env
+        .public()
+        .acquire_token_by_auth_code_flow(&flow, &redirect)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, "invalid_jwt", "{e:?}");
+    assert!(e.message.contains("max_age"), "{}", e.message);
+}
