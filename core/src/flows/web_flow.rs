@@ -157,12 +157,49 @@ impl AuthCodeFlow {
     /// anything else. Unknown keys are ignored (msal reserves the rest of
     /// the dict for itself).
     pub fn from_json(json: &str) -> Result<AuthCodeFlow, IdFlowError> {
-        let data: AuthCodeFlowState = serde_json::from_str(json).map_err(|e| {
-            // serde's message names the key, never a value.
-            invalid(format!("not an auth code flow's JSON: {e}"))
-        })?;
+        let data: AuthCodeFlowState = parse(
+            json,
+            "auth_code_flow",
+            &[
+                "state",
+                "redirect_uri",
+                "auth_uri",
+                "code_verifier",
+                "nonce",
+            ],
+        )?;
         AuthCodeFlow::from_state(data)
     }
+}
+
+/// A flow's data from JSON: an object whose `strings` keys are strings
+/// (the error names the first that is not), then the typed fields. Error
+/// messages name keys, never values.
+fn parse<T: serde::de::DeserializeOwned>(
+    json: &str,
+    what: &str,
+    strings: &[&str],
+) -> Result<T, IdFlowError> {
+    let value: serde_json::Value =
+        serde_json::from_str(json).map_err(|_| invalid(format!("the {what} is not JSON")))?;
+    let Some(object) = value.as_object() else {
+        return Err(invalid(format!("the {what} is not a JSON object")));
+    };
+    if let Some(key) = strings
+        .iter()
+        .find(|k| !object.get(**k).is_some_and(serde_json::Value::is_string))
+    {
+        return Err(invalid(format!(
+            "{key} is missing from the {what} or is not a string"
+        )));
+    }
+    // serde's message may quote the offending value: it is not passed on.
+    serde_json::from_value(value).map_err(|_| {
+        invalid(format!(
+            "the {what} holds a value of the wrong type (numbers for max_age, expires_in, \
+             interval and expires_at; a list of strings for scope)"
+        ))
+    })
 }
 
 /// A device flow as plain data, with msal Python's keys (`device_code`
@@ -268,8 +305,11 @@ impl DeviceFlow {
 
     /// A flow from [`Self::to_json`]'s text; `invalid_parameter` otherwise.
     pub fn from_json(json: &str) -> Result<DeviceFlow, IdFlowError> {
-        let data: DeviceFlowState = serde_json::from_str(json)
-            .map_err(|e| invalid(format!("not a device flow's JSON: {e}")))?;
+        let data: DeviceFlowState = parse(
+            json,
+            "device flow",
+            &["device_code", "user_code", "verification_uri", "message"],
+        )?;
         DeviceFlow::from_state(data)
     }
 }

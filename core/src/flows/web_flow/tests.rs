@@ -249,6 +249,7 @@ fn malformed_flow_data_is_an_invalid_parameter_without_secrets() {
         ("redirect_uri", json!("/relative")),
         ("nonce", json!("")),
         ("scope", json!("not a list")),
+        ("max_age", json!("SECRETVERIFIER")),
     ] {
         let mut bad = good.clone();
         bad[key] = value;
