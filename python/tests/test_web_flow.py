@@ -6,10 +6,13 @@ same ValueErrors."""
 
 from __future__ import annotations
 
+import html
 import json
 import os
+import re
 import subprocess
 import sys
+import urllib.request
 import warnings
 from urllib.parse import parse_qs, urlsplit
 
@@ -123,6 +126,19 @@ def test_authorize_parameters_reach_the_emulator(pca, admin):
     for bad in ({"response_mode": "web_message"}, {"max_age": "soon"}, {"state": ""}):
         with pytest.raises(ValueError):
             pca.initiate_auth_code_flow(GRAPH, redirect_uri=REDIRECT, **bad)
+
+
+def test_a_form_post_answer_with_max_age_completes(pca):
+    flow = pca.initiate_auth_code_flow(GRAPH, redirect_uri=REDIRECT, response_mode="form_post",
+                                       max_age=3600)
+    page = urllib.request.urlopen(flow["auth_uri"], timeout=10).read().decode()
+    # What the browser POSTs to the redirect URI (a web framework's request.form).
+    form = {k: html.unescape(v) for k, v in
+            re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page)}
+    assert "code" in form, page
+    result = pca.acquire_token_by_auth_code_flow(json.loads(json.dumps(flow)), form)
+    assert "access_token" in result, result
+    assert result["id_token_claims"]["auth_time"] > 0
 
 
 def test_a_subset_of_the_scopes_may_be_redeemed(pca):

@@ -87,6 +87,46 @@ async fn every_response_mode_reaches_the_emulator() {
     }
 }
 
+/// The fields of the emulator's `form_post` page, as the browser would POST
+/// them to the redirect URI (the values are URL-safe tokens).
+async fn form_post_fields(url: &str) -> String {
+    let page = reqwest::get(url).await.unwrap().text().await.unwrap();
+    assert!(page.contains("method=\"POST\""), "{page}");
+    let mut form = url::form_urlencoded::Serializer::new(String::new());
+    for input in page.split("<input ").skip(1) {
+        let attr = |name: &str| {
+            let start = input.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+            input[start..].split('"').next().unwrap().to_owned()
+        };
+        form.append_pair(&attr("name"), &attr("value"));
+    }
+    form.finish()
+}
+
+#[tokio::test]
+async fn a_form_post_answer_is_redeemed() {
+    let env = Env::start().await;
+    let options = AuthCodeOptions {
+        response_mode: Some(ResponseMode::FormPost),
+        ..AuthCodeOptions::default()
+    };
+    let json = env
+        .public()
+        .initiate_auth_code_flow(&["User.Read"], REDIRECT, &options)
+        .await
+        .unwrap()
+        .to_json();
+    let flow = AuthCodeFlow::from_json(&json).unwrap();
+    let fields = form_post_fields(flow.auth_uri.as_str()).await;
+    assert!(fields.contains("code="), "{fields}");
+    let r = env
+        .public()
+        .acquire_token_by_auth_code_flow(&flow, &fields)
+        .await
+        .unwrap();
+    assert_eq!(r.account.unwrap().username, DEFAULT_USERNAME);
+}
+
 #[tokio::test]
 async fn a_device_flow_is_polled_from_its_json_by_another_app() {
     let env = Env::start().await;
