@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Creates (or reuses) the Python venv for the idflow Python layer: pytest for
-# the suite, mypy for its check of the type stubs, maturin for the wheel, and
-# msal (PyPI) as the peer the suite compares against. Idempotent and fast when
+# the suite, mypy for its check of the type stubs, maturin for the wheel,
+# msal (PyPI) as the peer the suite compares against, and Flask for the web
+# app example (examples/python/webapp). Idempotent and fast when
 # everything is already there: the installed versions are checked in one
 # interpreter call before pip runs.
 #
@@ -14,7 +15,7 @@ venv="${IDFLOW_VENV:-$repo/.venv}"
 python="${PYTHON:-python3}"
 
 # Exact pins: the suite's peer checks were measured against these.
-pins=(pytest==9.2.0 maturin==1.16.0 msal==1.39.0 mypy==2.4.1 msal-extensions==1.3.1)
+pins=(pytest==9.2.0 maturin==1.16.0 msal==1.39.0 mypy==2.4.1 msal-extensions==1.3.1 flask==3.1.3)
 
 if [ ! -x "$venv/bin/python" ]; then
   log "creating venv $venv"

@@ -4,7 +4,11 @@
 # by client credentials and by device code (approved by the emulator), and
 # each failure the examples handle, armed through the emulator's admin API
 # (interaction required with claims, 429 with Retry-After, a retryable 5xx,
-# a wrong secret, no server, a bad authority, a sign-in given up).
+# a wrong secret, no server, a bad authority, a sign-in given up). Then the
+# Flask web app (examples/python/webapp) as two worker processes sharing only
+# a session store, and the Kotlin one (examples/kotlin, WebApp.kt, on the
+# JDK's HTTP server) likewise: the sign-in starts on one worker and completes
+# on the other, a replayed or foreign redirect is refused.
 #
 # Each example is built the way an app would use idflow: Python imports the
 # package (python/idflow with the native module from build/), Kotlin depends
@@ -14,7 +18,8 @@
 # scripts/build-native.sh. Without IDFLOW_EMULATOR_URL the script re-runs
 # itself under scripts/with-servers.sh.
 #
-# Usage: scripts/test-examples.sh [python] [kotlin] [swift]   (default: all three)
+# Usage: scripts/test-examples.sh [python] [kotlin] [swift] [webapp] [webapp_kotlin]
+#   (default: all)
 # Prints one line per check and a summary line; exits non-zero on any failure.
 # Codes in the output differ by language as each platform reports them (Swift:
 # the NSError code where there is no OAuth error); the checks allow for that.
@@ -26,7 +31,7 @@ if [ -z "${IDFLOW_EMULATOR_URL:-}" ]; then
 fi
 cd "$repo"
 langs=("$@")
-[ ${#langs[@]} -gt 0 ] || langs=(python kotlin swift)
+[ ${#langs[@]} -gt 0 ] || langs=(python kotlin swift webapp webapp_kotlin)
 base="$IDFLOW_EMULATOR_URL"
 tenant="$base/emulator.idflow.test"
 public_id=5f3b8c1e-7d2a-4e6b-9c0d-1a2b3c4d5e01
@@ -45,7 +50,13 @@ fresh_emulator() {
 
 # --- building each example ----------------------------------------------------
 out_dir="$(mktemp -d)"
-trap 'rm -rf "$out_dir"' EXIT
+web_pids=()
+cleanup() {
+  local pid
+  for pid in "${web_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  rm -rf "$out_dir"
+}
+trap cleanup EXIT
 
 prepare_python() {
   venv="$(python_venv)"
@@ -99,6 +110,91 @@ prepare_swift() {
       ${IDFLOW_SIGNIN_TIMEOUT+IDFLOW_SIGNIN_TIMEOUT="$IDFLOW_SIGNIN_TIMEOUT"} \
       "$swift_work/repo/examples/swift/SignIn/.build/debug/SignIn" "$@"
   }
+}
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Two workers of a web app (Python: Flask; Kotlin: the JDK's HTTP server),
+# sharing only a session directory; the redirect URI names worker B, so the
+# sign-in starts on A and ends on B. start_web_workers COMMAND...: each worker
+# runs COMMAND PORT.
+start_web_workers() {
+  web_sessions="$out_dir/sessions-$1"
+  mkdir -p "$web_sessions"
+  web_a="$(free_port)" web_b="$(free_port)"
+  local port i
+  for port in "$web_a" "$web_b"; do
+    IDFLOW_AUTHORITY="$tenant" IDFLOW_CLIENT_ID="$confidential_id" IDFLOW_CLIENT_SECRET="$secret" \
+      IDFLOW_REDIRECT_URI="http://127.0.0.1:$web_b/callback" IDFLOW_SESSION_DIR="$web_sessions" \
+      PYTHONPATH="$repo/python:$repo/examples/python/webapp" \
+      "${@:2}" "$port" >"$out_dir/web-$port.log" 2>&1 &
+    web_pids+=("$!")
+  done
+  for port in "$web_a" "$web_b"; do
+    for i in $(seq 150); do
+      curl -s -o /dev/null "http://127.0.0.1:$port/" && break
+      [ "$i" = 150 ] && { tail -n 20 "$out_dir/web-$port.log" >&2; return 1; }
+      sleep 0.2
+    done
+  done
+}
+
+prepare_webapp() {
+  venv="$(python_venv)"
+  install_python_native
+  web_label=webapp
+  start_web_workers py "$venv/bin/python" -m flask --app app run --host 127.0.0.1 --port
+}
+
+prepare_webapp_kotlin() {
+  prepare_kotlin || return 1
+  web_label=webkt
+  start_web_workers kt java -cp examples/kotlin/target/idflow-example-1.0.jar example.WebAppKt
+}
+
+# web_check NAME OK DETAIL: records one web app check (OK is 1 or 0).
+web_check() {
+  if [ "$2" = 1 ]; then
+    passed=$((passed + 1))
+    printf '  %-7s %-44s ok   %s\n' "$web_label" "$1" "$3"
+  else
+    failed=$((failed + 1))
+    printf '  %-7s %-44s FAILED (%s)\n' "$web_label" "$1" "$3"
+  fi
+}
+
+run_webapp_checks() {
+  fresh_emulator
+  local jar="$out_dir/cookies" other="$out_dir/other-cookies" loc cb status body ok
+  # Worker A starts the sign-in; the flow dict goes into the shared session.
+  loc="$(curl -s -c "$jar" -b "$jar" -o /dev/null -w '%{redirect_url}' "http://127.0.0.1:$web_a/login")"
+  ok=0; [[ $loc == "$tenant/oauth2/v2.0/authorize?"* ]] && ok=1
+  web_check "worker A sends the user to sign in" "$ok" "${loc%%\?*}"
+  # The emulator signs the user in and redirects to worker B.
+  cb="$(curl -s -o /dev/null -w '%{redirect_url}' "$loc")"
+  ok=0; [[ $cb == "http://127.0.0.1:$web_b/callback?"* ]] && ok=1
+  web_check "the redirect goes to worker B" "$ok" "${cb%%\?*}"
+  # Worker B completes the flow it finds in the session store.
+  status="$(curl -s -c "$jar" -b "$jar" -o "$out_dir/body" -w '%{http_code} %{redirect_url}' "$cb")"
+  ok=0; [ "$status" = "302 http://127.0.0.1:$web_b/" ] && ok=1
+  web_check "worker B redeems the code" "$ok" "HTTP $status"
+  body="$(curl -s -b "$jar" "http://127.0.0.1:$web_a/")"
+  ok=0; [[ $body == "signed in as ada@emulator.idflow.test "* ]] && ok=1
+  web_check "worker A sees the signed-in user" "$ok" "$body"
+  # The same redirect again: the flow was used, the request is refused.
+  status="$(curl -s -c "$jar" -b "$jar" -o "$out_dir/body" -w '%{http_code}' "$cb")"
+  body="$(cat "$out_dir/body")"
+  ok=0; [ "$status" = 400 ] && [[ $body == "sign-in refused: "* ]] && ok=1
+  web_check "a replayed redirect is refused" "$ok" "HTTP $status $body"
+  # Another browser's redirect (a foreign state) is refused too.
+  curl -s -c "$other" -b "$other" -o /dev/null "http://127.0.0.1:$web_a/login"
+  status="$(curl -s -b "$other" -o "$out_dir/body" -w '%{http_code}' \
+    "${cb/state=/state=forged}")"
+  body="$(cat "$out_dir/body")"
+  ok=0; [ "$status" = 400 ] && [[ $body =~ ^sign-in\ refused:\ state.mismatch ]] && ok=1
+  web_check "a foreign state is refused" "$ok" "HTTP $status $body"
 }
 
 # --- the checks -----------------------------------------------------------------
@@ -175,15 +271,18 @@ run_checks() {
 
 for lang in "${langs[@]}"; do
   case "$lang" in
-    python|kotlin|swift) ;;
-    *) log "unknown example $lang (python, kotlin, swift)"; exit 2 ;;
+    python|kotlin|swift|webapp|webapp_kotlin) ;;
+    *) log "unknown example $lang (python, kotlin, swift, webapp, webapp_kotlin)"; exit 2 ;;
   esac
   if ! "prepare_$lang"; then
     log "$lang: the example did not build"
     failed=$((failed + 1))
     continue
   fi
-  run_checks "$lang"
+  case "$lang" in
+    webapp*) run_webapp_checks ;;
+    *) run_checks "$lang" ;;
+  esac
 done
 echo "Examples: $passed checks passed, $failed failed (${langs[*]})"
 [ "$failed" = 0 ]

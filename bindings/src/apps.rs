@@ -116,6 +116,18 @@ pub struct AuthorizeOptions {
     /// A claims request (JSON object), e.g. the claims of an interaction-required error.
     #[uniffi(default = None)]
     pub claims: Option<String>,
+    /// The `state` to send instead of a random one (it must be unguessable).
+    #[uniffi(default = None)]
+    pub state: Option<String>,
+    /// `query` (the default), `fragment` or `form_post`.
+    #[uniffi(default = None)]
+    pub response_mode: Option<String>,
+    /// OIDC `max_age` in seconds; the id token's `auth_time` is checked.
+    #[uniffi(default = None)]
+    pub max_age: Option<u64>,
+    /// Other resources' scopes to consent to in the same sign-in.
+    #[uniffi(default = [])]
+    pub extra_scopes_to_consent: Vec<String>,
 }
 
 /// Opens the sign-in page (the system browser by default). Apps and tests
@@ -315,12 +327,23 @@ pub(crate) fn auth_options(o: AuthorizeOptions) -> Result<idflow::AuthCodeOption
             ))
         }
     };
+    let response_mode = match o.response_mode.as_deref() {
+        None => None,
+        Some(m) => Some(
+            idflow::ResponseMode::parse(m)
+                .ok_or_else(|| invalid("response_mode must be query, fragment or form_post"))?,
+        ),
+    };
     Ok(idflow::AuthCodeOptions {
         prompt,
         login_hint: o.login_hint,
         domain_hint: o.domain_hint,
         claims: o.claims,
-        extra_query_parameters: Vec::new(),
+        state: o.state,
+        response_mode,
+        max_age: o.max_age,
+        extra_scopes_to_consent: o.extra_scopes_to_consent,
+        ..idflow::AuthCodeOptions::default()
     })
 }
 

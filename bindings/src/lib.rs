@@ -21,6 +21,7 @@ mod guard;
 mod logging;
 mod python_fast;
 mod types;
+mod web_flow;
 
 pub use apps::*;
 pub use cache::*;

@@ -270,6 +270,55 @@ macro_rules! common_methods {
             auth_code::complete(&self.engine, flow, redirect).await
         }
 
+        /// The authorize URL of the older pattern (msal's
+        /// `get_authorization_request_url`); prefer
+        /// [`Self::initiate_auth_code_flow`], which adds PKCE, `state` and
+        /// `nonce` and checks them. `options.state` is sent when given.
+        pub async fn get_authorization_request_url<S: AsRef<str>>(
+            &self,
+            scopes: &[S],
+            redirect_uri: &str,
+            options: &AuthCodeOptions,
+            nonce: Option<&str>,
+            code_challenge: Option<&str>,
+        ) -> Result<url::Url, IdFlowError> {
+            crate::flows::web_flow::authorization_request_url(
+                &self.engine,
+                scopes,
+                redirect_uri,
+                options,
+                nonce,
+                code_challenge,
+            )
+            .await
+        }
+
+        /// Redeems a code the app received itself (the older pattern, msal's
+        /// `acquire_token_by_authorization_code`): `redirect_uri` must be the
+        /// authorize request's, `code_verifier` its PKCE verifier when it
+        /// sent a challenge; the id token's nonce is checked when given.
+        #[allow(clippy::too_many_arguments)]
+        pub async fn acquire_token_by_authorization_code<S: AsRef<str>>(
+            &self,
+            code: &crate::secret::AuthorizationCode,
+            scopes: &[S],
+            redirect_uri: Option<&str>,
+            nonce: Option<&str>,
+            code_verifier: Option<&crate::secret::PkceVerifier>,
+            claims: Option<&str>,
+        ) -> Result<AuthenticationResult, IdFlowError> {
+            crate::flows::web_flow::redeem_authorization_code(
+                &self.engine,
+                code,
+                scopes,
+                redirect_uri,
+                nonce,
+                code_verifier,
+                claims,
+            )
+            .await
+        }
+
         /// Redeems a refresh token the app holds for new tokens.
         pub async fn acquire_token_by_refresh_token<S: AsRef<str>>(
             &self,

@@ -38,10 +38,11 @@ pub use error::{
     IdFlowError, LocalCode, NetworkKind, Outcome, Polling, ServiceDetails, MAX_ERROR_BODY_BYTES,
 };
 pub use error::{explain, scenarios};
-pub use flows::auth_code::{AuthCodeFlow, AuthCodeOptions, Prompt};
+pub use flows::auth_code::{AuthCodeFlow, AuthCodeOptions, Prompt, ResponseMode};
 pub use flows::cancel::CancelHandle;
 pub use flows::device_code::DeviceFlow;
 pub use flows::loopback::{BrowserOpener, LoopbackOptions, SystemBrowser};
+pub use flows::web_flow::{AuthCodeFlowState, DeviceFlowState, MAX_AGE_SKEW};
 pub use flows::ClientCredential;
 pub use net::clock::{Clock, ManualTime, Sleeper, SystemClock, TokioSleeper};
 pub use net::http::{BoxFuture, HttpClient, HttpRequest, Method, TransportError};

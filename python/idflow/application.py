@@ -24,15 +24,21 @@ callers needing the same refresh share one request.
 Not supported yet (a ValueError when set): custom ``http_client``, ``proxies``, ``verify=False``,
 ``client_claims``, ``azure_region``, brokers,
 ``exclude_scopes``, ``http_cache``, a ``client_credential`` with a passphrase or
-a callable assertion, ``max_age``, ``response_mode``, ``auth_scheme``,
-``extra_scopes_to_consent``, ``fmi_path``, ``forwarded_client_claims``,
+a callable assertion, ``auth_scheme``, ``fmi_path``, ``forwarded_client_claims``,
 ``parent_window_handle`` and any other ``**kwargs``.
+
+The flow dicts (``initiate_auth_code_flow``, ``initiate_device_flow``) are
+plain JSON-safe data with msal's keys: keep them in a server-side session
+store and complete the flow in another process with another application
+object configured alike. A redirect is answered once per application object
+(a replay raises ``ValueError``); drop the flow from the session once used.
 """
 
 from __future__ import annotations
 
 import json
 import time
+import warnings
 import webbrowser
 from collections.abc import Mapping
 from typing import Any, Dict, List, Optional, Tuple
@@ -46,9 +52,9 @@ __all__ = ["ClientApplication", "PublicClientApplication", "ConfidentialClientAp
 
 #: The ``x-client-sku`` this layer sends.
 CLIENT_SKU = "idflow.python"
-#: Where the native flow object lives inside the flow dicts returned by
-#: ``initiate_device_flow`` / ``initiate_auth_code_flow`` (not JSON-serializable).
-FLOW_KEY = "_idflow_flow"
+#: The keys of msal's auth code flow dict that redeeming it reads.
+_AUTH_CODE_FLOW_KEYS = ("state", "redirect_uri", "scope", "auth_uri", "code_verifier", "nonce",
+                        "max_age", "claims_challenge")
 _RESERVED_SCOPES = frozenset(["openid", "profile", "offline_access"])
 _DEFAULT_AUTHORITY = "https://login.microsoftonline.com/common"
 # Prepared cache lookups kept per app (distinct scope sets x accounts) before starting over.
@@ -143,6 +149,24 @@ def _unsupported(where: str, **given: Any) -> None:
                 )
         elif value is not None and value is not False:
             raise ValueError(f"{where}: idflow does not support {name}={why(name)}")
+
+
+def _authorize_options(prompt: Any, login_hint: Any, domain_hint: Any, claims_challenge: Any, *,
+                       state: Any = None, max_age: Any = None, response_mode: Any = None,
+                       extra_scopes_to_consent: Any = None) -> Any:
+    """The native AuthorizeOptions, each argument checked as msal takes it."""
+    if max_age is not None and (isinstance(max_age, bool) or not isinstance(max_age, int)
+                                or max_age < 0):
+        raise ValueError(f"max_age must be a number of seconds, not {max_age!r}")
+    if state is not None and (not isinstance(state, str) or not state):
+        raise ValueError("state must be a non-empty str")
+    return _ffi.AuthorizeOptions(
+        prompt=_opt_str(prompt, "prompt"), login_hint=_opt_str(login_hint, "login_hint"),
+        domain_hint=_opt_str(domain_hint, "domain_hint"),
+        claims=_opt_str(claims_challenge, "claims_challenge"),
+        state=state, response_mode=_opt_str(response_mode, "response_mode"), max_age=max_age,
+        extra_scopes_to_consent=_scopes(extra_scopes_to_consent, allow_none=True),
+    )
 
 
 def _opt_str(value: Any, name: str) -> Optional[str]:
@@ -346,64 +370,135 @@ class ClientApplication:
         response_mode: Any = None,
     ) -> Dict[str, Any]:
         """Starts a sign-in through the browser: send the user to
-        ``flow["auth_uri"]``, keep the returned dict (it holds the PKCE
-        verifier: in the server-side session, never in a cookie), then pass it
-        with the redirect's query parameters to
-        :meth:`acquire_token_by_auth_code_flow`.
+        ``flow["auth_uri"]``, keep the returned dict (plain JSON-safe data with
+        msal's keys; it holds the PKCE verifier: keep it in the server-side
+        session, never in a cookie), then pass it with the redirect's
+        parameters to :meth:`acquire_token_by_auth_code_flow`, in this process
+        or another one.
 
-        idflow picks ``state`` itself (a ValueError when you pass one).
+        ``state`` replaces the random one (keep it unguessable);
+        ``response_mode`` is ``"query"`` (default), ``"fragment"`` or
+        ``"form_post"`` (then pass ``request.form``); with ``max_age`` the id
+        token's ``auth_time`` is checked when the flow completes.
         """
-        _unsupported("initiate_auth_code_flow", state=state, max_age=max_age,
-                     response_mode=response_mode)
         scope_list = _scopes(scopes)
         if redirect_uri is None:
             redirect_uri = "http://localhost"
-        options = _ffi.AuthorizeOptions(
-            prompt=_opt_str(prompt, "prompt"), login_hint=_opt_str(login_hint, "login_hint"),
-            domain_hint=_opt_str(domain_hint, "domain_hint"),
-            claims=_opt_str(claims_challenge, "claims_challenge"),
-        )
+        options = _authorize_options(prompt, login_hint, domain_hint, claims_challenge,
+                                     state=state, max_age=max_age, response_mode=response_mode)
         flow = _wait(_submit(self._native.initiate_auth_code_flow, scope_list,
                              _opt_str(redirect_uri, "redirect_uri"), options))
         if not isinstance(flow, _ffi.AuthCodeFlow):
             return flow  # the error dict
-        return {
-            "state": flow.state(),
-            "redirect_uri": flow.redirect_uri(),
-            "scope": flow.scopes(),
-            "auth_uri": flow.auth_uri(),
-            "claims_challenge": claims_challenge,
-            FLOW_KEY: flow,
-        }
+        return dict(json.loads(flow.to_json()))
 
     def acquire_token_by_auth_code_flow(
         self, auth_code_flow: Any, auth_response: Any, scopes: Any = None, **kwargs: Any
     ) -> Any:
-        """Completes :meth:`initiate_auth_code_flow` with the redirect's query
-        parameters (a dict, e.g. ``request.args``).
+        """Completes :meth:`initiate_auth_code_flow` with the redirect's
+        parameters (a dict: ``request.args``, or ``request.form`` for
+        ``form_post``). The flow dict may come from another process (e.g.
+        through ``json.dumps``/``json.loads`` in a session store).
 
         Returns the token dict, or the error dict (the authorize error the
-        redirect carried, or the token endpoint's). Raises ValueError when the
-        redirect does not belong to this flow (a state mismatch: ignore that
-        request, it may be forged) or the flow is not one of idflow's.
+        redirect carried, or the token endpoint's). Raises ValueError, as msal
+        does, when the redirect does not belong to this flow (a state
+        mismatch: ignore that request, it may be forged), when this
+        application object already redeemed it (a replay), or when the flow
+        dict is not one from ``initiate_auth_code_flow``.
         """
         _unsupported("acquire_token_by_auth_code_flow", kwargs=kwargs)
         if not isinstance(auth_code_flow, Mapping) or not isinstance(auth_response, Mapping):
             raise ValueError("auth_code_flow and auth_response must be dicts")
+        # The order and wording of msal's checks (msal/oauth2cli/oauth2.py,
+        # obtain_token_by_auth_code_flow); the state values are not echoed.
         if not auth_code_flow.get("state"):
             raise ValueError("state missing from auth_code_flow")
         if auth_code_flow.get("state") != auth_response.get("state"):
-            raise ValueError("state mismatch: {} vs {}".format(
-                auth_code_flow.get("state"), auth_response.get("state")))
-        native = auth_code_flow.get(FLOW_KEY)
-        if not isinstance(native, _ffi.AuthCodeFlow):
-            raise ValueError("auth_code_flow was not made by idflow's initiate_auth_code_flow")
-        if scopes is not None and set(_scopes(scopes)) != set(native.scopes()):
-            raise ValueError("idflow does not support redeeming a code for other scopes yet")
+            raise ValueError("state mismatch: the auth response's state is not this flow's "
+                             "(it may be forged: ignore the request)")
+        data = {k: auth_code_flow.get(k) for k in _AUTH_CODE_FLOW_KEYS}
+        if scopes is not None:
+            wanted = _scopes(scopes)
+            if set(wanted) - set(data.get("scope") or []):
+                raise ValueError("scope must be None or a subset of %s" % data.get("scope"))
+            data["scope"] = wanted
         if not auth_response.get("code") and not auth_response.get("error"):
             raise ValueError('auth_response must contain either "code" or "error"')
+        try:
+            text = json.dumps(data)
+        except (TypeError, ValueError):
+            raise ValueError("auth_code_flow was not made by initiate_auth_code_flow") from None
+        native = _wait_sync(_ffi.AuthCodeFlow.from_json, text)
         query = urlencode({str(k): str(v) for k, v in auth_response.items()})
         return _run_for_dict(self._native.acquire_token_by_auth_code_flow, native, query)
+
+    def get_authorization_request_url(
+        self,
+        scopes: Any,
+        login_hint: Optional[str] = None,
+        state: Optional[str] = None,
+        redirect_uri: Optional[str] = None,
+        response_type: str = "code",
+        prompt: Optional[str] = None,
+        nonce: Optional[str] = None,
+        domain_hint: Optional[str] = None,
+        claims_challenge: Optional[str] = None,
+        **kwargs: Any,
+    ) -> str:
+        """The authorize URL of the older pattern (msal's, deprecated there
+        too: prefer :meth:`initiate_auth_code_flow`, which adds PKCE and
+        checks ``state`` and ``nonce``). Redeem the code with
+        :meth:`acquire_token_by_authorization_code`. ``code_challenge=`` (S256)
+        adds PKCE."""
+        code_challenge = kwargs.pop("code_challenge", None)
+        if kwargs.pop("code_challenge_method", "S256") != "S256":
+            raise ValueError("idflow sends code_challenge_method=S256 only")
+        _unsupported("get_authorization_request_url", kwargs=kwargs)
+        if response_type != "code":
+            raise ValueError("idflow supports response_type='code' only "
+                             "(the implicit grant is not supported: use initiate_auth_code_flow)")
+        warnings.warn("Change your get_authorization_request_url() to initiate_auth_code_flow()",
+                      DeprecationWarning, stacklevel=2)
+        options = _authorize_options(prompt, login_hint, domain_hint, claims_challenge, state=state)
+        url = _wait(_submit(self._native.get_authorization_request_url, _scopes(scopes),
+                            _opt_str(redirect_uri, "redirect_uri") or "http://localhost", options,
+                            _opt_str(nonce, "nonce"), _opt_str(code_challenge, "code_challenge")))
+        if not isinstance(url, str):
+            # A URL builder has no dict to return: its failure is misuse or the network's.
+            raise ValueError((url or {}).get("error_description") or "no authorization URL")
+        return url
+
+    def acquire_token_by_authorization_code(
+        self,
+        code: str,
+        scopes: Any,
+        redirect_uri: Optional[str] = None,
+        nonce: Optional[str] = None,
+        claims_challenge: Optional[str] = None,
+        forwarded_client_claims: Any = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Redeems a code your app received itself (the older pattern):
+        ``redirect_uri`` must be the authorize request's; the id token's
+        ``nonce`` is checked when given; pass ``code_verifier=`` (or
+        ``data={"code_verifier": ...}`` as with msal) when the request sent a
+        PKCE challenge."""
+        data = kwargs.pop("data", None) or {}
+        code_verifier = kwargs.pop("code_verifier", None) or data.pop("code_verifier", None)
+        _unsupported("acquire_token_by_authorization_code",
+                     forwarded_client_claims=forwarded_client_claims, kwargs=dict(kwargs, **data))
+        if not isinstance(scopes, list):
+            raise ValueError("scopes must be a list")
+        if not isinstance(code, str) or not code:
+            raise ValueError("code must be a non-empty str")
+        warnings.warn("Change your acquire_token_by_authorization_code() "
+                      "to acquire_token_by_auth_code_flow()", DeprecationWarning, stacklevel=2)
+        return _run_for_dict(
+            self._native.acquire_token_by_authorization_code, code, _scopes(scopes),
+            _opt_str(redirect_uri, "redirect_uri"), _opt_str(nonce, "nonce"),
+            _opt_str(code_verifier, "code_verifier"),
+            _opt_str(claims_challenge, "claims_challenge"))
 
     # -- refresh token ---------------------------------------------------------
 
@@ -583,29 +678,16 @@ class PublicClientApplication(ClientApplication):
                              **kwargs: Any) -> Dict[str, Any]:
         """Starts a device-code sign-in. Show ``flow["message"]`` to the user at
         once, then call :meth:`acquire_token_by_device_flow` with the dict.
-        On failure the dict has ``error`` (and no ``user_code``)."""
+        The dict is msal's: plain JSON-safe data with the provider's answer
+        (``device_code`` included: keep it server-side), ``expires_at`` and
+        ``_correlation_id``; another process may poll with it. On failure
+        the dict has ``error`` (and no ``user_code``)."""
         _unsupported("initiate_device_flow", kwargs=kwargs)
         flow = _wait(_submit(self._native.initiate_device_flow, _scopes(scopes, allow_none=True),
                              _opt_str(claims_challenge, "claims_challenge")))
         if not isinstance(flow, _ffi.DeviceCodeFlow):
             return flow  # the error dict
-        expires_at = flow.expires_at()
-        extra = {}
-        complete = flow.verification_uri_complete()
-        if complete is not None:
-            extra["verification_uri_complete"] = complete
-        return {
-            **extra,
-            "user_code": flow.user_code(),
-            "verification_uri": flow.verification_uri(),
-            "expires_in": max(0, expires_at - int(time.time())),
-            "interval": flow.interval_secs(),
-            "message": flow.message(),
-            "expires_at": float(expires_at),
-            "_correlation_id": flow.correlation_id(),
-            "claims_challenge": claims_challenge,
-            FLOW_KEY: flow,
-        }
+        return dict(json.loads(flow.to_json()))
 
     def acquire_token_by_device_flow(self, flow: Any, claims_challenge: Optional[str] = None,
                                      **kwargs: Any) -> Any:
@@ -613,13 +695,18 @@ class PublicClientApplication(ClientApplication):
         declines, or the code expires (the error dict). Blocks; to stop
         polling from another thread set ``flow["expires_at"] = 0`` (as with
         msal): the call then returns the ``user_cancelled`` result promptly.
-        Pass ``claims_challenge`` to :meth:`initiate_device_flow` instead."""
+        The flow dict may come from another process (through JSON)."""
         _unsupported("acquire_token_by_device_flow", kwargs=kwargs)
-        if not isinstance(flow, Mapping) or not isinstance(flow.get(FLOW_KEY), _ffi.DeviceCodeFlow):
-            raise ValueError("flow was not made by idflow's initiate_device_flow")
-        if claims_challenge is not None and claims_challenge != flow.get("claims_challenge"):
-            raise ValueError("idflow sends claims_challenge when the flow starts: "
-                             "pass it to initiate_device_flow")
+        if not isinstance(flow, Mapping) or not flow.get("device_code"):
+            raise ValueError("flow must be the dict initiate_device_flow returned")
+        data = dict(flow)
+        if claims_challenge is not None:
+            data["claims_challenge"] = _opt_str(claims_challenge, "claims_challenge")
+        try:
+            text = json.dumps(data)
+        except (TypeError, ValueError):
+            raise ValueError("flow must be the dict initiate_device_flow returned") from None
+        native = _wait_sync(_ffi.DeviceCodeFlow.from_json, text)
         cancel = _ffi.CancelHandle()
 
         def check_abort() -> None:
@@ -627,7 +714,7 @@ class PublicClientApplication(ClientApplication):
             if isinstance(expires_at, (int, float)) and expires_at < time.time():
                 cancel.cancel()
 
-        future = _submit(self._native.acquire_token_by_device_flow, flow[FLOW_KEY], cancel)
+        future = _submit(self._native.acquire_token_by_device_flow, native, cancel)
         return _token_dict(_wait(future, on_tick=check_abort))
 
     # -- interactive -----------------------------------------------------------
@@ -653,8 +740,7 @@ class PublicClientApplication(ClientApplication):
         the redirect arrives or ``timeout`` seconds pass (then the
         ``user_cancelled`` result; ``None`` gives up after 120 seconds). ``on_before_launching_ui(ui="browser")``
         is called just before the browser opens."""
-        _unsupported("acquire_token_interactive", extra_scopes_to_consent=extra_scopes_to_consent,
-                     max_age=max_age, parent_window_handle=parent_window_handle,
+        _unsupported("acquire_token_interactive", parent_window_handle=parent_window_handle,
                      auth_scheme=auth_scheme, kwargs=kwargs)
         if port is not None and (isinstance(port, bool) or not isinstance(port, int)
                                  or not 0 <= port <= 0xFFFF):
@@ -663,11 +749,9 @@ class PublicClientApplication(ClientApplication):
                                     or timeout <= 0):
             raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
         options = _ffi.InteractiveOptions(
-            authorize=_ffi.AuthorizeOptions(
-                prompt=_opt_str(prompt, "prompt"), login_hint=_opt_str(login_hint, "login_hint"),
-                domain_hint=_opt_str(domain_hint, "domain_hint"),
-                claims=_opt_str(claims_challenge, "claims_challenge"),
-            ),
+            authorize=_authorize_options(prompt, login_hint, domain_hint, claims_challenge,
+                                         max_age=max_age,
+                                         extra_scopes_to_consent=extra_scopes_to_consent),
             port=port or 0,
             redirect_host=None,
             timeout_secs=None if timeout is None else max(1, int(timeout)),

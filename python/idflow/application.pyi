@@ -12,7 +12,6 @@ from .token_cache import TokenCache
 __all__ = ["ClientApplication", "PublicClientApplication", "ConfidentialClientApplication"]
 
 CLIENT_SKU: str
-FLOW_KEY: str
 # msal arguments idflow refuses (a ValueError), with what to do instead.
 REFUSED: Dict[str, str]
 
@@ -21,8 +20,10 @@ Scopes = Iterable[str]
 
 class DeviceFlow(TypedDict, total=False):
     """What :meth:`PublicClientApplication.initiate_device_flow` returns: show
-    ``message``; pass the whole dict on. On failure it holds ``error`` instead."""
+    ``message``; pass the whole dict on (JSON-safe; it holds the device code,
+    keep it server-side). On failure it holds ``error`` instead."""
 
+    device_code: str
     user_code: str
     verification_uri: str
     verification_uri_complete: str
@@ -30,18 +31,23 @@ class DeviceFlow(TypedDict, total=False):
     interval: int
     message: str
     expires_at: float
+    _correlation_id: str
     claims_challenge: Optional[str]
+    scope: List[str]
     error: str
     error_description: str
 
 class AuthCodeFlow(TypedDict, total=False):
     """What ``initiate_auth_code_flow`` returns: send the user to ``auth_uri``
-    and keep the dict server-side (it holds the PKCE verifier)."""
+    and keep the dict server-side (JSON-safe; it holds the PKCE verifier)."""
 
     state: str
     redirect_uri: str
     scope: List[str]
     auth_uri: str
+    code_verifier: str
+    nonce: str
+    max_age: int
     claims_challenge: Optional[str]
     error: str
     error_description: str
@@ -92,14 +98,37 @@ class ClientApplication:
         login_hint: Optional[str] = ...,
         domain_hint: Optional[str] = ...,
         claims_challenge: Optional[str] = ...,
-        max_age: Any = ...,
-        response_mode: Any = ...,
+        max_age: Optional[int] = ...,
+        response_mode: Optional[str] = ...,
     ) -> AuthCodeFlow: ...
     def acquire_token_by_auth_code_flow(
         self,
         auth_code_flow: Mapping[str, Any],
         auth_response: Mapping[str, str],
         scopes: Optional[Scopes] = ...,
+        **kwargs: Any,
+    ) -> Result: ...
+    def get_authorization_request_url(
+        self,
+        scopes: Scopes,
+        login_hint: Optional[str] = ...,
+        state: Optional[str] = ...,
+        redirect_uri: Optional[str] = ...,
+        response_type: str = ...,
+        prompt: Optional[str] = ...,
+        nonce: Optional[str] = ...,
+        domain_hint: Optional[str] = ...,
+        claims_challenge: Optional[str] = ...,
+        **kwargs: Any,
+    ) -> str: ...
+    def acquire_token_by_authorization_code(
+        self,
+        code: str,
+        scopes: List[str],
+        redirect_uri: Optional[str] = ...,
+        nonce: Optional[str] = ...,
+        claims_challenge: Optional[str] = ...,
+        forwarded_client_claims: Any = ...,
         **kwargs: Any,
     ) -> Result: ...
     def get_accounts(self, username: Optional[str] = ...) -> List[Account]: ...

@@ -60,6 +60,51 @@ pub struct AuthCodeOptions {
     /// Further query parameters (e.g. `acr_values`, `ui_locales`). They cannot
     /// replace a parameter the flow sets itself.
     pub extra_query_parameters: Vec<(String, String)>,
+    /// The `state` to send instead of a random one (a web app that encodes
+    /// where to return after sign-in). It must be unguessable: it is what
+    /// ties the redirect to this request.
+    pub state: Option<String>,
+    /// How the provider returns the answer; `query` when not given.
+    pub response_mode: Option<ResponseMode>,
+    /// OIDC `max_age` (seconds): the provider re-authenticates a user whose
+    /// last sign-in is older, and the id token's `auth_time` is checked.
+    pub max_age: Option<u64>,
+    /// Scopes of other resources to consent to now; asked for in the
+    /// authorize request only (the code is redeemed for the flow's scopes).
+    pub extra_scopes_to_consent: Vec<String>,
+}
+
+/// The OAuth `response_mode` of the authorize request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ResponseMode {
+    /// The answer in the redirect's query string (HTTP GET).
+    Query,
+    /// The answer in the redirect's fragment (read by script in the page).
+    Fragment,
+    /// The answer as an HTML form POSTed to the redirect URI (recommended
+    /// for web apps: no code in the URL, logs or `Referer`).
+    FormPost,
+}
+
+impl ResponseMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResponseMode::Query => "query",
+            ResponseMode::Fragment => "fragment",
+            ResponseMode::FormPost => "form_post",
+        }
+    }
+
+    /// `query`, `fragment` or `form_post`; `None` for anything else.
+    pub fn parse(s: &str) -> Option<ResponseMode> {
+        [
+            ResponseMode::Query,
+            ResponseMode::Fragment,
+            ResponseMode::FormPost,
+        ]
+        .into_iter()
+        .find(|m| m.as_str() == s)
+    }
 }
 
 /// A started authorization: send the user to `auth_uri`, then call
@@ -73,15 +118,20 @@ pub struct AuthCodeFlow {
     pub scopes: Vec<String>,
     /// Sent as `client-request-id` (Microsoft) and attached to redirect errors.
     pub correlation_id: String,
-    state: FlowSecret,
-    nonce: FlowSecret,
-    pkce: Pkce,
-    prompt_none: bool,
-    claims: Option<String>,
-    /// The issuer the request went to (RFC 9207's expected `iss`).
-    issuer: String,
-    /// Whether the provider promised to send `iss` (RFC 9207 §3).
-    iss_required: bool,
+    pub(crate) state: FlowSecret,
+    pub(crate) nonce: FlowSecret,
+    pub(crate) pkce: Pkce,
+    pub(crate) prompt_none: bool,
+    /// The app's claims request, as given (merged with the app's client
+    /// capabilities when sent).
+    pub(crate) claims_challenge: Option<String>,
+    /// OIDC `max_age`: the id token's `auth_time` is checked against it.
+    pub(crate) max_age: Option<u64>,
+    /// The issuer the request went to (RFC 9207's expected `iss`) and
+    /// whether the provider promised to send `iss` (RFC 9207 §3); `None`
+    /// for a flow restored from its JSON form, where the app's own
+    /// discovery answers at redemption.
+    pub(crate) issuer: Option<(String, bool)>,
 }
 
 impl std::fmt::Debug for AuthCodeFlow {
@@ -131,54 +181,41 @@ pub(crate) async fn initiate<S: AsRef<str>>(
             "the redirect URI is not an absolute URL",
         ));
     }
+    let state = match &options.state {
+        Some(s) if s.is_empty() => {
+            return Err(IdFlowError::local(
+                LocalCode::InvalidParameter,
+                "state must not be empty",
+            ))
+        }
+        Some(s) => FlowSecret::new(s.clone()),
+        None => random_flow_secret()?,
+    };
     let resolved = engine.resolve().await?;
-    let flow = AuthCodeFlow {
+    let mut flow = AuthCodeFlow {
         auth_uri: resolved.endpoints.authorization.clone(),
         redirect_uri: redirect_uri.to_owned(),
         scopes,
         correlation_id: crate::net::http::new_correlation_id(),
-        state: random_flow_secret()?,
+        state,
         nonce: random_flow_secret()?,
         pkce: Pkce::generate()?,
         prompt_none: options.prompt == Some(Prompt::None),
-        claims,
-        issuer: resolved.issuer.clone(),
-        iss_required: resolved.iss_parameter_supported,
+        claims_challenge: options.claims.clone(),
+        max_age: options.max_age,
+        issuer: Some((resolved.issuer.clone(), resolved.iss_parameter_supported)),
     };
-    let mut params: Vec<(&str, String)> = vec![
-        ("client_id", engine.client_id.clone()),
-        ("response_type", "code".into()),
-        ("redirect_uri", flow.redirect_uri.clone()),
-        ("scope", decorated(&flow.scopes)),
+    let mut params = authorize_params(engine, &flow.scopes, redirect_uri, options, claims);
+    params.extend([
         ("state", flow.state.expose().to_owned()),
         ("nonce", flow.nonce.expose().to_owned()),
         ("code_challenge", flow.pkce.challenge.clone()),
         ("code_challenge_method", "S256".into()),
-        ("response_mode", "query".into()),
-    ];
+    ]);
     if engine.authority.is_microsoft() {
-        params.push(("client_info", "1".into()));
         params.push(("client-request-id", flow.correlation_id.clone()));
     }
-    let optional = [
-        ("prompt", options.prompt.map(|p| p.as_str().to_owned())),
-        ("login_hint", options.login_hint.clone()),
-        ("domain_hint", options.domain_hint.clone()),
-        ("claims", flow.claims.clone()),
-    ];
-    params.extend(optional.into_iter().filter_map(|(k, v)| Some((k, v?))));
-    let mut flow = flow;
-    {
-        let mut query = flow.auth_uri.query_pairs_mut();
-        for (k, v) in &params {
-            query.append_pair(k, v);
-        }
-        for (k, v) in &options.extra_query_parameters {
-            if !params.iter().any(|(p, _)| p == k) {
-                query.append_pair(k, v);
-            }
-        }
-    }
+    append_query(&mut flow.auth_uri, &params, &options.extra_query_parameters);
     tracing::debug!(
         target: "idflow::auth_code",
         pii = crate::logging::pii_logging_enabled(),
@@ -190,6 +227,59 @@ pub(crate) async fn initiate<S: AsRef<str>>(
     Ok(flow)
 }
 
+/// The authorize parameters every request shares (not `state`, `nonce` nor
+/// PKCE): client, redirect, the decorated scopes with any
+/// `extra_scopes_to_consent`, `response_mode` (`query` by default), and the
+/// optional `prompt`, hints, `max_age` and merged `claims`.
+pub(crate) fn authorize_params(
+    engine: &Engine,
+    scopes: &[String],
+    redirect_uri: &str,
+    options: &AuthCodeOptions,
+    claims: Option<String>,
+) -> Vec<(&'static str, String)> {
+    let mut scope = decorated(scopes);
+    for extra in &options.extra_scopes_to_consent {
+        if !scope.split(' ').any(|s| s == extra) {
+            scope.push(' ');
+            scope.push_str(extra);
+        }
+    }
+    let mode = options.response_mode.unwrap_or(ResponseMode::Query);
+    let mut params: Vec<(&str, String)> = vec![
+        ("client_id", engine.client_id.clone()),
+        ("response_type", "code".into()),
+        ("redirect_uri", redirect_uri.to_owned()),
+        ("scope", scope),
+        ("response_mode", mode.as_str().into()),
+    ];
+    if engine.authority.is_microsoft() {
+        params.push(("client_info", "1".into()));
+    }
+    let optional = [
+        ("prompt", options.prompt.map(|p| p.as_str().to_owned())),
+        ("login_hint", options.login_hint.clone()),
+        ("domain_hint", options.domain_hint.clone()),
+        ("max_age", options.max_age.map(|a| a.to_string())),
+        ("claims", claims),
+    ];
+    params.extend(optional.into_iter().filter_map(|(k, v)| Some((k, v?))));
+    params
+}
+
+/// Appends `params`, then the app's extra parameters that do not replace one.
+pub(crate) fn append_query(url: &mut Url, params: &[(&str, String)], extra: &[(String, String)]) {
+    let mut query = url.query_pairs_mut();
+    for (k, v) in params {
+        query.append_pair(k, v);
+    }
+    for (k, v) in extra {
+        if !params.iter().any(|(p, _)| p == k) {
+            query.append_pair(k, v);
+        }
+    }
+}
+
 /// Validates the redirect (a full URL, or its query or fragment) and redeems
 /// the code.
 pub(crate) async fn complete(
@@ -197,8 +287,31 @@ pub(crate) async fn complete(
     flow: &AuthCodeFlow,
     redirect: &str,
 ) -> Result<AuthenticationResult, IdFlowError> {
-    let code = validate_redirect(flow, redirect, engine.sender.clock.now())?;
+    // A forged or foreign redirect is refused before any request.
+    let params = redirect_params(redirect);
+    check_state(
+        flow,
+        params
+            .iter()
+            .find(|(k, _)| k == "state")
+            .map(|(_, v)| v.as_str()),
+    )?;
     let resolved = engine.resolve().await?;
+    let (issuer, iss_required) = match &flow.issuer {
+        Some((issuer, required)) => (issuer.as_str(), *required),
+        None => (resolved.issuer.as_str(), resolved.iss_parameter_supported),
+    };
+    let code = validate_redirect_for(
+        flow,
+        redirect,
+        engine.sender.clock.now(),
+        issuer,
+        iss_required,
+    )?;
+    engine
+        .redeemed_states
+        .consume(&flow.state, &flow.correlation_id)?;
+    let claims = engine.claims_param(flow.claims_challenge.as_deref())?;
     let mut form = engine.base_form("authorization_code", true);
     form.push(("code".into(), code.expose().to_owned()));
     form.push(("redirect_uri".into(), flow.redirect_uri.clone()));
@@ -207,47 +320,45 @@ pub(crate) async fn complete(
         flow.pkce.verifier.expose().to_owned(),
     ));
     form.push(("scope".into(), decorated(&flow.scopes)));
-    if let Some(c) = &flow.claims {
-        form.push(("claims".into(), c.clone()));
+    if let Some(c) = claims {
+        form.push(("claims".into(), c));
     }
     let ctx = Context {
         requested: &flow.scopes,
         nonce: Some(flow.nonce.expose()),
         ..Context::default()
     };
-    engine.redeem(&resolved, form, Flow::Token, ctx).await
+    let result = engine.redeem(&resolved, form, Flow::Token, ctx).await?;
+    super::redemption::check_max_age(flow.max_age, &result, engine.sender.clock.now())?;
+    Ok(result)
 }
 
 /// The code from a redirect, after the `state` check; an `error` redirect
 /// (or one with neither code nor error) is classified as the authorize flow.
+#[cfg(test)]
 pub fn validate_redirect(
     flow: &AuthCodeFlow,
     redirect: &str,
     now: std::time::SystemTime,
 ) -> Result<AuthorizationCode, IdFlowError> {
+    let (issuer, required) = flow
+        .issuer
+        .as_ref()
+        .map_or(("", false), |(i, r)| (i.as_str(), *r));
+    validate_redirect_for(flow, redirect, now, issuer, required)
+}
+
+fn validate_redirect_for(
+    flow: &AuthCodeFlow,
+    redirect: &str,
+    now: std::time::SystemTime,
+    issuer: &str,
+    iss_required: bool,
+) -> Result<AuthorizationCode, IdFlowError> {
     let params = redirect_params(redirect);
     let value = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
-    match value("state") {
-        Some(s) if constant_time_eq(s, flow.state.expose()) => {}
-        got => {
-            let what = if got.is_some() {
-                "differs from"
-            } else {
-                "is missing, unlike"
-            };
-            tracing::warn!(
-                target: "idflow::auth_code",
-                correlation_id = %flow.correlation_id,
-                "the redirect's state {what} the request's; refusing it"
-            );
-            return Err(IdFlowError::local(
-                LocalCode::StateMismatch,
-                format!("the redirect's state {what} the request's"),
-            )
-            .with_correlation_id(flow.correlation_id.clone()));
-        }
-    }
-    check_iss(flow, value("iss"))?;
+    check_state(flow, value("state"))?;
+    check_iss(flow, value("iss"), issuer, iss_required)?;
     let auth_flow = if flow.prompt_none {
         Flow::AuthorizePromptNone
     } else {
@@ -282,16 +393,44 @@ pub fn validate_redirect(
     }
 }
 
+/// The redirect's `state` must be the flow's (compared in constant time).
+fn check_state(flow: &AuthCodeFlow, got: Option<&str>) -> Result<(), IdFlowError> {
+    match got {
+        Some(s) if constant_time_eq(s, flow.state.expose()) => {}
+        got => {
+            let what = if got.is_some() {
+                "differs from"
+            } else {
+                "is missing, unlike"
+            };
+            tracing::warn!(
+                target: "idflow::auth_code",
+                correlation_id = %flow.correlation_id,
+                "the redirect's state {what} the request's; refusing it"
+            );
+            return Err(IdFlowError::local(
+                LocalCode::StateMismatch,
+                format!("the redirect's state {what} the request's"),
+            )
+            .with_correlation_id(flow.correlation_id.clone()));
+        }
+    }
+    Ok(())
+}
+
 /// RFC 9207 §2.4: `iss`, when present, is compared with the issuer by simple
 /// string comparison (Entra's `{tenantid}` template stands for one tenant
 /// segment); it must be present when the provider advertised it.
-fn check_iss(flow: &AuthCodeFlow, iss: Option<&str>) -> Result<(), IdFlowError> {
+fn check_iss(
+    flow: &AuthCodeFlow,
+    iss: Option<&str>,
+    issuer: &str,
+    iss_required: bool,
+) -> Result<(), IdFlowError> {
     let why = match iss {
-        None if flow.iss_required => {
-            "has no iss, although the provider sends one with every response"
-        }
+        None if iss_required => "has no iss, although the provider sends one with every response",
         None => return Ok(()),
-        Some(got) if issuer_matches(&flow.issuer, got) => return Ok(()),
+        Some(got) if issuer_matches(issuer, got) => return Ok(()),
         Some(_) => "names another issuer than the one the request went to",
     };
     tracing::warn!(

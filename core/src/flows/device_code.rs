@@ -52,9 +52,10 @@ pub struct DeviceFlow {
     /// The correlation id of the device authorization request.
     pub correlation_id: String,
     pub(crate) device_code: DeviceCode,
-    /// The `claims` sent with the device authorization request (the app's
-    /// claims merged with its capabilities), sent again with every poll.
-    pub(crate) claims: Option<String>,
+    /// The app's claims request, as given: merged with the app's client
+    /// capabilities, it is sent with the device authorization request and
+    /// again with every poll.
+    pub(crate) claims_challenge: Option<String>,
 }
 
 impl std::fmt::Debug for DeviceFlow {
@@ -84,6 +85,7 @@ pub(crate) async fn initiate<S: AsRef<str>>(
     claims: Option<&str>,
 ) -> Result<DeviceFlow, IdFlowError> {
     let scopes = app_scopes(scopes)?;
+    let claims_challenge = claims.map(str::to_owned);
     let claims = engine.claims_param(claims)?;
     let resolved = engine.resolve().await?;
     let Some(endpoint) = resolved.endpoints.device_authorization.clone() else {
@@ -167,7 +169,7 @@ pub(crate) async fn initiate<S: AsRef<str>>(
         verification_uri,
         message,
         scopes,
-        claims,
+        claims_challenge,
     })
 }
 
@@ -183,6 +185,7 @@ pub(crate) async fn poll(
     let clock = engine.sender.clock.clone();
     let sleeper = engine.sender.sleeper.clone();
     let mut interval = flow.interval;
+    let claims = engine.claims_param(flow.claims_challenge.as_deref())?;
     loop {
         let now = clock.now();
         if now >= flow.expires_at {
@@ -200,7 +203,7 @@ pub(crate) async fn poll(
         }
         let mut form = engine.base_form(DEVICE_CODE_GRANT, true);
         form.push(("device_code".into(), flow.device_code.expose().to_owned()));
-        if let Some(c) = &flow.claims {
+        if let Some(c) = &claims {
             form.push(("claims".into(), c.clone()));
         }
         let (classified, exchange) = or_cancel(

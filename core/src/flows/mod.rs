@@ -11,8 +11,10 @@ pub(crate) mod cancel;
 pub(crate) mod device_code;
 mod grants;
 pub(crate) mod loopback;
+mod redemption;
 pub(crate) mod silent;
 mod single_flight;
+pub(crate) mod web_flow;
 
 use crate::cache::TokenCache;
 use crate::error::{Classified, Flow, IdFlowError, LocalCode, Outcome};
@@ -72,6 +74,8 @@ pub(crate) struct Engine {
     pub realm: OnceLock<String>,
     /// Concurrent silent / client-credentials misses sharing one request.
     pub flights: single_flight::SingleFlight<silent::FlightKey, silent::FlightResult>,
+    /// The auth code flow states this app has redeemed (replay protection).
+    pub redeemed_states: redemption::RedeemedStates,
 }
 
 impl std::fmt::Debug for Engine {
@@ -110,6 +114,7 @@ impl Engine {
             cache,
             realm: OnceLock::new(),
             flights: Default::default(),
+            redeemed_states: Default::default(),
             throttle: Throttle::new(),
             client_capabilities,
         }

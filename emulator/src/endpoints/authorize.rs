@@ -235,6 +235,7 @@ fn sign_in(
             username: user.username.clone(),
             scope: scopes.request_string(),
             nonce: p.get("nonce").map(str::to_owned),
+            auth_time: app.clock.unix(),
             expires_at: app.clock.unix().saturating_add(lifetime),
             redeemed: false,
         },

@@ -7,7 +7,9 @@ use crate::endpoints::checks::{
     check_enabled, require_tenant, required_form, required_scopes, tenant,
 };
 use crate::endpoints::client_auth::{authenticate, public_or_confidential, Need};
-use crate::endpoints::issue::{issue_for_user, server_error, token_response, Issue};
+use crate::endpoints::issue::{
+    issue_for_sign_in, issue_for_user, server_error, token_response, Issue, SignIn,
+};
 use crate::model::directory::{tenant_id, UserSpec};
 use crate::model::scopes::ScopeSet;
 use crate::model::state::{App, State};
@@ -84,16 +86,11 @@ pub fn authorization_code(
         "The signed-in user no longer exists.",
     )?;
     let scopes = requested_or_granted(state, req, &grant.scope)?;
-    let body = issue_for_user(
-        app,
-        state,
-        req,
-        &client,
-        auth,
-        &user,
-        &scopes,
-        grant.nonce.as_deref(),
-    )?;
+    let sign_in = SignIn {
+        nonce: grant.nonce.as_deref(),
+        auth_time: Some(grant.auth_time),
+    };
+    let body = issue_for_sign_in(app, state, req, &client, auth, &user, &scopes, sign_in)?;
     if let Some(g) = state.codes.get_mut(code) {
         g.redeemed = true;
     }
@@ -208,6 +205,7 @@ pub fn client_credentials(
         tenant: tenant(req),
         scopes: &scopes,
         nonce: None,
+        auth_time: None,
         client_info: false,
     };
     token_response(app, state, issue).map_err(server_error)

@@ -23,6 +23,8 @@ pub struct Issue<'a> {
     pub tenant: &'a str,
     pub scopes: &'a ScopeSet,
     pub nonce: Option<&'a str>,
+    /// When the user signed in (OIDC `auth_time`), for a code redemption.
+    pub auth_time: Option<i64>,
     /// The request had `client_info=1`.
     pub client_info: bool,
 }
@@ -132,6 +134,9 @@ pub fn token_response(app: &App, state: &mut State, issue: Issue<'_>) -> Result<
         if let Some(nonce) = issue.nonce {
             id["nonce"] = json!(nonce);
         }
+        if let Some(t) = issue.auth_time {
+            id["auth_time"] = json!(t);
+        }
         if issue.scopes.oidc.iter().any(|s| s == "email") {
             id["email"] = json!(user.username);
         }
@@ -179,6 +184,33 @@ pub fn issue_for_user(
     scopes: &ScopeSet,
     nonce: Option<&str>,
 ) -> Result<Value, AadError> {
+    let sign_in = SignIn {
+        nonce,
+        auth_time: None,
+    };
+    issue_for_sign_in(app, state, req, client, auth, user, scopes, sign_in)
+}
+
+/// What an authorize request adds to the id token of its code's redemption.
+#[derive(Clone, Copy, Debug)]
+pub struct SignIn<'a> {
+    pub nonce: Option<&'a str>,
+    pub auth_time: Option<i64>,
+}
+
+/// [`issue_for_user`] for a code redemption: the sign-in's `nonce` and `auth_time`.
+#[allow(clippy::too_many_arguments)]
+pub fn issue_for_sign_in(
+    app: &App,
+    state: &mut State,
+    req: &Req,
+    client: &Client,
+    auth: ClientAuth,
+    user: &UserSpec,
+    scopes: &ScopeSet,
+    sign_in: SignIn<'_>,
+) -> Result<Value, AadError> {
+    let SignIn { nonce, auth_time } = sign_in;
     if !state.consented(&user.username, client, scopes) {
         return Err(consent_required(client));
     }
@@ -189,6 +221,7 @@ pub fn issue_for_user(
         tenant: tenant(req),
         scopes,
         nonce,
+        auth_time,
         client_info: wants_client_info(req),
     };
     token_response(app, state, issue).map_err(server_error)

@@ -70,6 +70,8 @@ pub struct CodeGrant {
     pub username: String,
     pub scope: String,
     pub nonce: Option<String>,
+    /// When the user signed in (the authorize request): the id token's `auth_time`.
+    pub auth_time: i64,
     pub expires_at: i64,
     pub redeemed: bool,
 }

@@ -43,6 +43,7 @@ async fn authorize_url_contents() {
             ("ui_locales".into(), "fr".into()),
             ("state".into(), "mine".into()),
         ],
+        ..AuthCodeOptions::default()
     };
     let (_, _, _, flow) = started(options).await;
     let q = query(&flow.auth_uri);
@@ -205,18 +206,29 @@ async fn redeems_the_code_with_the_verifier_and_checks_the_nonce() {
         Some(flow.code_verifier().expose())
     );
 
+    // Each redirect is answered once: a fresh sign-in for each answer below.
+    let fresh = || async {
+        let flow = app
+            .initiate_auth_code_flow(&["User.Read"], REDIRECT, &AuthCodeOptions::default())
+            .await
+            .unwrap();
+        let redirect = format!("{REDIRECT}?code=the-code&state={}", flow.state().expose());
+        (flow, redirect)
+    };
     http.json(
         Method::Post,
         MS_TOKEN,
         200,
         token_body(start(), &[("nonce", json!("replayed"))]),
     );
+    let (flow, redirect) = fresh().await;
     let e = app
         .acquire_token_by_auth_code_flow(&flow, &redirect)
         .await
         .unwrap_err();
     assert_eq!(e.code, "nonce_mismatch");
     http.json(Method::Post, MS_TOKEN, 200, token_body(start(), &[]));
+    let (flow, redirect) = fresh().await;
     let e = app
         .acquire_token_by_auth_code_flow(&flow, &redirect)
         .await
