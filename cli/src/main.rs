@@ -79,6 +79,20 @@ enum Command {
         /// The port on 127.0.0.1.
         #[arg(long, default_value_t = 0)]
         port: u16,
+        /// Serve HTTPS (the MSAL libraries require it) with a certificate for
+        /// 127.0.0.1 and localhost from a CA generated at start.
+        #[arg(long)]
+        tls: bool,
+        /// Serve HTTPS with this PEM certificate chain (leaf first) instead.
+        #[arg(long, value_name = "PEM", requires = "key")]
+        cert: Option<std::path::PathBuf>,
+        /// The PEM private key for --cert.
+        #[arg(long, value_name = "PEM", requires = "cert")]
+        key: Option<std::path::PathBuf>,
+        /// Write the certificate clients must trust to FILE (default: a file
+        /// in the temporary directory, named in the banner).
+        #[arg(long, value_name = "FILE")]
+        ca_out: Option<std::path::PathBuf>,
     },
     /// Acquire a token and print msal Python's result dict as JSON.
     ///
@@ -185,7 +199,19 @@ fn main() -> ExitCode {
             }
         }
         Command::Demo { json } => demo::run(json),
-        Command::Emulator { port } => emulator::run(port),
+        Command::Emulator {
+            port,
+            tls,
+            cert,
+            key,
+            ca_out,
+        } => emulator::run(emulator::Options {
+            port,
+            tls,
+            cert,
+            key,
+            ca_out,
+        }),
         Command::Token {
             authority,
             client_id,

@@ -67,6 +67,7 @@ pub use model::directory::{
 pub use model::log::RequestRecord;
 pub use model::state::{AuthorizeOutcome, AuthorizeScript, DeviceStatus, Settings};
 pub use wire::request::{Endpoint, MAX_REQUEST_BODY};
+pub use wire::tls::TlsSetup;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -101,9 +102,18 @@ pub struct EmulatorBuilder {
     settings: Settings,
     clients: Vec<ClientSpec>,
     users: Vec<UserSpec>,
+    tls: Option<TlsSetup>,
 }
 
 impl EmulatorBuilder {
+    /// Serves HTTPS instead of HTTP: the base URL, discovery documents and
+    /// issuers then say `https://`. [`TlsSetup::Generate`] makes a CA at
+    /// start ([`EmulatorHandle::ca_pem`] is what a client must trust).
+    pub fn tls(mut self, setup: TlsSetup) -> Self {
+        self.tls = Some(setup);
+        self
+    }
+
     /// The port on 127.0.0.1; 0 (the default) picks a free one.
     pub fn port(mut self, port: u16) -> Self {
         self.port = port;
@@ -142,7 +152,14 @@ impl EmulatorBuilder {
                 port: self.port,
                 source,
             })?;
-        let base_url = format!("http://{addr}");
+        let tls = self
+            .tls
+            .as_ref()
+            .map(TlsSetup::build)
+            .transpose()
+            .map_err(EmulatorError::Setup)?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let base_url = format!("{scheme}://{addr}");
         let signer = RsaSigner::generate().map_err(EmulatorError::Setup)?;
         let initial = model::state::Initial {
             settings: self.settings,
@@ -156,10 +173,15 @@ impl EmulatorBuilder {
             .fallback(endpoints::handle)
             .with_state(admin.clone());
         let (stop, stopped) = watch::channel(false);
-        let task = tokio::spawn(wire::server::run(listener, router, stopped));
+        let (acceptor, ca_pem) = match tls {
+            Some(t) => (Some(t.acceptor), Some(t.trust_pem)),
+            None => (None, None),
+        };
+        let task = tokio::spawn(wire::server::run(listener, router, acceptor, stopped));
         Ok(EmulatorHandle {
             addr,
             admin,
+            ca_pem,
             stop,
             task: Some(task),
         })
@@ -171,14 +193,21 @@ impl EmulatorBuilder {
 pub struct EmulatorHandle {
     addr: SocketAddr,
     admin: Admin,
+    ca_pem: Option<String>,
     stop: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
 }
 
 impl EmulatorHandle {
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT` (`https://` with TLS).
     pub fn base_url(&self) -> &str {
         &self.admin.app.base_url
+    }
+
+    /// With TLS, the PEM certificate a client must trust: the CA generated
+    /// at start, or the last certificate of the chain the caller gave.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
     }
 
     pub fn port(&self) -> u16 {

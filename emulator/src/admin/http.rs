@@ -174,7 +174,11 @@ fn refusal(headers: &HeaderMap, authority: Option<&str>) -> Option<Refusal> {
         let own = origin
             .to_str()
             .ok()
-            .and_then(|o| o.strip_prefix("http://"))
+            // `https://` when the emulator serves TLS.
+            .and_then(|o| {
+                o.strip_prefix("http://")
+                    .or_else(|| o.strip_prefix("https://"))
+            })
             .and_then(split_authority)
             .is_some_and(|(h, p)| is_loopback_name(&h) && p.or(Some(80)) == port.or(Some(80)));
         if !own {

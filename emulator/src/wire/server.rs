@@ -16,6 +16,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinSet;
+use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
 /// A handle on one connection, placed in every request's extensions.
@@ -86,15 +87,27 @@ impl AsyncWrite for Stream {
 }
 
 /// Serves `app` on `listener` until `shutdown` turns true; then every open
-/// connection (including ones waiting in a delay fault) is closed.
-pub async fn run(listener: TcpListener, app: Router, mut shutdown: watch::Receiver<bool>) {
+/// connection (including ones waiting in a delay fault) is closed. With
+/// `tls`, each accepted connection is a TLS server session first (the reset
+/// and drop faults still act on the TCP stream beneath it).
+pub async fn run(
+    listener: TcpListener,
+    app: Router,
+    tls: Option<TlsAcceptor>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let mut connections = JoinSet::new();
     loop {
         tokio::select! {
             accepted = listener.accept() => {
                 match accepted {
                     Ok((stream, _)) => {
-                        connections.spawn(serve_connection(stream, app.clone(), shutdown.clone()));
+                        connections.spawn(serve_connection(
+                            stream,
+                            app.clone(),
+                            tls.clone(),
+                            shutdown.clone(),
+                        ));
                     }
                     // Out of file descriptors and the like: back off briefly.
                     Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
@@ -107,13 +120,44 @@ pub async fn run(listener: TcpListener, app: Router, mut shutdown: watch::Receiv
     connections.shutdown().await;
 }
 
-async fn serve_connection(stream: TcpStream, app: Router, mut shutdown: watch::Receiver<bool>) {
+/// How long a client may take over the TLS handshake.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
+
+async fn serve_connection(
+    stream: TcpStream,
+    app: Router,
+    tls: Option<TlsAcceptor>,
+    shutdown: watch::Receiver<bool>,
+) {
     let _ = stream.set_nodelay(true);
     let control = Arc::new(ConnControl::default());
-    let io = TokioIo::new(Stream {
+    let stream = Stream {
         inner: stream,
         control: control.clone(),
-    });
+    };
+    match tls {
+        None => serve_http(TokioIo::new(stream), control, app, shutdown).await,
+        Some(acceptor) => {
+            // A client that does not trust the certificate aborts here; the
+            // connection just ends.
+            let Ok(Ok(tls)) =
+                tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await
+            else {
+                return;
+            };
+            serve_http(TokioIo::new(tls), control, app, shutdown).await;
+        }
+    }
+}
+
+async fn serve_http<I>(
+    io: TokioIo<I>,
+    control: Arc<ConnControl>,
+    app: Router,
+    mut shutdown: watch::Receiver<bool>,
+) where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let per_request = control.clone();
     let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
         let mut request = request.map(axum::body::Body::new);
