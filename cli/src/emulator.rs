@@ -23,6 +23,8 @@ pub struct Options {
     pub key: Option<PathBuf>,
     /// Where to write the certificate clients must trust.
     pub ca_out: Option<PathBuf>,
+    /// A scenario file to start from.
+    pub scenario: Option<PathBuf>,
 }
 
 impl Options {
@@ -50,6 +52,13 @@ impl Options {
 /// until interrupted.
 pub fn run(options: Options) -> Result<ExitCode, String> {
     let tls = options.tls_setup()?;
+    // A bad scenario file stops here, before anything listens.
+    let scenario = options
+        .scenario
+        .as_deref()
+        .map(idflow_emulator::Scenario::from_path)
+        .transpose()
+        .map_err(|e| e.to_string())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -59,6 +68,9 @@ pub fn run(options: Options) -> Result<ExitCode, String> {
         let mut builder = idflow_emulator::Emulator::builder().port(options.port);
         if let Some(tls) = tls {
             builder = builder.tls(tls);
+        }
+        if let Some(scenario) = scenario {
+            builder = builder.scenario(scenario);
         }
         let handle = builder.start().await.map_err(|e| e.to_string())?;
         let ca_file = match handle.ca_pem() {

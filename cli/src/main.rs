@@ -93,6 +93,11 @@ enum Command {
         /// in the temporary directory, named in the banner).
         #[arg(long, value_name = "FILE")]
         ca_out: Option<std::path::PathBuf>,
+        /// Start in the state a scenario file describes (JSON, or TOML when
+        /// the name ends in .toml): settings, clients, users and a sequence
+        /// of faults. See emulator/README.md.
+        #[arg(long, value_name = "FILE")]
+        scenario: Option<std::path::PathBuf>,
     },
     /// Acquire a token and print msal Python's result dict as JSON.
     ///
@@ -205,12 +210,14 @@ fn main() -> ExitCode {
             cert,
             key,
             ca_out,
+            scenario,
         } => emulator::run(emulator::Options {
             port,
             tls,
             cert,
             key,
             ca_out,
+            scenario,
         }),
         Command::Token {
             authority,

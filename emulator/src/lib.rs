@@ -41,6 +41,7 @@
 //   model/                        directory, scopes, the state, the request log
 //   endpoints/                    the front door and each platform endpoint
 //   admin/                        the admin API and its HTTP routes
+//   scenario                      a starting state and faults from one file
 mod admin;
 mod clock;
 mod crypto;
@@ -48,6 +49,7 @@ mod endpoints;
 mod faults;
 mod grant_types;
 mod model;
+mod scenario;
 mod wire;
 
 pub use admin::{Admin, AdminError, ClockInfo, PresetArm};
@@ -66,6 +68,7 @@ pub use model::directory::{
 };
 pub use model::log::RequestRecord;
 pub use model::state::{AuthorizeOutcome, AuthorizeScript, DeviceStatus, Settings};
+pub use scenario::{Scenario, ScenarioError, ScenarioFault};
 pub use wire::request::{Endpoint, MAX_REQUEST_BODY};
 pub use wire::tls::TlsSetup;
 
@@ -103,6 +106,7 @@ pub struct EmulatorBuilder {
     clients: Vec<ClientSpec>,
     users: Vec<UserSpec>,
     tls: Option<TlsSetup>,
+    scenario: Option<Scenario>,
 }
 
 impl EmulatorBuilder {
@@ -138,6 +142,19 @@ impl EmulatorBuilder {
         self
     }
 
+    /// A starting state from a scenario file: its settings, clients and
+    /// users join the initial directory (a reset returns to them); its APIs,
+    /// sign-in scripts and faults are armed once the server is up.
+    pub fn scenario(mut self, scenario: Scenario) -> Self {
+        if let Some(settings) = scenario.settings.clone() {
+            self.settings = settings;
+        }
+        self.clients.extend(scenario.clients.iter().cloned());
+        self.users.extend(scenario.users.iter().cloned());
+        self.scenario = Some(scenario);
+        self
+    }
+
     /// Binds the port, generates the signing key and starts serving.
     pub async fn start(self) -> Result<EmulatorHandle, EmulatorError> {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port))
@@ -169,6 +186,9 @@ impl EmulatorBuilder {
         let app =
             model::state::App::new(base_url, initial, signer).map_err(EmulatorError::Setup)?;
         let admin = Admin { app: Arc::new(app) };
+        if let Some(scenario) = &self.scenario {
+            scenario.arm(&admin).map_err(EmulatorError::Setup)?;
+        }
         let router = admin::http::routes()
             .fallback(endpoints::handle)
             .with_state(admin.clone());
