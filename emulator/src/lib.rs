@@ -190,6 +190,7 @@ impl EmulatorBuilder {
             scenario.arm(&admin).map_err(EmulatorError::Setup)?;
         }
         let router = admin::http::routes()
+            .layer(axum::middleware::from_fn(wire::server::read_body_first))
             .fallback(endpoints::handle)
             .with_state(admin.clone());
         let (stop, stopped) = watch::channel(false);

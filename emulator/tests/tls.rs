@@ -108,6 +108,15 @@ async fn admin_accepts_its_own_https_origin() {
     assert_eq!(r.status(), 201);
     let (status, _) = client_credentials(&http, &emu).await;
     assert_eq!(status, 429);
+    // The same host and port under the other scheme is another origin.
+    let other = emu.base_url().replace("https://", "http://");
+    let r = http
+        .post(format!("{}/_admin/reset", emu.base_url()))
+        .header("origin", other)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
 }
 
 #[tokio::test]

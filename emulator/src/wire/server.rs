@@ -24,9 +24,15 @@ use tower::ServiceExt;
 pub struct ConnControl {
     kill: Notify,
     reset: AtomicBool,
+    tls: bool,
 }
 
 impl ConnControl {
+    /// Whether this connection is HTTPS (the scheme a same-origin page has).
+    pub fn is_tls(&self) -> bool {
+        self.tls
+    }
+
     /// Closes the connection now, whatever is in flight.
     pub fn drop_connection(&self) {
         self.kill.notify_one();
@@ -130,7 +136,10 @@ async fn serve_connection(
     shutdown: watch::Receiver<bool>,
 ) {
     let _ = stream.set_nodelay(true);
-    let control = Arc::new(ConnControl::default());
+    let control = Arc::new(ConnControl {
+        tls: tls.is_some(),
+        ..ConnControl::default()
+    });
     let stream = Stream {
         inner: stream,
         control: control.clone(),
@@ -172,5 +181,41 @@ async fn serve_http<I>(
         _ = connection => {}
         _ = control.killed() => {}
         _ = shutdown.changed() => {}
+    }
+}
+
+/// The most an admin request body may hold (client registrations with
+/// certificates are the largest).
+const MAX_ADMIN_BODY: usize = 1024 * 1024;
+
+/// Reads an admin request's whole body before its handler runs. A handler
+/// that ignores the body (`POST /_admin/reset` with `{}`) would otherwise
+/// leave it unread, and hyper then closes the connection after the answer:
+/// a client that keeps connections alive (Java's HttpClient, a requests
+/// Session) finds the next request on it refused.
+pub async fn read_body_first(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let (parts, body) = request.into_parts();
+    match axum::body::to_bytes(body, MAX_ADMIN_BODY).await {
+        Ok(bytes) => {
+            next.run(axum::extract::Request::from_parts(
+                parts,
+                axum::body::Body::from(bytes),
+            ))
+            .await
+        }
+        Err(_) => {
+            let mut response = axum::response::Response::new(axum::body::Body::from(
+                r#"{"error":"bad_request","message":"the request body is over 1 MiB or could not be read"}"#,
+            ));
+            *response.status_mut() = hyper::StatusCode::PAYLOAD_TOO_LARGE;
+            response.headers_mut().insert(
+                hyper::header::CONTENT_TYPE,
+                hyper::header::HeaderValue::from_static("application/json"),
+            );
+            response
+        }
     }
 }
