@@ -39,6 +39,7 @@ step "python tests"           bash scripts/test-python.sh
 step "examples"               bash scripts/test-examples.sh
 step "MSAL libraries"         bash scripts/test-msal-libraries.sh
 step "python wheel"           bash scripts/test-wheel.sh
+step "idflow command wheel"   bash scripts/test-cli-wheel.sh
 step "python tests (3.9)"     bash scripts/test-python-oldest.sh
 step "old linux (Debian 11)"  bash scripts/test-oldlinux.sh
 step "python sdist"           bash scripts/test-sdist.sh
