@@ -55,7 +55,10 @@ class TlsEmulator:
 def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsEmulator]:
     cli = os.environ.get("IDFLOW_CLI")
     if not cli:
-        raise RuntimeError("IDFLOW_CLI is unset: run scripts/test-python.sh")
+        # scripts/with-servers.sh sets it for scripts/test-python.sh; the
+        # Python 3.9 run in the Debian 11 chroot (test-python-oldest.sh) has
+        # no idflow command of its own.
+        pytest.skip("IDFLOW_CLI is unset: no idflow command to start a TLS emulator")
     ca = tmp_path_factory.mktemp("emulator-tls") / "ca.pem"
     proc = subprocess.Popen(
         [cli, "emulator", "--tls", "--port", "0", "--ca-out", str(ca),
