@@ -37,7 +37,9 @@ step "swift tests"            bash scripts/test-swift.sh
 step "kotlin tests"           bash scripts/test-kotlin.sh
 step "python tests"           bash scripts/test-python.sh
 step "examples"               bash scripts/test-examples.sh
+step "MSAL libraries"         bash scripts/test-msal-libraries.sh
 step "python wheel"           bash scripts/test-wheel.sh
+step "idflow command wheel"   bash scripts/test-cli-wheel.sh
 step "python tests (3.9)"     bash scripts/test-python-oldest.sh
 step "old linux (Debian 11)"  bash scripts/test-oldlinux.sh
 step "python sdist"           bash scripts/test-sdist.sh

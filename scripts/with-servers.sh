@@ -7,6 +7,7 @@
 #   IDFLOW_EMULATOR_URL   the emulator's base URL (authorities are $URL/<tenant>)
 #   IDFLOW_OIDC_INFO      the provider's start-up JSON (issuer, client ids and secrets, api)
 #   IDFLOW_OIDC_ISSUER    the provider's issuer URL
+#   IDFLOW_CLI            the `idflow` command (suites start their own TLS emulator with it)
 # Usage: scripts/with-servers.sh COMMAND [ARGS...]
 set -euo pipefail
 # shellcheck source=lib.sh
@@ -51,7 +52,8 @@ IDFLOW_EMULATOR_URL="$line"
 start oidc node "$repo/testing/oidc-provider/server.mjs" --port 0 --issuer-path /tenant --device-interval 1
 IDFLOW_OIDC_INFO="$line"
 IDFLOW_OIDC_ISSUER="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["issuer"])' "$IDFLOW_OIDC_INFO")"
-export IDFLOW_EMULATOR_URL IDFLOW_OIDC_INFO IDFLOW_OIDC_ISSUER
+IDFLOW_CLI="$idflow"
+export IDFLOW_EMULATOR_URL IDFLOW_OIDC_INFO IDFLOW_OIDC_ISSUER IDFLOW_CLI
 log "emulator at $IDFLOW_EMULATOR_URL, OpenID provider at $IDFLOW_OIDC_ISSUER"
 
 set +e

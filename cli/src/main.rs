@@ -79,6 +79,25 @@ enum Command {
         /// The port on 127.0.0.1.
         #[arg(long, default_value_t = 0)]
         port: u16,
+        /// Serve HTTPS (the MSAL libraries require it) with a certificate for
+        /// 127.0.0.1 and localhost from a CA generated at start.
+        #[arg(long)]
+        tls: bool,
+        /// Serve HTTPS with this PEM certificate chain (leaf first) instead.
+        #[arg(long, value_name = "PEM", requires = "key")]
+        cert: Option<std::path::PathBuf>,
+        /// The PEM private key for --cert.
+        #[arg(long, value_name = "PEM", requires = "cert")]
+        key: Option<std::path::PathBuf>,
+        /// Write the certificate clients must trust to FILE (default: a file
+        /// in the temporary directory, named in the banner).
+        #[arg(long, value_name = "FILE")]
+        ca_out: Option<std::path::PathBuf>,
+        /// Start in the state a scenario file describes (JSON, or TOML when
+        /// the name ends in .toml): settings, clients, users and a sequence
+        /// of faults. See emulator/README.md.
+        #[arg(long, value_name = "FILE")]
+        scenario: Option<std::path::PathBuf>,
     },
     /// Acquire a token and print msal Python's result dict as JSON.
     ///
@@ -185,7 +204,21 @@ fn main() -> ExitCode {
             }
         }
         Command::Demo { json } => demo::run(json),
-        Command::Emulator { port } => emulator::run(port),
+        Command::Emulator {
+            port,
+            tls,
+            cert,
+            key,
+            ca_out,
+            scenario,
+        } => emulator::run(emulator::Options {
+            port,
+            tls,
+            cert,
+            key,
+            ca_out,
+            scenario,
+        }),
         Command::Token {
             authority,
             client_id,

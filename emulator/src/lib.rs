@@ -41,6 +41,7 @@
 //   model/                        directory, scopes, the state, the request log
 //   endpoints/                    the front door and each platform endpoint
 //   admin/                        the admin API and its HTTP routes
+//   scenario                      a starting state and faults from one file
 mod admin;
 mod clock;
 mod crypto;
@@ -48,6 +49,7 @@ mod endpoints;
 mod faults;
 mod grant_types;
 mod model;
+mod scenario;
 mod wire;
 
 pub use admin::{Admin, AdminError, ClockInfo, PresetArm};
@@ -66,7 +68,9 @@ pub use model::directory::{
 };
 pub use model::log::RequestRecord;
 pub use model::state::{AuthorizeOutcome, AuthorizeScript, DeviceStatus, Settings};
+pub use scenario::{Scenario, ScenarioError, ScenarioFault};
 pub use wire::request::{Endpoint, MAX_REQUEST_BODY};
+pub use wire::tls::TlsSetup;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -101,9 +105,19 @@ pub struct EmulatorBuilder {
     settings: Settings,
     clients: Vec<ClientSpec>,
     users: Vec<UserSpec>,
+    tls: Option<TlsSetup>,
+    scenario: Option<Scenario>,
 }
 
 impl EmulatorBuilder {
+    /// Serves HTTPS instead of HTTP: the base URL, discovery documents and
+    /// issuers then say `https://`. [`TlsSetup::Generate`] makes a CA at
+    /// start ([`EmulatorHandle::ca_pem`] is what a client must trust).
+    pub fn tls(mut self, setup: TlsSetup) -> Self {
+        self.tls = Some(setup);
+        self
+    }
+
     /// The port on 127.0.0.1; 0 (the default) picks a free one.
     pub fn port(mut self, port: u16) -> Self {
         self.port = port;
@@ -128,6 +142,19 @@ impl EmulatorBuilder {
         self
     }
 
+    /// A starting state from a scenario file: its settings, clients and
+    /// users join the initial directory (a reset returns to them); its APIs,
+    /// sign-in scripts and faults are armed once the server is up.
+    pub fn scenario(mut self, scenario: Scenario) -> Self {
+        if let Some(settings) = scenario.settings.clone() {
+            self.settings = settings;
+        }
+        self.clients.extend(scenario.clients.iter().cloned());
+        self.users.extend(scenario.users.iter().cloned());
+        self.scenario = Some(scenario);
+        self
+    }
+
     /// Binds the port, generates the signing key and starts serving.
     pub async fn start(self) -> Result<EmulatorHandle, EmulatorError> {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port))
@@ -142,7 +169,14 @@ impl EmulatorBuilder {
                 port: self.port,
                 source,
             })?;
-        let base_url = format!("http://{addr}");
+        let tls = self
+            .tls
+            .as_ref()
+            .map(TlsSetup::build)
+            .transpose()
+            .map_err(EmulatorError::Setup)?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let base_url = format!("{scheme}://{addr}");
         let signer = RsaSigner::generate().map_err(EmulatorError::Setup)?;
         let initial = model::state::Initial {
             settings: self.settings,
@@ -152,14 +186,23 @@ impl EmulatorBuilder {
         let app =
             model::state::App::new(base_url, initial, signer).map_err(EmulatorError::Setup)?;
         let admin = Admin { app: Arc::new(app) };
+        if let Some(scenario) = &self.scenario {
+            scenario.arm(&admin).map_err(EmulatorError::Setup)?;
+        }
         let router = admin::http::routes()
+            .layer(axum::middleware::from_fn(wire::server::read_body_first))
             .fallback(endpoints::handle)
             .with_state(admin.clone());
         let (stop, stopped) = watch::channel(false);
-        let task = tokio::spawn(wire::server::run(listener, router, stopped));
+        let (acceptor, ca_pem) = match tls {
+            Some(t) => (Some(t.acceptor), Some(t.trust_pem)),
+            None => (None, None),
+        };
+        let task = tokio::spawn(wire::server::run(listener, router, acceptor, stopped));
         Ok(EmulatorHandle {
             addr,
             admin,
+            ca_pem,
             stop,
             task: Some(task),
         })
@@ -171,14 +214,21 @@ impl EmulatorBuilder {
 pub struct EmulatorHandle {
     addr: SocketAddr,
     admin: Admin,
+    ca_pem: Option<String>,
     stop: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
 }
 
 impl EmulatorHandle {
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT` (`https://` with TLS).
     pub fn base_url(&self) -> &str {
         &self.admin.app.base_url
+    }
+
+    /// With TLS, the PEM certificate a client must trust: the CA generated
+    /// at start, or the last certificate of the chain the caller gave.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
     }
 
     pub fn port(&self) -> u16 {

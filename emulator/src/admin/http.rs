@@ -126,7 +126,11 @@ async fn local_only(request: Request, next: Next) -> Response {
         .and_then(|h| h.to_str().ok())
         .or_else(|| request.uri().authority().map(|a| a.as_str()))
         .map(str::to_owned);
-    match refusal(request.headers(), authority.as_deref()) {
+    let tls = request
+        .extensions()
+        .get::<std::sync::Arc<crate::wire::server::ConnControl>>()
+        .is_some_and(|c| c.is_tls());
+    match refusal(request.headers(), authority.as_deref(), tls) {
         None => next.run(request).await,
         Some((status, kind, message)) => {
             (status, Json(json!({"error": kind, "message": message}))).into_response()
@@ -163,7 +167,8 @@ fn forbidden(message: impl Into<String>) -> Option<Refusal> {
     Some((StatusCode::FORBIDDEN, "forbidden", message.into()))
 }
 
-fn refusal(headers: &HeaderMap, authority: Option<&str>) -> Option<Refusal> {
+fn refusal(headers: &HeaderMap, authority: Option<&str>, tls: bool) -> Option<Refusal> {
+    let own_scheme = if tls { "https://" } else { "http://" };
     let Some((host, port)) = authority.and_then(split_authority) else {
         return forbidden("the admin API needs a Host header");
     };
@@ -174,7 +179,8 @@ fn refusal(headers: &HeaderMap, authority: Option<&str>) -> Option<Refusal> {
         let own = origin
             .to_str()
             .ok()
-            .and_then(|o| o.strip_prefix("http://"))
+            // `https://` when the emulator serves TLS.
+            .and_then(|o| o.strip_prefix(own_scheme))
             .and_then(split_authority)
             .is_some_and(|(h, p)| is_loopback_name(&h) && p.or(Some(80)) == port.or(Some(80)));
         if !own {

@@ -215,9 +215,13 @@ impl ScopeSet {
             .collect()
     }
 
-    /// For client credentials: exactly `{resource}/.default`, nothing else.
+    /// For client credentials: exactly `{resource}/.default`, besides OIDC
+    /// scopes, which the platform ignores there. MSAL for Java adds
+    /// `openid profile offline_access` to every grant, client credentials
+    /// included (msal4j-sdk/src/main/java/com/microsoft/aad/msal4j/
+    /// AbstractMsalAuthorizationGrant.java, `COMMON_SCOPES_PARAM`).
     pub fn require_default_only(&self, scope: &str) -> Result<(), AadError> {
-        if self.default && self.names.is_empty() && self.oidc.is_empty() {
+        if self.default && self.names.is_empty() {
             return Ok(());
         }
         Err(AadError::bad(
@@ -292,6 +296,10 @@ mod tests {
             .unwrap()
             .unwrap();
         assert!(s.require_default_only("x").is_ok());
+        let with_oidc = parse("https://graph.microsoft.com/.default openid profile offline_access")
+            .unwrap()
+            .unwrap();
+        assert!(with_oidc.require_default_only("x").is_ok());
         assert!(s.permissions().contains(&"User.Read".to_owned()));
         assert_eq!(parse("  ").unwrap(), None);
     }
