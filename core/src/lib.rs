@@ -38,6 +38,9 @@ pub use error::{
     IdFlowError, LocalCode, NetworkKind, Outcome, Polling, ServiceDetails, MAX_ERROR_BODY_BYTES,
 };
 pub use error::{explain, scenarios};
+pub use flows::assertion_source::{
+    AssertionRequest, ClientAssertionProvider, FederatedTokenFile, AZURE_FEDERATED_TOKEN_FILE,
+};
 pub use flows::auth_code::{AuthCodeFlow, AuthCodeOptions, Prompt};
 pub use flows::cancel::CancelHandle;
 pub use flows::device_code::DeviceFlow;
