@@ -39,7 +39,8 @@ pub use error::{
 };
 pub use error::{explain, scenarios};
 pub use flows::assertion_source::{
-    AssertionRequest, ClientAssertionProvider, FederatedTokenFile, AZURE_FEDERATED_TOKEN_FILE,
+    unavailable as assertion_unavailable, AssertionRequest, ClientAssertionProvider,
+    FederatedTokenFile, AZURE_FEDERATED_TOKEN_FILE,
 };
 pub use flows::auth_code::{AuthCodeFlow, AuthCodeOptions, Prompt};
 pub use flows::cancel::CancelHandle;

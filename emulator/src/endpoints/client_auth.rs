@@ -225,12 +225,22 @@ fn verify_assertion(
     }
     let base = &req.ctx.base_url;
     let tid = tenant_id(tenant);
-    let accepted = [
+    let mut accepted = vec![
         format!("{base}/{tenant}/oauth2/v2.0/token"),
         format!("{base}/{tid}/oauth2/v2.0/token"),
         format!("{base}/{tenant}/v2.0"),
         format!("{base}/{tid}/v2.0"),
     ];
+    // Clients that accept only https authorities (msal Python) reach the
+    // plain-http loopback emulator through a transport that rewrites the
+    // scheme, so their assertions name the https form of the same endpoint.
+    if let Some(rest) = base.strip_prefix("http://") {
+        let https: Vec<String> = accepted
+            .iter()
+            .map(|a| a.replacen(&format!("http://{rest}"), &format!("https://{rest}"), 1))
+            .collect();
+        accepted.extend(https);
+    }
     if !jwt.has_audience(|a| {
         accepted
             .iter()
