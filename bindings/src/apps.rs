@@ -54,7 +54,7 @@ pub struct AppConfig {
 
 /// A confidential client's credential. Its string form (Kotlin `toString`,
 /// Swift `description`, Python `str`/`repr`) names the kind and never the secret.
-#[derive(Clone, PartialEq, Eq, uniffi::Enum)]
+#[derive(Clone, uniffi::Enum)]
 #[uniffi::export(Debug, Display)]
 pub enum ClientCredential {
     /// A client secret sent in the form body (what Microsoft expects).
@@ -69,6 +69,33 @@ pub enum ClientCredential {
     },
     /// A pre-signed client assertion (e.g. a federated workload identity token).
     Assertion { assertion: String },
+    /// A PKCS#12 (.pfx) file's bytes and its password. `thumbprint_kid`
+    /// also sends the thumbprint as `kid` (MSAL.NET's header; msal Python
+    /// sends none).
+    Pkcs12 {
+        pfx: Vec<u8>,
+        password: Option<String>,
+        send_x5c: bool,
+        thumbprint_kid: bool,
+    },
+    /// A PEM private key, plain or encrypted (`passphrase`), with its
+    /// certificate (PS256 + `x5t#S256`) or only the certificate's SHA-1
+    /// thumbprint in hex (RS256 + `x5t`), as msal Python's dict takes them.
+    PrivateKey {
+        private_key_pem: String,
+        passphrase: Option<String>,
+        certificate_pem: Option<String>,
+        sha1_thumbprint: Option<String>,
+        send_x5c: bool,
+        thumbprint_kid: bool,
+    },
+    /// Workload identity federation: the token in this file (or, with no
+    /// path, the file `AZURE_FEDERATED_TOKEN_FILE` names), read before each request.
+    FederatedTokenFile { path: Option<String> },
+    /// The app's callback, asked for an assertion before each request.
+    AssertionCallback {
+        callback: Arc<dyn crate::credentials::ClientAssertionCallback>,
+    },
 }
 
 impl std::fmt::Debug for ClientCredential {
@@ -93,6 +120,30 @@ impl std::fmt::Debug for ClientCredential {
                 .debug_struct("ClientCredential::Assertion")
                 .field("assertion", &REDACTED)
                 .finish(),
+            ClientCredential::Pkcs12 { send_x5c, .. } => f
+                .debug_struct("ClientCredential::Pkcs12")
+                .field("pfx", &REDACTED)
+                .field("password", &REDACTED)
+                .field("send_x5c", send_x5c)
+                .finish(),
+            ClientCredential::PrivateKey {
+                sha1_thumbprint,
+                send_x5c,
+                ..
+            } => f
+                .debug_struct("ClientCredential::PrivateKey")
+                .field("private_key_pem", &REDACTED)
+                .field("passphrase", &REDACTED)
+                .field("sha1_thumbprint", sha1_thumbprint)
+                .field("send_x5c", send_x5c)
+                .finish(),
+            ClientCredential::FederatedTokenFile { path } => f
+                .debug_struct("ClientCredential::FederatedTokenFile")
+                .field("path", path)
+                .finish(),
+            ClientCredential::AssertionCallback { .. } => f
+                .debug_struct("ClientCredential::AssertionCallback")
+                .finish_non_exhaustive(),
         }
     }
 }
@@ -308,6 +359,38 @@ pub(crate) fn credential(c: ClientCredential) -> Result<CoreCredential, IdFlowEr
         ),
         ClientCredential::Assertion { assertion } => {
             CoreCredential::Assertion(ClientAssertion::new(assertion))
+        }
+        ClientCredential::Pkcs12 {
+            pfx,
+            password,
+            send_x5c,
+            thumbprint_kid,
+        } => CoreCredential::Certificate(crate::credentials::pkcs12(
+            &pfx,
+            password,
+            send_x5c,
+            thumbprint_kid,
+        )?),
+        ClientCredential::PrivateKey {
+            private_key_pem,
+            passphrase,
+            certificate_pem,
+            sha1_thumbprint,
+            send_x5c,
+            thumbprint_kid,
+        } => CoreCredential::Certificate(crate::credentials::private_key(
+            &private_key_pem,
+            passphrase,
+            certificate_pem,
+            sha1_thumbprint,
+            send_x5c,
+            thumbprint_kid,
+        )?),
+        ClientCredential::FederatedTokenFile { path } => {
+            CoreCredential::Provider(crate::credentials::federated_token_file(path)?)
+        }
+        ClientCredential::AssertionCallback { callback } => {
+            CoreCredential::Provider(Arc::new(crate::credentials::ForeignAssertion(callback)))
         }
     })
 }

@@ -38,6 +38,10 @@ pub use error::{
     IdFlowError, LocalCode, NetworkKind, Outcome, Polling, ServiceDetails, MAX_ERROR_BODY_BYTES,
 };
 pub use error::{explain, scenarios};
+pub use flows::assertion_source::{
+    unavailable as assertion_unavailable, AssertionRequest, ClientAssertionProvider,
+    FederatedTokenFile, AZURE_FEDERATED_TOKEN_FILE,
+};
 pub use flows::auth_code::{AuthCodeFlow, AuthCodeOptions, Prompt, ResponseMode};
 pub use flows::cancel::CancelHandle;
 pub use flows::device_code::DeviceFlow;

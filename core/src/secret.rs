@@ -96,6 +96,9 @@ secret_types! {
     UserAssertion;
     /// A user's password (ROPC only).
     Password;
+    /// The password of a PKCS#12 (.pfx) file or the passphrase of an
+    /// encrypted private key.
+    Passphrase;
     /// The `state` or `nonce` of an interactive request: unguessable values that
     /// bind the redirect and the id token to this request.
     FlowSecret;
@@ -143,6 +146,7 @@ mod tests {
         wiped_on_drop::<ClientAssertion>();
         wiped_on_drop::<UserAssertion>();
         wiped_on_drop::<Password>();
+        wiped_on_drop::<Passphrase>();
         wiped_on_drop::<FlowSecret>();
     };
 

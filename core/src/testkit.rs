@@ -30,6 +30,24 @@ pub fn key() -> Arc<RsaKeyPair> {
         .clone()
 }
 
+/// The PKCS#8 DER of an RSA key.
+pub fn pkcs8_of(key: &RsaKeyPair) -> Vec<u8> {
+    use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der};
+    AsDer::<Pkcs8V1Der>::as_der(key).unwrap().as_ref().to_vec()
+}
+
+/// A self-signed certificate (DER) for `key`, made with rcgen.
+pub fn certificate_der(key: &RsaKeyPair, name: &str) -> Vec<u8> {
+    let der = pkcs8_of(key);
+    let pair = rcgen::KeyPair::from_pkcs8_der_and_sign_algo(
+        &rustls::pki_types::PrivatePkcs8KeyDer::from(der.as_slice()),
+        &rcgen::PKCS_RSA_SHA256,
+    )
+    .unwrap();
+    let params = rcgen::CertificateParams::new(vec![name.to_owned()]).unwrap();
+    params.self_signed(&pair).unwrap().der().to_vec()
+}
+
 /// A second key, for "wrong key" and rollover cases.
 pub fn other_key() -> Arc<RsaKeyPair> {
     static KEY: OnceLock<Arc<RsaKeyPair>> = OnceLock::new();

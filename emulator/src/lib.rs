@@ -52,6 +52,7 @@ mod model;
 mod scenario;
 mod wire;
 
+pub use admin::federation::{FederatedToken, FederatedTokenRequest};
 pub use admin::{Admin, AdminError, ClockInfo, PresetArm};
 pub use crypto::credentials::{KeySpec, TestCredential};
 pub use crypto::jwt::{Jwt, RsaPublic, RsaSigner};
@@ -62,9 +63,10 @@ pub use faults::rules::{
 };
 pub use grant_types::{DEVICE_CODE_GRANT, JWT_BEARER_GRANT};
 pub use model::directory::{
-    derived_guid, tenant_id, ClientSpec, ResourceSpec, UserSpec, CONFIDENTIAL_CLIENT_ID,
-    CONFIDENTIAL_CLIENT_SECRET, CONSUMERS_TENANT_ID, DEFAULT_PASSWORD, DEFAULT_TENANT,
-    DEFAULT_USERNAME, FAMILY_CLIENT_IDS, GRAPH_APP_ID, GRAPH_RESOURCE, PUBLIC_CLIENT_ID,
+    derived_guid, tenant_id, ClientSpec, FederatedCredentialSpec, ResourceSpec, UserSpec,
+    CONFIDENTIAL_CLIENT_ID, CONFIDENTIAL_CLIENT_SECRET, CONSUMERS_TENANT_ID, DEFAULT_PASSWORD,
+    DEFAULT_TENANT, DEFAULT_USERNAME, FAMILY_CLIENT_IDS, FEDERATED_AUDIENCE, GRAPH_APP_ID,
+    GRAPH_RESOURCE, PUBLIC_CLIENT_ID,
 };
 pub use model::log::RequestRecord;
 pub use model::state::{AuthorizeOutcome, AuthorizeScript, DeviceStatus, Settings};

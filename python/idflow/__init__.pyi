@@ -35,7 +35,17 @@ __all__ = [
     "ConfidentialClientApplication",
     "TokenCache",
     "SerializableTokenCache",
+    "FederatedTokenFile",
 ]
+
+class FederatedTokenFile:
+    """Workload identity federation's token file (``AZURE_FEDERATED_TOKEN_FILE``
+    by default), read again before each request: pass it as
+    ``client_credential={"client_assertion": FederatedTokenFile()}``."""
+
+    path: str
+    def __init__(self, path: Optional[str] = ...) -> None: ...
+    def __call__(self) -> str: ...
 
 #: The most verbose level of the ``idflow`` logger (below ``logging.DEBUG``).
 TRACE: int

@@ -23,8 +23,7 @@ callers needing the same refresh share one request.
 
 Not supported yet (a ValueError when set): custom ``http_client``, ``proxies``, ``verify=False``,
 ``client_claims``, ``azure_region``, brokers,
-``exclude_scopes``, ``http_cache``, a ``client_credential`` with a passphrase or
-a callable assertion, ``auth_scheme``, ``fmi_path``, ``forwarded_client_claims``,
+``exclude_scopes``, ``http_cache``, ``auth_scheme``, ``fmi_path``, ``forwarded_client_claims``,
 ``parent_window_handle`` and any other ``**kwargs``.
 
 The flow dicts (``initiate_auth_code_flow``, ``initiate_device_flow``) are
@@ -44,7 +43,7 @@ from collections.abc import Mapping
 from typing import Any, Dict, List, Optional, Tuple
 from urllib.parse import urlencode
 
-from . import _logging
+from . import _credentials, _logging
 from ._common import _error, _ffi, _submit, _wait
 from .token_cache import TokenCache
 
@@ -223,28 +222,8 @@ def _root_certificates(verify: Any) -> List[str]:
 
 
 def _credential(client_credential: Any) -> Any:
-    """msal's ``client_credential`` as the core's."""
-    if isinstance(client_credential, str):
-        return _ffi.ClientCredential.SECRET(secret=client_credential)
-    if not isinstance(client_credential, Mapping):
-        raise ValueError("client_credential must be a secret (str) or a dict, as in msal")
-    cred = dict(client_credential)
-    if "client_assertion" in cred:
-        assertion = cred["client_assertion"]
-        if not isinstance(assertion, str):
-            raise ValueError("idflow does not support a callable client_assertion yet: pass the str")
-        return _ffi.ClientCredential.ASSERTION(assertion=assertion)
-    if cred.get("passphrase") is not None:
-        raise ValueError("idflow does not support an encrypted private key (passphrase) yet")
-    key, cert = cred.get("private_key"), cred.get("public_certificate")
-    if isinstance(key, str) and isinstance(cert, str):
-        return _ffi.ClientCredential.CERTIFICATE(
-            certificate_pem=cert, private_key_pem=key, send_x5c=True
-        )
-    raise ValueError(
-        "client_credential needs a secret, {'client_assertion': str}, or "
-        "{'private_key': PEM, 'public_certificate': PEM} (a thumbprint alone is not enough for idflow)"
-    )
+    """msal's ``client_credential`` as the core's (see :mod:`idflow._credentials`)."""
+    return _credentials.credential(client_credential)
 
 
 class _BrowserOpener(_ffi.UrlOpener):
@@ -764,8 +743,12 @@ class ConfidentialClientApplication(ClientApplication):
     """An app that keeps a credential (web app, web API, daemon): client
     credentials, on-behalf-of, auth-code redemption, refresh.
 
-    ``client_credential`` is the secret (str), ``{"private_key": PEM,
-    "public_certificate": PEM}``, or ``{"client_assertion": JWT}``::
+    ``client_credential`` takes every form msal takes: the secret (str);
+    ``{"private_key_pfx_path": path, "passphrase": ...}`` (a .pfx);
+    ``{"private_key": PEM, "thumbprint": SHA-1 hex}`` or with
+    ``"public_certificate": PEM`` (either may add ``"passphrase"`` for an
+    encrypted key); ``{"client_assertion": JWT}``, or a callable returning one
+    before each request (e.g. :class:`idflow.FederatedTokenFile`)::
 
         app = ConfidentialClientApplication(client_id, client_credential=secret,
                                             authority="https://login.microsoftonline.com/<tenant>")

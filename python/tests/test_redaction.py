@@ -36,6 +36,11 @@ def _credentials():
         _native.ClientCredential.CERTIFICATE(
             certificate_pem="-----BEGIN CERTIFICATE-----", private_key_pem="pk-SECRET-key", send_x5c=True),
         _native.ClientCredential.ASSERTION(assertion="ca-SECRET-assertion"),
+        _native.ClientCredential.PKCS12(pfx=b"pfx-SECRET-bytes", password="pw-SECRET-pass",
+                                        send_x5c=True, thumbprint_kid=False),
+        _native.ClientCredential.PRIVATE_KEY(
+            private_key_pem="pk-SECRET-key", passphrase="pp-SECRET-pass", certificate_pem=None,
+            sha1_thumbprint="AB12", send_x5c=False, thumbprint_kid=False),
     ]
 
 

@@ -109,6 +109,17 @@ local_codes! {
     /// names the operation and the OS error); the in-memory cache is intact.
     CacheStorageFailed = "cache_storage_failed": Client, None, Action::None, -50000, Some(-42008), Dict;
 
+    /// The password of a PKCS#12 (.pfx) file or the passphrase of an encrypted
+    /// private key is wrong or missing. msal Python raises `ValueError` (from
+    /// `cryptography`) for the same input.
+    CertificatePasswordIncorrect = "certificate_password_incorrect": Client, None, Action::FixConfiguration, -50000, Some(-42000), ValueError;
+    /// The private key is not the one whose public half the certificate holds:
+    /// assertions signed with it would be refused as `invalid_client`.
+    CertificateKeyMismatch = "certificate_key_mismatch": Client, None, Action::FixConfiguration, -50000, Some(-42000), ValueError;
+    /// The app's client assertion callback failed or returned nothing, or the
+    /// federated token file (`AZURE_FEDERATED_TOKEN_FILE`) could not be read.
+    ClientAssertionUnavailable = "client_assertion_unavailable": Client, None, Action::FixConfiguration, -50000, Some(-42000), Dict;
+
     // --- silent acquisition found nothing usable (interaction required) ---
     /// Silent acquisition was called without an account.
     NoAccount = "no_account": InteractionRequired, Some(C::AcquireTokenSilentFailed), Action::AcquireInteractively, -50002, None, NoneResult;

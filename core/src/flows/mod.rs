@@ -6,6 +6,7 @@
 //! and `Engine::finish` (parse, validate the id token, build the account),
 //! so every grant fails the same way for the same answer.
 
+pub(crate) mod assertion_source;
 pub(crate) mod auth_code;
 pub(crate) mod cancel;
 pub(crate) mod device_code;
@@ -50,6 +51,9 @@ pub enum ClientCredential {
     Certificate(ClientCertificate),
     /// A pre-signed assertion (e.g. a federated workload identity token).
     Assertion(ClientAssertion),
+    /// An assertion asked for before each request: the app's callback, or a
+    /// [`assertion_source::FederatedTokenFile`] the platform rotates.
+    Provider(Arc<dyn assertion_source::ClientAssertionProvider>),
 }
 
 /// One app's configuration and services, shared by its clones.
@@ -267,6 +271,13 @@ impl Engine {
                 push_assertion(&mut form, &assertion);
             }
             Some(ClientCredential::Assertion(a)) => push_assertion(&mut form, a),
+            Some(ClientCredential::Provider(source)) => {
+                let assertion = source.client_assertion(assertion_source::AssertionRequest {
+                    client_id: &self.client_id,
+                    token_endpoint: token_url.as_str(),
+                })?;
+                push_assertion(&mut form, &assertion);
+            }
         }
         let mut request = HttpRequest::post_form(token_url, form);
         if let Some(value) = basic {
@@ -457,6 +468,7 @@ fn credential_kind(c: Option<&ClientCredential>) -> &'static str {
         Some(ClientCredential::SecretBasic(_)) => "client_secret_basic",
         Some(ClientCredential::Certificate(_)) => "certificate",
         Some(ClientCredential::Assertion(_)) => "assertion",
+        Some(ClientCredential::Provider(_)) => "assertion_provider",
     }
 }
 

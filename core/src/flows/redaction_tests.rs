@@ -124,7 +124,11 @@ async fn no_flow_output_contains_a_secret() {
 
     // Confidential client: secret and certificate, client credentials and OBO.
     let pkcs8 = AsDer::<Pkcs8V1Der>::as_der(&*key()).unwrap();
-    let cert = ClientCertificate::from_der(b"cert", pkcs8.as_ref()).unwrap();
+    let cert = ClientCertificate::from_der(
+        &crate::testkit::certificate_der(&key(), "c"),
+        pkcs8.as_ref(),
+    )
+    .unwrap();
     for credential in [
         ClientCredential::Secret(CLIENT_SECRET.into()),
         ClientCredential::SecretBasic(CLIENT_SECRET.into()),

@@ -100,7 +100,11 @@ async fn client_credentials_with_a_certificate_send_a_verifiable_assertion() {
     let (http, t) = (ms_http(), time());
     http.json(Method::Post, MS_TOKEN, 200, json!({"access_token":"a"}));
     let pkcs8 = AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&*key()).unwrap();
-    let cert = ClientCertificate::from_der(b"certificate-der", pkcs8.as_ref()).unwrap();
+    let cert = ClientCertificate::from_der(
+        &crate::testkit::certificate_der(&key(), "c"),
+        pkcs8.as_ref(),
+    )
+    .unwrap();
     let app = confidential_app(&http, &t, ClientCredential::Certificate(cert));
     app.acquire_token_for_client(&["api://x/.default"], None)
         .await

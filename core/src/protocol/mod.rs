@@ -7,6 +7,7 @@
 
 pub(crate) mod assertion;
 pub(crate) mod authority;
+pub(crate) mod certificate;
 pub(crate) mod challenge;
 pub(crate) mod claims;
 pub(crate) mod discovery;

@@ -87,6 +87,7 @@ pub fn routes() -> Router<Admin> {
         .route("/_admin/clients", get(clients).post(add_client))
         .route("/_admin/clients/{id}", get(client).delete(remove_client))
         .route("/_admin/clients/{id}/certificate", post(certificate))
+        .route("/_admin/federated-token", post(federated_token))
         .route("/_admin/users", get(users).post(add_user))
         .route("/_admin/users/{username}", delete(remove_user))
         .route("/_admin/resources", get(resources).post(add_resource))
@@ -228,7 +229,7 @@ async fn index(State(a): State<Admin>) -> Reply {
         "settings": a.settings(),
         "endpoints": [
             "GET|PATCH /_admin/settings", "GET|POST /_admin/clients", "GET|DELETE /_admin/clients/{client_id}",
-            "POST /_admin/clients/{client_id}/certificate", "GET|POST /_admin/users", "DELETE /_admin/users/{username}",
+            "POST /_admin/clients/{client_id}/certificate", "POST /_admin/federated-token", "GET|POST /_admin/users", "DELETE /_admin/users/{username}",
             "GET|POST /_admin/resources", "GET|POST|DELETE /_admin/authorize/script", "GET /_admin/device_codes",
             "POST /_admin/device_codes/approve", "POST /_admin/device_codes/decline", "GET|POST|DELETE /_admin/sessions",
             "POST /_admin/refresh_tokens/revoke", "POST /_admin/consents/revoke", "GET|DELETE /_admin/requests",
@@ -268,6 +269,11 @@ async fn remove_client(State(a): State<Admin>, Path(id): Path<String>) -> Reply 
 
 async fn certificate(State(a): State<Admin>, Path(id): Path<String>) -> Reply {
     Ok((StatusCode::CREATED, Json(a.generate_certificate(&id)?)).into_response())
+}
+
+async fn federated_token(State(a): State<Admin>, b: Bytes) -> Reply {
+    let r: super::federation::FederatedTokenRequest = body(&b)?;
+    Ok((StatusCode::CREATED, Json(a.federated_token(r)?)).into_response())
 }
 
 async fn users(State(a): State<Admin>) -> Reply {

@@ -1,6 +1,7 @@
 //! The admin API, programmatically: everything `/_admin/` offers over HTTP,
 //! as methods, for Rust tests that embed the emulator; `http` serves it.
 
+pub mod federation;
 pub mod http;
 
 use crate::crypto::credentials::TestCredential;

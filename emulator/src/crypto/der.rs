@@ -51,6 +51,37 @@ pub fn read_tlv(input: &[u8]) -> Option<(Tlv<'_>, &[u8])> {
 
 const SEQUENCE: u8 = 0x30;
 
+/// The subject's commonName of an X.509 certificate (for subject name /
+/// issuer authentication), when it has one.
+pub fn certificate_subject_cn(cert: &[u8]) -> Option<String> {
+    let (certificate, _) = read_tlv(cert)?;
+    let (tbs, _) = read_tlv(certificate.content)?;
+    let mut rest = tbs.content;
+    let (first, after) = read_tlv(rest)?;
+    if first.tag == 0xa0 {
+        rest = after;
+    }
+    // serialNumber, signature, issuer, validity, then subject.
+    for _ in 0..4 {
+        rest = read_tlv(rest)?.1;
+    }
+    let (subject, _) = read_tlv(rest)?;
+    let mut sets = subject.content;
+    while let Some((set, next)) = read_tlv(sets) {
+        let mut atvs = set.content;
+        while let Some((atv, more)) = read_tlv(atvs) {
+            let (oid, value) = read_tlv(atv.content)?;
+            if oid.tag == 0x06 && oid.content == [0x55, 0x04, 0x03] {
+                let (text, _) = read_tlv(value)?;
+                return String::from_utf8(text.content.to_vec()).ok();
+            }
+            atvs = more;
+        }
+        sets = next;
+    }
+    None
+}
+
 /// The SubjectPublicKeyInfo (whole DER) of an X.509 certificate.
 pub fn certificate_spki(cert: &[u8]) -> Option<&[u8]> {
     let (certificate, _) = read_tlv(cert)?;

@@ -4,6 +4,7 @@
 //! answers when it is not.
 
 use crate::crypto::jwt::Jwt;
+use crate::endpoints::assertion_trust;
 use crate::model::directory::{tenant_id, Client};
 use crate::model::state::State;
 use crate::wire::aad_error::AadError;
@@ -122,7 +123,7 @@ pub fn authenticate(
         };
     }
     if let Some(assertion) = assertion {
-        verify_assertion(req, &client, assertion, tenant, now)?;
+        verify_assertion(req, &client, state, assertion, tenant, now)?;
         return Ok((client, ClientAuth::Assertion));
     }
     if need == Need::PublicAllowed && client.spec.allow_public_client {
@@ -184,6 +185,7 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 fn verify_assertion(
     req: &Req,
     client: &Client,
+    state: &State,
     assertion: &str,
     tenant: &str,
     now: i64,
@@ -210,6 +212,9 @@ fn verify_assertion(
             "the algorithm must be RS256 or PS256 (or their SHA-384/512 forms)",
         ));
     }
+    if let Some(outcome) = assertion_trust::federated(client, &jwt, state, now) {
+        return outcome;
+    }
     let id = client.id();
     let matches_id = |c: Option<&str>| c.is_some_and(|v| v.eq_ignore_ascii_case(id));
     if !matches_id(jwt.claim_str("iss")) || !matches_id(jwt.claim_str("sub")) {
@@ -220,12 +225,22 @@ fn verify_assertion(
     }
     let base = &req.ctx.base_url;
     let tid = tenant_id(tenant);
-    let accepted = [
+    let mut accepted = vec![
         format!("{base}/{tenant}/oauth2/v2.0/token"),
         format!("{base}/{tid}/oauth2/v2.0/token"),
         format!("{base}/{tenant}/v2.0"),
         format!("{base}/{tid}/v2.0"),
     ];
+    // Clients that accept only https authorities (msal Python) reach the
+    // plain-http loopback emulator through a transport that rewrites the
+    // scheme, so their assertions name the https form of the same endpoint.
+    if let Some(rest) = base.strip_prefix("http://") {
+        let https: Vec<String> = accepted
+            .iter()
+            .map(|a| a.replacen(&format!("http://{rest}"), &format!("https://{rest}"), 1))
+            .collect();
+        accepted.extend(https);
+    }
     if !jwt.has_audience(|a| {
         accepted
             .iter()
@@ -246,17 +261,23 @@ fn verify_assertion(
             "The client assertion is not within its valid time range (exp / nbf).",
         ));
     }
+    let candidates: Vec<_> = client
+        .keys
+        .iter()
+        .filter(|k| k.named_by(&jwt.header))
+        .collect();
+    if candidates.is_empty() {
+        // No registered key: the certificate may be trusted by its subject name.
+        if let Some(outcome) = assertion_trust::subject_name(client, &jwt) {
+            return outcome;
+        }
+    }
     if client.keys.is_empty() {
         return Err(AadError::client(
             700027,
             format!("The app '{id}' has no certificate or key registered for client assertions."),
         ));
     }
-    let candidates: Vec<_> = client
-        .keys
-        .iter()
-        .filter(|k| k.named_by(&jwt.header))
-        .collect();
     if candidates.is_empty() {
         return Err(AadError::client(
             700027,

@@ -6,6 +6,7 @@
 //! the endpoints: `discovery`, `authorize`, `device`, `token` with its
 //! `grants`.
 
+pub mod assertion_trust;
 pub mod authorize;
 pub mod checks;
 pub mod client_auth;

@@ -67,6 +67,42 @@ pub struct ClientSpec {
     pub scopes: Vec<String>,
     /// App roles granted to this client (the `roles` claim of its app-only tokens).
     pub roles: Vec<String>,
+    /// Subject names (the certificate's CN) trusted for subject name / issuer
+    /// authentication: an assertion that carries its certificate in `x5c`,
+    /// with one of these subjects, is verified with that certificate's key.
+    /// (The emulator checks the subject and the thumbprint, not a CA chain.)
+    pub trusted_subjects: Vec<String>,
+    /// Workload identity federation: external tokens accepted as client assertions.
+    pub federated_credentials: Vec<FederatedCredentialSpec>,
+}
+
+/// A federated identity credential on an app registration: a token from
+/// `issuer` about `subject`, addressed to one of `audiences`, stands for the
+/// app's credential.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FederatedCredentialSpec {
+    pub issuer: String,
+    pub subject: String,
+    /// `["api://AzureADTokenExchange"]` unless given.
+    pub audiences: Vec<String>,
+    /// The issuer's public keys (PEM or JWK, as for `keys`); empty means the
+    /// emulator's own signing key, which `POST /_admin/federated-token` uses.
+    pub keys: Vec<KeySpec>,
+}
+
+/// The audience federated tokens for Microsoft Entra carry.
+pub const FEDERATED_AUDIENCE: &str = "api://AzureADTokenExchange";
+
+impl Default for FederatedCredentialSpec {
+    fn default() -> Self {
+        FederatedCredentialSpec {
+            issuer: String::new(),
+            subject: String::new(),
+            audiences: vec![FEDERATED_AUDIENCE.to_owned()],
+            keys: Vec::new(),
+        }
+    }
 }
 
 impl Default for ClientSpec {
@@ -85,6 +121,8 @@ impl Default for ClientSpec {
             admin_consented: true,
             scopes: Vec::new(),
             roles: Vec::new(),
+            trusted_subjects: Vec::new(),
+            federated_credentials: Vec::new(),
         }
     }
 }
@@ -144,7 +182,19 @@ impl Client {
             .enumerate()
             .map(|(i, k)| ClientKey::parse(k).map_err(|e| format!("keys[{i}]: {e}")))
             .collect::<Result<Vec<_>, _>>()?;
-        if !spec.confidential && (!spec.secrets.is_empty() || !keys.is_empty()) {
+        for (i, f) in spec.federated_credentials.iter().enumerate() {
+            if f.issuer.trim().is_empty() || f.subject.trim().is_empty() {
+                return Err(format!(
+                    "federated_credentials[{i}]: issuer and subject are required"
+                ));
+            }
+            for (j, k) in f.keys.iter().enumerate() {
+                ClientKey::parse(k)
+                    .map_err(|e| format!("federated_credentials[{i}].keys[{j}]: {e}"))?;
+            }
+        }
+        let has_trust = !spec.trusted_subjects.is_empty() || !spec.federated_credentials.is_empty();
+        if !spec.confidential && (!spec.secrets.is_empty() || !keys.is_empty() || has_trust) {
             return Err("a public client has no secrets or keys; set confidential: true".into());
         }
         Ok(Client { spec, keys })

@@ -55,6 +55,14 @@ pub struct RequestRecord {
     pub fault: Option<String>,
     pub correlation_id: String,
     pub trace_id: String,
+    /// The JOSE header of a `client_assertion` (`alg`, `x5t`, `x5t#S256`,
+    /// `x5c`, `kid`: identifiers, no secret), so tests can compare what
+    /// libraries send; the signed assertion itself is never kept.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_assertion_header: Option<serde_json::Map<String, serde_json::Value>>,
+    /// The claim names of that assertion (not their values).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub client_assertion_claims: Vec<String>,
 }
 
 /// Parameters whose values are safe and useful to record.
@@ -72,6 +80,9 @@ const RECORDED_PARAMS: [&str; 8] = [
 impl RequestRecord {
     pub fn of(req: &Req) -> RequestRecord {
         let params = req.params();
+        let assertion = params
+            .get("client_assertion")
+            .and_then(crate::crypto::jwt::Jwt::parse);
         let headers = RECORDED_HEADERS
             .iter()
             .filter_map(|h| req.header(h).map(|v| ((*h).to_owned(), clip(v))))
@@ -100,6 +111,10 @@ impl RequestRecord {
             fault: None,
             correlation_id: req.ctx.correlation_id.clone(),
             trace_id: req.ctx.trace_id.clone(),
+            client_assertion_header: assertion.as_ref().map(|j| j.header.clone()),
+            client_assertion_claims: assertion
+                .map(|j| j.claims.keys().cloned().collect())
+                .unwrap_or_default(),
         }
     }
 }

@@ -157,6 +157,9 @@ pub struct State {
     pub authorize_scripts: VecDeque<AuthorizeScript>,
     pub faults: FaultBook,
     pub log: RequestLog,
+    /// The emulator's own signing key, which verifies the federated tokens
+    /// the admin API mints (`POST /_admin/federated-token`).
+    pub own_key: Option<crate::crypto::jwt::RsaPublic>,
 }
 
 impl State {
@@ -177,6 +180,7 @@ impl State {
             authorize_scripts: VecDeque::new(),
             faults: FaultBook::default(),
             log: RequestLog::default(),
+            own_key: None,
         };
         for c in default_clients() {
             s.put_client(Client::from_spec(c)?);
@@ -271,7 +275,8 @@ pub struct App {
 
 impl App {
     pub fn new(base_url: String, initial: Initial, signer: RsaSigner) -> Result<App, String> {
-        let state = State::initial(&initial)?;
+        let mut state = State::initial(&initial)?;
+        state.own_key = Some(signer.public().clone());
         let n = &signer.public().n;
         let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, n);
         let kid = URL_SAFE_NO_PAD.encode(&d.as_ref()[..20]);
@@ -296,7 +301,8 @@ impl App {
     /// script, fault and log entry gone and the clock at real time. The
     /// signing key is kept (apps may have cached the JWKS).
     pub fn reset(&self) -> Result<(), String> {
-        let fresh = State::initial(&self.initial)?;
+        let mut fresh = State::initial(&self.initial)?;
+        fresh.own_key = Some(self.signer.public().clone());
         *self.lock() = fresh;
         self.clock.set_offset(0);
         Ok(())

@@ -31,6 +31,15 @@ extension ClientCredential: CustomReflectable {
             return Mirror(self, children: ["kind": "secretBasic"], displayStyle: .enum)
         case .assertion:
             return Mirror(self, children: ["kind": "assertion"], displayStyle: .enum)
+        case .pkcs12(_, _, let sendX5c, _):
+            return Mirror(self, children: ["kind": "pkcs12", "sendX5c": sendX5c], displayStyle: .enum)
+        case .privateKey(_, _, _, let sha1Thumbprint, let sendX5c, _):
+            return Mirror(self, children: ["kind": "privateKey", "sha1Thumbprint": sha1Thumbprint as Any,
+                                           "sendX5c": sendX5c], displayStyle: .enum)
+        case .federatedTokenFile(let path):
+            return Mirror(self, children: ["kind": "federatedTokenFile", "path": path as Any], displayStyle: .enum)
+        case .assertionCallback:
+            return Mirror(self, children: ["kind": "assertionCallback"], displayStyle: .enum)
         }
     }
 }

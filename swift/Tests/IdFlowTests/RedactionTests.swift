@@ -26,6 +26,9 @@ final class RedactionTests: XCTestCase {
         .secretBasic(secret: "cs-SECRET-client"),
         .certificate(certificatePem: "-----BEGIN CERTIFICATE-----", privateKeyPem: "pk-SECRET-key", sendX5c: true),
         .assertion(assertion: "ca-SECRET-assertion"),
+        .pkcs12(pfx: Data("pfx-SECRET-bytes".utf8), password: "pw-SECRET-pass", sendX5c: true, thumbprintKid: true),
+        .privateKey(privateKeyPem: "pk-SECRET-key", passphrase: "pp-SECRET-pass", certificatePem: nil,
+                    sha1Thumbprint: "AB12", sendX5c: false, thumbprintKid: true),
     ]
 
     private let classified = Classified(

@@ -2,10 +2,13 @@
 
 use super::*;
 use crate::protocol::jwt::Jwk;
-use crate::testkit::{key, secs, start};
+use crate::testkit::{certificate_der, key, secs, start};
 use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der};
 
-const CERT: &[u8] = b"not really a certificate, but thumbprints only hash the DER";
+/// A real certificate for the test key (loading checks that they match).
+fn cert_der() -> Vec<u8> {
+    certificate_der(&key(), "client.example")
+}
 
 fn pkcs8() -> Vec<u8> {
     AsDer::<Pkcs8V1Der>::as_der(&*key())
@@ -33,12 +36,12 @@ fn public_jwk() -> Jwk {
 
 #[test]
 fn ps256_assertion_for_the_microsoft_identity_platform() {
-    let cert = ClientCertificate::from_der(CERT, &pkcs8()).unwrap();
+    let cert = ClientCertificate::from_der(&cert_der(), &pkcs8()).unwrap();
     let aud = "https://login.microsoftonline.com/t/oauth2/v2.0/token";
     let a = cert.assertion("client-1", aud, start()).unwrap();
     let jwt = jwt::decode(a.expose()).unwrap();
     assert_eq!(jwt.alg(), "PS256");
-    let sha256 = b64url(digest(&SHA256, CERT).as_ref());
+    let sha256 = b64url(digest(&SHA256, &cert_der()).as_ref());
     assert_eq!(jwt.header["x5t#S256"], sha256.as_str());
     assert_eq!(jwt.header["kid"], sha256.as_str());
     assert!(!jwt.header.contains_key("x5t"));
@@ -63,7 +66,7 @@ fn ps256_assertion_for_the_microsoft_identity_platform() {
 
 #[test]
 fn rs256_with_x5t_kid_override_and_x5c() {
-    let cert = ClientCertificate::from_der(CERT, &pkcs8())
+    let cert = ClientCertificate::from_der(&cert_der(), &pkcs8())
         .unwrap()
         .with_algorithm(RsaAlg::Rs256)
         .with_kid("registered-key")
@@ -73,21 +76,21 @@ fn rs256_with_x5t_kid_override_and_x5c() {
     assert_eq!(jwt.header["x5t"], cert.thumbprint_sha1().as_str());
     assert_eq!(
         cert.thumbprint_sha1(),
-        b64url(digest(&SHA1_FOR_LEGACY_USE_ONLY, CERT).as_ref())
+        b64url(digest(&SHA1_FOR_LEGACY_USE_ONLY, &cert_der()).as_ref())
     );
     assert_eq!(jwt.header["kid"], "registered-key");
-    assert_eq!(jwt.header["x5c"][0], b64_standard(CERT).as_str());
+    assert_eq!(jwt.header["x5c"][0], b64_standard(&cert_der()).as_str());
     assert!(jwt::verify(&jwt, &public_jwk()));
 }
 
 #[test]
 fn loads_pem_and_explains_what_is_wrong() {
-    let cert_pem = pem("CERTIFICATE", CERT);
+    let cert_pem = pem("CERTIFICATE", &cert_der());
     let key_pem = pem("PRIVATE KEY", &pkcs8());
     let cert = ClientCertificate::from_pem(&cert_pem, &key_pem).unwrap();
     assert_eq!(
         cert.thumbprint_sha256(),
-        b64url(digest(&SHA256, CERT).as_ref())
+        b64url(digest(&SHA256, &cert_der()).as_ref())
     );
     let shown = format!("{cert:?}");
     assert!(shown.contains("[redacted]") && !shown.contains(&key_pem[30..60]));
@@ -116,7 +119,7 @@ fn loads_pem_and_explains_what_is_wrong() {
         "no certificate"
     );
     assert_eq!(
-        code(ClientCertificate::from_der(CERT, b"not a key")),
+        code(ClientCertificate::from_der(&cert_der(), b"not a key")),
         "invalid_parameter"
     );
     let e = ClientCertificate::from_pem(&cert_pem, &pem("PRIVATE KEY", b"junk")).unwrap_err();

@@ -45,6 +45,8 @@ class RedactionTest {
             ClientCredential.SecretBasic("cs-SECRET-client"),
             ClientCredential.Certificate("-----BEGIN CERTIFICATE-----", "pk-SECRET-key", true),
             ClientCredential.Assertion("ca-SECRET-assertion"),
+            ClientCredential.Pkcs12("pfx-SECRET-bytes".toByteArray(), "pw-SECRET-pass", true, true),
+            ClientCredential.PrivateKey("pk-SECRET-key", "pp-SECRET-pass", null, "AB12", false, true),
         )
 
     private val classified = Classified(Outcome.SUCCESS, null, null, "{\"access_token\":\"rj-SECRET-result\"}")
