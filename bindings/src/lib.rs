@@ -17,6 +17,7 @@ mod apps;
 mod cache;
 mod clients;
 mod convert;
+mod foreign_http;
 mod guard;
 mod logging;
 mod python_fast;
@@ -25,6 +26,9 @@ mod types;
 pub use apps::*;
 pub use cache::*;
 pub use clients::*;
+pub use foreign_http::{
+    FormField, HttpClient, HttpClientError, HttpClientRequest, HttpClientResponse,
+};
 pub use logging::*;
 pub use python_fast::*;
 pub use types::*;
