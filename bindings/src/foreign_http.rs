@@ -156,9 +156,9 @@ impl std::fmt::Debug for HttpClientResponse {
 /// No answer came: say which kind of network failure it was.
 #[derive(Clone, Debug, thiserror::Error, uniffi::Error)]
 pub enum HttpClientError {
-    /// `message` is shown to the developer: never put the request body in it.
-    #[error("{message}")]
-    Failed { kind: NetworkKind, message: String },
+    /// `detail` is shown to the developer: never put the request body in it.
+    #[error("{detail}")]
+    Failed { kind: NetworkKind, detail: String },
 }
 
 /// Any other exception the app's client throws (uniffi's catch-all).
@@ -166,7 +166,7 @@ impl From<uniffi::UnexpectedUniFFICallbackError> for HttpClientError {
     fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
         HttpClientError::Failed {
             kind: NetworkKind::ConnectionLost,
-            message: format!("the app's HTTP client failed: {}", e.reason),
+            detail: format!("the app's HTTP client failed: {}", e.reason),
         }
     }
 }
@@ -226,8 +226,8 @@ impl ForeignHttp {
                     response.body,
                 ))
             }
-            Err(HttpClientError::Failed { kind, message }) => {
-                Err(TransportError::new(kind.into(), scrub(message)))
+            Err(HttpClientError::Failed { kind, detail }) => {
+                Err(TransportError::new(kind.into(), scrub(detail)))
             }
         }
     }
@@ -301,7 +301,7 @@ mod tests {
                 std::thread::sleep(Duration::from_secs(5));
             }
             if let Some((kind, echo)) = self.fail {
-                let message = if echo {
+                let detail = if echo {
                     format!(
                         "refused: {}",
                         String::from_utf8(request.body()).unwrap_or_default()
@@ -309,7 +309,7 @@ mod tests {
                 } else {
                     "refused".into()
                 };
-                return Err(HttpClientError::Failed { kind, message });
+                return Err(HttpClientError::Failed { kind, detail });
             }
             Ok(HttpClientResponse {
                 status: 200,

@@ -106,5 +106,5 @@ class _RequestsLikeClient(_ffi.HttpClient):
         except Exception as e:  # any failure of the app's client: no answer
             raise _FAILED(
                 kind=_network_kind(e),
-                message=f"the app's http_client raised {type(e).__name__}: {e}",
+                detail=f"the app's http_client raised {type(e).__name__}: {e}",
             ) from None
