@@ -85,7 +85,14 @@ impl ReqwestHttpClient {
             .tls_certs_merge(roots)
             .no_proxy();
         if !rules.is_direct() {
-            builder = builder.proxy(reqwest::Proxy::custom(move |url| rules.proxy_for(url)));
+            builder = builder
+                .proxy(reqwest::Proxy::custom(move |url| rules.proxy_for(url)))
+                // Forward proxies (tinyproxy, squid in some setups) close a
+                // client connection after each answer without saying so; a
+                // pooled connection then fails the next token request with
+                // "connection closed before message completed". Identity
+                // calls are rare: a fresh connection each time costs little.
+                .pool_max_idle_per_host(0);
         }
         let client = builder.build().map_err(|e| {
             IdFlowError::local(
