@@ -6,7 +6,8 @@
 //! never a crash.
 //!
 //! Modules, bottom to top: `types` (the records and enums), `convert` (core
-//! values into them), `guard` (the guarded call), `logging`, `cache` (the
+//! values into them), `guard` (the guarded call), `foreign_http` (the app's
+//! own HTTP client as the core's transport), `logging`, `cache` (the
 //! token cache object), `apps` (configuration and flow objects), `clients`
 //! (the two application objects), `python_fast` (the Python-only fast paths).
 
