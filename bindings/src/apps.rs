@@ -33,6 +33,8 @@ pub struct AppConfig {
     pub connect_timeout_ms: Option<u64>,
     /// Proxies as msal / `requests` take them: `{"https": "http://proxy:3128",
     /// "no_proxy": "localhost"}` (keys `scheme`, `scheme://host`, `all`).
+    /// A `user:password@` in a proxy URL shows in this record's string form
+    /// (Kotlin `toString`, Swift `description`): keep such a config out of logs.
     #[uniffi(default)]
     pub proxies: HashMap<String, String>,
     /// Also honour `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY`, as `requests` does.
