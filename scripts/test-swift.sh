@@ -11,7 +11,7 @@
 #   IDFLOW_SWIFT_WORK   work dir, as seen inside the chroot (default /opt/idflow-swift)
 #   IDFLOW_SWIFT_CLEAN  set to 1 to delete .build first (a cold build)
 #   IDFLOW_SWIFT_ROOT   the chroot (read by setup-swift.sh)
-#   IDFLOW_EMULATOR_URL, IDFLOW_OIDC_INFO, IDFLOW_OIDC_ISSUER
+#   IDFLOW_EMULATOR_URL, IDFLOW_OIDC_INFO, IDFLOW_OIDC_ISSUER, IDFLOW_PROXY_INFO
 #                       the test servers (FlowTests). When IDFLOW_EMULATOR_URL is unset, the
 #                       script re-runs itself under scripts/with-servers.sh, which starts them
 #                       on 127.0.0.1 (the chroot shares the host's network) and sets all three.
@@ -77,7 +77,8 @@ chroot "$ROOT" env -i HOME=/root LANG=C.UTF-8 \
   IDFLOW_VECTORS="$work/testdata/vectors.json" \
   IDFLOW_EMULATOR_URL="${IDFLOW_EMULATOR_URL:-}" \
   IDFLOW_OIDC_INFO="${IDFLOW_OIDC_INFO:-}" \
-  IDFLOW_OIDC_ISSUER="${IDFLOW_OIDC_ISSUER:-}" bash -c '
+  IDFLOW_OIDC_ISSUER="${IDFLOW_OIDC_ISSUER:-}" \
+  IDFLOW_PROXY_INFO="${IDFLOW_PROXY_INFO:-}" bash -c '
   cd "$1/pkg" && swift test \
     -Xlinker -L"$1/lib" -Xlinker -rpath -Xlinker "$1/lib"' _ "$work" 2>&1 | tee "$out"
 status=${PIPESTATUS[0]}

@@ -8,6 +8,7 @@ use idflow::error::{IdFlowError, LocalCode};
 use idflow::secret::{ClientAssertion, ClientSecret};
 use idflow::LoopbackOptions;
 use idflow::{AppOptions, Authority, ClientCertificate, ClientCredential as CoreCredential};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,6 +31,20 @@ pub struct AppConfig {
     /// Connection timeout; the default is 10 s.
     #[uniffi(default = None)]
     pub connect_timeout_ms: Option<u64>,
+    /// Proxies as msal / `requests` take them: `{"https": "http://proxy:3128",
+    /// "no_proxy": "localhost"}` (keys `scheme`, `scheme://host`, `all`).
+    /// A `user:password@` in a proxy URL shows in this record's string form
+    /// (Kotlin `toString`, Swift `description`): keep such a config out of logs.
+    #[uniffi(default)]
+    pub proxies: HashMap<String, String>,
+    /// Also honour `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY`, as `requests` does.
+    #[uniffi(default = true)]
+    pub proxies_from_environment: bool,
+    /// The app's own HTTP stack for every request (then the timeouts,
+    /// proxies and root certificates above are its business; idflow still
+    /// stops waiting after `timeout_ms`).
+    #[uniffi(default = None)]
+    pub http_client: Option<Arc<dyn crate::foreign_http::HttpClient>>,
     /// Instance discovery for unknown Microsoft hosts; turn off only for hosts you control.
     #[uniffi(default = true)]
     pub validate_authority: bool,
@@ -318,6 +333,20 @@ pub(crate) fn options(config: &AppConfig) -> AppOptions {
     }
     if let Some(ms) = config.connect_timeout_ms {
         o.http_config.connect_timeout = Duration::from_millis(ms);
+    }
+    let mut proxies: Vec<(String, String)> = config
+        .proxies
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    proxies.sort();
+    o.http_config.proxy = idflow::ProxyConfig {
+        proxies,
+        from_environment: config.proxies_from_environment,
+    };
+    if let Some(client) = &config.http_client {
+        let http = crate::foreign_http::ForeignHttp::new(client.clone(), o.http_config.timeout);
+        o = o.with_http_client(Arc::new(http));
     }
     for pem in &config.extra_root_certificates_pem {
         o = o.with_extra_root_certificate(pem.as_bytes().to_vec());

@@ -6,7 +6,8 @@
 //! never a crash.
 //!
 //! Modules, bottom to top: `types` (the records and enums), `convert` (core
-//! values into them), `guard` (the guarded call), `logging`, `cache` (the
+//! values into them), `guard` (the guarded call), `foreign_http` (the app's
+//! own HTTP client as the core's transport), `logging`, `cache` (the
 //! token cache object), `apps` (configuration and flow objects), `clients`
 //! (the two application objects), `python_fast` (the Python-only fast paths).
 
@@ -18,6 +19,7 @@ mod cache;
 mod clients;
 mod convert;
 mod credentials;
+mod foreign_http;
 mod guard;
 mod logging;
 mod python_fast;
@@ -28,6 +30,9 @@ pub use apps::*;
 pub use cache::*;
 pub use clients::*;
 pub use credentials::*;
+pub use foreign_http::{
+    FormField, HttpClient, HttpClientError, HttpClientRequest, HttpClientResponse,
+};
 pub use logging::*;
 pub use python_fast::*;
 pub use types::*;

@@ -50,6 +50,7 @@ pub use flows::web_flow::{AuthCodeFlowState, DeviceFlowState, MAX_AGE_SKEW};
 pub use flows::ClientCredential;
 pub use net::clock::{Clock, ManualTime, Sleeper, SystemClock, TokioSleeper};
 pub use net::http::{BoxFuture, HttpClient, HttpRequest, Method, TransportError};
+pub use net::proxy::{ProxyConfig, ProxyRules};
 pub use net::retry::RetryPolicy;
 pub use net::sender::Sender;
 pub use net::throttle::UI_REQUIRED_THROTTLE;

@@ -21,7 +21,12 @@ result is saved to it, ``acquire_token_silent`` and ``acquire_token_for_client``
 answer from it without any network while a token is valid, and concurrent
 callers needing the same refresh share one request.
 
-Not supported yet (a ValueError when set): custom ``http_client``, ``proxies``, ``verify=False``,
+``http_client`` (msal's duck type; a ``requests.Session`` works) carries every
+request when given; otherwise ``proxies`` (msal's / ``requests``' dict) and the
+``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``NO_PROXY`` environment apply, as with
+``requests`` (``proxies={"no_proxy": "*"}`` turns every proxy off).
+
+Not supported yet (a ValueError when set): ``verify=False``,
 ``client_claims``, ``azure_region``, brokers,
 ``exclude_scopes``, ``http_cache``, ``auth_scheme``, ``fmi_path``, ``forwarded_client_claims``,
 ``parent_window_handle`` and any other ``**kwargs``.
@@ -45,6 +50,7 @@ from urllib.parse import urlencode
 
 from . import _credentials, _logging
 from ._common import _error, _ffi, _submit, _wait
+from ._http import _RequestsLikeClient
 from .token_cache import TokenCache
 
 __all__ = ["ClientApplication", "PublicClientApplication", "ConfidentialClientApplication"]
@@ -204,6 +210,22 @@ def _capabilities(capabilities: Any) -> List[str]:
     return list(capabilities)
 
 
+def _network(http_client: Any, proxies: Any) -> Dict[str, Any]:
+    """msal's ``http_client`` and ``proxies``, as the native config takes them."""
+    if proxies is not None and not isinstance(proxies, Mapping):
+        raise ValueError('proxies must be a dict, e.g. {"https": "http://proxy:3128"}')
+    table: Dict[str, str] = {}
+    for key, value in (proxies or {}).items():
+        if not isinstance(key, str) or not (value is None or isinstance(value, str)):
+            raise ValueError("proxies must map str to str (a scheme to a proxy URL)")
+        if value is not None:  # requests drops None entries
+            table[key] = value
+    network: Dict[str, Any] = {"proxies": table}
+    if http_client is not None:
+        network["http_client"] = _RequestsLikeClient(http_client)
+    return network
+
+
 def _root_certificates(verify: Any) -> List[str]:
     """msal's ``verify``: True (the system's roots) or a CA bundle file (PEM),
     whose certificates idflow trusts in addition."""
@@ -279,7 +301,6 @@ class ClientApplication:
     ):
         _unsupported(
             type(self).__name__,
-            http_client=http_client, proxies=proxies,
             client_claims=client_claims,
             azure_region=azure_region, exclude_scopes=exclude_scopes or None,
             http_cache=http_cache, allow_broker=allow_broker,
@@ -307,6 +328,7 @@ class ClientApplication:
             token_cache=token_cache._native,
             client_capabilities=_capabilities(client_capabilities),
             **_timeouts(timeout),
+            **_network(http_client, proxies),
         )
         self.client_id = client_id
         self.token_cache = token_cache

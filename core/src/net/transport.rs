@@ -11,6 +11,7 @@
 
 use crate::error::{HttpResponse, IdFlowError, LocalCode, NetworkKind, MAX_ERROR_BODY_BYTES};
 use crate::net::http::{BoxFuture, HttpClient, HttpRequest, Method, TransportError};
+use crate::net::proxy::{ProxyConfig, ProxyRules};
 use std::error::Error as StdError;
 use std::io;
 use std::time::Duration;
@@ -26,6 +27,9 @@ pub struct HttpConfig {
     /// or DER. They are added to the system's roots, not instead of them: use
     /// this for a test server's self-signed certificate or a private CA.
     pub extra_root_certificates: Vec<Vec<u8>>,
+    /// Which proxy each request goes through (`requests`' rules: the app's
+    /// map, then `HTTPS_PROXY` / `NO_PROXY` unless turned off).
+    pub proxy: ProxyConfig,
 }
 
 impl Default for HttpConfig {
@@ -34,6 +38,7 @@ impl Default for HttpConfig {
             connect_timeout: Duration::from_secs(10),
             timeout: Duration::from_secs(30),
             extra_root_certificates: Vec::new(),
+            proxy: ProxyConfig::default(),
         }
     }
 }
@@ -70,18 +75,31 @@ impl ReqwestHttpClient {
             };
             roots.extend(certs);
         }
-        let client = reqwest::Client::builder()
+        // reqwest's own reading of the environment (upper case first, no
+        // `requests` map) is replaced by the rules of `net/proxy.rs`.
+        let rules = ProxyRules::new(&config.proxy)?;
+        let mut builder = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
             .timeout(config.timeout)
             .redirect(reqwest::redirect::Policy::none())
             .tls_certs_merge(roots)
-            .build()
-            .map_err(|e| {
-                IdFlowError::local(
-                    LocalCode::InvalidParameter,
-                    format!("the HTTP client could not be built: {}", describe(&e)),
-                )
-            })?;
+            .no_proxy();
+        if !rules.is_direct() {
+            builder = builder
+                .proxy(reqwest::Proxy::custom(move |url| rules.proxy_for(url)))
+                // Forward proxies (tinyproxy, squid in some setups) close a
+                // client connection after each answer without saying so; a
+                // pooled connection then fails the next token request with
+                // "connection closed before message completed". Identity
+                // calls are rare: a fresh connection each time costs little.
+                .pool_max_idle_per_host(0);
+        }
+        let client = builder.build().map_err(|e| {
+            IdFlowError::local(
+                LocalCode::InvalidParameter,
+                format!("the HTTP client could not be built: {}", describe(&e)),
+            )
+        })?;
         Ok(ReqwestHttpClient { client })
     }
 
