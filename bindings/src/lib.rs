@@ -20,6 +20,7 @@ mod convert;
 mod guard;
 mod logging;
 mod python_fast;
+mod typed_fast;
 mod types;
 
 pub use apps::*;
