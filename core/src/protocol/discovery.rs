@@ -110,9 +110,8 @@ impl Discovery {
     }
 
     /// A discovery cache that resolves a loopback Entra authority offline,
-    /// as it does a well-known cloud's (see [`AppOptions::loopback_as_known_cloud`]).
-    ///
-    /// [`AppOptions::loopback_as_known_cloud`]: crate::AppOptions::loopback_as_known_cloud
+    /// as it does a well-known cloud's (the test-only
+    /// `AppOptions::loopback_as_known_cloud`).
     pub fn with_loopback_as_known_cloud() -> Self {
         Discovery {
             loopback_as_known_cloud: true,
