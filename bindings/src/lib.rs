@@ -23,6 +23,7 @@ mod foreign_http;
 mod guard;
 mod logging;
 mod python_fast;
+mod typed_fast;
 mod types;
 mod web_flow;
 

@@ -147,8 +147,8 @@ type Lookup = dyn Fn() -> Result<Option<idflow::AuthenticationResult>, IdFlowErr
 /// still the cached one.
 #[derive(uniffi::Object)]
 pub struct CachedTokenProbe {
-    lookup: Box<Lookup>,
-    /// The token `fetch_json` last returned (its secret and expiry).
+    pub(crate) lookup: Box<Lookup>,
+    /// The token `fetch_json` (or `fetch`) last returned (its secret and expiry).
     last: std::sync::Mutex<Option<(idflow::secret::AccessToken, i64)>>,
 }
 
@@ -171,7 +171,9 @@ impl CachedTokenProbe {
         })
     }
 
-    fn last(&self) -> std::sync::MutexGuard<'_, Option<(idflow::secret::AccessToken, i64)>> {
+    pub(crate) fn last(
+        &self,
+    ) -> std::sync::MutexGuard<'_, Option<(idflow::secret::AccessToken, i64)>> {
         self.last.lock().unwrap_or_else(|p| p.into_inner())
     }
 }

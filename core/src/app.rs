@@ -58,6 +58,12 @@ pub struct AppOptions {
     /// the app handles claims challenges, so the platform may issue
     /// Continuous Access Evaluation tokens).
     pub client_capabilities: Vec<String>,
+    /// Tests only: an Entra authority on a loopback host (the project's
+    /// emulator) is resolved offline as a well-known cloud's is, with no
+    /// OpenID discovery before the first token. Has no effect on any other
+    /// host; production code leaves it off.
+    #[doc(hidden)]
+    pub loopback_as_known_cloud: bool,
 }
 
 impl Default for AppOptions {
@@ -73,6 +79,7 @@ impl Default for AppOptions {
             token_cache: None,
             retry: RetryPolicy::default(),
             client_capabilities: Vec::new(),
+            loopback_as_known_cloud: false,
         }
     }
 }
@@ -149,7 +156,7 @@ fn engine(
         Some(h) => h,
         None => Arc::new(ReqwestHttpClient::new(&options.http_config)?),
     };
-    Ok(Arc::new(Engine::new(
+    let mut engine = Engine::new(
         client_id.trim().to_owned(),
         authority,
         Sender {
@@ -164,7 +171,11 @@ fn engine(
         credential,
         options.token_cache.unwrap_or_default(),
         options.client_capabilities,
-    )))
+    );
+    if options.loopback_as_known_cloud {
+        engine.discovery = crate::protocol::discovery::Discovery::with_loopback_as_known_cloud();
+    }
+    Ok(Arc::new(engine))
 }
 
 /// Methods both application types have.

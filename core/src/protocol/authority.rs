@@ -5,9 +5,10 @@
 //! follows from the URL) and [`Authority::oidc`] for any other OpenID
 //! provider, named by its issuer. Parsing never touches the network; the
 //! endpoints of a Microsoft authority are derivable offline
-//! ([`Authority::derived_endpoints`]) so a cache hit needs no discovery, while
-//! [`crate::protocol::discovery`] confirms them (and finds OIDC endpoints) when a flow
-//! runs.
+//! ([`Authority::derived_endpoints`]) so a cache hit needs no discovery; on a
+//! well-known cloud the first token needs none either, while elsewhere
+//! [`crate::protocol::discovery`] confirms them (and finds OIDC endpoints)
+//! when a flow runs.
 
 use crate::error::{IdFlowError, LocalCode};
 use std::net::IpAddr;

@@ -1,7 +1,9 @@
 //! Instance discovery and OpenID Connect discovery, cached per authority.
 //!
-//! For a Microsoft authority on a well-known host, instance metadata (the
-//! host's aliases) is built in and no request is made. An unknown Entra host
+//! An Entra ID authority on a well-known cloud host is resolved offline
+//! (`known_cloud`): endpoints, issuer and key set follow from the authority,
+//! so the first token costs one request. For other Microsoft authorities on
+//! a well-known host, instance metadata (the host's aliases) is built in. An unknown Entra host
 //! is validated by network instance discovery when validation is on, and the
 //! check fails closed: `invalid_instance`, a failed request, or an answer
 //! that does not vouch for the host (no `tenant_discovery_endpoint`) each end
@@ -29,43 +31,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use url::Url;
 
+mod known_cloud;
+use known_cloud::KNOWN_CLOUDS;
+
 /// The host that answers instance discovery for non-loopback authorities.
 pub const INSTANCE_DISCOVERY_HOST: &str = "login.microsoftonline.com";
-
-/// Clouds whose metadata is built in: (preferred network host, preferred
-/// cache host, aliases). These are public facts about the Microsoft clouds.
-const KNOWN_CLOUDS: &[(&str, &str, &[&str])] = &[
-    (
-        "login.microsoftonline.com",
-        "login.windows.net",
-        &[
-            "login.microsoftonline.com",
-            "login.windows.net",
-            "login.microsoft.com",
-            "sts.windows.net",
-        ],
-    ),
-    (
-        "login.partner.microsoftonline.cn",
-        "login.partner.microsoftonline.cn",
-        &["login.partner.microsoftonline.cn", "login.chinacloudapi.cn"],
-    ),
-    (
-        "login.microsoftonline.de",
-        "login.microsoftonline.de",
-        &["login.microsoftonline.de"],
-    ),
-    (
-        "login.microsoftonline.us",
-        "login.microsoftonline.us",
-        &["login.microsoftonline.us", "login.usgovcloudapi.net"],
-    ),
-    (
-        "login-us.microsoftonline.com",
-        "login-us.microsoftonline.com",
-        &["login-us.microsoftonline.com"],
-    ),
-];
 
 /// What instance discovery says about a host.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -123,6 +93,9 @@ pub struct ResolvedAuthority {
 pub struct Discovery {
     resolved: Mutex<HashMap<String, Arc<ResolvedAuthority>>>,
     jwks: Mutex<HashMap<String, Arc<Vec<Jwk>>>>,
+    /// A loopback Entra authority counts as a well-known cloud (tests only:
+    /// an emulator standing in for `login.microsoftonline.com`).
+    loopback_as_known_cloud: bool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -134,6 +107,16 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl Discovery {
     pub fn new() -> Self {
         Discovery::default()
+    }
+
+    /// A discovery cache that resolves a loopback Entra authority offline,
+    /// as it does a well-known cloud's (the test-only
+    /// `AppOptions::loopback_as_known_cloud`).
+    pub fn with_loopback_as_known_cloud() -> Self {
+        Discovery {
+            loopback_as_known_cloud: true,
+            ..Discovery::default()
+        }
     }
 
     /// The authority's endpoints and metadata, from the cache or the network.
@@ -154,6 +137,19 @@ impl Discovery {
                 "authority metadata from the cache"
             );
             return Ok(hit.clone());
+        }
+        if let Some(offline) = known_cloud::resolve_offline(authority, self.loopback_as_known_cloud)
+        {
+            tracing::debug!(
+                target: "idflow::discovery",
+                pii,
+                authority = %crate::logging::url_for_log(authority.url()),
+                token_endpoint = %crate::logging::url_for_log(&offline.endpoints.token),
+                "authority resolved offline (a well-known cloud)"
+            );
+            let offline = Arc::new(offline);
+            lock(&self.resolved).insert(authority.as_str().to_owned(), offline.clone());
+            return Ok(offline);
         }
         let instance = self.instance(sender, authority, validate).await?;
         let (doc, exchange) = sender

@@ -246,19 +246,31 @@ async fn redeems_the_code_with_the_verifier_and_checks_the_nonce() {
 /// responses included.
 #[tokio::test]
 async fn rfc9207_iss_is_required_and_checked_when_advertised() {
-    let issuer = format!("https://login.microsoftonline.com/{TENANT}/v2.0");
+    // A host that is not a well-known cloud: its discovery document speaks.
+    let issuer = format!("https://login.contoso.net/{TENANT}/v2.0");
     let http = crate::net::scripted::ScriptedHttp::new();
-    let mut doc = ms_discovery();
+    let doc = ms_discovery()
+        .to_string()
+        .replace("login.microsoftonline.com", "login.contoso.net");
+    let mut doc: serde_json::Value = serde_json::from_str(&doc).unwrap();
     doc["issuer"] = json!(issuer);
     doc["authorization_response_iss_parameter_supported"] = json!(true);
     http.json(
         Method::Get,
-        "https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration",
+        "https://login.contoso.net/common/v2.0/.well-known/openid-configuration",
         200,
         doc,
     );
     let t = ManualTime::new(start());
-    let app = public_app(&http, &t);
+    let app = crate::app::PublicClientApplication::new(
+        CLIENT_ID,
+        crate::protocol::authority::Authority::parse("https://login.contoso.net/common").unwrap(),
+        crate::app::AppOptions {
+            validate_authority: false,
+            ..options(&http, &t)
+        },
+    )
+    .unwrap();
     let flow = app
         .initiate_auth_code_flow(&["User.Read"], REDIRECT, &AuthCodeOptions::default())
         .await

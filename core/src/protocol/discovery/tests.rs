@@ -29,40 +29,105 @@ fn doc(base: &str, tenant: &str) -> Value {
     })
 }
 
+/// A well-known cloud costs no request before the first token: endpoints,
+/// key set and issuer follow from the authority (see `known_cloud`).
 #[tokio::test]
-async fn known_hosts_skip_instance_discovery_and_results_are_cached() {
+async fn known_clouds_resolve_offline_and_results_are_cached() {
     let http = ScriptedHttp::new();
-    http.json(
-        Method::Get,
-        "https://login.microsoftonline.com/contoso.com/v2.0/.well-known/openid-configuration",
-        200,
-        doc("https://login.microsoftonline.com", TENANT),
-    );
     let (s, d) = (sender(&http), Discovery::new());
     let a = Authority::parse("https://login.microsoftonline.com/contoso.com").unwrap();
     let r = d.resolve(&s, &a, true).await.unwrap();
     let again = d.resolve(&s, &a, true).await.unwrap();
     assert!(Arc::ptr_eq(&r, &again));
-    assert_eq!(
-        http.requests().len(),
-        1,
-        "one discovery request, no instance discovery"
-    );
-    assert_eq!(
-        r.tenant.as_deref(),
-        Some(TENANT),
-        "tenant from the token endpoint"
-    );
+    assert!(http.requests().is_empty(), "no discovery request");
+    assert_eq!(r.tenant.as_deref(), Some("contoso.com"));
     assert_eq!(r.instance.preferred_cache, "login.windows.net");
     assert!(r.instance.aliases.contains(&"sts.windows.net".to_owned()));
+    let base = "https://login.microsoftonline.com/contoso.com";
+    assert_eq!(
+        r.endpoints.token.as_str(),
+        format!("{base}/oauth2/v2.0/token")
+    );
+    assert_eq!(
+        r.endpoints.authorization.as_str(),
+        format!("{base}/oauth2/v2.0/authorize")
+    );
     assert_eq!(
         r.endpoints.device_authorization.as_ref().unwrap().as_str(),
-        "https://login.microsoftonline.com/contoso.com/oauth2/v2.0/devicecode",
-        "derived when discovery has none"
+        format!("{base}/oauth2/v2.0/devicecode")
     );
-    let req = &http.requests()[0];
-    assert!(req.correlation_id().is_some());
-    assert_eq!(req.header("x-client-sku"), Some("t"));
+    assert_eq!(
+        r.jwks_uri.as_ref().unwrap().as_str(),
+        format!("{base}/discovery/v2.0/keys")
+    );
+    assert_eq!(
+        r.issuer, "https://login.microsoftonline.com/{tenantid}/v2.0",
+        "a domain's tenant id comes from each token's tid"
+    );
+    assert!(!r.iss_parameter_supported);
+
+    // A tenant id is its own issuer; an alias sends to the preferred host.
+    let upper = TENANT.to_ascii_uppercase();
+    let a = Authority::parse(&format!("https://login.windows.net/{upper}")).unwrap();
+    let r = d.resolve(&s, &a, true).await.unwrap();
+    assert_eq!(
+        r.issuer,
+        format!("https://login.microsoftonline.com/{TENANT}/v2.0")
+    );
+    assert_eq!(
+        r.endpoints.token.host_str(),
+        Some("login.microsoftonline.com")
+    );
+    // Sovereign clouds from MSAL.NET's list, aliases included.
+    for (host, network) in [
+        ("login.chinacloudapi.cn", "login.partner.microsoftonline.cn"),
+        ("login.usgovcloudapi.net", "login.microsoftonline.us"),
+        ("login.sovcloud-identity.fr", "login.sovcloud-identity.fr"),
+    ] {
+        let a = Authority::parse(&format!("https://{host}/common")).unwrap();
+        let r = d.resolve(&s, &a, true).await.unwrap();
+        assert_eq!(r.endpoints.token.host_str(), Some(network), "{host}");
+        assert_eq!(r.issuer, format!("https://{network}/{{tenantid}}/v2.0"));
+    }
+    assert!(http.requests().is_empty(), "no request for any known cloud");
+}
+
+/// The test switch: a loopback Entra authority counts as a known cloud only
+/// when asked; B2C, CIAM and other providers keep their discovery.
+#[tokio::test]
+async fn loopback_counts_as_a_known_cloud_only_when_switched_on() {
+    let http = ScriptedHttp::new();
+    let local = Authority::parse("http://127.0.0.1:5000/contoso.com").unwrap();
+    let r = Discovery::with_loopback_as_known_cloud()
+        .resolve(&sender(&http), &local, true)
+        .await
+        .unwrap();
+    assert!(http.requests().is_empty());
+    assert_eq!(
+        r.endpoints.token.as_str(),
+        "http://127.0.0.1:5000/contoso.com/oauth2/v2.0/token"
+    );
+    assert_eq!(r.issuer, "http://127.0.0.1:5000/{tenantid}/v2.0");
+    for a in [
+        Authority::parse("https://fab.b2clogin.com/fab.onmicrosoft.com/B2C_1_signin").unwrap(),
+        Authority::parse("https://contoso.ciamlogin.com/contoso.onmicrosoft.com").unwrap(),
+        Authority::oidc("https://idp.example/realm").unwrap(),
+        Authority::parse("https://login.contoso.net/common").unwrap(),
+    ] {
+        assert!(
+            known_cloud::resolve_offline(&a, true).is_none(),
+            "{}",
+            a.as_str()
+        );
+    }
+    let plain = Discovery::new()
+        .resolve(&sender(&http), &local, false)
+        .await;
+    assert!(
+        plain.is_err(),
+        "without the switch, discovery runs (unscripted here)"
+    );
+    assert_eq!(http.requests().len(), 1);
 }
 
 #[tokio::test]
@@ -302,6 +367,17 @@ async fn the_documents_issuer_must_be_the_authoritys() {
     let ms = |t: &str| Authority::parse(&format!("https://login.microsoftonline.com/{t}")).unwrap();
     let iss = |host: &str, t: &str| format!("https://{host}/{t}/v2.0");
     let other = "00000000-1111-2222-3333-444444444444";
+    // Known clouds resolve offline; the rule still guards a host that
+    // reaches discovery (a custom domain in front of a cloud), so it is
+    // checked here directly.
+    let check_ms = |authority: Authority, issuer: &str| {
+        let instance = InstanceMetadata::known(&authority.host()).unwrap();
+        let token = authority.derived_endpoints().unwrap().token;
+        match check_issuer(&authority, issuer, &instance, tenant_of(&token).as_deref()) {
+            Ok(()) => "ok",
+            Err(_) => "invalid_authority",
+        }
+    };
     for (authority, issuer, want) in [
         // Entra's v2.0 document for the multi-tenant names is a template.
         (
@@ -372,7 +448,7 @@ async fn the_documents_issuer_must_be_the_authoritys() {
         ),
     ] {
         let shown = format!("{} / {issuer}", authority.as_str());
-        assert_eq!(check(authority, &issuer).await, want, "{shown}");
+        assert_eq!(check_ms(authority, &issuer), want, "{shown}");
     }
 
     // B2C: `{host}/{tenant id}/v2.0/`, or the tfp form naming the policy.

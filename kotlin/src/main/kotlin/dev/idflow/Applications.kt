@@ -100,7 +100,14 @@ abstract class ClientApplication internal constructor(private val app: NativeApp
         account: AccountInfo?,
         claims: String? = null,
         forceRefresh: Boolean = false,
-    ): TokenResult = translated { app.acquireTokenSilent(scopes, account, claims, forceRefresh) }
+    ): TokenResult = cachedHit(scopes, account, claims, forceRefresh)
+        ?: translated { app.acquireTokenSilent(scopes, account, claims, forceRefresh) }
+
+    private val hits = CacheHits { scopes, home -> app.silentProbe(scopes, home.orEmpty()) }
+
+    /** The cache hit in one native call (see [CacheHits]); null when the full call must run. */
+    private fun cachedHit(scopes: List<String>, account: AccountInfo?, claims: String?, forceRefresh: Boolean) =
+        if (account == null || claims != null || forceRefresh) null else hits.hit(scopes, account.homeAccountId)
 
     /** The accounts this application can use silently, optionally only [username]'s (case-insensitive). */
     @JvmOverloads
@@ -151,7 +158,8 @@ abstract class ClientApplication internal constructor(private val app: NativeApp
         account: AccountInfo?,
         claims: String? = null,
         forceRefresh: Boolean = false,
-    ): TokenResult = blocking { acquireTokenSilent(scopes, account, claims, forceRefresh) }
+    ): TokenResult = cachedHit(scopes, account, claims, forceRefresh)
+        ?: blocking { acquireTokenSilent(scopes, account, claims, forceRefresh) }
 
     // CompletableFuture variants (MSAL for Java's shape): the future fails with
     // the IdFlowException the call threw; cancelling it cancels the call.
@@ -348,7 +356,12 @@ class ConfidentialClientApplication private constructor(app: NativeConfidentialA
      */
     @Throws(IdFlowException::class)
     suspend fun acquireTokenForClient(scopes: List<String>, claims: String? = null): TokenResult =
-        translated { native.acquireTokenForClient(scopes, claims) }
+        cachedForClient(scopes, claims) ?: translated { native.acquireTokenForClient(scopes, claims) }
+
+    private val clientHits = CacheHits { scopes, _ -> native.clientProbe(scopes) }
+
+    private fun cachedForClient(scopes: List<String>, claims: String?) =
+        if (claims != null) null else clientHits.hit(scopes, null)
 
     /**
      * Exchanges the access token your API received for one to a downstream
@@ -363,7 +376,7 @@ class ConfidentialClientApplication private constructor(app: NativeConfidentialA
     @JvmOverloads
     @Throws(IdFlowException::class)
     fun acquireTokenForClientBlocking(scopes: List<String>, claims: String? = null): TokenResult =
-        blocking { acquireTokenForClient(scopes, claims) }
+        cachedForClient(scopes, claims) ?: blocking { acquireTokenForClient(scopes, claims) }
 
     /** [acquireTokenOnBehalfOf], blocking the calling thread. */
     @JvmOverloads
@@ -458,6 +471,8 @@ internal interface NativeApplication : AutoCloseable {
     ): TokenResult
 
     fun getAccounts(username: String?): List<AccountInfo>
+
+    fun silentProbe(scopes: List<String>, homeAccountId: String): dev.idflow.ffi.CachedTokenProbe
 
     fun removeAccount(account: AccountInfo)
 

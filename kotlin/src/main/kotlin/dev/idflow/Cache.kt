@@ -8,6 +8,7 @@ package dev.idflow
 
 import dev.idflow.ffi.AuthException
 import java.io.File
+import java.nio.ByteBuffer
 
 /**
  * Replaces this cache's content with msal-format JSON (from idflow or any
@@ -16,6 +17,33 @@ import java.io.File
  */
 @Throws(IdFlowException::class)
 fun TokenCache.restore(state: String) = translated { deserialize(state) }
+
+/**
+ * [restore] from the JSON's UTF-8 bytes (a file's or a database row's
+ * content): one copy into native memory, faster than a String, which crosses
+ * JNA character by character. Bytes that are not UTF-8 fail like bad JSON,
+ * with a [ClientException] (`invalid_cache_format`).
+ */
+@Throws(IdFlowException::class)
+fun TokenCache.restore(state: ByteArray) = restore(ByteBuffer.wrap(state))
+
+/**
+ * [restore] from the JSON's UTF-8 bytes between [state]'s position and limit.
+ * A direct buffer (`ByteBuffer.allocateDirect`, a mapped file from
+ * `FileChannel.map`) is read in place, without any copy.
+ */
+@Throws(IdFlowException::class)
+fun TokenCache.restore(state: ByteBuffer) {
+    val direct = if (state.isDirect) {
+        state
+    } else {
+        ByteBuffer.allocateDirect(state.remaining()).apply {
+            put(state.duplicate())
+            flip()
+        }
+    }
+    translated { deserializeUtf8(direct) }
+}
 
 /**
  * Keeps this cache in [file] from now on: loaded now and whenever the file

@@ -132,6 +132,55 @@ class CacheTest {
     }
 
     @Test
+    fun aCacheRestoresFromBytesAndBadBytesAreIdFlowExceptions() = runBlocking {
+        val cache = TokenCache()
+        val first = PublicClientApplication(config(cache)).acquireTokenByUsernamePassword(USER, PASSWORD, GRAPH)
+        val loaded = TokenCache()
+        val bytes = cache.serialize().toByteArray(Charsets.UTF_8)
+        val direct = java.nio.ByteBuffer.allocateDirect(bytes.size).put(bytes)
+        direct.flip()
+        loaded.restore(direct)
+        assertEquals(1, loaded.counts().accounts.toInt(), "a direct buffer, read in place")
+        loaded.restore(bytes)
+        val offline = PublicClientApplication(config(loaded, closedPortAuthority()))
+        assertEquals(first.accessToken, offline.acquireTokenSilent(GRAPH, offline.getAccounts().single()).accessToken)
+        for (bad in listOf("not a cache".toByteArray(), byteArrayOf(0x7b, 0xff.toByte(), 0x7d))) {
+            val e = assertThrows<ClientException> { loaded.restore(bad) }
+            assertEquals("invalid_cache_format", e.errorCode)
+        }
+        assertEquals(1, offline.getAccounts().size, "a failed restore changes nothing")
+    }
+
+    /**
+     * The hit path answers from a prepared native lookup: the same token as
+     * the full call, a new one once the cache holds another, and the full
+     * call again (with its error) once nothing usable is cached.
+     */
+    @Test
+    fun repeatedHitsFollowTheCache() = runBlocking {
+        val app = PublicClientApplication(config(null))
+        val first = app.acquireTokenByUsernamePassword(USER, PASSWORD, GRAPH)
+        val account = app.getAccounts().single()
+        clearLog()
+        repeat(3) {
+            val hit = app.acquireTokenSilentBlocking(GRAPH, account)
+            assertEquals(first.accessToken, hit.accessToken)
+            assertEquals(TokenSource.CACHE, hit.tokenSource)
+        }
+        val forced = app.acquireTokenSilent(GRAPH, account, forceRefresh = true)
+        assertEquals(forced.accessToken, app.acquireTokenSilent(GRAPH, account).accessToken, "the newer token")
+        app.removeAccount(account)
+        val e = assertThrows<InteractionRequiredException> { app.acquireTokenSilentBlocking(GRAPH, account) }
+        assertEquals("no_tokens_found", e.errorCode)
+
+        val cca = ConfidentialClientApplication(CONFIDENTIAL_CLIENT, em.authority(TENANT), ClientCredential.Secret(SECRET))
+        val appToken = cca.acquireTokenForClient(APP_SCOPE)
+        repeat(3) { assertEquals(appToken.accessToken, cca.acquireTokenForClientBlocking(APP_SCOPE).accessToken) }
+        cca.tokenCache.restore("{}")
+        assertNotEquals(appToken.accessToken, cca.acquireTokenForClient(APP_SCOPE).accessToken, "a miss asks again")
+    }
+
+    @Test
     fun storageFromLambdasAndFilesPersistTheCache(@TempDir dir: File) = runBlocking {
         val stored = AtomicReference<ByteArray?>(null)
         val storage = cacheStorage(LoadBytes { stored.get() }, SaveBytes { stored.set(it) })

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# idflow's Kotlin/JVM binding vs MSAL for Java (JMH). Builds the release
+# native library and the idflow jar unless SKIP_BUILD=1, compiles this
+# benchmark, and runs JMH with any arguments given (e.g. `-p users=10000`,
+# `hit`, `-f 1 -wi 2 -i 3`).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+if [ "${SKIP_BUILD:-0}" != 1 ]; then
+  PROFILE=release bash "$repo/scripts/build-native.sh"
+  bash "$repo/scripts/build-jar.sh" >/dev/null
+fi
+cd "$here"
+mvn -B -q -Dstyle.color=never compile dependency:build-classpath -Dmdep.outputFile=target/classpath.txt
+exec java -cp "target/classes:$(cat target/classpath.txt)" org.openjdk.jmh.Main "$@"
