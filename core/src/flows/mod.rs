@@ -9,6 +9,7 @@
 pub(crate) mod auth_code;
 pub(crate) mod cancel;
 pub(crate) mod device_code;
+mod distributed;
 mod grants;
 pub(crate) mod loopback;
 pub(crate) mod silent;
