@@ -19,6 +19,7 @@ mod clients;
 mod convert;
 mod guard;
 mod logging;
+mod partitioned_cache;
 mod python_fast;
 mod types;
 
@@ -26,6 +27,7 @@ pub use apps::*;
 pub use cache::*;
 pub use clients::*;
 pub use logging::*;
+pub use partitioned_cache::*;
 pub use python_fast::*;
 pub use types::*;
 

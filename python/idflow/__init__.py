@@ -53,6 +53,7 @@ from .application import (
     ConfidentialClientApplication,
     PublicClientApplication,
 )
+from .distributed_cache import DistributedTokenCache
 from .token_cache import SerializableTokenCache, TokenCache
 
 __all__ = [
@@ -73,6 +74,7 @@ __all__ = [
     "ConfidentialClientApplication",
     "TokenCache",
     "SerializableTokenCache",
+    "DistributedTokenCache",
 ]
 
 HeadersArg = Union[Mapping[str, Union[str, Iterable[str]]], Iterable[Tuple[str, str]]]

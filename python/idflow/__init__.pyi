@@ -12,6 +12,7 @@ from .application import (
     ConfidentialClientApplication as ConfidentialClientApplication,
     PublicClientApplication as PublicClientApplication,
 )
+from .distributed_cache import DistributedTokenCache as DistributedTokenCache
 from .token_cache import (
     SerializableTokenCache as SerializableTokenCache,
     TokenCache as TokenCache,
@@ -35,6 +36,7 @@ __all__ = [
     "ConfidentialClientApplication",
     "TokenCache",
     "SerializableTokenCache",
+    "DistributedTokenCache",
 ]
 
 #: The most verbose level of the ``idflow`` logger (below ``logging.DEBUG``).
