@@ -62,6 +62,8 @@ mod keys;
 mod lookup;
 mod partition;
 mod partition_key;
+#[cfg(test)]
+mod partition_tests;
 mod persist;
 mod redis;
 mod schema;
