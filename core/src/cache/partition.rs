@@ -134,6 +134,11 @@ impl Default for PartitionOptions {
     }
 }
 
+/// Partitions whose read time is remembered (the L1 bookkeeping is bounded;
+/// the L1 entries themselves are bounded by
+/// [`super::CacheOptions::max_access_tokens`] of the cache).
+const MAX_SEEN: usize = 100_000;
+
 /// Attempts at a compare-and-set write before the changes wait for the next call.
 const CAS_ATTEMPTS: usize = 16;
 
@@ -142,14 +147,14 @@ const CAS_ATTEMPTS: usize = 16;
 pub(crate) struct Partitions {
     store: Arc<dyn PartitionStore>,
     pub(crate) options: PartitionOptions,
-    /// Partition → (when it was read, the version read).
-    seen: Mutex<HashMap<String, (Instant, Option<String>)>>,
+    /// Partition → when it was last read or written.
+    seen: Mutex<HashMap<String, Instant>>,
     /// Set while the store fails: one `warn` per episode.
     degraded: AtomicBool,
 }
 
 impl Partitions {
-    fn seen(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, Option<String>)>> {
+    fn seen(&self) -> std::sync::MutexGuard<'_, HashMap<String, Instant>> {
         self.seen.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -223,14 +228,14 @@ impl TokenCache {
         if !force
             && p.seen()
                 .get(key)
-                .is_some_and(|(at, _)| at.elapsed() < p.options.l1_ttl)
+                .is_some_and(|at| at.elapsed() < p.options.l1_ttl)
         {
             return;
         }
         match p.store.load(key).await {
             Ok(stored) => {
                 p.answered();
-                let (data, version) = stored.map_or((Vec::new(), None), |s| (s.data, s.version));
+                let data = stored.map_or(Vec::new(), |s| s.data);
                 match std::str::from_utf8(&data)
                     .map_err(|_| ())
                     .and_then(|t| parse(t).map_err(|_| ()))
@@ -243,7 +248,12 @@ impl TokenCache {
                         "a stored token cache partition cannot be read: dropped, the next write replaces it"
                     ),
                 }
-                p.seen().insert(key.to_owned(), (Instant::now(), version));
+                let mut seen = p.seen();
+                if seen.len() >= MAX_SEEN {
+                    // Forgetting when partitions were read costs re-reads only.
+                    seen.clear();
+                }
+                seen.insert(key.to_owned(), Instant::now());
             }
             Err(e) => p.failed("read", &e),
         }
@@ -270,33 +280,23 @@ impl TokenCache {
         key: &str,
         mine: super::store::Store,
     ) -> Result<(), super::store::Store> {
-        let mut expected = p.seen().get(key).and_then(|(_, v)| v.clone());
-        let mut base = None;
-        for attempt in 0..CAS_ATTEMPTS {
-            if attempt > 0 || base.is_none() {
-                // The stored state (the first time too: the in-memory copy
-                // may hold entries of this partition that were never stored,
-                // or miss ones another instance stored).
-                match p.store.load(key).await {
-                    Ok(stored) => {
-                        let (data, version) =
-                            stored.map_or((Vec::new(), None), |s| (s.data, s.version));
-                        expected = version;
-                        base = Some(
-                            std::str::from_utf8(&data)
-                                .ok()
-                                .and_then(|t| parse(t).ok())
-                                .unwrap_or_default(),
-                        );
-                    }
-                    Err(e) => {
-                        p.failed("read", &e);
-                        return Err(mine);
-                    }
+        for _ in 0..CAS_ATTEMPTS {
+            // Always the stored state first: the in-memory copy may miss
+            // entries another instance stored, or hold ones never stored.
+            let (mut merged, expected) = match p.store.load(key).await {
+                Ok(stored) => {
+                    let (data, version) =
+                        stored.map_or((Vec::new(), None), |s| (s.data, s.version));
+                    let base = std::str::from_utf8(&data)
+                        .ok()
+                        .and_then(|t| parse(t).ok())
+                        .unwrap_or_default();
+                    (base, version)
                 }
-            }
-            let Some(mut merged) = base.take() else {
-                return Err(mine);
+                Err(e) => {
+                    p.failed("read", &e);
+                    return Err(mine);
+                }
             };
             mine.replay_onto(&mut merged);
             let now = unix(SystemTime::now());
@@ -307,7 +307,7 @@ impl TokenCache {
                 .save(
                     key,
                     json,
-                    expected.clone(),
+                    expected,
                     UNIX_EPOCH + Duration::from_secs(expires),
                 )
                 .await
@@ -317,9 +317,7 @@ impl TokenCache {
                     // What the others stored comes into memory too.
                     merged.journal = None;
                     self.write().absorb(merged);
-                    // The version written is unknown here: the next write
-                    // reads it first.
-                    p.seen().insert(key.to_owned(), (Instant::now(), None));
+                    p.seen().insert(key.to_owned(), Instant::now());
                     return Ok(());
                 }
                 Ok(false) => continue,
