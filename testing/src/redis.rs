@@ -38,6 +38,11 @@ impl RedisServer {
         Self::start_with(&[])
     }
 
+    /// Without the append-only file (for the benchmark: nothing on disk).
+    pub fn start_in_memory() -> Self {
+        Self::start_with(&["--appendonly", "no"])
+    }
+
     fn start_with(extra: &[&str]) -> Self {
         let mut s = RedisServer {
             port: free_port(),
