@@ -178,6 +178,10 @@ async fn write_many(cache: TokenCache, who: &'static str, n: usize) {
             .unwrap();
         cache.after_access(&p).await;
         assert!(!cache.partition_store_degraded());
+        assert!(
+            !cache.has_state_changed(),
+            "the write went through (no change left waiting)"
+        );
     }
 }
 

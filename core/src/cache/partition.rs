@@ -140,7 +140,7 @@ impl Default for PartitionOptions {
 const MAX_SEEN: usize = 100_000;
 
 /// Attempts at a compare-and-set write before the changes wait for the next call.
-const CAS_ATTEMPTS: usize = 16;
+const CAS_ATTEMPTS: usize = 32;
 
 /// The attached store and what this process knows of each partition.
 #[derive(Debug)]
@@ -280,7 +280,7 @@ impl TokenCache {
         key: &str,
         mine: super::store::Store,
     ) -> Result<(), super::store::Store> {
-        for _ in 0..CAS_ATTEMPTS {
+        for attempt in 0..CAS_ATTEMPTS {
             // Always the stored state first: the in-memory copy may miss
             // entries another instance stored, or hold ones never stored.
             let (mut merged, expected) = match p.store.load(key).await {
@@ -320,7 +320,15 @@ impl TokenCache {
                     p.seen().insert(key.to_owned(), Instant::now());
                     return Ok(());
                 }
-                Ok(false) => continue,
+                Ok(false) => {
+                    // Lost the race: back off a random moment, growing with
+                    // the attempts, so that two writers in lockstep part.
+                    let mut b = [0u8; 2];
+                    let _ = aws_lc_rs::rand::fill(&mut b);
+                    let cap = 1 + (attempt as u64) * 2;
+                    let wait = u64::from(u16::from_le_bytes(b)) % (cap * 1000);
+                    tokio::time::sleep(Duration::from_micros(wait)).await;
+                }
                 Err(e) => {
                     p.failed("write", &e);
                     return Err(mine);
