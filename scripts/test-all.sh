@@ -22,6 +22,7 @@ step() {
 step "setup: rust"            bash scripts/setup-rust.sh
 step "setup: node"            bash scripts/setup-node.sh
 step "setup: shellcheck"      bash scripts/setup-shellcheck.sh
+step "setup: redis"           bash scripts/setup-redis.sh
 step "shellcheck"             shellcheck scripts/*.sh .ci/run
 step "rustfmt"                cargo fmt --all --check
 step "module layers"          bash scripts/check-layers.sh

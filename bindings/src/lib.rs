@@ -22,6 +22,7 @@ mod credentials;
 mod foreign_http;
 mod guard;
 mod logging;
+mod partitioned_cache;
 mod python_fast;
 mod typed_fast;
 mod types;
@@ -35,6 +36,7 @@ pub use foreign_http::{
     FormField, HttpClient, HttpClientError, HttpClientRequest, HttpClientResponse,
 };
 pub use logging::*;
+pub use partitioned_cache::*;
 pub use python_fast::*;
 pub use types::*;
 

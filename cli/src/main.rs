@@ -111,7 +111,9 @@ enum Command {
     ///
     /// With --cache FILE, tokens are kept in FILE (msal's cache format) and
     /// reused: a valid cached token is printed without a request, and a cached
-    /// user account is refreshed silently before any new sign-in.
+    /// user account is refreshed silently before any new sign-in. With
+    /// --cache redis://HOST:PORT/DB they are kept in Redis, one entry per
+    /// partition, shared by every process using it.
     ///
     /// Example: idflow token --authority https://login.microsoftonline.com/TENANT
     /// --client-id ID --scope https://graph.microsoft.com/.default --client-secret-env APP_SECRET
@@ -135,8 +137,8 @@ enum Command {
         /// Sign a user in with the device code flow.
         #[arg(long)]
         device_code: bool,
-        /// Keep tokens in this file and use them silently first.
-        #[arg(long, value_name = "FILE")]
+        /// Keep tokens in this file (or Redis: redis://HOST:PORT/DB) and use them silently first.
+        #[arg(long, value_name = "FILE|URL")]
         cache: Option<String>,
         /// Treat the authority as an OpenID issuer even if it looks like Microsoft's.
         #[arg(long)]

@@ -113,6 +113,18 @@ pub fn file_cache(path: &str) -> Result<TokenCache, String> {
     Ok(cache)
 }
 
+/// A token cache on Redis (`--cache redis://host:port/db`): the partition
+/// this call touches is read and written there, shared with every other
+/// process using that Redis. A Redis that does not answer never fails the
+/// command (the token is then fetched as without a cache).
+pub fn redis_cache(url: &str) -> Result<TokenCache, String> {
+    let store = idflow::RedisStore::new(&[url], idflow::RedisOptions::default())
+        .map_err(|e| format!("--cache: {e}"))?;
+    let cache = TokenCache::new();
+    cache.attach_partitioned(Arc::new(store), idflow::PartitionOptions::default());
+    Ok(cache)
+}
+
 fn runtime() -> Result<tokio::runtime::Runtime, String> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -133,7 +145,12 @@ pub fn run(req: Request) -> Result<ExitCode, String> {
         options = options.with_extra_root_certificate(pem);
     }
     if let Some(path) = &req.cache {
-        options = options.with_token_cache(file_cache(path)?);
+        let cache = if path.starts_with("redis://") || path.starts_with("rediss://") {
+            redis_cache(path)?
+        } else {
+            file_cache(path)?
+        };
+        options = options.with_token_cache(cache);
     }
     let outcome = runtime()?.block_on(async {
         match credential {

@@ -553,3 +553,72 @@ async fn provider_text_reaches_the_terminal_without_control_characters() {
     assert_inert(&err);
     assert_inert(&out);
 }
+
+/// A redis-server on a free loopback port (`scripts/setup-redis.sh` installs
+/// it; without it this test fails, naming the script), killed on drop.
+struct Redis(std::process::Child, u16);
+
+impl Redis {
+    fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let bin = std::env::var("IDFLOW_REDIS_SERVER").unwrap_or_else(|_| "redis-server".into());
+        let dir = std::env::temp_dir();
+        let child = Command::new(&bin)
+            .args([
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                &port.to_string(),
+                "--save",
+                "",
+            ])
+            .arg("--dir")
+            .arg(dir)
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{bin}: {e}: run scripts/setup-redis.sh"));
+        let redis = Redis(child, port);
+        for _ in 0..500 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return redis;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        panic!("redis-server did not start");
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_redis_cache_answers_the_second_process_without_a_request() {
+    let redis = Redis::start();
+    let url = format!("redis://127.0.0.1:{}/", redis.1);
+    let emu = emulator().await;
+    let authority = emu.authority(DEFAULT_TENANT);
+    let run = || {
+        idflow(
+            confidential(
+                &authority,
+                &["--client-secret-env", SECRET_VAR, "--cache", &url],
+            ),
+            Some(CONFIDENTIAL_CLIENT_SECRET),
+        )
+    };
+    let (code, first, err) = run().await;
+    assert_eq!(code, 0, "{first}{err}");
+    assert_eq!(json(&first)["token_source"], "identity_provider");
+    let (code, second, err) = run().await;
+    assert_eq!(code, 0, "{second}{err}");
+    assert_eq!(json(&second)["token_source"], "cache");
+    assert_eq!(json(&second)["access_token"], json(&first)["access_token"]);
+}

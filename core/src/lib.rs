@@ -33,6 +33,10 @@ pub use cache::{
     CachedRefreshToken, FileStorage, RefreshTokenQuery, SaveRequest, TokenCache, DEFAULT_SUFFIX,
     OIDC_SCOPES,
 };
+pub use cache::{
+    Lease, PartitionKey, PartitionOptions, PartitionStore, RedisOptions, RedisStore,
+    StoredPartition,
+};
 pub use error::{
     classify, classify_at, Action, Classification, Classified, ErrorKind, Flow, HttpResponse,
     IdFlowError, LocalCode, NetworkKind, Outcome, Polling, ServiceDetails, MAX_ERROR_BODY_BYTES,

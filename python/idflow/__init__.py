@@ -54,6 +54,7 @@ from .application import (
     PublicClientApplication,
 )
 from ._credentials import FederatedTokenFile
+from .distributed_cache import DistributedTokenCache
 from .token_cache import SerializableTokenCache, TokenCache
 
 __all__ = [
@@ -75,6 +76,7 @@ __all__ = [
     "TokenCache",
     "SerializableTokenCache",
     "FederatedTokenFile",
+    "DistributedTokenCache",
 ]
 
 HeadersArg = Union[Mapping[str, Union[str, Iterable[str]]], Iterable[Tuple[str, str]]]

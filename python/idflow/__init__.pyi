@@ -12,6 +12,7 @@ from .application import (
     ConfidentialClientApplication as ConfidentialClientApplication,
     PublicClientApplication as PublicClientApplication,
 )
+from .distributed_cache import DistributedTokenCache as DistributedTokenCache
 from .token_cache import (
     SerializableTokenCache as SerializableTokenCache,
     TokenCache as TokenCache,
@@ -36,6 +37,7 @@ __all__ = [
     "TokenCache",
     "SerializableTokenCache",
     "FederatedTokenFile",
+    "DistributedTokenCache",
 ]
 
 class FederatedTokenFile:

@@ -29,6 +29,7 @@ mod browser;
 pub mod emulator;
 mod keys;
 mod provider;
+pub mod redis;
 
 pub use browser::{Browser, Captured, Page, Pkce};
 pub use keys::{ClientKey, TlsCert};

@@ -60,7 +60,12 @@
 mod document;
 mod keys;
 mod lookup;
+mod partition;
+mod partition_key;
+#[cfg(test)]
+mod partition_tests;
 mod persist;
+mod redis;
 mod schema;
 mod scopes;
 mod storage;
@@ -70,6 +75,8 @@ mod tests;
 mod types;
 mod write;
 
+pub use partition::{Lease, PartitionKey, PartitionOptions, PartitionStore, StoredPartition};
+pub use redis::{RedisOptions, RedisStore};
 pub use scopes::{DEFAULT_SUFFIX, OIDC_SCOPES};
 pub use storage::{CacheStorage, FileStorage};
 pub use types::{
@@ -106,6 +113,8 @@ struct Inner {
     synced: Mutex<Option<String>>,
     /// One reload or persist at a time in this process.
     sync_lock: Mutex<()>,
+    /// The partition store, when one is attached (`partition.rs`).
+    partitions: RwLock<Option<Arc<partition::Partitions>>>,
 }
 
 impl Default for Inner {
@@ -118,6 +127,7 @@ impl Default for Inner {
             storage: RwLock::new(None),
             synced: Mutex::new(None),
             sync_lock: Mutex::new(()),
+            partitions: RwLock::new(None),
         }
     }
 }

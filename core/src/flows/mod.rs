@@ -10,6 +10,7 @@ pub(crate) mod assertion_source;
 pub(crate) mod auth_code;
 pub(crate) mod cancel;
 pub(crate) mod device_code;
+mod distributed;
 mod grants;
 pub(crate) mod loopback;
 mod redemption;

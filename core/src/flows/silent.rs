@@ -194,9 +194,15 @@ impl Engine {
         claims: Option<&str>,
     ) -> Result<AuthenticationResult, IdFlowError> {
         let scopes = split_scopes(scopes);
+        // With a partition store: this call reads and writes the app's
+        // partition only (see `crate::cache::PartitionKey::app`).
+        let partition = crate::cache::PartitionKey::app(&self.client_id, self.lookup_realm());
         if claims.is_some() {
-            return self.client_credentials(&scopes, claims).await;
+            let r = self.client_credentials(&scopes, claims).await;
+            self.cache.after_access(&partition).await;
+            return r;
         }
+        self.cache.before_access(&partition, false).await;
         if let Some(hit) = self.app_token_hit(&scopes)? {
             return Ok(hit);
         }
@@ -206,12 +212,27 @@ impl Engine {
             claims: None,
             force_refresh: false,
         };
+        let scopes_key = key.scopes.clone();
         self.flights
             .run(key, || async {
                 if let Some(hit) = self.app_token_hit(&scopes)? {
                     return Ok(hit);
                 }
-                self.client_credentials(&scopes, None).await
+                if self.cache.partitions().is_none() {
+                    return self.client_credentials(&scopes, None).await;
+                }
+                // Entries are filed under the realm discovery establishes:
+                // the partition other processes will read.
+                let resolved = self.resolve().await?;
+                let partition =
+                    crate::cache::PartitionKey::app(&self.client_id, &realm_of(&resolved));
+                self.across_processes(
+                    &partition,
+                    &scopes_key,
+                    || self.app_token_hit(&scopes),
+                    || self.client_credentials(&scopes, None),
+                )
+                .await
             })
             .await
     }
@@ -271,6 +292,8 @@ impl Engine {
         }
         let bypass = force_refresh || claims.is_some();
         let mut fallback = None;
+        let partition = crate::cache::PartitionKey::user(&account.home_account_id);
+        self.cache.before_access(&partition, false).await;
         if !bypass {
             self.cache.reload()?;
             let now = self.sender.clock.now();
@@ -298,6 +321,7 @@ impl Engine {
                 self.refresh_silently(&scopes, account, claims, bypass)
             })
             .await;
+        self.cache.after_access(&partition).await;
         match (refreshed, fallback) {
             (Ok(r), _) => Ok(r),
             // The proactive refresh failed; the cached token is still valid.

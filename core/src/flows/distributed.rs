@@ -1,0 +1,82 @@
+//! Single flight across processes: when many instances miss the same
+//! partition and scopes at once, one sends the request and the others read
+//! its result from the partition store.
+//!
+//! Inside one process [`super::single_flight`] already joins concurrent
+//! callers; this takes the same idea to every process sharing a
+//! [`crate::cache::PartitionStore`]. The first process to miss takes a short
+//! lease named after the partition and the scope set (Redis: `SET NX PX`),
+//! fetches, stores the result and releases the lease. The others wait,
+//! re-reading the partition every [`crate::cache::PartitionOptions::lease_poll`]
+//! (through the app's sleeper: tests do not really wait), and take the
+//! stored token as soon as it is there. A holder that died leaves a lease
+//! that expires after `lease_ttl`, and the next waiter takes it over; past
+//! `lease_wait` a waiter sends its own request. A store that fails costs the
+//! lease nothing: the call fetches on its own. MSAL has no equivalent.
+
+use super::Engine;
+use crate::cache::{Lease, PartitionKey};
+use crate::error::IdFlowError;
+use crate::protocol::token::AuthenticationResult;
+use std::future::Future;
+
+type Found = Result<Option<AuthenticationResult>, IdFlowError>;
+
+impl Engine {
+    /// Runs `fetch` under the partition's lease for `scopes_key` (see the
+    /// module docs), returning `hit()`'s token instead when another process
+    /// stored one meanwhile; writes the partition afterwards.
+    pub(crate) async fn across_processes<H, F, Fut>(
+        &self,
+        partition: &PartitionKey,
+        scopes_key: &str,
+        hit: H,
+        fetch: F,
+    ) -> Result<AuthenticationResult, IdFlowError>
+    where
+        H: Fn() -> Found,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<AuthenticationResult, IdFlowError>>,
+    {
+        let Some(opts) = self.cache.partitions().map(|p| p.options.clone()) else {
+            return fetch().await;
+        };
+        let name = format!("{}\u{1f}{scopes_key}", partition.as_str());
+        let max_polls = opts
+            .lease_wait
+            .as_nanos()
+            .checked_div(opts.lease_poll.as_nanos().max(1))
+            .unwrap_or(0);
+        let mut polls = 0u128;
+        loop {
+            match self.cache.acquire_lease(&name).await {
+                Some(Lease::Acquired(token)) => {
+                    // The previous holder may have stored it just now.
+                    self.cache.before_access(partition, true).await;
+                    let r = match hit() {
+                        Ok(Some(h)) => Ok(h),
+                        Ok(None) => fetch().await,
+                        Err(e) => Err(e),
+                    };
+                    self.cache.after_access(partition).await;
+                    self.cache.release_lease(&name, &token).await;
+                    return r;
+                }
+                Some(Lease::Busy) if polls < max_polls => {
+                    polls += 1;
+                    self.sender.sleeper.sleep(opts.lease_poll).await;
+                    self.cache.before_access(partition, true).await;
+                    if let Some(h) = hit()? {
+                        return Ok(h);
+                    }
+                }
+                // Waited long enough, or the store fails: fetch directly.
+                _ => {
+                    let r = fetch().await;
+                    self.cache.after_access(partition).await;
+                    return r;
+                }
+            }
+        }
+    }
+}

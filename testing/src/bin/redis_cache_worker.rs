@@ -1,0 +1,78 @@
+//! A worker process of the distributed-cache tests: client credentials for
+//! many tenants at once, every app's cache on one Redis, a line of JSON with
+//! what happened. Usage:
+//! `redis_cache_worker EMULATOR_URL REDIS_URL TENANTS ROUNDS [ROUND_PAUSE_MS]`
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test tool: a bad argument should stop it
+
+use idflow::secret::ClientSecret;
+use idflow::{
+    AppOptions, Authority, ClientCredential, ConfidentialClientApplication, PartitionOptions,
+    RedisOptions, RedisStore, TokenCache,
+};
+use idflow_emulator::{CONFIDENTIAL_CLIENT_ID, CONFIDENTIAL_CLIENT_SECRET};
+use std::sync::Arc;
+use std::time::Duration;
+
+const SCOPE: &str = "https://graph.microsoft.com/.default";
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let emulator = &args[1];
+    let redis = &args[2];
+    let tenants: usize = args[3].parse().unwrap();
+    let rounds: usize = args[4].parse().unwrap();
+    let pause = Duration::from_millis(args.get(5).map_or(0, |p| p.parse().unwrap()));
+    // Generous bounds: eight such processes share two cores in the tests.
+    let options = RedisOptions {
+        timeout: Duration::from_secs(2),
+        ..RedisOptions::default()
+    };
+    let store = RedisStore::new(&[redis], options).unwrap();
+    let cache = TokenCache::new();
+    cache.attach_partitioned(
+        Arc::new(store),
+        PartitionOptions {
+            l1_ttl: Duration::ZERO,
+            lease_wait: Duration::from_secs(30),
+            ..PartitionOptions::default()
+        },
+    );
+    let apps: Vec<Arc<ConfidentialClientApplication>> = (0..tenants)
+        .map(|t| {
+            let authority = Authority::parse(&format!("{emulator}/tenant-{t}")).unwrap();
+            Arc::new(
+                ConfidentialClientApplication::new(
+                    CONFIDENTIAL_CLIENT_ID,
+                    authority,
+                    ClientCredential::Secret(ClientSecret::new(CONFIDENTIAL_CLIENT_SECRET)),
+                    AppOptions::default().with_token_cache(cache.clone()),
+                )
+                .unwrap(),
+            )
+        })
+        .collect();
+    let (mut ok, mut failed) = (0usize, Vec::new());
+    for _ in 0..rounds {
+        let mut set = tokio::task::JoinSet::new();
+        for app in &apps {
+            let app = app.clone();
+            set.spawn(async move { app.acquire_token_for_client(&[SCOPE], None).await });
+        }
+        while let Some(r) = set.join_next().await {
+            match r.unwrap() {
+                Ok(_) => ok += 1,
+                Err(e) => failed.push(e.code.clone()),
+            }
+        }
+        tokio::time::sleep(pause).await;
+    }
+    println!(
+        "{}",
+        serde_json::json!({
+            "ok": ok,
+            "failed": failed,
+            "degraded": cache.partition_store_degraded(),
+        })
+    );
+}
