@@ -155,6 +155,8 @@ pub struct State {
     pub authorize_scripts: VecDeque<AuthorizeScript>,
     pub faults: FaultBook,
     pub log: RequestLog,
+    /// The Azure Arc endpoint's key directory and the secrets it wrote.
+    pub managed_identity: crate::model::managed_identity::MiState,
 }
 
 impl State {
@@ -175,6 +177,7 @@ impl State {
             authorize_scripts: VecDeque::new(),
             faults: FaultBook::default(),
             log: RequestLog::default(),
+            managed_identity: Default::default(),
         };
         for c in default_clients() {
             s.put_client(Client::from_spec(c)?);
