@@ -80,17 +80,18 @@ pub(crate) fn read(
         .get("resource")
         .and_then(Value::as_str)
         .map(str::to_owned);
-    // IMDS and Arc give `expires_in`; the others `expires_on` (Cloud Shell both).
-    let expires_in = match source {
-        Imds | AzureArc => non_empty(&payload, "expires_in").and_then(int_of),
-        _ => non_empty(&payload, "expires_on")
+    // IMDS and Arc give `expires_in`; App Service, Service Fabric and Azure
+    // ML `expires_on`; Cloud Shell both (its `expires_in` is used first).
+    let relative = || non_empty(&payload, "expires_in").and_then(int_of);
+    let absolute = || {
+        non_empty(&payload, "expires_on")
             .and_then(int_of)
             .map(|on| on - secs(ex.received_at))
-            .or_else(|| {
-                (source == CloudShell)
-                    .then(|| non_empty(&payload, "expires_in").and_then(int_of))
-                    .flatten()
-            }),
+    };
+    let expires_in = match source {
+        Imds | AzureArc => relative(),
+        CloudShell => relative().or_else(absolute),
+        _ => absolute(),
     };
     if let (Some(t), Some(expires_in)) = (token, expires_in) {
         return Ok(SourceToken {
