@@ -8,7 +8,8 @@
 //! Modules, bottom to top: `types` (the records and enums), `convert` (core
 //! values into them), `guard` (the guarded call), `logging`, `cache` (the
 //! token cache object), `apps` (configuration and flow objects), `clients`
-//! (the two application objects), `python_fast` (the Python-only fast paths).
+//! (the two application objects), `managed_identity` (its client),
+//! `python_fast` (the Python-only fast paths).
 
 // uniffi errors carry their records by value (no Box across FFI), and the error path is not hot.
 #![allow(clippy::result_large_err)]
@@ -19,6 +20,7 @@ mod clients;
 mod convert;
 mod guard;
 mod logging;
+mod managed_identity;
 mod python_fast;
 mod types;
 
@@ -26,6 +28,7 @@ pub use apps::*;
 pub use cache::*;
 pub use clients::*;
 pub use logging::*;
+pub use managed_identity::*;
 pub use python_fast::*;
 pub use types::*;
 
