@@ -123,7 +123,7 @@ async fn user_assigned_identities_by_each_id_where_the_source_has_them() {
         ManagedIdentity::ResourceId(idflow_emulator::MI_USER_RESOURCE_ID.into()),
         ManagedIdentity::ObjectId(idflow_emulator::MI_USER_OBJECT_ID.into()),
     ];
-    for source in ["imds", "app_service", "machine_learning"] {
+    for source in ["imds", "app_service", "machine_learning", "azure_arc"] {
         for id in &ids {
             let c = client(&env, source, id.clone());
             let r = c
@@ -162,11 +162,8 @@ async fn user_assigned_identities_by_each_id_where_the_source_has_them() {
         assert_eq!(e.kind, ErrorKind::Service, "{source}");
         assert_eq!(e.http_status(), Some(400), "{source}");
     }
-    // Cloud Shell and Arc refuse user-assigned identities before sending.
-    for (source, endpoint) in [
-        ("cloud_shell", Endpoint::ManagedIdentityCloudShell),
-        ("azure_arc", Endpoint::ManagedIdentityAzureArc),
-    ] {
+    // Cloud Shell refuses user-assigned identities before sending.
+    for (source, endpoint) in [("cloud_shell", Endpoint::ManagedIdentityCloudShell)] {
         for id in &ids {
             let e = client(&env, source, id.clone())
                 .acquire_token_for_client(RESOURCE, None)

@@ -4,7 +4,7 @@
 //!
 //! - Tokens are cached in the app's token cache under msal Python's
 //!   conventions: environment `localhost`, realm `managed_identity`, the
-//!   identity's id (or `SYSTEM_ASSIGNED_MANAGED_IDENTITY`) as `client_id`,
+//!   identity's id (null for the system-assigned one) as `client_id`,
 //!   the resource as the target. A msal cache and idflow's hold the same
 //!   entries.
 //! - A cached token with less than 5 minutes left is a miss; one past its
@@ -285,9 +285,9 @@ impl ManagedIdentityClient {
                 .map_err(|e| e.with_correlation_id(ex.correlation_id()))?;
             let second = request.with_header("Authorization", format!("Basic {}", key.expose()));
             let ex = self.send(target.source, second).await?;
-            return response::read(target.source, &ex).map(|t| (t, ex));
+            return response::read(target.source, &self.inner.identity, &ex).map(|t| (t, ex));
         }
-        response::read(target.source, &ex).map(|t| (t, ex))
+        response::read(target.source, &self.inner.identity, &ex).map(|t| (t, ex))
     }
 
     /// One request with the source's retries, behind the throttle.

@@ -212,6 +212,33 @@ impl ManagedIdentityEnvironment {
                     ),
                 )
             })?;
+        if source == ServiceFabric {
+            // msal Python 1.39 (`_obtain_token_on_service_fabric`) requires
+            // https and a SHA-1 thumbprint; http is accepted here for
+            // loopback hosts only (test servers), as for authorities.
+            let loopback = matches!(
+                endpoint.host_str(),
+                Some("127.0.0.1" | "localhost" | "[::1]")
+            );
+            if endpoint.scheme() != "https" && !loopback {
+                return Err(IdFlowError::local(
+                    LocalCode::InvalidManagedIdentityEndpoint,
+                    "IDENTITY_ENDPOINT must use https for the ServiceFabric managed identity source",
+                ));
+            }
+            let thumbprint: String = self
+                .get("IDENTITY_SERVER_THUMBPRINT")
+                .unwrap_or_default()
+                .chars()
+                .filter(|c| !matches!(c, ' ' | '\t' | '\r' | '\n' | ':'))
+                .collect();
+            if thumbprint.len() != 40 || !thumbprint.chars().all(|c| c.is_ascii_hexdigit()) {
+                return Err(IdFlowError::local(
+                    LocalCode::InvalidManagedIdentityEndpoint,
+                    "IDENTITY_SERVER_THUMBPRINT must be a SHA-1 certificate thumbprint (40 hex digits)",
+                ));
+            }
+        }
         if source == AzureArc && self.has("IMDS_ENDPOINT") {
             let imds = self.get("IMDS_ENDPOINT").unwrap_or_default();
             if Url::parse(imds).is_err() {

@@ -1,9 +1,12 @@
 //! Which managed identity a request is for: the system-assigned one, or a
 //! user-assigned one named by client id, resource id or object id.
 
-/// The cache's `client_id` for the system-assigned identity, as msal Python
-/// writes it (msal/managed_identity.py, `client_id_in_cache`).
-pub const SYSTEM_ASSIGNED_CACHE_CLIENT_ID: &str = "SYSTEM_ASSIGNED_MANAGED_IDENTITY";
+/// The cache's `client_id` for the system-assigned identity: none (written
+/// as null), as msal Python 1.39 writes it. Its `client_id_in_cache`
+/// (msal/managed_identity.py) is `managed_identity.get("Id",
+/// "SYSTEM_ASSIGNED_MANAGED_IDENTITY")`, and the system-assigned identity's
+/// dict holds `"Id": None`, so the default never applies.
+pub const SYSTEM_ASSIGNED_CACHE_CLIENT_ID: &str = "";
 
 /// A managed identity, as msal's `ManagedIdentity` dict names it
 /// (`{"ManagedIdentityIdType": ..., "Id": ...}`).
@@ -54,9 +57,9 @@ impl ManagedIdentity {
         }
     }
 
-    /// The `client_id` its tokens are cached under: the id, or
-    /// [`SYSTEM_ASSIGNED_CACHE_CLIENT_ID`] (msal Python's convention, so a
-    /// cache written by either library is read by the other).
+    /// The `client_id` its tokens are cached under: the id, or none
+    /// ([`SYSTEM_ASSIGNED_CACHE_CLIENT_ID`]) — msal Python's, so a cache
+    /// written by either library is read by the other.
     pub fn cache_client_id(&self) -> &str {
         self.id().unwrap_or(SYSTEM_ASSIGNED_CACHE_CLIENT_ID)
     }

@@ -36,34 +36,28 @@ pub fn id_parameter(
     match (source, identity) {
         (_, SystemAssigned) => None,
         // IMDS prefers `msi_res_id`; App Service names it `mi_res_id`.
-        (Imds, ClientId(_)) | (AppService, ClientId(_)) => Some("client_id"),
-        (Imds, ResourceId(_)) | (MachineLearning, ResourceId(_)) => Some("msi_res_id"),
+        (Imds | AppService | AzureArc, ClientId(_)) => Some("client_id"),
+        (Imds | MachineLearning | AzureArc, ResourceId(_)) => Some("msi_res_id"),
         (AppService, ResourceId(_)) => Some("mi_res_id"),
-        (Imds, ObjectId(_)) | (AppService, ObjectId(_)) | (MachineLearning, ObjectId(_)) => {
-            Some("object_id")
-        }
+        (Imds | AppService | MachineLearning | AzureArc, ObjectId(_)) => Some("object_id"),
         // Azure ML's 2017 api names the client id `clientid`.
         (MachineLearning, ClientId(_)) => Some("clientid"),
         // Service Fabric's identity is fixed by the cluster: msal Python
-        // ignores the parameter; Cloud Shell and Arc refuse user-assigned.
-        (ServiceFabric, _) | (CloudShell, _) | (AzureArc, _) => None,
+        // ignores the parameter; Cloud Shell refuses user-assigned.
+        (ServiceFabric, _) | (CloudShell, _) => None,
     }
 }
 
-/// Refuses an identity the source cannot serve: Cloud Shell and Azure Arc
-/// have only the system-assigned identity (MSAL.NET
-/// `CloudShellManagedIdentitySource.cs`, `AzureArcManagedIdentitySource.cs`;
-/// msal Python raises for Arc).
+/// Refuses an identity the source cannot serve: Cloud Shell has only the
+/// system-assigned identity (MSAL.NET `CloudShellManagedIdentitySource.cs`).
+/// Azure Arc takes user-assigned ones as msal Python 1.39 sends them
+/// (`_obtain_token_on_arc`: `client_id`, `msi_res_id`, `object_id`), and the
+/// answer must confirm the identity (see `response`).
 pub(crate) fn check_supported(
     source: ManagedIdentitySource,
     identity: &ManagedIdentity,
 ) -> Result<(), IdFlowError> {
-    if identity.is_user_assigned()
-        && matches!(
-            source,
-            ManagedIdentitySource::CloudShell | ManagedIdentitySource::AzureArc
-        )
-    {
+    if identity.is_user_assigned() && source == ManagedIdentitySource::CloudShell {
         return Err(IdFlowError::local(
             LocalCode::UserAssignedManagedIdentityNotSupported,
             format!(

@@ -5,6 +5,7 @@
 //! the status, the headers and `Retry-After`.
 
 use super::environment::ManagedIdentitySource;
+use super::identity::ManagedIdentity;
 use crate::error::{classify_at, Flow, HttpResponse, IdFlowError, LocalCode};
 use crate::net::sender::Exchange;
 use crate::secret::AccessToken;
@@ -49,6 +50,7 @@ fn secs(t: SystemTime) -> i64 {
 /// carried the key).
 pub(crate) fn read(
     source: ManagedIdentitySource,
+    identity: &ManagedIdentity,
     ex: &Exchange,
 ) -> Result<SourceToken, IdFlowError> {
     use ManagedIdentitySource::*;
@@ -94,6 +96,9 @@ pub(crate) fn read(
         _ => absolute(),
     };
     if let (Some(t), Some(expires_in)) = (token, expires_in) {
+        if source == AzureArc {
+            confirm_arc_identity(identity, &payload, ex)?;
+        }
         return Ok(SourceToken {
             access_token: AccessToken::new(t),
             expires_in,
@@ -147,6 +152,37 @@ pub(crate) fn read(
         }
         AzureArc => shaped(ex, "invalid_request", &text),
     })
+}
+
+/// A legacy Azure Arc agent ignores a user-assigned selector and answers
+/// with the system-assigned identity; an agent that honours it echoes the
+/// id. Without the echo the token is refused, as msal Python 1.39 does
+/// (`_raise_if_arc_did_not_honor_user_assigned_identity`).
+fn confirm_arc_identity(
+    identity: &ManagedIdentity,
+    payload: &Map<String, Value>,
+    ex: &Exchange,
+) -> Result<(), IdFlowError> {
+    let (echoed, wanted) = match identity {
+        ManagedIdentity::SystemAssigned => return Ok(()),
+        ManagedIdentity::ClientId(id) => (payload.get("client_id"), id),
+        ManagedIdentity::ObjectId(id) => (payload.get("object_id"), id),
+        ManagedIdentity::ResourceId(id) => (
+            payload
+                .get("msi_res_id")
+                .or_else(|| payload.get("mi_res_id")),
+            id,
+        ),
+    };
+    match echoed.and_then(Value::as_str) {
+        Some(e) if e.eq_ignore_ascii_case(wanted) => Ok(()),
+        _ => Err(IdFlowError::local(
+            LocalCode::ManagedIdentityRequestFailed,
+            "Azure Arc did not confirm the requested user-assigned managed identity in its \
+             answer (the agent likely serves only the system-assigned identity)",
+        )
+        .with_correlation_id(ex.correlation_id())),
+    }
 }
 
 /// The classified error for an answer msal Python turns into

@@ -125,7 +125,10 @@ async fn imds_request_per_identity_kind_and_the_cache() {
             .clone();
         assert_eq!(at["realm"], "managed_identity");
         assert_eq!(at["environment"], "localhost");
-        assert_eq!(at["client_id"], identity.cache_client_id());
+        match identity.id() {
+            Some(id) => assert_eq!(at["client_id"], id),
+            None => assert!(at["client_id"].is_null()),
+        }
         assert_eq!(at["target"], "R");
         // Past refresh_on the token is refreshed; a failed refresh returns the cached one.
         time.advance(Duration::from_secs(43201));
@@ -148,7 +151,10 @@ async fn short_tokens_have_no_refresh_on_and_claims_skip_the_cache() {
     let env = [
         ("IDENTITY_ENDPOINT", APP),
         ("IDENTITY_HEADER", "hdr"),
-        ("IDENTITY_SERVER_THUMBPRINT", "tp"),
+        (
+            "IDENTITY_SERVER_THUMBPRINT",
+            "0123456789abcdef0123456789abcdef01234567",
+        ),
     ];
     let exp = crate::testkit::secs(time.now()) + 3600;
     http.json(Method::Get, APP, 200, json!({"access_token": "AT", "expires_on": exp.to_string(), "resource": "R", "token_type": "Bearer"}));
@@ -195,13 +201,8 @@ async fn short_tokens_have_no_refresh_on_and_claims_skip_the_cache() {
 
 #[tokio::test]
 async fn user_assigned_is_refused_locally_where_unsupported() {
-    for env in [
-        vec![("MSI_ENDPOINT", "http://127.0.0.1:9/cs")],
-        vec![
-            ("IDENTITY_ENDPOINT", "http://127.0.0.1:9/arc"),
-            ("IMDS_ENDPOINT", "http://127.0.0.1:9"),
-        ],
-    ] {
+    {
+        let env = [("MSI_ENDPOINT", "http://127.0.0.1:9/cs")];
         let http = ScriptedHttp::new();
         let c = client(
             ManagedIdentity::ClientId("c".into()),
@@ -227,6 +228,31 @@ async fn invalid_endpoint_is_a_client_error() {
     );
     let e = c.acquire_token_for_client("R", None).await.unwrap_err();
     assert_eq!(e.code, "invalid_managed_identity_endpoint");
+}
+
+#[tokio::test]
+async fn service_fabric_needs_https_off_loopback_and_a_sha1_thumbprint() {
+    let good = "01:23:45:67:89:ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67";
+    for (endpoint, thumbprint) in [
+        ("http://sf.example:2377/token", good),
+        ("http://127.0.0.1:9/token", "not-a-thumbprint"),
+    ] {
+        let http = ScriptedHttp::new();
+        let env = [
+            ("IDENTITY_ENDPOINT", endpoint),
+            ("IDENTITY_HEADER", "h"),
+            ("IDENTITY_SERVER_THUMBPRINT", thumbprint),
+        ];
+        let c = client(
+            ManagedIdentity::SystemAssigned,
+            &env,
+            &http,
+            &ManualTime::starting_now(),
+        );
+        let e = c.acquire_token_for_client("R", None).await.unwrap_err();
+        assert_eq!(e.code, "invalid_managed_identity_endpoint", "{endpoint}");
+        assert!(http.requests().is_empty());
+    }
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@
 //! | IMDS | GET, `Metadata: true`, api-version 2018-02-01, `client_id` / `msi_res_id` / `object_id` | OAuth `{"error", "error_description"}` |
 //! | App Service | GET, `X-IDENTITY-HEADER`, api-version 2019-08-01, `client_id` / `mi_res_id` / `object_id` | `{"statusCode", "message"}` |
 //! | Service Fabric | GET, `Secret`, api-version 2019-07-01-preview | `{"error": {"code", "message"}}` |
-//! | Azure Arc | GET, `Metadata: true`, api-version 2020-06-01; 401 challenge naming a key file, then `Authorization: Basic <key>` | OAuth |
+//! | Azure Arc | GET, `Metadata: true`, api-version 2020-06-01, `client_id` / `msi_res_id` / `object_id` (echoed back); 401 challenge naming a key file, then `Authorization: Basic <key>` | OAuth |
 //! | Cloud Shell | POST form `resource`, `Metadata: true` | OAuth |
 //! | Azure Machine Learning | GET, `secret`, api-version 2017-09-01, `clientid` | `{"statusCode", "message"}` |
 //!
@@ -310,17 +310,8 @@ fn azure_arc(app: &App, req: &Req) -> Response {
         .and_then(|_| metadata(req))
         .and_then(|_| api_version(req, "2020-06-01"))
         .and_then(|_| resource(req, "invalid_request").map(str::to_owned))
-        .and_then(
-            |r| match identity(req, ["client_id", "msi_res_id", "object_id"])? {
-                Identity::System => Ok(r),
-                Identity::User => Err(fail(
-                    400,
-                    "invalid_request",
-                    "Azure Arc supports only the system-assigned managed identity",
-                )),
-            },
-        );
-    let resource = match checked {
+        .and_then(|r| Ok((r, identity(req, ["client_id", "msi_res_id", "object_id"])?)));
+    let (resource, who) = match checked {
         Ok(r) => r,
         Err(f) => return render(Shape::OAuth, &f, req),
     };
@@ -330,18 +321,23 @@ fn azure_arc(app: &App, req: &Req) -> Response {
         .map(str::to_owned);
     match key {
         Some(k) if app.lock().managed_identity.knows_arc_secret(&k) => {
-            match access_token(app, Identity::System, &resource) {
-                Ok((token, exp)) => json(
-                    200,
-                    &req.ctx,
-                    &json!({
+            match access_token(app, who, &resource) {
+                Ok((token, exp)) => {
+                    let mut body = json!({
                         "access_token": token,
                         "expires_in": MI_TOKEN_LIFETIME_SECS.to_string(),
                         "expires_on": exp.to_string(),
                         "resource": resource,
                         "token_type": "Bearer",
-                    }),
-                ),
+                    });
+                    // An agent that serves user-assigned identities echoes the one used.
+                    if who == Identity::User {
+                        body["client_id"] = json!(who.client_id());
+                        body["object_id"] = json!(who.object_id());
+                        body["msi_res_id"] = json!(MI_USER_RESOURCE_ID);
+                    }
+                    json(200, &req.ctx, &body)
+                }
                 Err(f) => render(Shape::OAuth, &f, req),
             }
         }
