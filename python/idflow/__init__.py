@@ -53,6 +53,13 @@ from .application import (
     ConfidentialClientApplication,
     PublicClientApplication,
 )
+from .managed_identity import (
+    ManagedIdentity,
+    ManagedIdentityClient,
+    ManagedIdentityError,
+    SystemAssignedManagedIdentity,
+    UserAssignedManagedIdentity,
+)
 from .token_cache import SerializableTokenCache, TokenCache
 
 __all__ = [
@@ -73,6 +80,11 @@ __all__ = [
     "ConfidentialClientApplication",
     "TokenCache",
     "SerializableTokenCache",
+    "ManagedIdentity",
+    "ManagedIdentityClient",
+    "ManagedIdentityError",
+    "SystemAssignedManagedIdentity",
+    "UserAssignedManagedIdentity",
 ]
 
 HeadersArg = Union[Mapping[str, Union[str, Iterable[str]]], Iterable[Tuple[str, str]]]

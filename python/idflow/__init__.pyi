@@ -12,6 +12,13 @@ from .application import (
     ConfidentialClientApplication as ConfidentialClientApplication,
     PublicClientApplication as PublicClientApplication,
 )
+from .managed_identity import (
+    ManagedIdentity as ManagedIdentity,
+    ManagedIdentityClient as ManagedIdentityClient,
+    ManagedIdentityError as ManagedIdentityError,
+    SystemAssignedManagedIdentity as SystemAssignedManagedIdentity,
+    UserAssignedManagedIdentity as UserAssignedManagedIdentity,
+)
 from .token_cache import (
     SerializableTokenCache as SerializableTokenCache,
     TokenCache as TokenCache,
@@ -35,6 +42,11 @@ __all__ = [
     "ConfidentialClientApplication",
     "TokenCache",
     "SerializableTokenCache",
+    "ManagedIdentity",
+    "ManagedIdentityClient",
+    "ManagedIdentityError",
+    "SystemAssignedManagedIdentity",
+    "UserAssignedManagedIdentity",
 ]
 
 #: The most verbose level of the ``idflow`` logger (below ``logging.DEBUG``).
