@@ -185,6 +185,17 @@ impl ManagedIdentityClient {
         self.inner.source().into()
     }
 
+    /// msal Python's dict (JSON) of a cached token that needs no request, or
+    /// `None`: a synchronous probe, so a cache hit skips the async machinery.
+    pub fn cached_token_json(&self, resource: String) -> Result<Option<String>, AuthError> {
+        crate::guard::guard(|| {
+            Ok(self
+                .inner
+                .cached_token(&resource)
+                .map(|r| serde_json::Value::Object(r.python_dict()).to_string()))
+        })
+    }
+
     /// A token for `resource`: the cache, else the source.
     /// `claims_challenge` skips the cached token.
     pub async fn acquire_token_for_client(

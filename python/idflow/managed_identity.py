@@ -26,7 +26,7 @@ from collections import UserDict
 from typing import Any, Dict, List, Optional
 
 from ._common import _ffi, _submit, _wait
-from .application import _capabilities, _opt_str
+from .application import _capabilities, _opt_str, _wait_sync
 from .token_cache import TokenCache
 
 __all__ = [
@@ -169,6 +169,11 @@ class ManagedIdentityClient:
         if not isinstance(resource, str) or not resource:
             raise ValueError("resource must be a non-empty str")
         claims = _opt_str(claims_challenge, "claims_challenge")
+        if claims is None:
+            hit = _observed(lambda: _wait_sync(self._native.cached_token_json, resource))
+            if isinstance(hit, str):
+                cached: Dict[str, Any] = json.loads(hit)
+                return cached
         value = _observed(lambda: _wait(_submit(self._native.acquire_token_for_client,
                                                 resource, claims)))
         if isinstance(value, _ffi.ManagedIdentityTokenResult):

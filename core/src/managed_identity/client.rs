@@ -30,13 +30,13 @@ use crate::net::http::{HttpClient, HttpRequest};
 use crate::net::retry::RetryPolicy;
 use crate::net::sender::{Exchange, Sender};
 use crate::net::throttle::{Throttle, ThrottleKey, MAX_RETRY_AFTER};
-use crate::net::transport::ReqwestHttpClient;
+use crate::net::transport::{HttpConfig, ReqwestHttpClient};
 use crate::protocol::token::{AuthenticationResult, TokenSource};
 use crate::secret::AccessToken;
 use aws_lc_rs::digest::{digest, SHA256};
 use serde_json::{json, Map, Value};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The cache's environment for managed identity tokens (msal Python's `__instance`).
@@ -115,11 +115,41 @@ impl ManagedIdentityResult {
     }
 }
 
+/// The default transport, shared by every client with the same timeouts
+/// (and no extra roots): building one loads the system's root certificates,
+/// which costs more than a managed identity request itself, and a process
+/// typically makes many clients (one per identity or per request).
+fn shared_transport(config: &HttpConfig) -> Result<Arc<dyn HttpClient>, IdFlowError> {
+    type Shared = Vec<((Duration, Duration), Arc<dyn HttpClient>)>;
+    static SHARED: Mutex<Shared> = Mutex::new(Vec::new());
+    if !config.extra_root_certificates.is_empty() {
+        return Ok(Arc::new(ReqwestHttpClient::new(config)?));
+    }
+    let key = (config.connect_timeout, config.timeout);
+    let mut shared = SHARED.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((_, h)) = shared.iter().find(|(k, _)| *k == key) {
+        return Ok(h.clone());
+    }
+    let h: Arc<dyn HttpClient> = Arc::new(ReqwestHttpClient::new(config)?);
+    if shared.len() < 16 {
+        shared.push((key, h.clone()));
+    }
+    Ok(h)
+}
+
 /// Acquires tokens for one managed identity. Cheap to clone (clones share
 /// the cache and the throttle).
 #[derive(Clone, Debug)]
 pub struct ManagedIdentityClient {
     inner: Arc<Inner>,
+}
+
+/// What the cache holds for a request.
+enum Lookup {
+    /// Good as new: returned without a request.
+    Fresh(ManagedIdentityResult),
+    /// Past `refresh_on`: refreshed, and returned if the refresh fails.
+    Aging(ManagedIdentityResult),
 }
 
 #[derive(Debug)]
@@ -142,7 +172,7 @@ impl ManagedIdentityClient {
         let app = options.app;
         let http: Arc<dyn HttpClient> = match app.http {
             Some(h) => h,
-            None => Arc::new(ReqwestHttpClient::new(&app.http_config)?),
+            None => shared_transport(&app.http_config)?,
         };
         Ok(ManagedIdentityClient {
             inner: Arc::new(Inner {
@@ -199,41 +229,13 @@ impl ManagedIdentityClient {
         let inner = &self.inner;
         let env = self.environment();
         let source = env.source();
-        let now = inner.sender.clock.now();
-        let scopes = vec![resource.to_owned()];
         let mut to_refresh: Option<AccessToken> = None;
         let mut fallback: Option<ManagedIdentityResult> = None;
-        let cached = inner.cache.access_token(
-            &AccessTokenQuery {
-                client_id: inner.identity.cache_client_id(),
-                environment: CACHE_ENVIRONMENT,
-                realm: CACHE_REALM,
-                home_account_id: None,
-                scopes: &scopes,
-            },
-            now,
-        );
-        if let Some(at) = cached.filter(|at| at.expires_on > now + EXPIRY_MARGIN) {
-            if claims_challenge.is_some() {
-                to_refresh = Some(at.secret.clone());
-            } else {
-                let hit = ManagedIdentityResult {
-                    access_token: at.secret.clone(),
-                    token_type: at.token_type.clone(),
-                    expires_on: at.expires_on,
-                    expires_in: at.expires_on.duration_since(now).map_or(0, |d| d.as_secs()),
-                    resource: None,
-                    refresh_on: at.refresh_on,
-                    refresh_in: None,
-                    token_source: TokenSource::Cache,
-                    source,
-                    correlation_id: None,
-                };
-                match at.refresh_on {
-                    Some(on) if on < now => fallback = Some(hit),
-                    _ => return Ok(hit),
-                }
-            }
+        match self.lookup(resource, source) {
+            Some(Lookup::Fresh(hit)) if claims_challenge.is_none() => return Ok(hit),
+            Some(Lookup::Aging(hit)) if claims_challenge.is_none() => fallback = Some(hit),
+            Some(Lookup::Fresh(hit) | Lookup::Aging(hit)) => to_refresh = Some(hit.access_token),
+            None => {}
         }
         let hash = to_refresh.as_ref().map(|t| {
             digest(&SHA256, t.expose().as_bytes())
@@ -268,6 +270,52 @@ impl ManagedIdentityClient {
                 None => Err(e),
             },
         }
+    }
+
+    /// A cached token for `resource` that needs no request: unexpired by more
+    /// than 5 minutes and not past its `refresh_on`. `None` means
+    /// [`acquire_token_for_client`](Self::acquire_token_for_client) would
+    /// ask the source. For callers that probe the cache before going async.
+    pub fn cached_token(&self, resource: &str) -> Option<ManagedIdentityResult> {
+        match self.lookup(resource, self.source()) {
+            Some(Lookup::Fresh(hit)) => Some(hit),
+            _ => None,
+        }
+    }
+
+    fn lookup(&self, resource: &str, source: ManagedIdentitySource) -> Option<Lookup> {
+        let inner = &self.inner;
+        let now = inner.sender.clock.now();
+        let scopes = [resource.to_owned()];
+        let at = inner
+            .cache
+            .access_token(
+                &AccessTokenQuery {
+                    client_id: inner.identity.cache_client_id(),
+                    environment: CACHE_ENVIRONMENT,
+                    realm: CACHE_REALM,
+                    home_account_id: None,
+                    scopes: &scopes,
+                },
+                now,
+            )
+            .filter(|at| at.expires_on > now + EXPIRY_MARGIN)?;
+        let hit = ManagedIdentityResult {
+            access_token: at.secret.clone(),
+            token_type: at.token_type.clone(),
+            expires_on: at.expires_on,
+            expires_in: at.expires_on.duration_since(now).map_or(0, |d| d.as_secs()),
+            resource: None,
+            refresh_on: at.refresh_on,
+            refresh_in: None,
+            token_source: TokenSource::Cache,
+            source,
+            correlation_id: None,
+        };
+        Some(match at.refresh_on {
+            Some(on) if on < now => Lookup::Aging(hit),
+            _ => Lookup::Fresh(hit),
+        })
     }
 
     /// Sends `request` (with the retries and the throttle) and reads the
