@@ -9,7 +9,8 @@
 //! values into them), `guard` (the guarded call), `foreign_http` (the app's
 //! own HTTP client as the core's transport), `logging`, `cache` (the
 //! token cache object), `apps` (configuration and flow objects), `clients`
-//! (the two application objects), `python_fast` (the Python-only fast paths).
+//! (the two application objects), `managed_identity` (its client),
+//! `python_fast` (the Python-only fast paths).
 
 // uniffi errors carry their records by value (no Box across FFI), and the error path is not hot.
 #![allow(clippy::result_large_err)]
@@ -22,6 +23,7 @@ mod credentials;
 mod foreign_http;
 mod guard;
 mod logging;
+mod managed_identity;
 mod partitioned_cache;
 mod python_fast;
 mod typed_fast;
@@ -36,6 +38,7 @@ pub use foreign_http::{
     FormField, HttpClient, HttpClientError, HttpClientRequest, HttpClientResponse,
 };
 pub use logging::*;
+pub use managed_identity::*;
 pub use partitioned_cache::*;
 pub use python_fast::*;
 pub use types::*;

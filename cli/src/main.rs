@@ -5,6 +5,7 @@ mod demo;
 mod emulator;
 mod exit;
 mod explain;
+mod managed_identity;
 mod terminal;
 mod token;
 
@@ -115,19 +116,34 @@ enum Command {
     /// --cache redis://HOST:PORT/DB they are kept in Redis, one entry per
     /// partition, shared by every process using it.
     ///
+    /// Or --managed-identity system|client_id=ID|resource_id=ID|object_id=ID
+    /// --resource R: a managed identity token from the source the
+    /// environment names (App Service, Service Fabric, Azure Arc, Cloud Shell,
+    /// Azure Machine Learning, else IMDS); no authority, client id or scope.
+    ///
     /// Example: idflow token --authority https://login.microsoftonline.com/TENANT
     /// --client-id ID --scope https://graph.microsoft.com/.default --client-secret-env APP_SECRET
     #[command(after_help = exit::HELP)]
     Token {
         /// The authority (https://login.microsoftonline.com/TENANT) or an OpenID issuer URL.
-        #[arg(long)]
-        authority: String,
+        #[arg(long, required_unless_present = "managed_identity")]
+        authority: Option<String>,
         /// The application (client) id of the app registration.
-        #[arg(long)]
-        client_id: String,
+        #[arg(long, required_unless_present = "managed_identity")]
+        client_id: Option<String>,
         /// A scope; repeat for more. Client credentials take `<resource>/.default`.
-        #[arg(long = "scope", value_name = "SCOPE", required = true)]
+        #[arg(
+            long = "scope",
+            value_name = "SCOPE",
+            required_unless_present = "managed_identity"
+        )]
         scopes: Vec<String>,
+        /// A managed identity: system, client_id=ID, resource_id=ID or object_id=ID.
+        #[arg(long, value_name = "SPEC", requires = "resource", conflicts_with_all = ["authority", "client_id", "scopes", "client_secret_env", "certificate", "device_code"])]
+        managed_identity: Option<String>,
+        /// The resource a managed identity token is for (with --managed-identity).
+        #[arg(long, value_name = "URI", requires = "managed_identity")]
+        resource: Option<String>,
         /// The environment variable holding the client secret (client credentials).
         #[arg(long, value_name = "VAR")]
         client_secret_env: Option<String>,
@@ -222,6 +238,18 @@ fn main() -> ExitCode {
             scenario,
         }),
         Command::Token {
+            managed_identity: Some(spec),
+            resource,
+            cache,
+            json,
+            ..
+        } => managed_identity::run(
+            &spec,
+            resource.as_deref().unwrap_or(""),
+            cache.as_deref(),
+            json,
+        ),
+        Command::Token {
             authority,
             client_id,
             scopes,
@@ -232,9 +260,10 @@ fn main() -> ExitCode {
             oidc,
             ca_cert,
             json,
+            ..
         } => token::run(token::Request {
-            authority,
-            client_id,
+            authority: authority.unwrap_or_default(),
+            client_id: client_id.unwrap_or_default(),
             scopes,
             client_secret_env,
             certificate,

@@ -125,7 +125,7 @@ pub fn redis_cache(url: &str) -> Result<TokenCache, String> {
     Ok(cache)
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, String> {
+pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -311,7 +311,7 @@ pub fn accounts(path: &str, compact: bool) -> Result<ExitCode, String> {
 }
 
 /// `--json`: one compact line (for scripts); otherwise indented.
-fn print(value: &Value, compact: bool) {
+pub fn print(value: &Value, compact: bool) {
     let text = if compact {
         value.to_string()
     } else {

@@ -9,7 +9,7 @@
 //! decision by [`idioms`], so every language reacts identically.
 
 // The layers, bottom to top (ARCHITECTURE.md): secret, error (idioms on it),
-// logging, net, protocol, cache, flows, app. A module uses only the layers
+// logging, net, protocol, cache, flows, app, managed_identity. A module uses only the layers
 // below its own. `secret`, `error`, `logging` and `idioms` are public
 // namespaces; the rest is private and its public items are re-exported below.
 mod app;
@@ -18,6 +18,7 @@ pub mod error;
 mod flows;
 pub mod idioms;
 pub mod logging;
+mod managed_identity;
 mod net;
 mod protocol;
 pub mod secret;
@@ -52,6 +53,11 @@ pub use flows::device_code::DeviceFlow;
 pub use flows::loopback::{BrowserOpener, LoopbackOptions, SystemBrowser};
 pub use flows::web_flow::{AuthCodeFlowState, DeviceFlowState, MAX_AGE_SKEW};
 pub use flows::ClientCredential;
+pub use managed_identity::{
+    ManagedIdentity, ManagedIdentityClient, ManagedIdentityEnvironment, ManagedIdentityOptions,
+    ManagedIdentityResult, ManagedIdentityRetry, ManagedIdentitySource, ENVIRONMENT_VARIABLES,
+    MAX_KEY_FILE_BYTES, SYSTEM_ASSIGNED_CACHE_CLIENT_ID,
+};
 pub use net::clock::{Clock, ManualTime, Sleeper, SystemClock, TokioSleeper};
 pub use net::http::{BoxFuture, HttpClient, HttpRequest, Method, TransportError};
 pub use net::proxy::{ProxyConfig, ProxyRules};

@@ -69,6 +69,11 @@ pub use model::directory::{
     GRAPH_RESOURCE, PUBLIC_CLIENT_ID,
 };
 pub use model::log::RequestRecord;
+pub use model::managed_identity::{
+    IMDS_PATH, MI_IDENTITY_HEADER, MI_MSI_SECRET, MI_SERVER_THUMBPRINT, MI_SYSTEM_CLIENT_ID,
+    MI_SYSTEM_OBJECT_ID, MI_TOKEN_LIFETIME_SECS, MI_USER_CLIENT_ID, MI_USER_OBJECT_ID,
+    MI_USER_RESOURCE_ID,
+};
 pub use model::state::{AuthorizeOutcome, AuthorizeScript, DeviceStatus, Settings};
 pub use scenario::{Scenario, ScenarioError, ScenarioFault};
 pub use wire::request::{Endpoint, MAX_REQUEST_BODY};

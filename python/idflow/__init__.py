@@ -55,6 +55,13 @@ from .application import (
 )
 from ._credentials import FederatedTokenFile
 from .distributed_cache import DistributedTokenCache
+from .managed_identity import (
+    ManagedIdentity,
+    ManagedIdentityClient,
+    ManagedIdentityError,
+    SystemAssignedManagedIdentity,
+    UserAssignedManagedIdentity,
+)
 from .token_cache import SerializableTokenCache, TokenCache
 
 __all__ = [
@@ -77,6 +84,11 @@ __all__ = [
     "SerializableTokenCache",
     "FederatedTokenFile",
     "DistributedTokenCache",
+    "ManagedIdentity",
+    "ManagedIdentityClient",
+    "ManagedIdentityError",
+    "SystemAssignedManagedIdentity",
+    "UserAssignedManagedIdentity",
 ]
 
 HeadersArg = Union[Mapping[str, Union[str, Iterable[str]]], Iterable[Tuple[str, str]]]

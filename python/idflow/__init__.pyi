@@ -13,6 +13,13 @@ from .application import (
     PublicClientApplication as PublicClientApplication,
 )
 from .distributed_cache import DistributedTokenCache as DistributedTokenCache
+from .managed_identity import (
+    ManagedIdentity as ManagedIdentity,
+    ManagedIdentityClient as ManagedIdentityClient,
+    ManagedIdentityError as ManagedIdentityError,
+    SystemAssignedManagedIdentity as SystemAssignedManagedIdentity,
+    UserAssignedManagedIdentity as UserAssignedManagedIdentity,
+)
 from .token_cache import (
     SerializableTokenCache as SerializableTokenCache,
     TokenCache as TokenCache,
@@ -38,6 +45,11 @@ __all__ = [
     "SerializableTokenCache",
     "FederatedTokenFile",
     "DistributedTokenCache",
+    "ManagedIdentity",
+    "ManagedIdentityClient",
+    "ManagedIdentityError",
+    "SystemAssignedManagedIdentity",
+    "UserAssignedManagedIdentity",
 ]
 
 class FederatedTokenFile:

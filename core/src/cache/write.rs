@@ -20,6 +20,10 @@ impl TokenCache {
         let env = scopes::fold(r.environment).into_owned();
         let now = secs(r.now);
         let home = res.account.as_ref().map(|a| a.home_account_id.as_str());
+        // An empty client id is written as null: msal Python caches a
+        // system-assigned managed identity's token so (its `client_id` is
+        // the identity's `Id`, None), and apps never have an empty one.
+        let client_id = Some(r.client_id).filter(|c| !c.is_empty());
         let mut granted: Vec<&str> = res.scopes.iter().map(String::as_str).collect();
         granted.sort_unstable();
         let target = granted.join(" ");
@@ -30,7 +34,7 @@ impl TokenCache {
             secret: Some(res.access_token.expose()),
             home_account_id: home,
             environment: Some(&env),
-            client_id: Some(r.client_id),
+            client_id,
             realm: Some(r.realm),
             target: Some(&target),
             token_type: Some(&res.token_type),
@@ -43,6 +47,9 @@ impl TokenCache {
         if home.is_none() {
             // msal matches app tokens on `"home_account_id": null`.
             at.extra.push(("home_account_id".into(), Value::Null));
+        }
+        if client_id.is_none() {
+            at.extra.push(("client_id".into(), Value::Null));
         }
         let acct = res.account.as_ref().map(|a| {
             AcctEntry::new(AcctFields {
@@ -78,11 +85,14 @@ impl TokenCache {
             e.last_modification_time = Some(now);
             e
         });
-        let meta = MetaEntry::new(MetaFields {
-            client_id: Some(r.client_id),
+        let mut meta = MetaEntry::new(MetaFields {
+            client_id,
             environment: Some(&env),
             family_id: family,
         });
+        if client_id.is_none() {
+            meta.extra.push(("client_id".into(), Value::Null));
+        }
 
         let mut s = self.write();
         s.save_access_token(at, r.requested_scopes);

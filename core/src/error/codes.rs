@@ -146,6 +146,23 @@ local_codes! {
     /// A repeat of a request that recently failed, blocked locally until its Retry-After.
     ThrottledRequest = "throttled_request": Throttled, None, Action::Retry, -50000, Some(-42007), Dict;
 
+    // --- managed identity (names as MSAL.NET's MsalError has them) ---
+    /// The managed identity kind is not one this source can serve (Cloud Shell and
+    /// Azure Arc serve only the system-assigned identity). msal Python raises
+    /// `ManagedIdentityError`, a `ValueError`.
+    UserAssignedManagedIdentityNotSupported = "user_assigned_managed_identity_not_supported": Client, None, Action::FixConfiguration, -50000, Some(-42000), ValueError;
+    /// An endpoint variable of the environment (`IDENTITY_ENDPOINT`, `MSI_ENDPOINT`,
+    /// `IMDS_ENDPOINT`, `AZURE_POD_IDENTITY_AUTHORITY_HOST`) is not an http(s) URL.
+    InvalidManagedIdentityEndpoint = "invalid_managed_identity_endpoint": Client, None, Action::FixConfiguration, -50000, Some(-42010), ValueError;
+    /// The managed identity endpoint answered with something that is neither a
+    /// token nor an error (not JSON, or JSON without a token). msal Python's
+    /// `json.loads` raises a `ValueError` for the same answer.
+    InvalidManagedIdentityResponse = "invalid_managed_identity_response": Service, None, Action::None, -50000, Some(-42007), ValueError;
+    /// The managed identity request could not be completed on this side: an
+    /// unrecognizable Azure Arc challenge, or a key file outside the agent's
+    /// directory, not named `*.key`, or larger than 4 KiB.
+    ManagedIdentityRequestFailed = "managed_identity_request_failed": Client, None, Action::None, -50000, Some(-42008), ValueError;
+
     // --- cancellation ---
     /// The user closed the sign-in UI, declined, or the app cancelled the request.
     UserCancelled = "user_cancelled": Cancelled, None, Action::None, -50005, None, Dict;

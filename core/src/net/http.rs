@@ -122,6 +122,9 @@ fn is_credential_header(name: &str) -> bool {
     matches!(
         name.to_ascii_lowercase().as_str(),
         "authorization" | "cookie" | "proxy-authorization"
+            // The managed identity endpoints' secrets (App Service, Service
+            // Fabric, Azure Machine Learning).
+            | "x-identity-header" | "secret"
     )
 }
 

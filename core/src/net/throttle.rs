@@ -160,9 +160,17 @@ impl Throttle {
         now: SystemTime,
     ) {
         if let Some(d) = Self::duration_for(error, flow, public_client) {
+            self.record_for(key, error, d, now);
+        }
+    }
+
+    /// Blocks the request `key` for `d` from `now` with `error`: for
+    /// callers with their own rule for how long (managed identity blocks
+    /// a 429 or 5xx for 5 s, as msal Python does).
+    pub fn record_for(&self, key: ThrottleKey, error: &IdFlowError, d: Duration, now: SystemTime) {
+        {
             tracing::debug!(
                 target: "idflow::throttle",
-                ?flow,
                 code = %error.code,
                 block_secs = d.as_secs(),
                 "blocking repeats of this request"

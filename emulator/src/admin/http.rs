@@ -113,6 +113,7 @@ pub fn routes() -> Router<Admin> {
         .route("/_admin/presets", get(presets))
         .route("/_admin/presets/{name}", post(arm_preset))
         .route("/_admin/clock", get(clock).post(move_clock))
+        .route("/_admin/managed_identity", get(managed_identity))
         .route("/_admin/reset", post(reset))
         .route("/_admin/{*rest}", any(unknown))
         .route_layer(middleware::from_fn(local_only))
@@ -433,6 +434,34 @@ async fn arm_preset(State(a): State<Admin>, Path(name): Path<String>, b: Bytes) 
     let arm: PresetArm = body(&b)?;
     let id = a.arm_preset(&name, arm)?;
     Ok((StatusCode::CREATED, Json(json!({"id": id, "preset": name}))).into_response())
+}
+
+/// Each managed identity source's environment variables, the Arc key
+/// directory and the identities the emulator knows.
+async fn managed_identity(State(a): State<Admin>) -> Reply {
+    use crate::model::managed_identity as mi;
+    let sources: serde_json::Map<String, Value> = mi::SOURCES
+        .iter()
+        .map(|s| {
+            let vars: serde_json::Map<String, Value> = a
+                .managed_identity_environment(s)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(k, v)| (k, Value::String(v)))
+                .collect();
+            ((*s).to_owned(), Value::Object(vars))
+        })
+        .collect();
+    ok(json!({
+        "sources": sources,
+        "arc_key_directory": a.arc_key_directory().display().to_string(),
+        "system_assigned": {"client_id": mi::MI_SYSTEM_CLIENT_ID, "object_id": mi::MI_SYSTEM_OBJECT_ID},
+        "user_assigned": {
+            "client_id": mi::MI_USER_CLIENT_ID,
+            "object_id": mi::MI_USER_OBJECT_ID,
+            "resource_id": mi::MI_USER_RESOURCE_ID,
+        },
+    }))
 }
 
 async fn clock(State(a): State<Admin>) -> Reply {

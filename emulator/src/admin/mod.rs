@@ -56,6 +56,24 @@ pub struct Admin {
 }
 
 impl Admin {
+    /// The environment variables that point a managed identity client at
+    /// `source` (`imds`, `app_service`, `service_fabric`, `azure_arc`,
+    /// `cloud_shell`, `machine_learning`) on this emulator.
+    pub fn managed_identity_environment(&self, source: &str) -> Option<Vec<(String, String)>> {
+        crate::model::managed_identity::environment(&self.app.base_url, source)
+    }
+
+    /// Where the Azure Arc endpoint writes its key files (the client must
+    /// be told to trust this directory in place of the agent's).
+    pub fn arc_key_directory(&self) -> std::path::PathBuf {
+        crate::endpoints::managed_identity::arc_key_directory(&self.app)
+    }
+
+    /// Makes the Azure Arc endpoint write its key files in `dir`.
+    pub fn set_arc_key_directory(&self, dir: std::path::PathBuf) {
+        self.app.lock().managed_identity.arc_key_directory = Some(dir);
+    }
+
     /// Registers (or replaces) a client.
     pub fn register_client(&self, spec: ClientSpec) -> Result<(), AdminError> {
         let client = Client::from_spec(spec).map_err(AdminError::BadRequest)?;

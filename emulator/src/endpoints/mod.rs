@@ -14,6 +14,7 @@ pub mod device;
 pub mod discovery;
 pub mod grants;
 pub mod issue;
+pub mod managed_identity;
 pub mod token;
 
 use crate::faults::apply::{apply, strip_members, Applied};
@@ -88,6 +89,12 @@ fn answer(app: &App, req: &Req) -> Response {
         Endpoint::Token => token::handle(app, req),
         Endpoint::Devicecode => device::start(app, req),
         Endpoint::DeviceLogin => device::login_page(app, req),
+        Endpoint::ManagedIdentityImds
+        | Endpoint::ManagedIdentityAppService
+        | Endpoint::ManagedIdentityServiceFabric
+        | Endpoint::ManagedIdentityAzureArc
+        | Endpoint::ManagedIdentityCloudShell
+        | Endpoint::ManagedIdentityMachineLearning => managed_identity::handle(app, req),
         Endpoint::Unknown => html(
             404,
             &req.ctx,

@@ -4,5 +4,6 @@
 
 pub mod directory;
 pub mod log;
+pub mod managed_identity;
 pub mod scopes;
 pub mod state;

@@ -160,6 +160,8 @@ pub struct State {
     /// The emulator's own signing key, which verifies the federated tokens
     /// the admin API mints (`POST /_admin/federated-token`).
     pub own_key: Option<crate::crypto::jwt::RsaPublic>,
+    /// The Azure Arc endpoint's key directory and the secrets it wrote.
+    pub managed_identity: crate::model::managed_identity::MiState,
 }
 
 impl State {
@@ -181,6 +183,7 @@ impl State {
             faults: FaultBook::default(),
             log: RequestLog::default(),
             own_key: None,
+            managed_identity: Default::default(),
         };
         for c in default_clients() {
             s.put_client(Client::from_spec(c)?);

@@ -40,6 +40,18 @@ pub enum Endpoint {
     DeviceLogin,
     /// `/error?code=N`, where `error_uri` points.
     ErrorInfo,
+    /// Managed identity: the VM's IMDS (`/metadata/identity/oauth2/token`).
+    ManagedIdentityImds,
+    /// Managed identity: App Service (`/msi/app_service/token`).
+    ManagedIdentityAppService,
+    /// Managed identity: Service Fabric (`/msi/service_fabric/token`).
+    ManagedIdentityServiceFabric,
+    /// Managed identity: the Azure Arc agent (`/msi/azure_arc/token`).
+    ManagedIdentityAzureArc,
+    /// Managed identity: Cloud Shell (`/msi/cloud_shell/token`).
+    ManagedIdentityCloudShell,
+    /// Managed identity: Azure Machine Learning (`/msi/machine_learning/token`).
+    ManagedIdentityMachineLearning,
     /// Anything else (answered 404).
     Unknown,
 }
@@ -52,6 +64,20 @@ impl Endpoint {
         let e = match s.as_slice() {
             ["devicelogin"] => return (Endpoint::DeviceLogin, None),
             ["error"] => return (Endpoint::ErrorInfo, None),
+            ["metadata", "identity", "oauth2", "token"] => {
+                return (Endpoint::ManagedIdentityImds, None)
+            }
+            ["msi", source, "token"] => {
+                let e = match *source {
+                    "app_service" => Endpoint::ManagedIdentityAppService,
+                    "service_fabric" => Endpoint::ManagedIdentityServiceFabric,
+                    "azure_arc" => Endpoint::ManagedIdentityAzureArc,
+                    "cloud_shell" => Endpoint::ManagedIdentityCloudShell,
+                    "machine_learning" => Endpoint::ManagedIdentityMachineLearning,
+                    _ => Endpoint::Unknown,
+                };
+                return (e, None);
+            }
             [_, "v2.0", ".well-known", "openid-configuration"] => Endpoint::OpenidConfiguration,
             [_, "discovery", "instance"] => Endpoint::InstanceDiscovery,
             [_, "discovery", "v2.0", "keys"] | [_, "discovery", "keys"] => Endpoint::Jwks,
