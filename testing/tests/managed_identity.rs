@@ -367,3 +367,94 @@ async fn unparsable_unreachable_and_invalid_endpoints() {
         assert_eq!(e.kind, ErrorKind::Client);
     }
 }
+
+/// Service Fabric over https, as the platform runs it: the endpoint's
+/// certificate is the cluster's own (no root signs it here), and only the
+/// thumbprint in `IDENTITY_SERVER_THUMBPRINT` makes the client trust it.
+#[tokio::test]
+async fn service_fabric_over_https_trusts_only_the_pinned_certificate() {
+    use idflow_emulator::{Emulator, TlsSetup};
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let thumbprint: String = {
+        let d = aws_lc_rs::digest::digest(
+            &aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY,
+            cert.der().as_ref(),
+        );
+        d.as_ref().iter().map(|b| format!("{b:02X}")).collect()
+    };
+    let emu = Emulator::builder()
+        .tls(TlsSetup::Pem {
+            chain: cert.pem(),
+            key: key.serialize_pem(),
+        })
+        .start()
+        .await
+        .unwrap();
+    assert!(emu.base_url().starts_with("https://"), "{}", emu.base_url());
+    let base = emu
+        .admin()
+        .managed_identity_environment("service_fabric")
+        .unwrap();
+    let with_pin = |pin: &str| {
+        let vars: Vec<(String, String)> = base
+            .iter()
+            .map(|(k, v)| {
+                let v = if k == "IDENTITY_SERVER_THUMBPRINT" {
+                    pin.to_owned()
+                } else {
+                    v.clone()
+                };
+                (k.clone(), v)
+            })
+            .collect();
+        assert!(vars
+            .iter()
+            .any(|(k, v)| k == "IDENTITY_ENDPOINT" && v.starts_with("https://")));
+        ManagedIdentityClient::new(
+            ManagedIdentity::SystemAssigned,
+            ManagedIdentityOptions {
+                // No app HTTP client and no extra roots: the pin alone must do.
+                environment: Some(ManagedIdentityEnvironment::from_pairs(vars)),
+                ..ManagedIdentityOptions::default()
+            },
+        )
+        .unwrap()
+    };
+    // The right thumbprint (in msal's loose form: colons, any case).
+    let loose = thumbprint
+        .as_bytes()
+        .chunks(2)
+        .map(|c| std::str::from_utf8(c).unwrap().to_lowercase())
+        .collect::<Vec<_>>()
+        .join(":");
+    let r = with_pin(&loose)
+        .acquire_token_for_client(RESOURCE, None)
+        .await
+        .unwrap();
+    assert!(!r.access_token.expose().is_empty());
+    // Another certificate's thumbprint: a TLS failure, nothing sent.
+    let served = emu
+        .admin()
+        .requests(0)
+        .iter()
+        .filter(|r| r.endpoint == Endpoint::ManagedIdentityServiceFabric)
+        .count();
+    let wrong = "0123456789abcdef0123456789abcdef01234567";
+    let e = with_pin(wrong)
+        .acquire_token_for_client(RESOURCE, None)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Network, "{e}");
+    assert_eq!(e.code, "tls_failure", "{e}");
+    let after = emu
+        .admin()
+        .requests(0)
+        .iter()
+        .filter(|r| r.endpoint == Endpoint::ManagedIdentityServiceFabric)
+        .count();
+    assert_eq!(served, after, "no request reached the endpoint");
+}

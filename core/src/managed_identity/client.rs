@@ -27,6 +27,7 @@ use crate::app::AppOptions;
 use crate::cache::{AccessTokenQuery, SaveRequest, TokenCache};
 use crate::error::{Flow, IdFlowError};
 use crate::net::http::{HttpClient, HttpRequest};
+use crate::net::pinned::Thumbprint;
 use crate::net::retry::RetryPolicy;
 use crate::net::sender::{Exchange, Sender};
 use crate::net::throttle::{Throttle, ThrottleKey, MAX_RETRY_AFTER};
@@ -162,6 +163,31 @@ struct Inner {
     environment: Option<ManagedIdentityEnvironment>,
     arc_key_directory: Option<PathBuf>,
     retry: ManagedIdentityRetry,
+    /// For Service Fabric: the transport pinned to the server thumbprint the
+    /// environment names (built on first use), unless the app brought its
+    /// own HTTP client (then pinning is that client's business).
+    pinning: Option<Pinning>,
+}
+
+#[derive(Debug)]
+struct Pinning {
+    config: HttpConfig,
+    built: Mutex<Option<(Thumbprint, Arc<dyn HttpClient>)>>,
+}
+
+impl Pinning {
+    fn transport(&self, pin: Thumbprint) -> Result<Arc<dyn HttpClient>, IdFlowError> {
+        let mut built = self.built.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((p, h)) = built.as_ref() {
+            if *p == pin {
+                return Ok(h.clone());
+            }
+        }
+        let h: Arc<dyn HttpClient> =
+            Arc::new(ReqwestHttpClient::with_pinned_server(&self.config, pin)?);
+        *built = Some((pin, h.clone()));
+        Ok(h)
+    }
 }
 
 impl ManagedIdentityClient {
@@ -170,6 +196,10 @@ impl ManagedIdentityClient {
         options: ManagedIdentityOptions,
     ) -> Result<Self, IdFlowError> {
         let app = options.app;
+        let pinning = app.http.is_none().then(|| Pinning {
+            config: app.http_config.clone(),
+            built: Mutex::new(None),
+        });
         let http: Arc<dyn HttpClient> = match app.http {
             Some(h) => h,
             None => shared_transport(&app.http_config)?,
@@ -194,6 +224,7 @@ impl ManagedIdentityClient {
                     .arc_key_directory
                     .or_else(arc::default_key_directory),
                 retry: options.retry,
+                pinning,
             }),
         })
     }
@@ -325,26 +356,37 @@ impl ManagedIdentityClient {
         target: &Target,
         request: HttpRequest,
     ) -> Result<(SourceToken, Exchange), IdFlowError> {
-        let ex = self.send(target.source, request.clone()).await?;
+        let ex = self.send(target, request.clone()).await?;
         if target.source == ManagedIdentitySource::AzureArc && ex.response.status == 401 {
             let path = arc::challenge_path(ex.response.header("www-authenticate"))
                 .map_err(|e| e.with_correlation_id(ex.correlation_id()))?;
             let key = arc::read_key(&path, self.inner.arc_key_directory.as_deref())
                 .map_err(|e| e.with_correlation_id(ex.correlation_id()))?;
             let second = request.with_header("Authorization", format!("Basic {}", key.expose()));
-            let ex = self.send(target.source, second).await?;
+            let ex = self.send(target, second).await?;
             return response::read(target.source, &self.inner.identity, &ex).map(|t| (t, ex));
         }
         response::read(target.source, &self.inner.identity, &ex).map(|t| (t, ex))
     }
 
     /// One request with the source's retries, behind the throttle.
-    async fn send(
-        &self,
-        source: ManagedIdentitySource,
-        request: HttpRequest,
-    ) -> Result<Exchange, IdFlowError> {
+    async fn send(&self, target: &Target, request: HttpRequest) -> Result<Exchange, IdFlowError> {
         let inner = &self.inner;
+        let source = target.source;
+        // Service Fabric over https: trust only the certificate the
+        // environment pins (msal Python's `_ServiceFabricHTTPSConnection`).
+        let pinned_sender;
+        let sender = match (&inner.pinning, &target.server_thumbprint) {
+            (Some(pinning), Some(pin)) if target.endpoint.scheme() == "https" => {
+                let http = pinning.transport(Thumbprint::parse(pin)?)?;
+                pinned_sender = Sender {
+                    http,
+                    ..inner.sender.clone()
+                };
+                &pinned_sender
+            }
+            _ => &inner.sender,
+        };
         let key = ThrottleKey {
             app_scopes: format!(
                 "managed_identity\n{}\n{}",
@@ -369,7 +411,7 @@ impl ManagedIdentityClient {
         }
         let mut retries = Retries::new(source, inner.retry);
         loop {
-            match inner.sender.exchange(request.clone()).await {
+            match sender.exchange(request.clone()).await {
                 Ok(ex) => {
                     let status = ex.response.status;
                     if let RetryDecision::RetryAfter(wait) =

@@ -274,6 +274,5 @@ pub(crate) struct Target {
     /// `IDENTITY_HEADER` or `MSI_SECRET`.
     pub secret: Option<ClientSecret>,
     /// Service Fabric's pinned server certificate thumbprint.
-    #[allow(dead_code)]
     pub server_thumbprint: Option<String>,
 }

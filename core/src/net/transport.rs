@@ -50,6 +50,39 @@ fn bad_root(index: usize, why: String) -> IdFlowError {
     )
 }
 
+/// Timeouts, no redirects and the proxy rules: what every client here shares.
+fn base_builder(config: &HttpConfig) -> Result<reqwest::ClientBuilder, IdFlowError> {
+    // reqwest's own reading of the environment (upper case first, no
+    // `requests` map) is replaced by the rules of `net/proxy.rs`.
+    let rules = ProxyRules::new(&config.proxy)?;
+    let mut builder = reqwest::Client::builder()
+        .connect_timeout(config.connect_timeout)
+        .timeout(config.timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy();
+    if !rules.is_direct() {
+        builder = builder
+            .proxy(reqwest::Proxy::custom(move |url| rules.proxy_for(url)))
+            // Forward proxies (tinyproxy, squid in some setups) close a
+            // client connection after each answer without saying so; a
+            // pooled connection then fails the next token request with
+            // "connection closed before message completed". Identity
+            // calls are rare: a fresh connection each time costs little.
+            .pool_max_idle_per_host(0);
+    }
+    Ok(builder)
+}
+
+fn build(builder: reqwest::ClientBuilder) -> Result<ReqwestHttpClient, IdFlowError> {
+    let client = builder.build().map_err(|e| {
+        IdFlowError::local(
+            LocalCode::InvalidParameter,
+            format!("the HTTP client could not be built: {}", describe(&e)),
+        )
+    })?;
+    Ok(ReqwestHttpClient { client })
+}
+
 /// reqwest + rustls, configured as the module docs describe.
 #[derive(Clone, Debug)]
 pub struct ReqwestHttpClient {
@@ -75,32 +108,19 @@ impl ReqwestHttpClient {
             };
             roots.extend(certs);
         }
-        // reqwest's own reading of the environment (upper case first, no
-        // `requests` map) is replaced by the rules of `net/proxy.rs`.
-        let rules = ProxyRules::new(&config.proxy)?;
-        let mut builder = reqwest::Client::builder()
-            .connect_timeout(config.connect_timeout)
-            .timeout(config.timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .tls_certs_merge(roots)
-            .no_proxy();
-        if !rules.is_direct() {
-            builder = builder
-                .proxy(reqwest::Proxy::custom(move |url| rules.proxy_for(url)))
-                // Forward proxies (tinyproxy, squid in some setups) close a
-                // client connection after each answer without saying so; a
-                // pooled connection then fails the next token request with
-                // "connection closed before message completed". Identity
-                // calls are rare: a fresh connection each time costs little.
-                .pool_max_idle_per_host(0);
-        }
-        let client = builder.build().map_err(|e| {
-            IdFlowError::local(
-                LocalCode::InvalidParameter,
-                format!("the HTTP client could not be built: {}", describe(&e)),
-            )
-        })?;
-        Ok(ReqwestHttpClient { client })
+        build(base_builder(config)?.tls_certs_merge(roots))
+    }
+
+    /// A client that trusts exactly the server whose certificate has the
+    /// SHA-1 thumbprint `pin` (no roots, no host name check: see
+    /// `net/pinned.rs`), with `config`'s timeouts and proxies. For Service
+    /// Fabric's managed identity endpoint.
+    pub fn with_pinned_server(
+        config: &HttpConfig,
+        pin: crate::net::pinned::Thumbprint,
+    ) -> Result<Self, IdFlowError> {
+        let tls = crate::net::pinned::client_config(pin)?;
+        build(base_builder(config)?.tls_backend_preconfigured(tls))
     }
 
     /// Wraps a client the app built itself (its own proxy, resolver or TLS
