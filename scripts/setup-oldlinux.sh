@@ -54,6 +54,15 @@ else
 fi
 host_files
 mount_proc
+# The distributed-cache tests start their own redis-server. Installed with
+# service starts refused (policy-rc.d), so no daemon runs in the chroot.
+if [ ! -x "$ROOT/usr/bin/redis-server" ]; then
+  log "installing redis-server in the chroot"
+  printf '#!/bin/sh\nexit 101\n' >"$ROOT/usr/sbin/policy-rc.d"
+  chmod +x "$ROOT/usr/sbin/policy-rc.d"
+  in_root bash -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+    --no-install-recommends redis-server && apt-get clean' >&2
+fi
 
 have_pins() {
   in_root "$VENV/bin/python" - "${pins[@]}" <<'PY'

@@ -37,14 +37,19 @@ mnt="$root$repo"
 mkdir -p "$mnt"
 mountpoint -q "$mnt" && umount "$mnt"
 mount --bind "$repo" "$mnt"
-trap 'umount "$mnt"' EXIT
+# The host's /tmp at the same path: the servers' files live there (the
+# proxy's log the proxy tests count, the emulator's Azure Arc key files).
+tmp="$root/tmp"
+mountpoint -q "$tmp" && umount "$tmp"
+mount --bind /tmp "$tmp"
+trap 'umount "$mnt"; umount "$tmp"' EXIT
 mount -o remount,bind,ro "$mnt"
 
 set +e
 # shellcheck disable=SC2016 # $1 and $@ expand in the chroot's shell
 chroot "$root" env -i HOME=/root LANG=C.UTF-8 PATH=/usr/local/bin:/usr/bin:/bin PYTHONDONTWRITEBYTECODE=1 \
   IDFLOW_EMULATOR_URL="$IDFLOW_EMULATOR_URL" IDFLOW_OIDC_INFO="$IDFLOW_OIDC_INFO" \
-  IDFLOW_OIDC_ISSUER="${IDFLOW_OIDC_ISSUER:-}" \
+  IDFLOW_OIDC_ISSUER="${IDFLOW_OIDC_ISSUER:-}" IDFLOW_PROXY_INFO="${IDFLOW_PROXY_INFO:-}" \
   bash -c 'cd "$1/python" && shift && exec /opt/idflow-py39/bin/python -m pytest "$@"' _ "$repo" "$@"
 rc=$?
 set -e
