@@ -5,12 +5,12 @@ idflow's core, at each request). For each outcome the result dicts are
 compared key by key (idflow may add only its documented extras), and both
 libraries must leave equal token caches.
 
-Cloud Shell and Service Fabric are idflow's alone, with the expected dicts
-written out: msal Python's ManagedIdentityClient sends a process with only
-MSI_ENDPOINT to IMDS (its Cloud Shell support is in the public client), and
-msal 1.39 talks to Service Fabric only over https pinned to
-IDENTITY_SERVER_THUMBPRINT, which the emulator (plain http on loopback) does
-not serve."""
+Cloud Shell is idflow's alone, with the expected dicts written out: msal
+Python's ManagedIdentityClient sends a process with only MSI_ENDPOINT to IMDS
+(its Cloud Shell support is in the public client). Service Fabric is here on
+plain http for idflow alone; msal 1.39 talks to it only over https pinned to
+IDENTITY_SERVER_THUMBPRINT, so the comparison with msal is in
+test_managed_identity_service_fabric.py, against a TLS emulator."""
 
 from __future__ import annotations
 
