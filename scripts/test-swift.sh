@@ -65,7 +65,12 @@ copy_if_changed testdata/vectors.json "$host_work/testdata/vectors.json"
 copy_if_changed testdata/corpus.json "$host_work/testdata/corpus.json"
 copy_if_changed testdata/www_authenticate.json "$host_work/testdata/www_authenticate.json"
 
-# 3. Test.
+# 3. Test. The host's /tmp at the same path inside: the emulator's Azure Arc
+# key files live there (the managed identity tests read them).
+mkdir -p "$ROOT/tmp"
+mountpoint -q "$ROOT/tmp" && umount "$ROOT/tmp"
+mount --bind /tmp "$ROOT/tmp"
+trap 'rm -f "$wanted"; umount "$ROOT/tmp"' EXIT
 log "swift test in $ROOT$work/pkg"
 out="$host_work/last-run.log"
 set +e

@@ -6,14 +6,13 @@ import Foundation
 import IdFlow
 import XCTest
 
-// Azure Arc is left out here: the Swift suite runs in its own filesystem root (a chroot that
-// shares only the network), where the key files the emulator writes are not visible. The Rust,
-// Python and Kotlin suites cover Arc's challenge.
+// Azure Arc's challenge names a key file the emulator writes under the host's /tmp, which
+// scripts/test-swift.sh mounts at the same path in the Swift chroot.
 final class ManagedIdentityTests: XCTestCase {
     static let resource = "https://management.azure.com"
     static let sources: [(String, ManagedIdentitySource)] = [
         ("imds", .imds), ("app_service", .appService), ("service_fabric", .serviceFabric),
-        ("cloud_shell", .cloudShell), ("machine_learning", .machineLearning),
+        ("azure_arc", .azureArc), ("cloud_shell", .cloudShell), ("machine_learning", .machineLearning),
     ]
 
     private func info() async throws -> [String: Any] {
