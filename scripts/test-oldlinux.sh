@@ -63,7 +63,11 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-in_root "$work/bin/idflow" emulator --port 0 >"$out/emulator.out" 2>"$out/emulator.err" &
+# exec: the background job becomes chroot itself (which execs env, then
+# idflow, keeping the pid), so the cleanup's kill reaches the emulator; a
+# function call would leave it running under a subshell that the kill ends.
+(exec chroot "$root" env -i HOME=/root LANG=C.UTF-8 PATH=/usr/local/bin:/usr/bin:/bin \
+  "$work/bin/idflow" emulator --port 0) >"$out/emulator.out" 2>"$out/emulator.err" &
 emulator_pid=$!
 base=""
 for _ in $(seq 200); do
