@@ -24,15 +24,9 @@ fi
 wheel="${wheels[0]}"
 root="$(bash scripts/setup-oldlinux.sh | tail -n 1)"
 
-# The CLI with the same glibc floor as the library (only its final link differs
-# from `cargo build -p idflow-cli`).
-{ read -r venv; read -r zig; } < <(bash scripts/setup-zig.sh | tail -n 2)
-export IDFLOW_ZIG="$zig" IDFLOW_MATURIN="$venv/bin/maturin"
-target="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
-cargo rustc -q -p idflow-cli --bin idflow -- -C linker="$repo/scripts/zig-cc.sh" >&2
-mkdir -p build/bin
-cp "$target/debug/idflow" build/bin/idflow
-bash scripts/check-glibc.sh build/bin/idflow
+# The CLI with the same glibc floor as the library (already built by
+# scripts/test-python-oldest.sh in the test command: then this is a no-op).
+bash scripts/build-oldlinux-cli.sh >/dev/null
 
 # The Kotlin example and its dependencies (the idflow jar among them), built as
 # scripts/test-examples.sh builds them, unless they are already newer than the library.

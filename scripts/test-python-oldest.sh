@@ -5,7 +5,9 @@
 # floor, so it loads there too), laid out as scripts/test-python.sh lays it
 # out. The source tree is bind-mounted read-only at the same path inside the
 # chroot; the tests that start the Node.js OpenID provider get the host's
-# `node` (it needs glibc 2.28). The servers run on the host (the chroot shares
+# `node` (it needs glibc 2.28), and the tests that start their own TLS
+# emulator the `idflow` command built for the chroot
+# (scripts/build-oldlinux-cli.sh, as IDFLOW_CLI). The servers run on the host (the chroot shares
 # its network): without IDFLOW_EMULATOR_URL the script re-runs itself under
 # scripts/with-servers.sh. Extra arguments go to pytest. Exits non-zero on any
 # failure, and also when pytest ran no test.
@@ -22,6 +24,9 @@ for f in "$gen" "$so"; do
   [ -f "$f" ] || { echo "test-python-oldest: $f is missing; run scripts/build-native.sh first" >&2; exit 1; }
 done
 root="$(bash "$scripts/setup-oldlinux.sh" | tail -n 1)"
+# The TLS emulator tests start their own `idflow emulator`: the build that runs
+# in the chroot (the host's needs a newer glibc), at the same path inside it.
+idflow="$(bash "$scripts/build-oldlinux-cli.sh" | tail -n 1)"
 
 # Copy then rename, so a process that has the old file mapped never sees it change.
 install_file() {
@@ -49,7 +54,7 @@ set +e
 # shellcheck disable=SC2016 # $1 and $@ expand in the chroot's shell
 chroot "$root" env -i HOME=/root LANG=C.UTF-8 PATH=/usr/local/bin:/usr/bin:/bin PYTHONDONTWRITEBYTECODE=1 \
   IDFLOW_EMULATOR_URL="$IDFLOW_EMULATOR_URL" IDFLOW_OIDC_INFO="$IDFLOW_OIDC_INFO" \
-  IDFLOW_OIDC_ISSUER="${IDFLOW_OIDC_ISSUER:-}" IDFLOW_PROXY_INFO="${IDFLOW_PROXY_INFO:-}" \
+  IDFLOW_OIDC_ISSUER="${IDFLOW_OIDC_ISSUER:-}" IDFLOW_PROXY_INFO="${IDFLOW_PROXY_INFO:-}" IDFLOW_CLI="$idflow" \
   bash -c 'cd "$1/python" && shift && exec /opt/idflow-py39/bin/python -m pytest "$@"' _ "$repo" "$@"
 rc=$?
 set -e

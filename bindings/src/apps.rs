@@ -3,7 +3,7 @@
 //! Python coroutine); errors are the same `AuthError` the classifier throws.
 
 use crate::convert::unix;
-use crate::types::AuthError;
+use crate::types::{display_as_debug, AuthError};
 use idflow::error::{IdFlowError, LocalCode};
 use idflow::secret::{ClientAssertion, ClientSecret};
 use idflow::LoopbackOptions;
@@ -12,8 +12,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// How an application reaches its identity provider.
-#[derive(Clone, Debug, uniffi::Record)]
+/// How an application reaches its identity provider. Its string form
+/// (Kotlin `toString`, Swift `description`, Python `str`/`repr`) shows
+/// every setting, proxy URLs without their `user:password@`.
+#[derive(Clone, uniffi::Record)]
+#[uniffi::export(Debug, Display)]
 pub struct AppConfig {
     pub client_id: String,
     /// `https://login.microsoftonline.com/<tenant>` (or a sovereign cloud, B2C,
@@ -33,8 +36,6 @@ pub struct AppConfig {
     pub connect_timeout_ms: Option<u64>,
     /// Proxies as msal / `requests` take them: `{"https": "http://proxy:3128",
     /// "no_proxy": "localhost"}` (keys `scheme`, `scheme://host`, `all`).
-    /// A `user:password@` in a proxy URL shows in this record's string form
-    /// (Kotlin `toString`, Swift `description`): keep such a config out of logs.
     #[uniffi(default)]
     pub proxies: HashMap<String, String>,
     /// Also honour `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY`, as `requests` does.
@@ -66,6 +67,33 @@ pub struct AppConfig {
     #[uniffi(default = None)]
     pub retry_delay_ms: Option<u64>,
 }
+
+impl std::fmt::Debug for AppConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppConfig")
+            .field("client_id", &self.client_id)
+            .field("authority", &self.authority)
+            .field("oidc_authority", &self.oidc_authority)
+            .field(
+                "extra_root_certificates_pem",
+                &self.extra_root_certificates_pem.len(),
+            )
+            .field("timeout_ms", &self.timeout_ms)
+            .field("connect_timeout_ms", &self.connect_timeout_ms)
+            // The core's proxy settings print without credentials.
+            .field("proxies", &proxy_config(self))
+            .field("http_client", &self.http_client)
+            .field("validate_authority", &self.validate_authority)
+            .field("client_sku", &self.client_sku)
+            .field("token_cache", &self.token_cache.is_some())
+            .field("client_capabilities", &self.client_capabilities)
+            .field("retry_enabled", &self.retry_enabled)
+            .field("retry_delay_ms", &self.retry_delay_ms)
+            .finish()
+    }
+}
+
+display_as_debug!(AppConfig);
 
 /// A confidential client's credential. Its string form (Kotlin `toString`,
 /// Swift `description`, Python `str`/`repr`) names the kind and never the secret.
@@ -323,6 +351,20 @@ fn invalid(message: &str) -> IdFlowError {
     IdFlowError::local(LocalCode::InvalidParameter, message)
 }
 
+/// `proxies` in a stable order, as the core takes them.
+fn proxy_config(config: &AppConfig) -> idflow::ProxyConfig {
+    let mut proxies: Vec<(String, String)> = config
+        .proxies
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    proxies.sort();
+    idflow::ProxyConfig {
+        proxies,
+        from_environment: config.proxies_from_environment,
+    }
+}
+
 pub(crate) fn options(config: &AppConfig) -> AppOptions {
     let mut o = AppOptions {
         validate_authority: config.validate_authority,
@@ -334,16 +376,7 @@ pub(crate) fn options(config: &AppConfig) -> AppOptions {
     if let Some(ms) = config.connect_timeout_ms {
         o.http_config.connect_timeout = Duration::from_millis(ms);
     }
-    let mut proxies: Vec<(String, String)> = config
-        .proxies
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    proxies.sort();
-    o.http_config.proxy = idflow::ProxyConfig {
-        proxies,
-        from_environment: config.proxies_from_environment,
-    };
+    o.http_config.proxy = proxy_config(config);
     if let Some(client) = &config.http_client {
         let http = crate::foreign_http::ForeignHttp::new(client.clone(), o.http_config.timeout);
         o = o.with_http_client(Arc::new(http));

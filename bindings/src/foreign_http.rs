@@ -11,7 +11,7 @@
 //! text never holds a form value or a credential header (the request body
 //! holds secrets).
 
-use crate::types::{Header, NetworkKind};
+use crate::types::{display_as_debug, Header, NetworkKind};
 use idflow::error::{HttpResponse, NetworkKind as CoreNet, MAX_ERROR_BODY_BYTES};
 use idflow::{BoxFuture, HttpRequest, Method, TransportError};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -37,8 +37,9 @@ impl std::fmt::Debug for dyn HttpClient {
     }
 }
 
-/// One form field of a POST body.
+/// One form field of a POST body. Its string form shows the name only.
 #[derive(Clone, PartialEq, Eq, uniffi::Record)]
+#[uniffi::export(Debug, Display)]
 pub struct FormField {
     pub name: String,
     pub value: String,
@@ -135,7 +136,9 @@ impl HttpClientRequest {
 }
 
 /// The answer: any status, its headers and its body (bytes as received).
+/// Its string form shows the body's length only.
 #[derive(Clone, uniffi::Record)]
+#[uniffi::export(Debug, Display)]
 pub struct HttpClientResponse {
     pub status: u16,
     pub headers: Vec<Header>,
@@ -152,6 +155,8 @@ impl std::fmt::Debug for HttpClientResponse {
             .finish()
     }
 }
+
+display_as_debug!(FormField, HttpClientResponse);
 
 /// No answer came: say which kind of network failure it was.
 #[derive(Clone, Debug, thiserror::Error, uniffi::Error)]

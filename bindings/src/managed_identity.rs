@@ -3,7 +3,7 @@
 
 use crate::cache::TokenCache;
 use crate::guard::{call, call_async};
-use crate::types::AuthError;
+use crate::types::{display_as_debug, AuthError, REDACTED};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
@@ -54,8 +54,11 @@ impl From<idflow::ManagedIdentitySource> for ManagedIdentitySource {
     }
 }
 
-/// How the client reaches its source.
-#[derive(Clone, Debug, Default, uniffi::Record)]
+/// How the client reaches its source. Its string form names the
+/// `environment` variables without their values (`IDENTITY_HEADER` and
+/// `MSI_SECRET` are secrets).
+#[derive(Clone, Default, uniffi::Record)]
+#[uniffi::export(Debug, Display)]
 pub struct ManagedIdentityConfig {
     /// Where tokens are kept; `None` gives the client its own in-memory cache.
     #[uniffi(default = None)]
@@ -81,8 +84,29 @@ pub struct ManagedIdentityConfig {
     pub timeout_ms: Option<u64>,
 }
 
-/// A managed identity token.
+impl std::fmt::Debug for ManagedIdentityConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names = self.environment.as_ref().map(|env| {
+            let mut names: Vec<&str> = env.keys().map(String::as_str).collect();
+            names.sort_unstable();
+            names
+        });
+        f.debug_struct("ManagedIdentityConfig")
+            .field("token_cache", &self.token_cache.is_some())
+            .field("client_capabilities", &self.client_capabilities)
+            .field("client_sku", &self.client_sku)
+            .field("environment", &names)
+            .field("arc_key_directory", &self.arc_key_directory)
+            .field("retry_enabled", &self.retry_enabled)
+            .field("timeout_ms", &self.timeout_ms)
+            .finish()
+    }
+}
+
+/// A managed identity token. Its string form (Kotlin `toString`, Swift
+/// `description`, Python `str`/`repr`) shows `[redacted]` for the token.
 #[derive(Clone, PartialEq, Eq, uniffi::Record)]
+#[uniffi::export(Debug, Display)]
 pub struct ManagedIdentityTokenResult {
     pub access_token: String,
     pub token_type: String,
@@ -103,16 +127,21 @@ pub struct ManagedIdentityTokenResult {
 impl std::fmt::Debug for ManagedIdentityTokenResult {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ManagedIdentityTokenResult")
-            .field("access_token", &"[redacted]")
+            .field("access_token", &REDACTED)
             .field("token_type", &self.token_type)
             .field("expires_on", &self.expires_on)
+            .field("expires_in", &self.expires_in)
             .field("resource", &self.resource)
+            .field("refresh_on", &self.refresh_on)
             .field("from_cache", &self.from_cache)
             .field("source", &self.source)
-            .field("python_json", &"[redacted]")
+            .field("correlation_id", &self.correlation_id)
+            .field("python_json", &REDACTED)
             .finish()
     }
 }
+
+display_as_debug!(ManagedIdentityConfig, ManagedIdentityTokenResult);
 
 fn unix(t: std::time::SystemTime) -> i64 {
     t.duration_since(UNIX_EPOCH)

@@ -4,14 +4,16 @@
 
 use crate::cache::TokenCache;
 use crate::guard::guard;
-use crate::types::AuthError;
+use crate::types::{display_as_debug, AuthError};
 use idflow::{IdFlowError, LocalCode};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// How the cache uses Redis (see `idflow::RedisOptions` and
-/// `idflow::PartitionOptions` for each member's meaning).
+/// `idflow::PartitionOptions` for each member's meaning). Its string form
+/// says whether there is an encryption key, never the key.
 #[derive(Clone, uniffi::Record)]
+#[uniffi::export(Debug, Display)]
 pub struct RedisCacheOptions {
     /// Prepended to every Redis key.
     #[uniffi(default = "idflow:")]
@@ -34,18 +36,33 @@ impl std::fmt::Debug for RedisCacheOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RedisCacheOptions")
             .field("key_prefix", &self.key_prefix)
+            .field("timeout_ms", &self.timeout_ms)
             .field("encrypted", &self.encryption_key.is_some())
-            .finish_non_exhaustive()
+            .field("cluster", &self.cluster)
+            .field("l1_ttl_ms", &self.l1_ttl_ms)
+            .finish()
     }
 }
 
 /// A partition as your store holds it: the bytes and your version of them.
+/// The bytes hold tokens: the string form shows their length only.
 #[derive(Clone, uniffi::Record)]
-#[allow(missing_debug_implementations)] // holds tokens: no Debug
+#[uniffi::export(Debug, Display)]
 pub struct PartitionData {
     pub data: Vec<u8>,
     pub version: Option<String>,
 }
+
+impl std::fmt::Debug for PartitionData {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PartitionData")
+            .field("data_len", &self.data.len())
+            .field("version", &self.version)
+            .finish()
+    }
+}
+
+display_as_debug!(RedisCacheOptions, PartitionData);
 
 /// A store of cache partitions the app implements. Each call names one
 /// partition (MSAL.NET's suggested cache key). The bytes hold tokens: keep

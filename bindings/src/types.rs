@@ -3,11 +3,41 @@
 
 use std::collections::HashMap;
 
+/// `Display` as the (redacting) `Debug`, for the records that export both:
+/// Swift reads `description`, Kotlin `toString` and Python `str` from
+/// `Display`, and Python `repr` and Swift `debugDescription` from `Debug`.
+macro_rules! display_as_debug {
+    ($($t:ty),+ $(,)?) => {$(
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                std::fmt::Debug::fmt(self, f)
+            }
+        }
+    )+};
+}
+pub(crate) use display_as_debug;
+
 /// One HTTP header (repeated headers are repeated entries).
-#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+#[uniffi::export(Debug, Display)]
 pub struct Header {
     pub name: String,
     pub value: String,
+}
+
+/// A credential's value (`Authorization` of a Basic-authenticated request,
+/// a managed identity's secret header) is shown as `[redacted]`.
+impl std::fmt::Debug for Header {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut s = f.debug_struct("Header");
+        s.field("name", &self.name);
+        if idflow::is_credential_header(&self.name) {
+            s.field("value", &REDACTED);
+        } else {
+            s.field("value", &self.value);
+        }
+        s.finish()
+    }
 }
 
 /// The request a response answered.
@@ -216,11 +246,7 @@ impl std::fmt::Debug for Classified {
     }
 }
 
-impl std::fmt::Display for Classified {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Debug::fmt(self, f)
-    }
-}
+display_as_debug!(Classified);
 
 /// One idflow-defined code and its fixed views.
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
@@ -348,11 +374,9 @@ impl std::fmt::Debug for TokenResult {
     }
 }
 
-impl std::fmt::Display for TokenResult {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Debug::fmt(self, f)
-    }
-}
+display_as_debug!(TokenResult);
+
+display_as_debug!(Header);
 
 /// What the string forms show in place of a secret.
 pub(crate) const REDACTED: Redacted = Redacted;

@@ -59,7 +59,9 @@ pub use managed_identity::{
     MAX_KEY_FILE_BYTES, SYSTEM_ASSIGNED_CACHE_CLIENT_ID,
 };
 pub use net::clock::{Clock, ManualTime, Sleeper, SystemClock, TokioSleeper};
-pub use net::http::{BoxFuture, HttpClient, HttpRequest, Method, TransportError};
+pub use net::http::{
+    is_credential_header, BoxFuture, HttpClient, HttpRequest, Method, TransportError,
+};
 pub use net::proxy::{ProxyConfig, ProxyRules};
 pub use net::retry::RetryPolicy;
 pub use net::sender::Sender;

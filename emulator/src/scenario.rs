@@ -28,7 +28,8 @@ pub enum ScenarioError {
         source: std::io::Error,
     },
     /// The text does not parse, or a field is unknown or of the wrong type;
-    /// the message holds the parser's line and column.
+    /// the message names the field (`users[0].password`) and the line and
+    /// column, never the value (it may be a secret).
     #[error("scenario file {origin}: {message}")]
     Syntax { origin: String, message: String },
     /// An entry parses but cannot be armed (e.g. `faults[1]`: no such preset).
@@ -146,19 +147,32 @@ impl Scenario {
 
     /// Parses JSON; `origin` names the file in errors.
     pub fn from_json(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
-        let file: File = serde_json::from_str(text).map_err(|e| ScenarioError::Syntax {
-            origin: origin.to_owned(),
-            message: e.to_string(),
-        })?;
+        let json_error = |path: String, e: serde_json::Error| {
+            let at = (e.line(), e.column());
+            // serde_json's text ends with the position, which is said again below.
+            let full = e.to_string();
+            let message = full
+                .strip_suffix(&format!(" at line {} column {}", at.0, at.1))
+                .unwrap_or(&full);
+            syntax(origin, &path, message, (at.0 > 0).then_some(at))
+        };
+        let mut de = serde_json::Deserializer::from_str(text);
+        let file: File = serde_path_to_error::deserialize(&mut de)
+            .map_err(|e| json_error(e.path().to_string(), e.into_inner()))?;
+        de.end().map_err(|e| json_error(".".into(), e))?;
         Scenario::check(file, origin)
     }
 
     /// Parses TOML; `origin` names the file in errors.
     pub fn from_toml(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
-        let file: File = toml::from_str(text).map_err(|e| ScenarioError::Syntax {
-            origin: origin.to_owned(),
-            message: e.to_string().trim_end().to_owned(),
-        })?;
+        // Not the error's `Display`: it quotes the whole offending line.
+        let toml_error = |path: String, e: toml::de::Error| {
+            let at = e.span().map(|span| line_and_column(text, span.start));
+            syntax(origin, &path, e.message(), at)
+        };
+        let de = toml::Deserializer::parse(text).map_err(|e| toml_error(".".into(), e))?;
+        let file: File = serde_path_to_error::deserialize(de)
+            .map_err(|e| toml_error(e.path().to_string(), e.into_inner()))?;
         Scenario::check(file, origin)
     }
 
@@ -281,6 +295,48 @@ impl Scenario {
     }
 }
 
+/// A parser's error as the scenario's: the field's path (`users[0].password`;
+/// `.` for the file itself), the message without the value it may quote
+/// (a password of the wrong type would otherwise be printed), the position.
+fn syntax(origin: &str, path: &str, message: &str, at: Option<(usize, usize)>) -> ScenarioError {
+    let mut message = without_value(message.trim_end());
+    if path != "." {
+        message = format!("{path}: {message}");
+    }
+    if let Some((line, column)) = at {
+        message = format!("{message} (line {line}, column {column})");
+    }
+    ScenarioError::Syntax {
+        origin: origin.to_owned(),
+        message,
+    }
+}
+
+/// serde's type and value errors quote what they found ("invalid type:
+/// string \"...\", expected u64"); keeps only its kind ("string").
+fn without_value(message: &str) -> String {
+    for lead in ["invalid type: ", "invalid value: "] {
+        if let Some(rest) = message.strip_prefix(lead) {
+            let (found, expected) = rest.split_once(", expected ").unwrap_or((rest, ""));
+            let kind = found.split(['`', '"']).next().unwrap_or_default().trim();
+            return match expected {
+                "" => format!("{lead}{kind}"),
+                _ => format!("{lead}{kind}, expected {expected}"),
+            };
+        }
+    }
+    message.to_owned()
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = text.get(..offset).unwrap_or(text);
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line = before.matches('\n').count() + 1;
+    let column = before.get(line_start..).unwrap_or_default().chars().count() + 1;
+    (line, column)
+}
+
 /// A count: a positive number of requests, or every one (`null`, `"every"`).
 fn count(v: &Value) -> Result<Option<u32>, String> {
     match v {
@@ -371,5 +427,53 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("line 2") && e.contains("bogus"), "{e}");
+    }
+
+    fn toml_err(text: &str) -> String {
+        Scenario::from_toml(text, "s.toml").unwrap_err().to_string()
+    }
+
+    /// A secret of the wrong type (or on the same line as another mistake)
+    /// is named by its field and position, never quoted: the error is
+    /// printed to a CI log.
+    #[test]
+    fn errors_never_quote_a_value() {
+        let e = json_err(
+            "{\"users\": [\n  {\"username\": \"a@b.example\",\n   \"password\": 31415926535}\n]}",
+        );
+        assert!(e.contains("users[0].password"), "{e}");
+        assert!(e.contains("line 3") && e.contains("integer"), "{e}");
+        assert!(!e.contains("31415926535"), "{e}");
+
+        let e = json_err(r#"{"clients": [{"client_id": "c", "secret": true}]}"#);
+        assert!(
+            e.contains("clients[0].secret") && e.contains("line 1"),
+            "{e}"
+        );
+        assert!(!e.contains("true"), "{e}");
+
+        let e = json_err(
+            r#"{"clients": [{"client_id": "c", "refresh_in": "s3cr3t-in-the-wrong-place"}]}"#,
+        );
+        assert!(e.contains("clients[0].refresh_in"), "{e}");
+        assert!(!e.contains("s3cr3t"), "{e}");
+
+        let e = toml_err("[[users]]\nusername = \"a@b.example\"\npassword = 31415926535\n");
+        assert!(e.contains("users[0].password"), "{e}");
+        assert!(e.contains("line 3") && e.contains("column 12"), "{e}");
+        assert!(!e.contains("31415926535"), "{e}");
+
+        // TOML's own message shows the offending line: a correct password
+        // beside the mistake would be printed with it.
+        let e = toml_err(
+            "users = [{ username = \"a@b.example\", password = \"hunter2-SECRET\", bogus = 1 }]\n",
+        );
+        assert!(e.contains("bogus") && e.contains("line 1"), "{e}");
+        assert!(!e.contains("hunter2-SECRET"), "{e}");
+
+        // An unterminated string: the parser's message names no value either.
+        let e = toml_err("[[clients]]\nclient_id = \"c\"\nsecret = \"s3cr3t\nx\n");
+        assert!(e.contains("(line "), "{e}");
+        assert!(!e.contains("s3cr3t"), "{e}");
     }
 }

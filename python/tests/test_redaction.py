@@ -102,3 +102,60 @@ def test_applications_and_caches_say_what_they_are_without_secrets():
     for c in (cache, idflow.TokenCache()):
         _assert_no_secret(c)
         assert type(c).__name__ in repr(c), repr(c)
+
+
+CREDENTIALS_IN_RECORDS = [
+    "pw-SECRET-proxy", "ih-SECRET-header", "ms-SECRET-msi", "Basic Y2xpZW50OmNzLVNFQ1JFVA==",
+    "fv-SECRET-form", "at-SECRET-access", "pj-SECRET-json", "ek-SECRET-key", "pd-SECRET-data",
+]
+
+
+def _assert_no_credential(value):
+    for form in _forms(value):
+        for secret in CREDENTIALS_IN_RECORDS:
+            assert secret not in form, f"{secret} in {form}"
+
+
+def test_app_config_shows_its_proxies_without_their_password():
+    config = _native.AppConfig(
+        client_id="client-visible", authority=AUTHORITY,
+        proxies={"https": "http://ada:pw-SECRET-proxy@proxy.example:3128", "no_proxy": "localhost"})
+    _assert_no_credential(config)
+    assert "proxy.example:3128" in str(config) and "client-visible" in repr(config), repr(config)
+    assert config.proxies["https"] == "http://ada:pw-SECRET-proxy@proxy.example:3128"
+
+
+def test_records_crossing_the_boundary_print_without_their_secrets():
+    byte_key = b"ek-SECRET-key".ljust(32, b"-")
+    values = [
+        _native.ManagedIdentityConfig(environment={
+            "IDENTITY_ENDPOINT": "http://127.0.0.1:1/msi", "IDENTITY_HEADER": "ih-SECRET-header",
+            "MSI_SECRET": "ms-SECRET-msi"}),
+        _native.Header(name="Authorization", value="Basic Y2xpZW50OmNzLVNFQ1JFVA=="),
+        _native.FormField(name="client_secret", value="fv-SECRET-form"),
+        _native.HttpClientResponse(status=200, headers=[], body=b'{"access_token":"at-SECRET-access"}'),
+        _native.PartitionData(data=b"pd-SECRET-data", version="v7"),
+        _native.RedisCacheOptions(encryption_key=byte_key),
+        _native.ManagedIdentityTokenResult(
+            access_token="at-SECRET-access", token_type="Bearer", expires_on=1_900_000_000, expires_in=3600,
+            resource="https://vault.azure.net", refresh_on=None, from_cache=False,
+            source=_native.ManagedIdentitySource.IMDS, correlation_id="corr-visible",
+            python_json=json.dumps({"access_token": "pj-SECRET-json"})),
+    ]
+    for value in values:
+        _assert_no_credential(value)
+        assert type(value).__name__ in repr(value), repr(value)
+    assert "IDENTITY_HEADER" in str(values[0])
+    assert "Authorization" in str(values[1])
+    assert "client_secret" in str(values[2])
+    assert "200" in str(values[3]) and "v7" in str(values[4])
+    assert "vault.azure.net" in str(values[6])
+    assert values[2].value == "fv-SECRET-form" and values[4].data == b"pd-SECRET-data"
+
+
+def test_applications_with_a_proxy_password_do_not_show_it():
+    app = idflow.ConfidentialClientApplication(
+        "client-visible", client_credential="cs-SECRET-client", authority=AUTHORITY,
+        proxies={"https": "http://ada:pw-SECRET-proxy@proxy.example:3128"})
+    _assert_no_credential(app)
+    _assert_no_secret(app)

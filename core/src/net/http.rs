@@ -118,7 +118,9 @@ impl std::fmt::Debug for HttpRequest {
     }
 }
 
-fn is_credential_header(name: &str) -> bool {
+/// Whether a header's value is a credential (any case): shown as
+/// `[redacted]` wherever a header is printed.
+pub fn is_credential_header(name: &str) -> bool {
     matches!(
         name.to_ascii_lowercase().as_str(),
         "authorization" | "cookie" | "proxy-authorization"

@@ -59,31 +59,176 @@ fn render(shape: Shape, f: &Failure, req: &Req) -> Response {
     json(f.status, &req.ctx, &body)
 }
 
-/// Answers a managed identity endpoint.
-pub fn handle(app: &App, req: &Req) -> Response {
-    let shape = match req.endpoint {
-        Endpoint::ManagedIdentityAppService | Endpoint::ManagedIdentityMachineLearning => {
-            Shape::StatusMessage
+/// What a source checks, in this order (no source checks both `Metadata`
+/// and a secret header), and the members of its answer.
+struct Source {
+    shape: Shape,
+    method: Method,
+    /// `Metadata: true` is required.
+    metadata: bool,
+    /// The secret header, its expected value, the error code when it is wrong.
+    secret: Option<(&'static str, &'static str, &'static str)>,
+    api_version: Option<&'static str>,
+    /// The error code for a missing `resource`.
+    no_resource: &'static str,
+    /// The parameter names for a client id, resource id and object id;
+    /// `None`: the platform fixes the identity (the system-assigned one).
+    user_assigned: Option<[&'static str; 3]>,
+    /// Members beyond `access_token`, `expires_on`, `resource`, `token_type`.
+    extras: &'static [Extra],
+}
+
+/// An optional member of a source's answer.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Extra {
+    /// `expires_in` (seconds, as a string).
+    ExpiresIn,
+    /// The identity's `client_id`.
+    ClientId,
+    /// IMDS's `ext_expires_in` and `not_before`.
+    ImdsTimes,
+    /// `expires_on` as a number (Service Fabric) instead of a string.
+    ExpiresOnNumber,
+}
+
+static IMDS: Source = Source {
+    shape: Shape::OAuth,
+    method: Method::GET,
+    metadata: true,
+    secret: None,
+    api_version: Some("2018-02-01"),
+    no_resource: "invalid_request",
+    user_assigned: Some(["client_id", "msi_res_id", "object_id"]),
+    extras: &[Extra::ClientId, Extra::ExpiresIn, Extra::ImdsTimes],
+};
+
+static APP_SERVICE: Source = Source {
+    shape: Shape::StatusMessage,
+    method: Method::GET,
+    metadata: false,
+    secret: Some((
+        "x-identity-header",
+        MI_IDENTITY_HEADER,
+        "unauthorized_client",
+    )),
+    api_version: Some("2019-08-01"),
+    no_resource: "invalid_request",
+    user_assigned: Some(["client_id", "mi_res_id", "object_id"]),
+    extras: &[Extra::ClientId],
+};
+
+static MACHINE_LEARNING: Source = Source {
+    shape: Shape::StatusMessage,
+    method: Method::GET,
+    metadata: false,
+    secret: Some(("secret", MI_MSI_SECRET, "unauthorized_client")),
+    api_version: Some("2017-09-01"),
+    no_resource: "invalid_request",
+    user_assigned: Some(["clientid", "msi_res_id", "object_id"]),
+    extras: &[],
+};
+
+static SERVICE_FABRIC: Source = Source {
+    shape: Shape::ServiceFabric,
+    method: Method::GET,
+    metadata: false,
+    secret: Some(("secret", MI_IDENTITY_HEADER, "SecretHeaderNotFound")),
+    api_version: Some("2019-07-01-preview"),
+    no_resource: "ArgumentNullOrEmpty",
+    // The cluster fixes the identity.
+    user_assigned: None,
+    extras: &[Extra::ExpiresOnNumber],
+};
+
+static CLOUD_SHELL: Source = Source {
+    shape: Shape::OAuth,
+    method: Method::POST,
+    metadata: true,
+    secret: None,
+    api_version: None,
+    no_resource: "invalid_request",
+    user_assigned: None,
+    extras: &[Extra::ExpiresIn],
+};
+
+static AZURE_ARC: Source = Source {
+    shape: Shape::OAuth,
+    method: Method::GET,
+    metadata: true,
+    secret: None,
+    api_version: Some("2020-06-01"),
+    no_resource: "invalid_request",
+    user_assigned: Some(["client_id", "msi_res_id", "object_id"]),
+    extras: &[Extra::ExpiresIn],
+};
+
+impl Source {
+    /// The request's resource and identity, once every check passed.
+    fn check<'r>(&self, req: &'r Req) -> Result<(&'r str, Identity), Failure> {
+        method(req, &self.method)?;
+        if self.metadata {
+            metadata(req)?;
         }
-        Endpoint::ManagedIdentityServiceFabric => Shape::ServiceFabric,
-        _ => Shape::OAuth,
-    };
-    let outcome = match req.endpoint {
-        Endpoint::ManagedIdentityImds => imds(app, req),
-        Endpoint::ManagedIdentityAppService => app_service(app, req),
-        Endpoint::ManagedIdentityServiceFabric => service_fabric(app, req),
-        Endpoint::ManagedIdentityAzureArc => return azure_arc(app, req),
-        Endpoint::ManagedIdentityCloudShell => cloud_shell(app, req),
-        _ => machine_learning(app, req),
-    };
-    match outcome {
-        Ok(body) => json(200, &req.ctx, &body),
-        Err(f) => render(shape, &f, req),
+        if let Some((header, want, code)) = self.secret {
+            secret(req, header, want, code)?;
+        }
+        if let Some(want) = self.api_version {
+            api_version(req, want)?;
+        }
+        let resource = resource(req, self.no_resource)?;
+        let who = match self.user_assigned {
+            Some(names) => identity(req, names)?,
+            None => Identity::System,
+        };
+        Ok((resource, who))
+    }
+
+    /// The token answer, with this source's members.
+    fn answer(&self, app: &App, who: Identity, resource: &str) -> Result<Value, Failure> {
+        let (token, exp) = access_token(app, who, resource)?;
+        let lifetime = MI_TOKEN_LIFETIME_SECS.to_string();
+        let mut body = json!({
+            "access_token": token,
+            "expires_on": exp.to_string(),
+            "resource": resource,
+            "token_type": "Bearer",
+        });
+        for extra in self.extras {
+            match extra {
+                Extra::ExpiresIn => body["expires_in"] = json!(lifetime),
+                Extra::ClientId => body["client_id"] = json!(who.client_id()),
+                Extra::ImdsTimes => {
+                    body["ext_expires_in"] = json!(lifetime);
+                    body["not_before"] = json!(app.clock.unix().to_string());
+                }
+                Extra::ExpiresOnNumber => body["expires_on"] = json!(exp),
+            }
+        }
+        Ok(body)
     }
 }
 
-fn method(req: &Req, want: Method) -> Result<(), Failure> {
-    if req.method == want {
+/// Answers a managed identity endpoint.
+pub fn handle(app: &App, req: &Req) -> Response {
+    let source = match req.endpoint {
+        Endpoint::ManagedIdentityImds => &IMDS,
+        Endpoint::ManagedIdentityAppService => &APP_SERVICE,
+        Endpoint::ManagedIdentityServiceFabric => &SERVICE_FABRIC,
+        Endpoint::ManagedIdentityAzureArc => return azure_arc(app, req),
+        Endpoint::ManagedIdentityCloudShell => &CLOUD_SHELL,
+        _ => &MACHINE_LEARNING,
+    };
+    let answer = source
+        .check(req)
+        .and_then(|(resource, who)| source.answer(app, who, resource));
+    match answer {
+        Ok(body) => json(200, &req.ctx, &body),
+        Err(f) => render(source.shape, &f, req),
+    }
+}
+
+fn method(req: &Req, want: &Method) -> Result<(), Failure> {
+    if req.method == *want {
         Ok(())
     } else {
         Err(fail(
@@ -219,101 +364,12 @@ fn access_token(app: &App, identity: Identity, resource: &str) -> Result<(String
     Ok((token, exp))
 }
 
-fn imds(app: &App, req: &Req) -> Result<Value, Failure> {
-    method(req, Method::GET)?;
-    metadata(req)?;
-    api_version(req, "2018-02-01")?;
-    let resource = resource(req, "invalid_request")?;
-    let who = identity(req, ["client_id", "msi_res_id", "object_id"])?;
-    let (token, exp) = access_token(app, who, resource)?;
-    Ok(json!({
-        "access_token": token,
-        "client_id": who.client_id(),
-        "expires_in": MI_TOKEN_LIFETIME_SECS.to_string(),
-        "expires_on": exp.to_string(),
-        "ext_expires_in": MI_TOKEN_LIFETIME_SECS.to_string(),
-        "not_before": app.clock.unix().to_string(),
-        "resource": resource,
-        "token_type": "Bearer",
-    }))
-}
-
-fn app_service(app: &App, req: &Req) -> Result<Value, Failure> {
-    method(req, Method::GET)?;
-    secret(
-        req,
-        "x-identity-header",
-        MI_IDENTITY_HEADER,
-        "unauthorized_client",
-    )?;
-    api_version(req, "2019-08-01")?;
-    let resource = resource(req, "invalid_request")?;
-    let who = identity(req, ["client_id", "mi_res_id", "object_id"])?;
-    let (token, exp) = access_token(app, who, resource)?;
-    Ok(json!({
-        "access_token": token,
-        "expires_on": exp.to_string(),
-        "resource": resource,
-        "token_type": "Bearer",
-        "client_id": who.client_id(),
-    }))
-}
-
-fn machine_learning(app: &App, req: &Req) -> Result<Value, Failure> {
-    method(req, Method::GET)?;
-    secret(req, "secret", MI_MSI_SECRET, "unauthorized_client")?;
-    api_version(req, "2017-09-01")?;
-    let resource = resource(req, "invalid_request")?;
-    let who = identity(req, ["clientid", "msi_res_id", "object_id"])?;
-    let (token, exp) = access_token(app, who, resource)?;
-    Ok(json!({
-        "access_token": token,
-        "expires_on": exp.to_string(),
-        "resource": resource,
-        "token_type": "Bearer",
-    }))
-}
-
-fn service_fabric(app: &App, req: &Req) -> Result<Value, Failure> {
-    method(req, Method::GET)?;
-    secret(req, "secret", MI_IDENTITY_HEADER, "SecretHeaderNotFound")?;
-    api_version(req, "2019-07-01-preview")?;
-    let resource = resource(req, "ArgumentNullOrEmpty")?;
-    // The cluster fixes the identity: the system-assigned one.
-    let (token, exp) = access_token(app, Identity::System, resource)?;
-    Ok(json!({
-        "access_token": token,
-        "expires_on": exp,
-        "resource": resource,
-        "token_type": "Bearer",
-    }))
-}
-
-fn cloud_shell(app: &App, req: &Req) -> Result<Value, Failure> {
-    method(req, Method::POST)?;
-    metadata(req)?;
-    let resource = resource(req, "invalid_request")?;
-    let (token, exp) = access_token(app, Identity::System, resource)?;
-    Ok(json!({
-        "access_token": token,
-        "expires_in": MI_TOKEN_LIFETIME_SECS.to_string(),
-        "expires_on": exp.to_string(),
-        "resource": resource,
-        "token_type": "Bearer",
-    }))
-}
-
 /// The Azure Arc agent: without `Authorization` it writes a key file and
 /// challenges with its path; with it, the key must be one it wrote.
 fn azure_arc(app: &App, req: &Req) -> Response {
-    let checked = method(req, Method::GET)
-        .and_then(|_| metadata(req))
-        .and_then(|_| api_version(req, "2020-06-01"))
-        .and_then(|_| resource(req, "invalid_request").map(str::to_owned))
-        .and_then(|r| Ok((r, identity(req, ["client_id", "msi_res_id", "object_id"])?)));
-    let (resource, who) = match checked {
+    let (resource, who) = match AZURE_ARC.check(req) {
         Ok(r) => r,
-        Err(f) => return render(Shape::OAuth, &f, req),
+        Err(f) => return render(AZURE_ARC.shape, &f, req),
     };
     let key = req
         .header("authorization")
@@ -321,15 +377,8 @@ fn azure_arc(app: &App, req: &Req) -> Response {
         .map(str::to_owned);
     match key {
         Some(k) if app.lock().managed_identity.knows_arc_secret(&k) => {
-            match access_token(app, who, &resource) {
-                Ok((token, exp)) => {
-                    let mut body = json!({
-                        "access_token": token,
-                        "expires_in": MI_TOKEN_LIFETIME_SECS.to_string(),
-                        "expires_on": exp.to_string(),
-                        "resource": resource,
-                        "token_type": "Bearer",
-                    });
+            match AZURE_ARC.answer(app, who, resource) {
+                Ok(mut body) => {
                     // An agent that serves user-assigned identities echoes the one used.
                     if who == Identity::User {
                         body["client_id"] = json!(who.client_id());

@@ -88,4 +88,56 @@ final class RedactionTests: XCTestCase {
         XCTAssertTrue(String(describing: classified).contains("Success"))
         XCTAssertEqual(classified.resultJson, "{\"access_token\":\"rj-SECRET-result\"}")
     }
+
+    private let credentialsInRecords = [
+        "pw-SECRET-proxy", "ih-SECRET-header", "ms-SECRET-msi", "Basic Y2xpZW50OmNzLVNFQ1JFVA==",
+        "fv-SECRET-form", "at-SECRET-access", "pj-SECRET-json", "ek-SECRET-key", "pd-SECRET-data",
+    ]
+
+    private func assertNoCredential<T>(_ value: T, file: StaticString = #filePath, line: UInt = #line) {
+        for form in forms(value) {
+            for secret in credentialsInRecords {
+                XCTAssertFalse(form.contains(secret), "\(secret) in: \(form)", file: file, line: line)
+            }
+        }
+    }
+
+    func testAppConfigShowsItsProxiesWithoutTheirPassword() {
+        let config = AppConfig(clientId: "client-visible", authority: "https://login.microsoftonline.com/common")
+            .withProxies(["https": "http://ada:pw-SECRET-proxy@proxy.example:3128", "no_proxy": "localhost"])
+        assertNoCredential(config)
+        let text = String(describing: config)
+        XCTAssertTrue(text.contains("proxy.example:3128") && text.contains("client-visible"), text)
+        XCTAssertEqual(config.proxies["https"], "http://ada:pw-SECRET-proxy@proxy.example:3128")
+    }
+
+    func testRecordsCrossingTheBoundaryPrintWithoutTheirSecrets() {
+        let environment = ManagedIdentityConfig(environment: [
+            "IDENTITY_ENDPOINT": "http://127.0.0.1:1/msi", "IDENTITY_HEADER": "ih-SECRET-header",
+            "MSI_SECRET": "ms-SECRET-msi",
+        ])
+        let header = Header(name: "Authorization", value: "Basic Y2xpZW50OmNzLVNFQ1JFVA==")
+        let field = FormField(name: "client_secret", value: "fv-SECRET-form")
+        let answer = HttpClientResponse(status: 200, headers: [], body: Data("{\"access_token\":\"at-SECRET-access\"}".utf8))
+        let stored = PartitionData(data: Data("pd-SECRET-data".utf8), version: "v7")
+        let redis = RedisCacheOptions(encryptionKey: Data("ek-SECRET-key-0123456789abcdefghi".utf8))
+        let token = ManagedIdentityTokenResult(
+            accessToken: "at-SECRET-access", tokenType: "Bearer", expiresOn: 1_900_000_000, expiresIn: 3600,
+            resource: "https://vault.azure.net", refreshOn: nil, fromCache: false, source: .imds,
+            correlationId: "corr-visible", pythonJson: "{\"access_token\":\"pj-SECRET-json\"}")
+        assertNoCredential(environment)
+        assertNoCredential(header)
+        assertNoCredential(field)
+        assertNoCredential(answer)
+        assertNoCredential(stored)
+        assertNoCredential(redis)
+        assertNoCredential(token)
+        XCTAssertTrue(String(describing: environment).contains("IDENTITY_HEADER"))
+        XCTAssertTrue(String(describing: header).contains("Authorization"))
+        XCTAssertTrue(String(describing: field).contains("client_secret"))
+        XCTAssertTrue(String(describing: token).contains("vault.azure.net"))
+        XCTAssertEqual(field.value, "fv-SECRET-form")
+        XCTAssertEqual(token.accessToken, "at-SECRET-access")
+    }
 }
+

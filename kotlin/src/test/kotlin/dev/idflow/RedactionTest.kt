@@ -1,6 +1,11 @@
 package dev.idflow
 
 import dev.idflow.ffi.ClientCredential
+import dev.idflow.ffi.ManagedIdentityConfig
+import dev.idflow.ffi.ManagedIdentitySource
+import dev.idflow.ffi.ManagedIdentityTokenResult
+import dev.idflow.ffi.PartitionData
+import dev.idflow.ffi.RedisCacheOptions
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
 import org.junit.jupiter.api.Assertions.assertTrue
@@ -99,5 +104,63 @@ class RedactionTest {
         assertNoSecret(classified)
         assertTrue(classified.toString().contains("Success"), classified.toString())
         assertTrue(classified.resultJson!!.contains("rj-SECRET-result"))
+    }
+
+    private val credentialsInRecords =
+        listOf(
+            "pw-SECRET-proxy", "ih-SECRET-header", "ms-SECRET-msi", "Basic Y2xpZW50OmNzLVNFQ1JFVA==",
+            "fv-SECRET-form", "at-SECRET-access", "pj-SECRET-json",
+        )
+
+    private fun assertNoCredential(value: Any) {
+        for (form in forms(value)) {
+            for (secret in credentialsInRecords) assertFalse(form.contains(secret), "$secret in: $form")
+        }
+    }
+
+    @Test
+    fun appConfigShowsItsProxiesWithoutTheirPassword() {
+        val config =
+            AppConfig(
+                clientId = "client-visible",
+                authority = "https://login.microsoftonline.com/common",
+                proxies = mapOf("https" to "http://ada:pw-SECRET-proxy@proxy.example:3128", "no_proxy" to "localhost"),
+            )
+        assertNoCredential(config)
+        assertTrue(config.toString().contains("proxy.example:3128"), config.toString())
+        assertTrue(config.toString().contains("client-visible"), config.toString())
+        assertEquals("http://ada:pw-SECRET-proxy@proxy.example:3128", config.proxies["https"])
+    }
+
+    @Test
+    fun recordsCrossingTheBoundaryPrintWithoutTheirSecrets() {
+        val values: List<Any> =
+            listOf(
+                ManagedIdentityConfig(
+                    environment =
+                        mapOf(
+                            "IDENTITY_ENDPOINT" to "http://127.0.0.1:1/msi",
+                            "IDENTITY_HEADER" to "ih-SECRET-header",
+                            "MSI_SECRET" to "ms-SECRET-msi",
+                        ),
+                ),
+                Header("Authorization", "Basic Y2xpZW50OmNzLVNFQ1JFVA=="),
+                FormField("client_secret", "fv-SECRET-form"),
+                HttpClientResponse(200.toUShort(), listOf(), "{\"access_token\":\"at-SECRET-access\"}".toByteArray()),
+                PartitionData("at-SECRET-access".toByteArray(), "v7"),
+                RedisCacheOptions(encryptionKey = ByteArray(32)),
+                ManagedIdentityTokenResult(
+                    "at-SECRET-access", "Bearer", 1_900_000_000, 3600.toULong(), "https://vault.azure.net", null, false,
+                    ManagedIdentitySource.IMDS, "corr-visible", "{\"access_token\":\"pj-SECRET-json\"}",
+                ),
+            )
+        for (value in values) {
+            assertNoCredential(value)
+            assertTrue(value.toString().contains(value.javaClass.simpleName), value.toString())
+        }
+        assertTrue(values[0].toString().contains("IDENTITY_HEADER"), values[0].toString())
+        assertTrue(values[2].toString().contains("client_secret"), values[2].toString())
+        assertTrue(values[6].toString().contains("vault.azure.net"), values[6].toString())
+        assertEquals("fv-SECRET-form", (values[2] as FormField).value)
     }
 }
