@@ -375,7 +375,7 @@ pub(crate) async fn redeem_authorization_code<S: AsRef<str>>(
     if let Some(v) = code_verifier {
         form.push(("code_verifier".into(), v.expose().to_owned()));
     }
-    form.push(("scope".into(), decorated(&scopes)));
+    form.push(("scope".into(), engine.decorate(&scopes)));
     if let Some(c) = claims {
         form.push(("claims".into(), c));
     }
