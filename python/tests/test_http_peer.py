@@ -270,3 +270,22 @@ def test_client_credentials_with_app_name(admin):
         _ok(app.acquire_token_for_client(APP_SCOPE))
     _compare("client_credentials", ms, ids)
     assert _app_headers(ms) == _app_headers(ids) == [("contoso-web", "4.2.0")]
+
+
+def test_auth_code_with_excluded_scopes(admin):
+    """The flow dict's ``scope``, the authorize URL's and the redemption's
+    leave the excluded scope out in both (msal/application.py _decorate_scope)."""
+    (ms, ids), apps = _apps("public", exclude_scopes=["offline_access"])
+    flows = []
+    for app in apps:
+        flow = app.initiate_auth_code_flow(GRAPH, redirect_uri=REDIRECT)
+        flows.append(flow)
+        auth_uri = flow["auth_uri"].replace(AAD, servers.emulator_url())
+        response = servers.query_dict(servers.follow_authorize(auth_uri))
+        _ok(app.acquire_token_by_auth_code_flow(flow, response))
+    _compare("auth_code", ms, ids)
+    want, got = (set(f["scope"]) for f in flows)
+    assert want == got and "offline_access" not in got, (want, got)
+    for flow in flows:
+        asked = dict(parse_qsl(urlsplit(flow["auth_uri"]).query))["scope"].split()
+        assert "offline_access" not in asked and "openid" in asked
