@@ -66,6 +66,21 @@ pub struct AppConfig {
     /// The wait before that retry; the default is 1 s.
     #[uniffi(default = None)]
     pub retry_delay_ms: Option<u64>,
+    /// Client credentials through a regional endpoint (see `AzureRegion`).
+    #[uniffi(default = None)]
+    pub azure_region: Option<crate::region::AzureRegion>,
+    /// Sent as `x-app-name` / `x-app-ver` with every token request.
+    #[uniffi(default = None)]
+    pub app_name: Option<String>,
+    #[uniffi(default = None)]
+    pub app_version: Option<String>,
+    /// Reserved scopes not to add to user sign-ins (`offline_access`, `profile`).
+    #[uniffi(default = [])]
+    pub exclude_scopes: Vec<String>,
+    /// A JSON object of claims added to every certificate assertion, over
+    /// the defaults (msal's `client_claims`).
+    #[uniffi(default = None)]
+    pub client_claims_json: Option<String>,
 }
 
 impl std::fmt::Debug for AppConfig {
@@ -89,6 +104,12 @@ impl std::fmt::Debug for AppConfig {
             .field("client_capabilities", &self.client_capabilities)
             .field("retry_enabled", &self.retry_enabled)
             .field("retry_delay_ms", &self.retry_delay_ms)
+            .field("azure_region", &self.azure_region)
+            .field("app_name", &self.app_name)
+            .field("app_version", &self.app_version)
+            .field("exclude_scopes", &self.exclude_scopes)
+            // Claims an app signs into its assertions: shown as present, not quoted.
+            .field("client_claims", &self.client_claims_json.is_some())
             .finish()
     }
 }
@@ -365,7 +386,7 @@ fn proxy_config(config: &AppConfig) -> idflow::ProxyConfig {
     }
 }
 
-pub(crate) fn options(config: &AppConfig) -> AppOptions {
+pub(crate) fn options(config: &AppConfig) -> Result<AppOptions, IdFlowError> {
     let mut o = AppOptions {
         validate_authority: config.validate_authority,
         ..AppOptions::default()
@@ -395,7 +416,15 @@ pub(crate) fn options(config: &AppConfig) -> AppOptions {
     if let Some(ms) = config.retry_delay_ms {
         o.retry.delay = Duration::from_millis(ms);
     }
-    o
+    crate::region::apply(
+        &mut o,
+        config.azure_region.clone(),
+        config.app_name.clone(),
+        config.app_version.clone(),
+        config.exclude_scopes.clone(),
+        config.client_claims_json.as_deref(),
+    )?;
+    Ok(o)
 }
 
 pub(crate) fn authority(config: &AppConfig) -> Result<Authority, IdFlowError> {

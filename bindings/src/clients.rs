@@ -55,7 +55,7 @@ impl PublicClientApplication {
                 idflow::PublicClientApplication::new(
                     &config.client_id,
                     authority(&config)?,
-                    options(&config),
+                    options(&config)?,
                 )
             },
             |inner| Arc::new(PublicClientApplication { inner }),
@@ -139,7 +139,7 @@ impl ConfidentialClientApplication {
                     &config.client_id,
                     authority(&config)?,
                     crate::apps::credential(credential)?,
-                    options(&config),
+                    options(&config)?,
                 )
             },
             |inner| Arc::new(ConfidentialClientApplication { inner }),

@@ -26,6 +26,7 @@ mod logging;
 mod managed_identity;
 mod partitioned_cache;
 mod python_fast;
+mod region;
 mod typed_fast;
 mod types;
 mod web_flow;
@@ -41,6 +42,7 @@ pub use logging::*;
 pub use managed_identity::*;
 pub use partitioned_cache::*;
 pub use python_fast::*;
+pub use region::AzureRegion;
 pub use types::*;
 
 use guard::{call, guard, guard_async};

@@ -48,6 +48,11 @@ fn config() -> AppConfig {
         client_capabilities: vec!["cp1".into()],
         retry_enabled: true,
         retry_delay_ms: None,
+        azure_region: None,
+        app_name: None,
+        app_version: None,
+        exclude_scopes: vec![],
+        client_claims_json: None,
     }
 }
 

@@ -43,6 +43,11 @@ fn unreachable_app() -> Arc<ConfidentialClientApplication> {
             client_capabilities: vec![],
             retry_enabled: true,
             retry_delay_ms: None,
+            azure_region: None,
+            app_name: None,
+            app_version: None,
+            exclude_scopes: vec![],
+            client_claims_json: None,
         },
         ClientCredential::Secret {
             secret: "LOGGED-SECRET-1".into(),

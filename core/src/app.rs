@@ -24,6 +24,7 @@ use crate::net::sender::Sender;
 use crate::net::transport::{HttpConfig, ReqwestHttpClient};
 use crate::protocol::authority::Authority;
 use crate::protocol::discovery::ResolvedAuthority;
+use crate::protocol::region::{AzureRegion, RegionEnvironment, RegionPlan};
 use crate::protocol::token::{Account, AuthenticationResult};
 use crate::secret::{Password, RefreshToken, UserAssertion};
 use std::sync::Arc;
@@ -64,6 +65,25 @@ pub struct AppOptions {
     /// host; production code leaves it off.
     #[doc(hidden)]
     pub loopback_as_known_cloud: bool,
+    /// Client credentials through a regional endpoint (confidential apps,
+    /// Microsoft authorities): a named region, detection, or none; `None`
+    /// takes `MSAL_FORCE_REGION` from `region_environment`, as msal does.
+    /// See [`crate::protocol::region`].
+    pub azure_region: Option<AzureRegion>,
+    /// Where region detection looks (`REGION_NAME`, `MSAL_FORCE_REGION`,
+    /// the IMDS endpoint and its timeout); the process's by default.
+    pub region_environment: RegionEnvironment,
+    /// The app's name and version, sent as `x-app-name` / `x-app-ver` with
+    /// every token request (msal's `app_name` / `app_version`).
+    pub app_name: Option<String>,
+    pub app_version: Option<String>,
+    /// Reserved scopes not to add to user sign-ins (msal's
+    /// `exclude_scopes`): `offline_access` (no refresh token) or `profile`;
+    /// `openid` cannot be excluded.
+    pub exclude_scopes: Vec<String>,
+    /// Claims added to every certificate assertion, over the defaults
+    /// (msal's `client_claims`); ignored for other credentials, as msal does.
+    pub client_assertion_claims: serde_json::Map<String, serde_json::Value>,
 }
 
 impl Default for AppOptions {
@@ -80,6 +100,12 @@ impl Default for AppOptions {
             retry: RetryPolicy::default(),
             client_capabilities: Vec::new(),
             loopback_as_known_cloud: false,
+            azure_region: None,
+            region_environment: RegionEnvironment::default(),
+            app_name: None,
+            app_version: None,
+            exclude_scopes: Vec::new(),
+            client_assertion_claims: serde_json::Map::new(),
         }
     }
 }
@@ -152,6 +178,22 @@ fn engine(
             "the client id is empty",
         ));
     }
+    crate::flows::check_exclude_scopes(&options.exclude_scopes)?;
+    let plan = RegionPlan::decide(
+        options.azure_region.as_ref(),
+        credential.is_some(),
+        &options.region_environment,
+    )?;
+    let credential = match credential {
+        Some(ClientCredential::Certificate(cert))
+            if !options.client_assertion_claims.is_empty() =>
+        {
+            Some(ClientCredential::Certificate(
+                cert.with_claims(options.client_assertion_claims.clone()),
+            ))
+        }
+        other => other,
+    };
     let http: Arc<dyn HttpClient> = match options.http {
         Some(h) => h,
         None => Arc::new(ReqwestHttpClient::new(&options.http_config)?),
@@ -172,6 +214,16 @@ fn engine(
         options.token_cache.unwrap_or_default(),
         options.client_capabilities,
     );
+    engine.region = crate::flows::Regional::new(plan, options.region_environment);
+    engine.exclude_scopes = options.exclude_scopes;
+    for (name, value) in [
+        ("x-app-name", options.app_name),
+        ("x-app-ver", options.app_version),
+    ] {
+        if let Some(v) = value.filter(|v| !v.is_empty()) {
+            engine.app_headers.push((name.to_owned(), v));
+        }
+    }
     if options.loopback_as_known_cloud {
         engine.discovery = crate::protocol::discovery::Discovery::with_loopback_as_known_cloud();
     }

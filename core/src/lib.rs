@@ -71,6 +71,9 @@ pub use protocol::assertion::ClientCertificate;
 pub use protocol::authority::{Authority, AuthorityKind};
 pub use protocol::challenge::{claims_challenge, parse_www_authenticate_headers, AuthChallenge};
 pub use protocol::jwt::RsaAlg;
+pub use protocol::region::{
+    AzureRegion, RegionEnvironment, IMDS_REGION_ENDPOINT, IMDS_REGION_TIMEOUT,
+};
 pub use protocol::token::{
     Account, AuthenticationResult, ClientInfo, TokenResponse, TokenSource, MAX_TOKEN_LIFETIME,
 };

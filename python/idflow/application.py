@@ -26,9 +26,14 @@ request when given; otherwise ``proxies`` (msal's / ``requests``' dict) and the
 ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``NO_PROXY`` environment apply, as with
 ``requests`` (``proxies={"no_proxy": "*"}`` turns every proxy off).
 
-Not supported yet (a ValueError when set): ``verify=False``,
-``client_claims``, ``azure_region``, brokers,
-``exclude_scopes``, ``http_cache``, ``auth_scheme``, ``fmi_path``, ``forwarded_client_claims``,
+``azure_region`` (a region name, :attr:`ClientApplication.ATTEMPT_REGION_DISCOVERY`
+or ``False``; unset takes ``MSAL_FORCE_REGION``) sends ``acquire_token_for_client``
+to the regional endpoint, as msal does; ``app_name`` / ``app_version`` go out as
+``x-app-name`` / ``x-app-ver``; ``client_claims`` are signed into certificate
+assertions; ``exclude_scopes`` removes reserved scopes from sign-ins.
+
+Not supported yet (a ValueError when set): ``verify=False``, brokers,
+``http_cache``, ``auth_scheme``, ``fmi_path``, ``forwarded_client_claims``,
 ``parent_window_handle`` and any other ``**kwargs``.
 
 The flow dicts (``initiate_auth_code_flow``, ``initiate_device_flow``) are
@@ -133,7 +138,9 @@ REFUSED: Dict[str, str] = {
     "parent_window_handle": "only brokers use it; leave it unset",
     "auth_scheme": "no proof-of-possession tokens: leave it unset for bearer tokens",
     "fmi_path": "federated managed identity paths are not supported: leave it unset",
-    "forwarded_client_claims": "not supported: leave it unset",
+    "forwarded_client_claims": (
+        "not supported yet (msal caches its tokens under the claims value): to send the "
+        "same claims uncached, pass them as claims_challenge"),
 }
 
 
@@ -195,6 +202,41 @@ def _timeouts(timeout: Any) -> Dict[str, Optional[int]]:
             raise ValueError("timeout must be seconds or a (connect, read) pair")
         return {"connect_timeout_ms": ms(timeout[0]), "timeout_ms": ms(timeout[1])}
     return {"connect_timeout_ms": None, "timeout_ms": ms(timeout)}
+
+
+def _request_options(client_claims: Any, app_name: Any, app_version: Any, azure_region: Any,
+                     exclude_scopes: Any) -> Dict[str, Any]:
+    """msal's ``client_claims``, ``app_name``, ``app_version``, ``azure_region`` and
+    ``exclude_scopes``, checked as msal checks them, as the native config takes them."""
+    if client_claims is not None and not isinstance(client_claims, Mapping):
+        raise ValueError('client_claims must be a dict of claims, e.g. {"client_ip": "10.0.0.1"}')
+    try:
+        claims_json = None if not client_claims else json.dumps(dict(client_claims))
+    except (TypeError, ValueError):
+        raise ValueError("client_claims must hold JSON values (str, int, list, dict ...)") from None
+    # msal/application.py __init__: exclude_scopes is a list, and never holds "openid".
+    if exclude_scopes and not isinstance(exclude_scopes, list):
+        raise ValueError(f"Invalid exclude_scopes={exclude_scopes!r}. It need to be a list of strings.")
+    if "openid" in (exclude_scopes or []):
+        raise ValueError(f'Invalid exclude_scopes={exclude_scopes!r}. You can not opt out "openid" scope')
+    if azure_region is None:
+        region = None
+    elif azure_region is True:  # ATTEMPT_REGION_DISCOVERY
+        region = _ffi.AzureRegion.AUTO_DETECT()
+    elif azure_region is False:  # DISABLE_MSAL_FORCE_REGION
+        region = _ffi.AzureRegion.DISABLED()
+    elif isinstance(azure_region, str):
+        region = _ffi.AzureRegion.NAMED(name=azure_region)
+    else:
+        raise ValueError("azure_region must be a region name (str), "
+                         "ClientApplication.ATTEMPT_REGION_DISCOVERY, False or None")
+    return {
+        "client_claims_json": claims_json,
+        "app_name": _opt_str(app_name, "app_name") or None,
+        "app_version": _opt_str(app_version, "app_version") or None,
+        "azure_region": region,
+        "exclude_scopes": [str(s) for s in exclude_scopes or []],
+    }
 
 
 def _capabilities(capabilities: Any) -> List[str]:
@@ -276,6 +318,13 @@ class ClientApplication:
 
     _native_type: Any = None
 
+    #: ``azure_region=ATTEMPT_REGION_DISCOVERY``: detect the region
+    #: (``REGION_NAME``, then the VM's instance metadata), else the global endpoint.
+    ATTEMPT_REGION_DISCOVERY = True
+    #: ``azure_region=DISABLE_MSAL_FORCE_REGION``: no region, whatever
+    #: ``MSAL_FORCE_REGION`` says.
+    DISABLE_MSAL_FORCE_REGION = False
+
     def __init__(
         self,
         client_id: str,
@@ -299,13 +348,7 @@ class ClientApplication:
         enable_pii_log: Any = None,
         oidc_authority: Optional[str] = None,
     ):
-        _unsupported(
-            type(self).__name__,
-            client_claims=client_claims,
-            azure_region=azure_region, exclude_scopes=exclude_scopes or None,
-            http_cache=http_cache, allow_broker=allow_broker,
-        )
-        # app_name / app_version only change telemetry; enable_pii_log the logs.
+        _unsupported(type(self).__name__, http_cache=http_cache, allow_broker=allow_broker)
         _logging.sync(enable_pii_log)
         if not isinstance(client_id, str) or not client_id:
             raise ValueError("client_id must be a non-empty str")
@@ -327,6 +370,7 @@ class ClientApplication:
             client_sku=CLIENT_SKU,
             token_cache=token_cache._native,
             client_capabilities=_capabilities(client_capabilities),
+            **_request_options(client_claims, app_name, app_version, azure_region, exclude_scopes),
             **_timeouts(timeout),
             **_network(http_client, proxies),
         )
@@ -338,6 +382,12 @@ class ClientApplication:
         self._accounts: Optional[Tuple[int, List[Dict[str, Any]]]] = None
         self.authority = config.authority
         self._native = self._make_native(config, client_credential)
+
+    def is_pop_supported(self) -> bool:
+        """Whether this app can get proof-of-possession tokens: never, as msal
+        answers without a broker (msal/application.py ``is_pop_supported``:
+        only the Windows and macOS brokers issue them). Use bearer tokens."""
+        return False
 
     def __repr__(self) -> str:
         # Names the app, never its credential (kept only in the native object).

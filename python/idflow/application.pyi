@@ -63,9 +63,12 @@ class Account(TypedDict, total=False):
     realm: str
 
 class ClientApplication:
+    ATTEMPT_REGION_DISCOVERY: bool
+    DISABLE_MSAL_FORCE_REGION: bool
     client_id: str
     authority: str
     token_cache: TokenCache
+    def is_pop_supported(self) -> bool: ...
     def __init__(
         self,
         client_id: str,
@@ -77,12 +80,12 @@ class ClientApplication:
         verify: Union[bool, str] = ...,
         proxies: Any = ...,
         timeout: Union[None, float, Tuple[float, float]] = ...,
-        client_claims: Any = ...,
+        client_claims: Optional[Dict[str, Any]] = ...,
         app_name: Optional[str] = ...,
         app_version: Optional[str] = ...,
         client_capabilities: Optional[List[str]] = ...,
-        azure_region: Any = ...,
-        exclude_scopes: Any = ...,
+        azure_region: Union[None, bool, str] = ...,
+        exclude_scopes: Optional[List[str]] = ...,
         http_cache: Any = ...,
         instance_discovery: Optional[bool] = ...,
         allow_broker: Any = ...,

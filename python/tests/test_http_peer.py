@@ -12,6 +12,7 @@ exactly; a new difference fails the test."""
 from __future__ import annotations
 
 import base64
+import fnmatch
 import json
 from urllib.parse import parse_qsl, urlsplit
 
@@ -84,18 +85,38 @@ def _moved(id_token, emulator):
 
 class RecordingSession(requests.Session):
     """Records every request it sends (method, URL, form, headers) and sends
-    the identity platform's requests to the emulator."""
+    the identity platform's requests to the emulator.
 
-    def __init__(self):
+    ``hosts`` maps more hosts (``fnmatch`` patterns such as
+    ``*.login.microsoft.com``) to a base URL that serves them (the emulator,
+    or a stand-in for the VM's metadata service); a discovery document comes
+    back naming the host it was asked of. ``urls`` holds every full URL sent."""
+
+    def __init__(self, hosts=None):
         super().__init__()
         self.trust_env = False
         self.sent = []
+        self.urls = []
+        self.hosts = dict(hosts or {})
+
+    def _target(self, url):
+        """The URL's origin and the base URL it goes to."""
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        if origin == AAD:
+            return origin, servers.emulator_url()
+        for pattern, base in self.hosts.items():
+            if fnmatch.fnmatch(parts.hostname or "", pattern):
+                return origin, base
+        return origin, origin
 
     def request(self, method, url, *args, **kwargs):
         emulator = servers.emulator_url()
-        response = super().request(method, url.replace(AAD, emulator), *args, **kwargs)
+        origin, base = self._target(url)
+        self.urls.append((method, url))
+        response = super().request(method, url.replace(origin, base, 1), *args, **kwargs)
         if "openid-configuration" in url:
-            response._content = response.content.replace(emulator.encode(), AAD.encode())
+            response._content = response.content.replace(emulator.encode(), origin.encode())
         elif url.endswith("/discovery/v2.0/keys"):
             response._content = json.dumps(_jwks()).encode()
         elif url.endswith("/token") and b'"id_token"' in response.content:
@@ -115,19 +136,23 @@ def admin(admin):
     return admin
 
 
-def _apps(kind):
-    sessions = RecordingSession(), RecordingSession()
+def _apps(kind, hosts=None, **options):
+    """msal's app and idflow's, alike, each with its own recording session;
+    ``options`` go to both constructors."""
+    sessions = RecordingSession(hosts), RecordingSession(hosts)
     if kind == "public":
         authority = f"{AAD}/organizations"
         return sessions, (
-            msal.PublicClientApplication(EMULATOR_PUBLIC, authority=authority, http_client=sessions[0]),
-            idflow.PublicClientApplication(EMULATOR_PUBLIC, authority=authority, http_client=sessions[1]))
+            msal.PublicClientApplication(EMULATOR_PUBLIC, authority=authority,
+                                         http_client=sessions[0], **options),
+            idflow.PublicClientApplication(EMULATOR_PUBLIC, authority=authority,
+                                           http_client=sessions[1], **options))
     authority = f"{AAD}/{EMULATOR_TENANT}"
     return sessions, (
         msal.ConfidentialClientApplication(EMULATOR_CONFIDENTIAL, client_credential=EMULATOR_SECRET,
-                                           authority=authority, http_client=sessions[0]),
+                                           authority=authority, http_client=sessions[0], **options),
         idflow.ConfidentialClientApplication(EMULATOR_CONFIDENTIAL, client_credential=EMULATOR_SECRET,
-                                             authority=authority, http_client=sessions[1]))
+                                             authority=authority, http_client=sessions[1], **options))
 
 
 def _ok(result):
@@ -203,3 +228,64 @@ def test_auth_code(admin):
         response = servers.query_dict(servers.follow_authorize(auth_uri))
         _ok(app.acquire_token_by_auth_code_flow(flow, response))
     _compare("auth_code", ms, ids)
+
+
+APP_IDENTITY = {"app_name": "contoso-web", "app_version": "4.2.0"}
+
+
+def _app_headers(session):
+    """x-app-name / x-app-ver of every POST (token and device code requests)."""
+    return [(h.get("x-app-name"), h.get("x-app-ver")) for _, _, _, h in _posts(session)]
+
+
+def test_refresh_token_with_app_name_and_excluded_scopes(admin):
+    """msal sends app_name / app_version as x-app-name / x-app-ver on every
+    token request and leaves exclude_scopes out of the scopes it adds."""
+    plain = servers.public_app(authority=servers.emulator_authority("organizations"))
+    (ms, ids), apps = _apps("public", exclude_scopes=["offline_access"], **APP_IDENTITY)
+    for app in apps:
+        rt = _ok(plain.acquire_token_by_username_password(
+            servers.EMULATOR_USER, servers.EMULATOR_PASSWORD, GRAPH))["refresh_token"]
+        _ok(app.acquire_token_by_refresh_token(rt, GRAPH))
+    _compare("refresh_token", ms, ids)
+    for session in (ms, ids):
+        assert _app_headers(session) == [("contoso-web", "4.2.0")]
+        scope = _posts(session)[0][2]["scope"].split()
+        assert "offline_access" not in scope and {"openid", "profile"} <= set(scope)
+
+
+def test_device_code_with_app_name(admin):
+    (ms, ids), apps = _apps("public", **APP_IDENTITY)
+    for app in apps:
+        flow = app.initiate_device_flow(GRAPH)
+        admin.approve(flow["user_code"])
+        _ok(app.acquire_token_by_device_flow(flow))
+    _compare("device_code", ms, ids)
+    assert _app_headers(ms) == _app_headers(ids) == [("contoso-web", "4.2.0")] * 2
+
+
+def test_client_credentials_with_app_name(admin):
+    (ms, ids), apps = _apps("confidential", **APP_IDENTITY)
+    for app in apps:
+        _ok(app.acquire_token_for_client(APP_SCOPE))
+    _compare("client_credentials", ms, ids)
+    assert _app_headers(ms) == _app_headers(ids) == [("contoso-web", "4.2.0")]
+
+
+def test_auth_code_with_excluded_scopes(admin):
+    """The flow dict's ``scope``, the authorize URL's and the redemption's
+    leave the excluded scope out in both (msal/application.py _decorate_scope)."""
+    (ms, ids), apps = _apps("public", exclude_scopes=["offline_access"])
+    flows = []
+    for app in apps:
+        flow = app.initiate_auth_code_flow(GRAPH, redirect_uri=REDIRECT)
+        flows.append(flow)
+        auth_uri = flow["auth_uri"].replace(AAD, servers.emulator_url())
+        response = servers.query_dict(servers.follow_authorize(auth_uri))
+        _ok(app.acquire_token_by_auth_code_flow(flow, response))
+    _compare("auth_code", ms, ids)
+    want, got = (set(f["scope"]) for f in flows)
+    assert want == got and "offline_access" not in got, (want, got)
+    for flow in flows:
+        asked = dict(parse_qsl(urlsplit(flow["auth_uri"]).query))["scope"].split()
+        assert "offline_access" not in asked and "openid" in asked

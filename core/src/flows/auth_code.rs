@@ -16,7 +16,7 @@
 //! an answer to this request — a mix-up attack), before its code or error is
 //! used.
 
-use super::{app_scopes, decorated, Context, Engine};
+use super::{app_scopes, Context, Engine};
 use crate::error::{classify_at, Flow, HttpResponse, IdFlowError, LocalCode, Outcome};
 use crate::protocol::pkce::{random_flow_secret, Pkce};
 use crate::protocol::token::AuthenticationResult;
@@ -238,7 +238,7 @@ pub(crate) fn authorize_params(
     options: &AuthCodeOptions,
     claims: Option<String>,
 ) -> Vec<(&'static str, String)> {
-    let mut scope = decorated(scopes);
+    let mut scope = engine.decorate(scopes);
     for extra in &options.extra_scopes_to_consent {
         if !scope.split(' ').any(|s| s == extra) {
             scope.push(' ');
@@ -319,7 +319,7 @@ pub(crate) async fn complete(
         "code_verifier".into(),
         flow.pkce.verifier.expose().to_owned(),
     ));
-    form.push(("scope".into(), decorated(&flow.scopes)));
+    form.push(("scope".into(), engine.decorate(&flow.scopes)));
     if let Some(c) = claims {
         form.push(("claims".into(), c));
     }

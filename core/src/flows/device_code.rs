@@ -9,7 +9,7 @@
 //! ends polling at once with `user_cancelled`.
 
 use super::cancel::{or_cancel, CancelHandle};
-use super::{app_scopes, decorated, Context, Engine};
+use super::{app_scopes, Context, Engine};
 use crate::error::{Flow, IdFlowError, LocalCode, Outcome};
 use crate::net::http::HttpRequest;
 use crate::protocol::token::AuthenticationResult;
@@ -99,14 +99,14 @@ pub(crate) async fn initiate<S: AsRef<str>>(
     };
     let mut form = vec![
         ("client_id".to_owned(), engine.client_id.clone()),
-        ("scope".to_owned(), decorated(&scopes)),
+        ("scope".to_owned(), engine.decorate(&scopes)),
     ];
     if let Some(c) = &claims {
         form.push(("claims".to_owned(), c.clone()));
     }
     let exchange = engine
         .sender
-        .exchange(HttpRequest::post_form(endpoint, form))
+        .exchange(engine.with_app_headers(HttpRequest::post_form(endpoint, form)))
         .await?;
     let ok = (200..300).contains(&exchange.response.status);
     let body: Option<serde_json::Map<String, Value>> =
@@ -223,7 +223,7 @@ pub(crate) async fn poll(
                 .finish(&resolved, classified, &exchange, Flow::DeviceCode, ctx)
                 .await;
             if result.is_ok() {
-                engine.lift_throttle(&resolved, &decorated(&flow.scopes));
+                engine.lift_throttle(&resolved, &engine.decorate(&flow.scopes));
             }
             return result;
         }

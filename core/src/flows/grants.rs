@@ -3,7 +3,7 @@
 //! the form msal-error-model.md §6.2 lists, and goes through
 //! [`Engine::redeem`].
 
-use super::{app_scopes, decorated, split_scopes, Context, Engine};
+use super::{app_scopes, split_scopes, Context, Engine};
 use crate::error::{Flow, IdFlowError, LocalCode};
 use crate::protocol::token::{Account, AuthenticationResult};
 use crate::secret::{Password, RefreshToken, UserAssertion};
@@ -94,7 +94,7 @@ impl Engine {
         let resolved = self.resolve().await?;
         let mut form = self.base_form("refresh_token", true);
         form.push(("refresh_token".into(), refresh_token.expose().to_owned()));
-        form.push(("scope".into(), decorated(&scopes)));
+        form.push(("scope".into(), self.decorate(&scopes)));
         self.with_claims(&mut form, claims)?;
         let ctx = Context {
             requested: &scopes,
@@ -125,7 +125,7 @@ impl Engine {
         let mut form = self.base_form("password", true);
         form.push(("username".into(), username.to_owned()));
         form.push(("password".into(), password.expose().to_owned()));
-        form.push(("scope".into(), decorated(&scopes)));
+        form.push(("scope".into(), self.decorate(&scopes)));
         self.with_claims(&mut form, claims)?;
         let ctx = Context {
             requested: &scopes,
@@ -154,7 +154,7 @@ impl Engine {
         let mut form = self.base_form(JWT_BEARER_GRANT, true);
         form.push(("assertion".into(), user_assertion.expose().to_owned()));
         form.push(("requested_token_use".into(), "on_behalf_of".into()));
-        form.push(("scope".into(), decorated(&scopes)));
+        form.push(("scope".into(), self.decorate(&scopes)));
         self.with_claims(&mut form, claims)?;
         let ctx = Context {
             requested: &scopes,

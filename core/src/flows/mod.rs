@@ -14,6 +14,8 @@ mod distributed;
 mod grants;
 pub(crate) mod loopback;
 mod redemption;
+mod regional;
+pub(crate) use regional::Regional;
 pub(crate) mod silent;
 mod single_flight;
 pub(crate) mod web_flow;
@@ -81,6 +83,15 @@ pub(crate) struct Engine {
     pub flights: single_flight::SingleFlight<silent::FlightKey, silent::FlightResult>,
     /// The auth code flow states this app has redeemed (replay protection).
     pub redeemed_states: redemption::RedeemedStates,
+    /// Where client credentials go: a regional endpoint or the global one.
+    pub region: regional::Regional,
+    /// `x-app-name` / `x-app-ver`, sent with every token and device code
+    /// request as msal sends its `app_name` / `app_version`
+    /// (msal/application.py `_build_client`: the client's default headers).
+    pub app_headers: Vec<(String, String)>,
+    /// Reserved scopes the app does not want added (msal's `exclude_scopes`,
+    /// e.g. `offline_access`: no refresh token).
+    pub exclude_scopes: Vec<String>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -122,6 +133,9 @@ impl Engine {
             redeemed_states: Default::default(),
             throttle: Throttle::new(),
             client_capabilities,
+            region: Default::default(),
+            app_headers: Vec::new(),
+            exclude_scopes: Vec::new(),
         }
     }
 }
@@ -258,7 +272,19 @@ impl Engine {
         } else {
             Attempt::Ordinary
         };
-        let token_url = resolved.endpoints.token.clone();
+        // A certificate assertion's audience stays the global token endpoint
+        // when the request goes to a region (msal/application.py
+        // `_build_client` signs one assertion for both clients).
+        let audience = resolved.endpoints.token.clone();
+        let token_url = if form
+            .iter()
+            .any(|(k, v)| k == "grant_type" && v == grants::CLIENT_CREDENTIALS_GRANT)
+            && self.credential.is_some()
+        {
+            self.client_credentials_endpoint(&audience).await
+        } else {
+            audience.clone()
+        };
         let mut basic = None;
         match &self.credential {
             None => {}
@@ -268,14 +294,14 @@ impl Engine {
             Some(ClientCredential::SecretBasic(s)) => basic = Some(basic_auth(&self.client_id, s)),
             Some(ClientCredential::Certificate(cert)) => {
                 let now = self.sender.clock.now();
-                let assertion = cert.assertion(&self.client_id, token_url.as_str(), now)?;
+                let assertion = cert.assertion(&self.client_id, audience.as_str(), now)?;
                 push_assertion(&mut form, &assertion);
             }
             Some(ClientCredential::Assertion(a)) => push_assertion(&mut form, a),
             Some(ClientCredential::Provider(source)) => {
                 let assertion = source.client_assertion(assertion_source::AssertionRequest {
                     client_id: &self.client_id,
-                    token_endpoint: token_url.as_str(),
+                    token_endpoint: audience.as_str(),
                 })?;
                 push_assertion(&mut form, &assertion);
             }
@@ -284,6 +310,7 @@ impl Engine {
         if let Some(value) = basic {
             request = request.with_header("authorization", value);
         }
+        let request = self.with_app_headers(request);
         tracing::debug!(
             target: "idflow::flow",
             ?flow,
@@ -524,12 +551,48 @@ pub(crate) fn split_scopes<S: AsRef<str>>(scopes: &[S]) -> Vec<String> {
 
 /// The scope parameter of a user sign-in: the app's scopes plus the reserved ones.
 pub(crate) fn decorated(scopes: &[String]) -> String {
+    decorated_without(scopes, &[])
+}
+
+/// [`decorated`], less the reserved scopes the app excluded (msal removes
+/// `exclude_scopes` from the decorated set: msal/application.py
+/// `_decorate_scope`; `openid` cannot be excluded, see [`check_exclude_scopes`]).
+pub(crate) fn decorated_without(scopes: &[String], exclude: &[String]) -> String {
     scopes
         .iter()
         .map(String::as_str)
         .chain(RESERVED_SCOPES)
+        .filter(|s| !exclude.iter().any(|x| x == s))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// msal refuses to exclude `openid` (msal/application.py `__init__`): the
+/// sign-in needs it.
+pub(crate) fn check_exclude_scopes(exclude: &[String]) -> Result<(), IdFlowError> {
+    if exclude.iter().any(|s| s == "openid") {
+        return Err(IdFlowError::local(
+            LocalCode::InvalidParameter,
+            "exclude_scopes cannot hold 'openid': a sign-in always asks for it",
+        ));
+    }
+    Ok(())
+}
+
+impl Engine {
+    /// The scope parameter of this app's user sign-ins ([`decorated_without`]
+    /// its `exclude_scopes`).
+    pub(crate) fn decorate(&self, scopes: &[String]) -> String {
+        decorated_without(scopes, &self.exclude_scopes)
+    }
+
+    /// The request with the app's `x-app-name` / `x-app-ver` headers.
+    pub(crate) fn with_app_headers(&self, mut request: HttpRequest) -> HttpRequest {
+        for (name, value) in &self.app_headers {
+            request = request.with_header(name, value.clone());
+        }
+        request
+    }
 }
 
 #[cfg(test)]

@@ -79,16 +79,34 @@ impl AuthCodeFlow {
         AuthCodeFlowState {
             state: self.state.expose().to_owned(),
             redirect_uri: self.redirect_uri.clone(),
-            scope: decorated(&self.scopes)
-                .split(' ')
-                .map(str::to_owned)
-                .collect(),
+            scope: self.decorated_scope(),
             auth_uri: self.auth_uri.to_string(),
             code_verifier: self.pkce.verifier.expose().to_owned(),
             nonce: self.nonce.expose().to_owned(),
             max_age: self.max_age,
             claims_challenge: self.claims_challenge.clone(),
         }
+    }
+
+    /// msal's `scope` key: the app's scopes and the reserved ones the
+    /// authorize request asked for (an app's `exclude_scopes` left them out
+    /// of `auth_uri`, and msal's dict holds its decorated scopes).
+    fn decorated_scope(&self) -> Vec<String> {
+        let asked: Option<String> = self
+            .auth_uri
+            .query_pairs()
+            .find(|(k, _)| k == "scope")
+            .map(|(_, v)| v.into_owned());
+        decorated(&self.scopes)
+            .split(' ')
+            .filter(|s| {
+                !RESERVED_SCOPES.contains(s)
+                    || asked
+                        .as_deref()
+                        .is_none_or(|a| a.split(' ').any(|x| x == *s))
+            })
+            .map(str::to_owned)
+            .collect()
     }
 
     /// A flow from its data (made by [`Self::to_state`] in this or another
@@ -375,7 +393,7 @@ pub(crate) async fn redeem_authorization_code<S: AsRef<str>>(
     if let Some(v) = code_verifier {
         form.push(("code_verifier".into(), v.expose().to_owned()));
     }
-    form.push(("scope".into(), decorated(&scopes)));
+    form.push(("scope".into(), engine.decorate(&scopes)));
     if let Some(c) = claims {
         form.push(("claims".into(), c));
     }

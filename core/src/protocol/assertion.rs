@@ -42,6 +42,8 @@ pub struct ClientCertificate {
     pub(super) alg: RsaAlg,
     pub(super) kid: Kid,
     pub(super) send_x5c: bool,
+    /// The app's own claims (msal's `client_claims`), laid over the defaults.
+    pub(super) extra_claims: Map<String, Value>,
 }
 
 /// What the `kid` header carries.
@@ -120,6 +122,7 @@ impl ClientCertificate {
             alg: RsaAlg::Ps256,
             kid: Kid::Thumbprint,
             send_x5c: false,
+            extra_claims: Map::new(),
         })
     }
 
@@ -155,6 +158,16 @@ impl ClientCertificate {
     /// the certificate (a thumbprint-only credential) there is nothing to send.
     pub fn with_x5c(mut self, send: bool) -> Self {
         self.send_x5c = send;
+        self
+    }
+
+    /// Claims added to every assertion (msal's `client_claims`, e.g.
+    /// `{"client_ip": "x.x.x.x"}`). They win over the defaults of the same
+    /// name (`aud`, `iss`, `sub`, `exp`, `iat`, `jti`, `nbf`), as msal
+    /// Python lays them over its payload
+    /// (msal/oauth2cli/assertion.py `JwtAssertionCreator.create_normal_assertion`).
+    pub fn with_claims(mut self, claims: Map<String, Value>) -> Self {
+        self.extra_claims = claims;
         self
     }
 
@@ -206,9 +219,12 @@ impl ClientCertificate {
             "nbf": iat,
             "exp": iat + ASSERTION_LIFETIME.as_secs(),
         });
-        let Value::Object(claims) = claims else {
+        let Value::Object(mut claims) = claims else {
             return Err(bad("internal: assertion claims are not an object"));
         };
+        for (name, value) in &self.extra_claims {
+            claims.insert(name.clone(), value.clone());
+        }
         jwt::sign(&self.key, alg, header, &claims)
             .map(ClientAssertion::new)
             .map_err(|why| IdFlowError::local(LocalCode::InternalError, why))

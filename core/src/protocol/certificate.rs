@@ -171,6 +171,7 @@ impl ClientCertificate {
             alg: RsaAlg::Rs256,
             kid: Kid::Thumbprint,
             send_x5c: false,
+            extra_claims: serde_json::Map::new(),
         })
     }
 

@@ -14,4 +14,5 @@ pub(crate) mod discovery;
 pub(crate) mod id_token;
 pub(crate) mod jwt;
 pub(crate) mod pkce;
+pub(crate) mod region;
 pub(crate) mod token;

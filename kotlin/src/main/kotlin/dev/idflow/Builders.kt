@@ -11,6 +11,7 @@
 
 package dev.idflow
 
+import dev.idflow.ffi.AzureRegion
 import dev.idflow.ffi.ClientCredential
 
 /** The authority MSAL for Java uses when none is given: any work, school or personal account. */
@@ -67,6 +68,14 @@ abstract class ClientApplicationBuilder<B : ClientApplicationBuilder<B>> interna
 
     /** The one transport retry of a 5xx without Retry-After or a timeout (default on). */
     fun retry(enabled: Boolean): B = update { copy(retryEnabled = enabled) }
+
+    /** Sent as `x-app-name` with every token request (msal4j `applicationName`). */
+    fun applicationName(name: String): B = update { copy(appName = name) }
+
+    /** Sent as `x-app-ver` with every token request (msal4j `applicationVersion`). */
+    fun applicationVersion(version: String): B = update { copy(appVersion = version) }
+
+    internal fun updateConfig(change: AppConfig.() -> AppConfig): B = update(change)
 }
 
 /** Builds a [PublicClientApplication]; from [PublicClientApplication.builder]. */
@@ -82,6 +91,27 @@ class ConfidentialClientApplicationBuilder internal constructor(
     clientId: String,
     private val credential: ClientCredential,
 ) : ClientApplicationBuilder<ConfidentialClientApplicationBuilder>(clientId) {
+    /**
+     * Sends client credentials to this Azure region's endpoint
+     * (`<region>.login.microsoft.com` for the public cloud); the cache keeps
+     * the global host. Wins over [autoDetectRegion], as in msal4j.
+     */
+    fun azureRegion(region: String): ConfidentialClientApplicationBuilder =
+        updateConfig { copy(azureRegion = AzureRegion.Named(region)) }
+
+    /**
+     * Detects the region (`REGION_NAME`, then the VM's instance metadata,
+     * 2 s at most) and falls back to the global endpoint silently; a region
+     * named with [azureRegion] wins.
+     */
+    fun autoDetectRegion(value: Boolean): ConfidentialClientApplicationBuilder = updateConfig {
+        when {
+            azureRegion is AzureRegion.Named -> this
+            value -> copy(azureRegion = AzureRegion.AutoDetect)
+            else -> copy(azureRegion = null)
+        }
+    }
+
     /** Throws [ClientException] for a bad authority or credential: fix the configuration. */
     @Throws(IdFlowException::class)
     fun build(): ConfidentialClientApplication = ConfidentialClientApplication(config, credential)
