@@ -17,6 +17,7 @@
 
 mod apps;
 mod cache;
+mod cache_query;
 mod clients;
 mod convert;
 mod credentials;

@@ -493,6 +493,22 @@ impl ConfidentialClientApplication {
         self.engine.cached_token(scopes, None)
     }
 
+    /// Removes the app-only tokens this client obtained with
+    /// [`Self::acquire_token_for_client`] (user tokens stay), in the app's
+    /// environment and, when the authority is validated, the other hosts of
+    /// its well-known cloud — as msal Python's `remove_tokens_for_client`
+    /// (AzureAD/microsoft-authentication-library-for-python
+    /// `msal/application.py`). Returns how many were removed.
+    pub fn remove_tokens_for_client(&self) -> usize {
+        let e = &self.engine;
+        let mut envs = vec![e.environment.as_str()];
+        if e.validate_authority {
+            envs.extend(crate::protocol::discovery::known_aliases(&e.environment));
+        }
+        e.cache
+            .remove_app_tokens(&e.client_id, &envs, e.sender.clock.now())
+    }
+
     /// On-behalf-of: exchanges the access token this API received
     /// (`user_assertion`) for a token to a downstream API, as the same user.
     pub async fn acquire_token_on_behalf_of<S: AsRef<str>>(
