@@ -40,6 +40,10 @@ pub struct AppOptions {
     /// Replaces the default reqwest client (then `http_config` is unused).
     pub http: Option<Arc<dyn HttpClient>>,
     pub http_config: HttpConfig,
+    /// msal's `http_cache`: GET answers (discovery, instance metadata,
+    /// signing keys) kept for 24 h in the app's store and reused by every
+    /// app over the same store (see [`crate::HttpCacheStore`]).
+    pub http_cache: Option<Arc<dyn crate::HttpCacheStore>>,
     pub clock: Arc<dyn Clock>,
     pub sleeper: Arc<dyn Sleeper>,
     /// Run instance discovery for unknown Microsoft hosts (msal's
@@ -71,6 +75,7 @@ impl Default for AppOptions {
         AppOptions {
             http: None,
             http_config: HttpConfig::default(),
+            http_cache: None,
             clock: Arc::new(SystemClock),
             sleeper: Arc::new(TokioSleeper),
             validate_authority: true,
@@ -155,6 +160,14 @@ fn engine(
     let http: Arc<dyn HttpClient> = match options.http {
         Some(h) => h,
         None => Arc::new(ReqwestHttpClient::new(&options.http_config)?),
+    };
+    let http: Arc<dyn HttpClient> = match options.http_cache {
+        Some(store) => Arc::new(crate::CachingHttpClient::new(
+            http,
+            store,
+            options.clock.clone(),
+        )),
+        None => http,
     };
     let mut engine = Engine::new(
         client_id.trim().to_owned(),

@@ -61,6 +61,7 @@ pub use managed_identity::{
 };
 pub use net::clock::{Clock, ManualTime, Sleeper, SystemClock, TokioSleeper};
 pub use net::http::{BoxFuture, HttpClient, HttpRequest, Method, TransportError};
+pub use net::http_cache::{CachingHttpClient, HttpCacheStore, HTTP_CACHE_TTL};
 pub use net::proxy::{ProxyConfig, ProxyRules};
 pub use net::retry::RetryPolicy;
 pub use net::sender::Sender;

@@ -26,9 +26,13 @@ request when given; otherwise ``proxies`` (msal's / ``requests``' dict) and the
 ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``NO_PROXY`` environment apply, as with
 ``requests`` (``proxies={"no_proxy": "*"}`` turns every proxy off).
 
+``http_cache`` (msal's dict-like object, picklable) keeps the answers to
+discovery GETs for 24 hours: another app built over the same object sends
+none of them again.
+
 Not supported yet (a ValueError when set): ``verify=False``,
 ``client_claims``, ``azure_region``, brokers,
-``exclude_scopes``, ``http_cache``, ``auth_scheme``, ``fmi_path``, ``forwarded_client_claims``,
+``exclude_scopes``, ``auth_scheme``, ``fmi_path``, ``forwarded_client_claims``,
 ``parent_window_handle`` and any other ``**kwargs``.
 
 The flow dicts (``initiate_auth_code_flow``, ``initiate_device_flow``) are
@@ -50,7 +54,7 @@ from urllib.parse import urlencode
 
 from . import _credentials, _logging
 from ._common import _error, _ffi, _submit, _wait
-from ._http import _RequestsLikeClient
+from ._http import _MappingHttpCache, _RequestsLikeClient
 from .token_cache import TokenCache
 
 __all__ = ["ClientApplication", "PublicClientApplication", "ConfidentialClientApplication"]
@@ -311,7 +315,7 @@ class ClientApplication:
             type(self).__name__,
             client_claims=client_claims,
             azure_region=azure_region, exclude_scopes=exclude_scopes or None,
-            http_cache=http_cache, allow_broker=allow_broker,
+            allow_broker=allow_broker,
         )
         # app_name / app_version only change telemetry; enable_pii_log the logs.
         _logging.sync(enable_pii_log)
@@ -337,6 +341,7 @@ class ClientApplication:
             client_capabilities=_capabilities(client_capabilities),
             **_timeouts(timeout),
             **_network(http_client, proxies),
+            http_cache=None if http_cache is None else _MappingHttpCache(http_cache),
         )
         self.client_id = client_id
         self.token_cache = token_cache
