@@ -196,20 +196,44 @@ fn candidates(s: &Store, ct: CredentialType, q: &CacheEntry) -> Option<Vec<u32>>
     }
 }
 
+/// Whether a typed string member can still equal the query's: a string
+/// in the query must be the entry's string member exactly (`environment`
+/// compared lower-cased, as msal lower-cases the query's; a member held
+/// outside the typed fields is never a string, so it cannot match), and a
+/// null in the query excludes entries holding a string there.
+fn may_match(q: &CacheEntry, name: &str, have: Option<&str>) -> bool {
+    match q.get(name) {
+        Some(Value::String(want)) if name == "environment" => {
+            have.is_some_and(|h| h == want.to_lowercase())
+        }
+        Some(Value::String(want)) => have == Some(want.as_str()),
+        // A typed member is a string, never the null asked for (app tokens'
+        // `"home_account_id": null`).
+        Some(Value::Null) => have.is_none(),
+        _ => true,
+    }
+}
+
 /// The (slot, entry) pairs of one section: the candidates, or every entry.
+/// Entries whose typed members already differ from the query's strings are
+/// skipped before being turned into dicts (a walk then costs a comparison
+/// per entry, not a conversion).
 macro_rules! gather {
-    ($sec:expr, $ids:expr) => {
+    ($sec:expr, $ty:ty, $ids:expr, $q:expr, [$($field:ident),*]) => {{
+        let keep = |e: &$ty| true $(&& may_match($q, stringify!($field), e.$field()))*;
         match $ids {
             Some(ids) => ids
                 .into_iter()
-                .filter_map(|id| Some((id, as_entry($sec.get(id)?)?)))
+                .filter_map(|id| $sec.get(id).filter(|e| keep(e)).map(|e| (id, e)))
+                .filter_map(|(id, e)| Some((id, as_entry(e)?)))
                 .collect::<Vec<_>>(),
             None => $sec
                 .iter()
+                .filter(|(_, _, e)| keep(e))
                 .filter_map(|(id, _, e)| Some((id, as_entry(e)?)))
                 .collect::<Vec<_>>(),
         }
-    };
+    }};
 }
 
 impl TokenCache {
@@ -260,11 +284,49 @@ impl TokenCache {
             }
             let ids = candidates(&s, ct, q);
             let found = match ct {
-                CredentialType::AccessToken => gather!(s.at, ids),
-                CredentialType::RefreshToken => gather!(s.rt, ids),
-                CredentialType::IdToken => gather!(s.idt, ids),
-                CredentialType::Account => gather!(s.acct, ids),
-                CredentialType::AppMetadata => gather!(s.meta, ids),
+                CredentialType::AccessToken => gather!(
+                    s.at,
+                    AtEntry,
+                    ids,
+                    q,
+                    [
+                        client_id,
+                        environment,
+                        realm,
+                        home_account_id,
+                        credential_type
+                    ]
+                ),
+                CredentialType::RefreshToken => gather!(
+                    s.rt,
+                    RtEntry,
+                    ids,
+                    q,
+                    [client_id, environment, home_account_id, family_id]
+                ),
+                CredentialType::IdToken => gather!(
+                    s.idt,
+                    IdtEntry,
+                    ids,
+                    q,
+                    [client_id, environment, realm, home_account_id]
+                ),
+                CredentialType::Account => gather!(
+                    s.acct,
+                    AcctEntry,
+                    ids,
+                    q,
+                    [environment, realm, home_account_id, username]
+                ),
+                CredentialType::AppMetadata => {
+                    gather!(
+                        s.meta,
+                        MetaEntry,
+                        ids,
+                        q,
+                        [client_id, environment, family_id]
+                    )
+                }
             };
             for (id, e) in found {
                 if is_at && expires_on(&e).is_some_and(|t| t < now_s) {
