@@ -125,7 +125,7 @@ def _scopes(scopes: Any, allow_none: bool = False) -> List[str]:
 _BROKER = ("idflow has no broker (WAM, the macOS or Linux broker): leave it unset and sign in "
            "with acquire_token_interactive (the system browser) or a device code")
 
-_USER_FIC = ("the user_fic grant (an agent's federated credential exchanged for a user's token) "
+_USER_FIC = ("the user_fic grant (a workload's federated credential exchanged for a user's token) "
              "is not supported yet: acquire the user's token with acquire_token_on_behalf_of "
              "or an interactive sign-in")
 

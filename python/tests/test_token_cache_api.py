@@ -60,7 +60,7 @@ EVENTS = [
     {"client_id": "c1", "scope": ["https://other.example/.default"],
      "token_endpoint": f"https://{ENV}/t1/oauth2/v2.0/token",
      "response": {"access_token": "app-2", "expires_on": str(NOW + 100)},
-     "data": {"fmi_path": "agents/one"}},
+     "data": {"fmi_path": "workloads/one"}},
     {"client_id": "c3", "scope": ["s"], "environment": "Other.Example.com",
      "token_endpoint": "https://adfs.example.com/adfs/oauth2/token",
      "response": {"access_token": "adfs-at", "id_token": _id_token(sub="adfs-user", upn="x@adfs"),
