@@ -46,6 +46,10 @@ pub struct AppConfig {
     /// stops waiting after `timeout_ms`).
     #[uniffi(default = None)]
     pub http_client: Option<Arc<dyn crate::foreign_http::HttpClient>>,
+    /// msal's `http_cache`: GET answers kept 24 h in the app's store and
+    /// reused by every app over it (no discovery request the second time).
+    #[uniffi(default = None)]
+    pub http_cache: Option<Arc<dyn crate::http_cache::HttpCache>>,
     /// Instance discovery for unknown Microsoft hosts; turn off only for hosts you control.
     #[uniffi(default = true)]
     pub validate_authority: bool,
@@ -110,6 +114,7 @@ impl std::fmt::Debug for AppConfig {
             .field("exclude_scopes", &self.exclude_scopes)
             // Claims an app signs into its assertions: shown as present, not quoted.
             .field("client_claims", &self.client_claims_json.is_some())
+            .field("http_cache", &self.http_cache.is_some())
             .finish()
     }
 }
@@ -401,6 +406,9 @@ pub(crate) fn options(config: &AppConfig) -> Result<AppOptions, IdFlowError> {
     if let Some(client) = &config.http_client {
         let http = crate::foreign_http::ForeignHttp::new(client.clone(), o.http_config.timeout);
         o = o.with_http_client(Arc::new(http));
+    }
+    if let Some(store) = &config.http_cache {
+        o.http_cache = Some(Arc::new(crate::http_cache::ForeignHttpCache(store.clone())));
     }
     for pem in &config.extra_root_certificates_pem {
         o = o.with_extra_root_certificate(pem.as_bytes().to_vec());

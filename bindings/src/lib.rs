@@ -17,11 +17,13 @@
 
 mod apps;
 mod cache;
+mod cache_query;
 mod clients;
 mod convert;
 mod credentials;
 mod foreign_http;
 mod guard;
+mod http_cache;
 mod logging;
 mod managed_identity;
 mod partitioned_cache;
@@ -38,6 +40,7 @@ pub use credentials::*;
 pub use foreign_http::{
     FormField, HttpClient, HttpClientError, HttpClientRequest, HttpClientResponse,
 };
+pub use http_cache::HttpCache;
 pub use logging::*;
 pub use managed_identity::*;
 pub use partitioned_cache::*;

@@ -53,6 +53,7 @@ fn config() -> AppConfig {
         app_version: None,
         exclude_scopes: vec![],
         client_claims_json: None,
+        http_cache: None,
     }
 }
 

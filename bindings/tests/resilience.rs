@@ -37,6 +37,7 @@ fn unreachable_app() -> Arc<ConfidentialClientApplication> {
             proxies: Default::default(),
             proxies_from_environment: true,
             http_client: None,
+            http_cache: None,
             validate_authority: false,
             client_sku: None,
             token_cache: None,

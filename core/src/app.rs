@@ -41,6 +41,10 @@ pub struct AppOptions {
     /// Replaces the default reqwest client (then `http_config` is unused).
     pub http: Option<Arc<dyn HttpClient>>,
     pub http_config: HttpConfig,
+    /// msal's `http_cache`: GET answers (discovery, instance metadata,
+    /// signing keys) kept for 24 h in the app's store and reused by every
+    /// app over the same store (see [`crate::HttpCacheStore`]).
+    pub http_cache: Option<Arc<dyn crate::HttpCacheStore>>,
     pub clock: Arc<dyn Clock>,
     pub sleeper: Arc<dyn Sleeper>,
     /// Run instance discovery for unknown Microsoft hosts (msal's
@@ -91,6 +95,7 @@ impl Default for AppOptions {
         AppOptions {
             http: None,
             http_config: HttpConfig::default(),
+            http_cache: None,
             clock: Arc::new(SystemClock),
             sleeper: Arc::new(TokioSleeper),
             validate_authority: true,
@@ -197,6 +202,14 @@ fn engine(
     let http: Arc<dyn HttpClient> = match options.http {
         Some(h) => h,
         None => Arc::new(ReqwestHttpClient::new(&options.http_config)?),
+    };
+    let http: Arc<dyn HttpClient> = match options.http_cache {
+        Some(store) => Arc::new(crate::CachingHttpClient::new(
+            http,
+            store,
+            options.clock.clone(),
+        )),
+        None => http,
     };
     let mut engine = Engine::new(
         client_id.trim().to_owned(),
@@ -543,6 +556,22 @@ impl ConfidentialClientApplication {
         scopes: &[S],
     ) -> Result<Option<AuthenticationResult>, IdFlowError> {
         self.engine.cached_token(scopes, None)
+    }
+
+    /// Removes the app-only tokens this client obtained with
+    /// [`Self::acquire_token_for_client`] (user tokens stay), in the app's
+    /// environment and, when the authority is validated, the other hosts of
+    /// its well-known cloud — as msal Python's `remove_tokens_for_client`
+    /// (AzureAD/microsoft-authentication-library-for-python
+    /// `msal/application.py`). Returns how many were removed.
+    pub fn remove_tokens_for_client(&self) -> usize {
+        let e = &self.engine;
+        let mut envs = vec![e.environment.as_str()];
+        if e.validate_authority {
+            envs.extend(crate::protocol::discovery::known_aliases(&e.environment));
+        }
+        e.cache
+            .remove_app_tokens(&e.client_id, &envs, e.sender.clock.now())
     }
 
     /// On-behalf-of: exchanges the access token this API received

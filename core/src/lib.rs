@@ -34,6 +34,7 @@ pub use cache::{
     CachedRefreshToken, FileStorage, RefreshTokenQuery, SaveRequest, TokenCache, DEFAULT_SUFFIX,
     OIDC_SCOPES,
 };
+pub use cache::{CacheEntry, CredentialType};
 pub use cache::{
     Lease, PartitionKey, PartitionOptions, PartitionStore, RedisOptions, RedisStore,
     StoredPartition,
@@ -62,6 +63,7 @@ pub use net::clock::{Clock, ManualTime, Sleeper, SystemClock, TokioSleeper};
 pub use net::http::{
     is_credential_header, BoxFuture, HttpClient, HttpRequest, Method, TransportError,
 };
+pub use net::http_cache::{CachingHttpClient, HttpCacheStore, HTTP_CACHE_TTL};
 pub use net::proxy::{ProxyConfig, ProxyRules};
 pub use net::retry::RetryPolicy;
 pub use net::sender::Sender;

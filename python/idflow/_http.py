@@ -108,3 +108,28 @@ class _RequestsLikeClient(_ffi.HttpClient):
                 kind=_network_kind(e),
                 detail=f"the app's http_client raised {type(e).__name__}: {e}",
             ) from None
+
+
+class _MappingHttpCache(_ffi.HttpCache):
+    """msal's ``http_cache`` (any dict-like object) as the native store of GET
+    answers: idflow keeps its entries as bytes under keys starting with
+    ``idflow GET``, so the object stays picklable and may also hold msal's.
+    A mapping that fails counts as empty: the request is then sent."""
+
+    def __init__(self, mapping: Any):
+        if not all(callable(getattr(mapping, m, None)) for m in ("get", "__setitem__")):
+            raise ValueError("http_cache must be a dict-like object (get and item assignment)")
+        self._mapping = mapping
+
+    def get(self, key: str) -> Any:
+        try:
+            value = self._mapping.get(key)
+        except Exception:  # noqa: BLE001 - the app's object: a miss, never a failure
+            return None
+        return bytes(value) if isinstance(value, (bytes, bytearray)) else None
+
+    def set(self, key: str, value: bytes) -> None:
+        try:
+            self._mapping[key] = bytes(value)
+        except Exception:  # noqa: BLE001 - a lost write only means a request sent again
+            pass

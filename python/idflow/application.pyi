@@ -218,6 +218,17 @@ class ConfidentialClientApplication(ClientApplication):
         forwarded_client_claims: Any = ...,
         **kwargs: Any,
     ) -> Result: ...
+    def remove_tokens_for_client(self) -> None: ...
+    def acquire_token_by_user_federated_identity_credential(
+        self,
+        scopes: Scopes,
+        assertion: str,
+        username: Optional[str] = ...,
+        user_object_id: Optional[str] = ...,
+        claims_challenge: Optional[str] = ...,
+        forwarded_client_claims: Any = ...,
+        **kwargs: Any,
+    ) -> Result: ...
     def acquire_token_on_behalf_of(
         self,
         user_assertion: str,

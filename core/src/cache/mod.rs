@@ -65,6 +65,7 @@ mod partition_key;
 #[cfg(test)]
 mod partition_tests;
 mod persist;
+mod query;
 mod redis;
 mod schema;
 mod scopes;
@@ -76,6 +77,7 @@ mod types;
 mod write;
 
 pub use partition::{Lease, PartitionKey, PartitionOptions, PartitionStore, StoredPartition};
+pub use query::{CacheEntry, CredentialType};
 pub use redis::{RedisOptions, RedisStore};
 pub use scopes::{DEFAULT_SUFFIX, OIDC_SCOPES};
 pub use storage::{CacheStorage, FileStorage};

@@ -7,6 +7,7 @@
 
 pub(crate) mod clock;
 pub(crate) mod http;
+pub(crate) mod http_cache;
 pub(crate) mod pinned;
 pub(crate) mod proxy;
 pub(crate) mod retry;

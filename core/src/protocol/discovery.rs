@@ -300,6 +300,23 @@ impl Discovery {
 
 /// `GET https://login.microsoftonline.com/common/discovery/instance?...`, or
 /// the same path on the authority itself when it is a loopback host.
+/// The other hosts of a well-known Microsoft cloud (`login.windows.net`
+/// for `login.microsoftonline.com` ...), from the built-in metadata; empty
+/// for any other host. What instance discovery would answer for them.
+pub fn known_aliases(host: &str) -> Vec<&'static str> {
+    known_cloud::KNOWN_CLOUDS
+        .iter()
+        .find(|(_, _, aliases)| aliases.iter().any(|a| a.eq_ignore_ascii_case(host)))
+        .map(|(_, _, aliases)| {
+            aliases
+                .iter()
+                .copied()
+                .filter(|a| !a.eq_ignore_ascii_case(host))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 pub fn instance_discovery_url(authority: &Authority) -> Url {
     let mut url = authority.url().clone();
     if !authority.is_loopback() {
