@@ -16,6 +16,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const WORKER: &str = env!("CARGO_BIN_EXE_redis_cache_worker");
+
+/// The tests that start worker processes run one at a time: each loads the
+/// two cores with up to 8 processes, and two at once would test the
+/// machine's load rather than the single flight (a Redis call past its
+/// bound is a direct request, by design).
+static PROCESSES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 const HOME: &str = "00000000-0000-0000-0000-0000000000aa.00000000-0000-0000-0000-0000000000bb";
 
 fn spawn_worker(
@@ -87,6 +93,7 @@ const TENANTS: usize = 500;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn worker_processes_send_one_token_request_per_tenant() {
+    let _one_at_a_time = PROCESSES.lock().await;
     let redis = RedisServer::start();
     let env = EmulatorEnv::start().await;
     let url = env.emu.base_url().to_owned();
@@ -115,6 +122,7 @@ async fn worker_processes_send_one_token_request_per_tenant() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_killed_and_restarted_mid_run_fails_no_call() {
+    let _one_at_a_time = PROCESSES.lock().await;
     let mut redis = RedisServer::start();
     let env = EmulatorEnv::start().await;
     let url = env.emu.base_url().to_owned();
@@ -402,6 +410,7 @@ fn refresh_requests(env: &EmulatorEnv) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn worker_processes_refresh_a_user_token_once() {
+    let _one_at_a_time = PROCESSES.lock().await;
     let redis = RedisServer::start();
     let env = EmulatorEnv::start().await;
     let home = sign_in_on_redis(&env, &redis).await;
@@ -441,6 +450,7 @@ async fn worker_processes_refresh_a_user_token_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dead_lease_holder_only_delays_the_refresh() {
+    let _one_at_a_time = PROCESSES.lock().await;
     let redis = RedisServer::start();
     let env = EmulatorEnv::start().await;
     let home = sign_in_on_redis(&env, &redis).await;
