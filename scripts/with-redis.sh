@@ -23,8 +23,23 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+# A free port; with "cluster", one whose cluster bus port (10,000 higher)
+# exists (≤ 55535, or redis-server refuses to start) and is free too.
 free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+  python3 - "${1:-}" <<'PY'
+import socket, sys
+while True:
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close()
+    if sys.argv[1] != "cluster":
+        break
+    if p <= 55535:
+        try:
+            b = socket.socket(); b.bind(("127.0.0.1", p + 10000)); b.close()
+            break
+        except OSError:
+            pass
+print(p)
+PY
 }
 
 # Starts a redis-server on a free port with its data in $work/<name>; leaves
@@ -32,7 +47,7 @@ free_port() {
 port=""
 start_redis() {
   local name="$1"; shift
-  port="$(free_port)"
+  case "$name" in node*) port="$(free_port cluster)" ;; *) port="$(free_port)" ;; esac
   mkdir -p "$work/$name"
   redis-server --bind 127.0.0.1 --port "$port" --save "" --appendonly no \
     --dir "$work/$name" "$@" >"$work/$name.log" 2>&1 &

@@ -1,6 +1,7 @@
 //! `idflow`: acquire tokens, explain identity-platform errors and show what
 //! each language sees. Exit codes: [`exit`].
 
+mod cache_key;
 mod demo;
 mod emulator;
 mod exit;
@@ -114,7 +115,8 @@ enum Command {
     /// reused: a valid cached token is printed without a request, and a cached
     /// user account is refreshed silently before any new sign-in. With
     /// --cache redis://HOST:PORT/DB they are kept in Redis, one entry per
-    /// partition, shared by every process using it.
+    /// partition, shared by every process using it; add --cache-key-env VAR
+    /// (or --cache-key-file FILE) to seal them with AES-256-GCM.
     ///
     /// Or --managed-identity system|client_id=ID|resource_id=ID|object_id=ID
     /// --resource R: a managed identity token from the source the
@@ -156,6 +158,20 @@ enum Command {
         /// Keep tokens in this file (or Redis: redis://HOST:PORT/DB) and use them silently first.
         #[arg(long, value_name = "FILE|URL")]
         cache: Option<String>,
+        /// With --cache redis://…: the environment variable holding the key
+        /// (64 hex digits) that seals every cached partition with AES-256-GCM,
+        /// so a Redis dump holds no usable token. Never given on the command
+        /// line itself (process lists and shell history show it).
+        #[arg(
+            long,
+            value_name = "VAR",
+            requires = "cache",
+            conflicts_with = "cache_key_file"
+        )]
+        cache_key_env: Option<String>,
+        /// With --cache redis://…: a file holding that key (64 hex digits).
+        #[arg(long, value_name = "FILE", requires = "cache")]
+        cache_key_file: Option<String>,
         /// Treat the authority as an OpenID issuer even if it looks like Microsoft's.
         #[arg(long)]
         oidc: bool,
@@ -257,6 +273,8 @@ fn main() -> ExitCode {
             certificate,
             device_code,
             cache,
+            cache_key_env,
+            cache_key_file,
             oidc,
             ca_cert,
             json,
@@ -269,6 +287,9 @@ fn main() -> ExitCode {
             certificate,
             device_code,
             cache,
+            cache_key: cache_key_env
+                .map(cache_key::KeySource::Env)
+                .or(cache_key_file.map(cache_key::KeySource::File)),
             oidc,
             ca_cert,
             json,

@@ -35,6 +35,8 @@ pub struct Request {
     pub certificate: Option<String>,
     pub device_code: bool,
     pub cache: Option<String>,
+    /// Where the key sealing a Redis cache is (never the key itself).
+    pub cache_key: Option<crate::cache_key::KeySource>,
     pub oidc: bool,
     pub ca_cert: Option<String>,
     pub json: bool,
@@ -117,9 +119,12 @@ pub fn file_cache(path: &str) -> Result<TokenCache, String> {
 /// this call touches is read and written there, shared with every other
 /// process using that Redis. A Redis that does not answer never fails the
 /// command (the token is then fetched as without a cache).
-pub fn redis_cache(url: &str) -> Result<TokenCache, String> {
-    let store = idflow::RedisStore::new(&[url], idflow::RedisOptions::default())
-        .map_err(|e| format!("--cache: {e}"))?;
+pub fn redis_cache(url: &str, encryption_key: Option<Vec<u8>>) -> Result<TokenCache, String> {
+    let options = idflow::RedisOptions {
+        encryption_key,
+        ..idflow::RedisOptions::default()
+    };
+    let store = idflow::RedisStore::new(&[url], options).map_err(|e| format!("--cache: {e}"))?;
     let cache = TokenCache::new();
     cache.attach_partitioned(Arc::new(store), idflow::PartitionOptions::default());
     Ok(cache)
@@ -146,7 +151,18 @@ pub fn run(req: Request) -> Result<ExitCode, String> {
     }
     if let Some(path) = &req.cache {
         let cache = if path.starts_with("redis://") || path.starts_with("rediss://") {
-            redis_cache(path)?
+            let key = req
+                .cache_key
+                .as_ref()
+                .map(crate::cache_key::read)
+                .transpose()?;
+            redis_cache(path, key)?
+        } else if req.cache_key.is_some() {
+            return Err(
+                "--cache-key-env / --cache-key-file seal a redis:// cache; a cache file is \
+                 protected by its permissions"
+                    .into(),
+            );
         } else {
             file_cache(path)?
         };

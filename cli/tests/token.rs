@@ -622,3 +622,86 @@ async fn a_redis_cache_answers_the_second_process_without_a_request() {
     assert_eq!(json(&second)["token_source"], "cache");
     assert_eq!(json(&second)["access_token"], json(&first)["access_token"]);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sealed_redis_cache_needs_its_key_and_never_shows_it() {
+    let redis = Redis::start();
+    let url = format!("redis://127.0.0.1:{}/", redis.1);
+    let emu = emulator().await;
+    let authority = emu.authority(DEFAULT_TENANT);
+    let dir = std::env::temp_dir().join(format!("idflow-cli-key-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let key = "3f".repeat(32);
+    let (right, wrong, short) = (dir.join("right"), dir.join("wrong"), dir.join("short"));
+    std::fs::write(&right, format!("{key}\n")).unwrap();
+    std::fs::write(&wrong, "a1".repeat(32)).unwrap();
+    std::fs::write(&short, "3f3f3f").unwrap();
+    let run = |key_file: Option<&std::path::Path>| {
+        let mut extra = vec!["--client-secret-env", SECRET_VAR, "--cache", &url];
+        let file = key_file.map(|p| p.to_string_lossy().into_owned());
+        if let Some(f) = &file {
+            extra.extend(["--cache-key-file", f.as_str()]);
+        }
+        idflow(
+            confidential(&authority, &extra),
+            Some(CONFIDENTIAL_CLIENT_SECRET),
+        )
+    };
+    let source = |out: &str| json(out)["token_source"].as_str().unwrap().to_owned();
+    let (code, first, err) = run(Some(&right)).await;
+    assert_eq!(code, 0, "{first}{err}");
+    assert_eq!(source(&first), "identity_provider");
+    let (code, second, err) = run(Some(&right)).await;
+    assert_eq!(code, 0, "{second}{err}");
+    assert_eq!(source(&second), "cache", "the same key opens it");
+    // Another key, or none, cannot read the sealed partition: a new request
+    // (never a failure).
+    let (code, other, err) = run(Some(&wrong)).await;
+    assert_eq!(code, 0, "{other}{err}");
+    assert_eq!(source(&other), "identity_provider");
+    // A malformed key is a usage error that does not quote it.
+    let (code, out, err) = run(Some(&short)).await;
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains("64 hex digits") && !err.contains("3f3f3f"),
+        "{err}"
+    );
+    // A key for a cache file is refused.
+    let file = dir.join("cache.json");
+    let (code, _, err) = idflow(
+        confidential(
+            &authority,
+            &[
+                "--client-secret-env",
+                SECRET_VAR,
+                "--cache",
+                &file.to_string_lossy(),
+                "--cache-key-file",
+                &right.to_string_lossy(),
+            ],
+        ),
+        Some(CONFIDENTIAL_CLIENT_SECRET),
+    )
+    .await;
+    assert_eq!(code, 2, "{err}");
+    assert!(!err.contains(&key));
+    // An unset variable names the variable.
+    let (code, _, err) = idflow(
+        confidential(
+            &authority,
+            &[
+                "--client-secret-env",
+                SECRET_VAR,
+                "--cache",
+                &url,
+                "--cache-key-env",
+                "IDFLOW_TEST_UNSET_CACHE_KEY",
+            ],
+        ),
+        Some(CONFIDENTIAL_CLIENT_SECRET),
+    )
+    .await;
+    assert_eq!(code, 2);
+    assert!(err.contains("IDFLOW_TEST_UNSET_CACHE_KEY"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

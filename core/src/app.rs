@@ -299,9 +299,31 @@ macro_rules! common_methods {
 
         /// The accounts in the cache this app can use silently (with a
         /// refresh token of its own or its family), optionally only those
-        /// whose username matches (case-insensitive).
+        /// whose username matches (case-insensitive). With a partition store
+        /// attached (a distributed cache), only the accounts of the
+        /// partitions this process has read or written: the store is never
+        /// enumerated (a scan of every user is no per-request operation, and
+        /// a key names no user). Use [`Self::get_account`] with the id the
+        /// app kept; the first call logs this once at `info`.
         pub fn get_accounts(&self, username: Option<&str>) -> Result<Vec<Account>, IdFlowError> {
             self.engine.accounts(username)
+        }
+
+        /// The account with this `home_account_id` (kept by the app, e.g. in
+        /// its session), or `None`. With a partition store attached, that
+        /// user's partition is read from the store first, so any instance
+        /// finds an account another instance signed in: the way to pick the
+        /// account for [`Self::acquire_token_silent`] in a web farm, where
+        /// [`Self::get_accounts`] lists only the partitions this process
+        /// has read. MSAL.NET answers the same way: its `GetAccountAsync`
+        /// with an identifier suggests that identifier as the partition to
+        /// load (AzureAD/microsoft-authentication-library-for-dotnet
+        /// `src/client/Microsoft.Identity.Client/ClientApplicationBase.cs`).
+        pub async fn get_account(
+            &self,
+            home_account_id: &str,
+        ) -> Result<Option<Account>, IdFlowError> {
+            self.engine.account_by_id(home_account_id).await
         }
 
         /// A number that changes whenever this app's cache may have changed
@@ -576,6 +598,10 @@ impl ConfidentialClientApplication {
 
     /// On-behalf-of: exchanges the access token this API received
     /// (`user_assertion`) for a token to a downstream API, as the same user.
+    /// The answer is cached under the assertion's hash (memory, and the
+    /// attached partition store): the same assertion and scopes are served
+    /// from the cache (`token_source` `Cache`) until the token nears expiry.
+    /// A `claims` request always goes to the server.
     pub async fn acquire_token_on_behalf_of<S: AsRef<str>>(
         &self,
         user_assertion: &UserAssertion,
@@ -583,7 +609,7 @@ impl ConfidentialClientApplication {
         claims: Option<&str>,
     ) -> Result<AuthenticationResult, IdFlowError> {
         self.engine
-            .on_behalf_of(user_assertion, scopes, claims)
+            .on_behalf_of_cached(user_assertion, scopes, claims)
             .await
     }
 }

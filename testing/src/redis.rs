@@ -23,6 +23,18 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// A free port for a cluster node: its bus listens 10,000 higher, so the
+/// port must be at most 55,535 (redis-server refuses to start otherwise)
+/// and the bus port free too. Ephemeral ports reach 60,999 on Linux.
+fn cluster_port() -> u16 {
+    loop {
+        let p = free_port();
+        if p <= 55_535 && TcpListener::bind(("127.0.0.1", p + 10_000)).is_ok() {
+            return p;
+        }
+    }
+}
+
 /// A `redis-server` on 127.0.0.1 with its data in a temporary directory,
 /// append-only with every write synced (a SIGKILL loses nothing).
 #[derive(Debug)]
@@ -44,8 +56,9 @@ impl RedisServer {
     }
 
     fn start_with(extra: &[&str]) -> Self {
+        let cluster = extra.contains(&"--cluster-enabled");
         let mut s = RedisServer {
-            port: free_port(),
+            port: if cluster { cluster_port() } else { free_port() },
             dir: tempfile::tempdir().unwrap(),
             child: None,
             extra: extra.iter().map(|s| (*s).to_owned()).collect(),

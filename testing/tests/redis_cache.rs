@@ -16,6 +16,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const WORKER: &str = env!("CARGO_BIN_EXE_redis_cache_worker");
+
+/// The tests that start worker processes run one at a time: each loads the
+/// two cores with up to 8 processes, and two at once would test the
+/// machine's load rather than the single flight (a Redis call past its
+/// bound is a direct request, by design).
+static PROCESSES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 const HOME: &str = "00000000-0000-0000-0000-0000000000aa.00000000-0000-0000-0000-0000000000bb";
 
 fn spawn_worker(
@@ -79,14 +85,15 @@ fn partitioned(st: Arc<dyn PartitionStore>) -> TokenCache {
     c
 }
 
-// 8 workers × 100 tenants (the issue asks 500: the emulator keeps the last
-// 2,000 requests, and each app also fetches discovery; the property does
-// not depend on the number).
+// 8 workers × 500 tenants, all starting at once: 4,000 apps, 4,000
+// discovery requests and exactly 500 token requests (the emulator's log
+// keeps 20,000 records).
 const WORKERS: usize = 8;
-const TENANTS: usize = 100;
+const TENANTS: usize = 500;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn worker_processes_send_one_token_request_per_tenant() {
+    let _one_at_a_time = PROCESSES.lock().await;
     let redis = RedisServer::start();
     let env = EmulatorEnv::start().await;
     let url = env.emu.base_url().to_owned();
@@ -101,6 +108,11 @@ async fn worker_processes_send_one_token_request_per_tenant() {
         assert_eq!(r["ok"], TENANTS, "every call is served: {r}");
     }
     let counts = per_tenant(&env);
+    assert_eq!(
+        env.token_requests().len(),
+        TENANTS,
+        "exactly one token request per tenant"
+    );
     assert_eq!(counts.len(), TENANTS, "every tenant asked once");
     assert!(
         counts.values().all(|&n| n == 1),
@@ -110,6 +122,7 @@ async fn worker_processes_send_one_token_request_per_tenant() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_killed_and_restarted_mid_run_fails_no_call() {
+    let _one_at_a_time = PROCESSES.lock().await;
     let mut redis = RedisServer::start();
     let env = EmulatorEnv::start().await;
     let url = env.emu.base_url().to_owned();
@@ -345,4 +358,240 @@ async fn redis_cluster_keeps_partitions_and_merges_writers() {
         20,
         "the second instance read the cluster"
     );
+}
+
+const USER_WORKER: &str = env!("CARGO_BIN_EXE_redis_user_worker");
+
+fn spawn_user_worker(
+    emu: &str,
+    redis: &str,
+    home: &str,
+    scope: &str,
+    calls: usize,
+    lease_ttl_ms: Option<u64>,
+) -> std::process::Child {
+    let mut cmd = Command::new(USER_WORKER);
+    cmd.args([emu, redis, home, scope, &calls.to_string()]);
+    if let Some(ms) = lease_ttl_ms {
+        cmd.arg(ms.to_string());
+    }
+    cmd.stdout(Stdio::piped()).spawn().unwrap()
+}
+
+/// Signs the default user in (username and password) with a cache on
+/// `redis`, on the real clock as the worker processes are: the user's
+/// partition is in Redis afterwards. Returns the home account id.
+async fn sign_in_on_redis(env: &EmulatorEnv, redis: &RedisServer) -> String {
+    let cache = partitioned(store(&redis.url(), None));
+    let app = idflow::PublicClientApplication::new(
+        idflow_emulator::PUBLIC_CLIENT_ID,
+        env.authority(),
+        idflow::AppOptions::default().with_token_cache(cache),
+    )
+    .unwrap();
+    let r = app
+        .acquire_token_by_username_password(
+            idflow_emulator::DEFAULT_USERNAME,
+            &idflow::secret::Password::new(idflow_emulator::DEFAULT_PASSWORD),
+            &["User.Read"],
+            None,
+        )
+        .await
+        .unwrap();
+    r.account.unwrap().home_account_id
+}
+
+fn refresh_requests(env: &EmulatorEnv) -> usize {
+    env.token_requests()
+        .iter()
+        .filter(|r| r.grant_type.as_deref() == Some("refresh_token"))
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn worker_processes_refresh_a_user_token_once() {
+    let _one_at_a_time = PROCESSES.lock().await;
+    let redis = RedisServer::start();
+    let env = EmulatorEnv::start().await;
+    let home = sign_in_on_redis(&env, &redis).await;
+    // A fresh instance lists nothing (the store is not enumerated) but finds
+    // the account by its id.
+    let cache = partitioned(store(&redis.url(), None));
+    let app = idflow::PublicClientApplication::new(
+        idflow_emulator::PUBLIC_CLIENT_ID,
+        env.authority(),
+        idflow::AppOptions::default().with_token_cache(cache),
+    )
+    .unwrap();
+    assert!(app.get_accounts(None).unwrap().is_empty());
+    let found = app.get_account(&home).await.unwrap().unwrap();
+    assert_eq!(found.username, idflow_emulator::DEFAULT_USERNAME);
+    assert!(app.get_account("nobody.nowhere").await.unwrap().is_none());
+
+    let url = env.emu.base_url().to_owned();
+    // Mail.Read was never asked for: every call needs the refresh token.
+    let workers: Vec<_> = (0..WORKERS)
+        .map(|_| spawn_user_worker(&url, &redis.url(), &home, "Mail.Read", 4, None))
+        .collect();
+    let reports: Vec<_> =
+        tokio::task::spawn_blocking(move || workers.into_iter().map(report).collect())
+            .await
+            .unwrap();
+    for r in &reports {
+        assert_eq!(r["ok"], 4, "every call is served: {r}");
+        assert_eq!(r["degraded"], false, "{r}");
+    }
+    assert_eq!(
+        refresh_requests(&env),
+        1,
+        "one refresh for {WORKERS} processes × 4 calls"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_lease_holder_only_delays_the_refresh() {
+    let _one_at_a_time = PROCESSES.lock().await;
+    let redis = RedisServer::start();
+    let env = EmulatorEnv::start().await;
+    let home = sign_in_on_redis(&env, &redis).await;
+    // A process took the lease for this partition and scope set, then died:
+    // its lease lives on for its time to live.
+    let st = store(&redis.url(), None);
+    let lease = format!("{home}\u{1f}mail.read");
+    let held = st
+        .acquire_lease(&lease, Duration::from_secs(4))
+        .await
+        .unwrap();
+    assert!(matches!(held, idflow::Lease::Acquired(_)));
+    let url = env.emu.base_url().to_owned();
+    let workers: Vec<_> = (0..4)
+        .map(|_| spawn_user_worker(&url, &redis.url(), &home, "Mail.Read", 2, Some(4_000)))
+        .collect();
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    assert_eq!(
+        refresh_requests(&env),
+        0,
+        "the workers wait for the lease holder"
+    );
+    let reports: Vec<_> =
+        tokio::task::spawn_blocking(move || workers.into_iter().map(report).collect())
+            .await
+            .unwrap();
+    for r in &reports {
+        assert_eq!(r["ok"], 2, "every call is served: {r}");
+    }
+    assert_eq!(
+        refresh_requests(&env),
+        1,
+        "after the dead holder's lease expired, one worker refreshed for all"
+    );
+}
+
+/// A user's token for the confidential client's API: the incoming
+/// assertion of an on-behalf-of call.
+async fn assertion_for_the_api(env: &EmulatorEnv) -> idflow::secret::UserAssertion {
+    let api_scope = format!(
+        "api://{}/access_as_user",
+        idflow_emulator::CONFIDENTIAL_CLIENT_ID
+    );
+    let user = env
+        .public()
+        .acquire_token_by_username_password(
+            idflow_emulator::DEFAULT_USERNAME,
+            &idflow::secret::Password::new(idflow_emulator::DEFAULT_PASSWORD),
+            &[api_scope.as_str()],
+            None,
+        )
+        .await
+        .unwrap();
+    idflow::secret::UserAssertion::new(user.access_token.expose())
+}
+
+fn obo_requests(env: &EmulatorEnv) -> usize {
+    env.token_requests()
+        .iter()
+        .filter(|r| r.grant_type.as_deref() == Some("urn:ietf:params:oauth:grant-type:jwt-bearer"))
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_behalf_of_tokens_are_cached_by_the_assertion_in_memory_and_in_redis() {
+    use idflow::TokenSource;
+    const GRAPH: &str = "https://graph.microsoft.com/User.Read";
+    let redis = RedisServer::start();
+    let env = EmulatorEnv::start().await;
+    let assertion = assertion_for_the_api(&env).await;
+    let keys_before = redis.cli(&["DBSIZE"]).unwrap();
+    let api = |cache: TokenCache| {
+        env.confidential_app(EmulatorEnv::secret(), env.options().with_token_cache(cache))
+    };
+    let first_instance = api(partitioned(store(&redis.url(), None)));
+    let first = first_instance
+        .acquire_token_on_behalf_of(&assertion, &[GRAPH], None)
+        .await
+        .unwrap();
+    assert_eq!(first.token_source, TokenSource::IdentityProvider);
+    assert_eq!(obo_requests(&env), 1);
+    assert_ne!(redis.cli(&["DBSIZE"]).unwrap(), keys_before);
+
+    // The same instance: from memory.
+    let again = first_instance
+        .acquire_token_on_behalf_of(&assertion, &[GRAPH], None)
+        .await
+        .unwrap();
+    assert_eq!(again.token_source, TokenSource::Cache);
+    assert_eq!(again.access_token.expose(), first.access_token.expose());
+    // Another instance: from Redis, under the assertion's hash.
+    let second_instance = api(partitioned(store(&redis.url(), None)));
+    let other = second_instance
+        .acquire_token_on_behalf_of(&assertion, &[GRAPH], None)
+        .await
+        .unwrap();
+    assert_eq!(other.token_source, TokenSource::Cache);
+    assert_eq!(other.access_token.expose(), first.access_token.expose());
+    assert_eq!(obo_requests(&env), 1, "no request for the cached token");
+    let obo_partition = PartitionKey::on_behalf_of(&assertion);
+    let stored = store(&redis.url(), None)
+        .load(obo_partition.as_str())
+        .await
+        .unwrap()
+        .expect("the partition of the assertion's hash is in Redis");
+    let doc: serde_json::Value = serde_json::from_slice(&stored.data).unwrap();
+    let entries = doc["AccessToken"].as_object().unwrap();
+    assert_eq!(entries.len(), 1);
+    assert!(entries
+        .values()
+        .all(|e| e["home_account_id"] == obo_partition.as_str()));
+    assert_eq!(second_instance.token_cache().on_behalf_of_token_count(), 1);
+    // Not an account of the app's: the user's account is listed as before.
+    assert!(second_instance
+        .get_accounts(None)
+        .unwrap()
+        .iter()
+        .all(|a| a.home_account_id.contains('.')));
+
+    // Another assertion (the user called again with a new token) or other
+    // scopes: a request each; a claims request always.
+    let newer = assertion_for_the_api(&env).await;
+    assert_ne!(newer.expose(), assertion.expose());
+    let n = second_instance
+        .acquire_token_on_behalf_of(&newer, &[GRAPH], None)
+        .await
+        .unwrap();
+    assert_eq!(n.token_source, TokenSource::IdentityProvider);
+    second_instance
+        .acquire_token_on_behalf_of(&assertion, &["https://graph.microsoft.com/Mail.Read"], None)
+        .await
+        .unwrap();
+    assert_eq!(obo_requests(&env), 3);
+
+    // Without any store: in memory.
+    let plain = api(TokenCache::new());
+    for _ in 0..3 {
+        plain
+            .acquire_token_on_behalf_of(&newer, &[GRAPH], None)
+            .await
+            .unwrap();
+    }
+    assert_eq!(obo_requests(&env), 4);
 }

@@ -60,6 +60,7 @@
 mod document;
 mod keys;
 mod lookup;
+mod on_behalf_of;
 mod partition;
 mod partition_key;
 #[cfg(test)]
@@ -117,6 +118,8 @@ struct Inner {
     sync_lock: Mutex<()>,
     /// The partition store, when one is attached (`partition.rs`).
     partitions: RwLock<Option<Arc<partition::Partitions>>>,
+    /// On-behalf-of tokens, kept apart (`on_behalf_of.rs`).
+    on_behalf_of: std::sync::OnceLock<TokenCache>,
 }
 
 impl Default for Inner {
@@ -130,6 +133,7 @@ impl Default for Inner {
             synced: Mutex::new(None),
             sync_lock: Mutex::new(()),
             partitions: RwLock::new(None),
+            on_behalf_of: std::sync::OnceLock::new(),
         }
     }
 }

@@ -151,6 +151,8 @@ pub(crate) struct Partitions {
     seen: Mutex<HashMap<String, Instant>>,
     /// Set while the store fails: one `warn` per episode.
     degraded: AtomicBool,
+    /// Set once the partial account list has been explained in the log.
+    accounts_noted: AtomicBool,
 }
 
 impl Partitions {
@@ -204,6 +206,7 @@ impl TokenCache {
             options,
             seen: Mutex::new(HashMap::new()),
             degraded: AtomicBool::new(false),
+            accounts_noted: AtomicBool::new(false),
         }));
     }
 
@@ -340,6 +343,21 @@ impl TokenCache {
             "a token cache partition kept changing under this write: the changes wait for the next call"
         );
         Err(mine)
+    }
+
+    /// Says once (at `info`) that an account list of a partitioned cache
+    /// holds only the partitions this process has read: the store is not
+    /// enumerated. Nothing without a partition store.
+    pub fn note_partial_accounts(&self) {
+        if let Some(p) = self.partitions() {
+            if !p.accounts_noted.swap(true, Ordering::AcqRel) {
+                tracing::info!(
+                    target: "idflow::cache",
+                    "with a partition store, get_accounts lists the accounts of the partitions \
+                     this process has read; ask for one by its home account id (get_account)"
+                );
+            }
+        }
     }
 
     /// Tries the cross-process lease `name`; `None` without a partition store

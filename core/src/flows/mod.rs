@@ -13,6 +13,7 @@ pub(crate) mod device_code;
 mod distributed;
 mod grants;
 pub(crate) mod loopback;
+mod on_behalf_of;
 mod redemption;
 mod regional;
 pub(crate) use regional::Regional;
@@ -447,6 +448,14 @@ impl Engine {
         };
         self.save_result(resolved, ctx.requested, ctx.grant_type, &result)
             .map_err(|e| e.with_flow(flow))?;
+        if let Some(a) = &result.account {
+            // A user signed in (or refreshed) here: with a partition store,
+            // the other instances find the account at once (a no-op without
+            // one, or when nothing changed).
+            self.cache
+                .after_access(&crate::cache::PartitionKey::user(&a.home_account_id))
+                .await;
+        }
         Ok(result)
     }
 

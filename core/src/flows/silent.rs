@@ -46,11 +46,11 @@ const DEFAULT_FAMILY: &str = "1";
 /// What concurrent silent calls must share to share one refresh.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct FlightKey {
-    home_account_id: Option<String>,
+    pub(crate) home_account_id: Option<String>,
     /// [`crate::cache::scope_set_key`]: what the cache treats as one request.
-    scopes: String,
-    claims: Option<String>,
-    force_refresh: bool,
+    pub(crate) scopes: String,
+    pub(crate) claims: Option<String>,
+    pub(crate) force_refresh: bool,
 }
 
 pub(crate) type FlightResult = Result<AuthenticationResult, IdFlowError>;
@@ -92,7 +92,7 @@ fn first_segment(path: &str) -> Option<String> {
 impl Engine {
     /// The realm to look access tokens up under before any network call: the
     /// one discovery established, else the authority's own tenant segment.
-    fn lookup_realm(&self) -> &str {
+    pub(crate) fn lookup_realm(&self) -> &str {
         self.realm.get().unwrap_or(&self.authority_realm)
     }
 
@@ -227,6 +227,7 @@ impl Engine {
                 let partition =
                     crate::cache::PartitionKey::app(&self.client_id, &realm_of(&resolved));
                 self.across_processes(
+                    &self.cache,
                     &partition,
                     &scopes_key,
                     || self.app_token_hit(&scopes),
@@ -315,10 +316,27 @@ impl Engine {
             claims: claims.map(str::to_owned),
             force_refresh,
         };
+        let scopes_key = key.scopes.clone();
         let refreshed = self
             .flights
-            .run(key, || {
-                self.refresh_silently(&scopes, account, claims, bypass)
+            .run(key, || async {
+                if bypass || self.cache.partitions().is_none() {
+                    return self
+                        .refresh_silently(&scopes, account, claims, bypass)
+                        .await;
+                }
+                // With a partition store, other processes may be refreshing
+                // this account's token for these scopes right now: one
+                // refresh for all of them (see `super::distributed`). A
+                // forced refresh or a claims request wants its own answer.
+                self.across_processes(
+                    &self.cache,
+                    &partition,
+                    &scopes_key,
+                    || self.fresh_user_token(&scopes, account),
+                    || self.refresh_silently(&scopes, account, claims, bypass),
+                )
+                .await
             })
             .await;
         self.cache.after_access(&partition).await;
@@ -328,6 +346,26 @@ impl Engine {
             (Err(_), Some(at)) => Ok(cache_result(at, Some(account))),
             (Err(e), None) => Err(e),
         }
+    }
+
+    /// A cached token of `account` for `scopes` that needs no refresh yet
+    /// (what another process's refresh leaves in the partition).
+    fn fresh_user_token(
+        &self,
+        scopes: &[String],
+        account: &Account,
+    ) -> Result<Option<AuthenticationResult>, IdFlowError> {
+        self.cache.reload()?;
+        let now = self.sender.clock.now();
+        Ok(self
+            .cached_access_token(
+                self.lookup_realm(),
+                Some(&account.home_account_id),
+                scopes,
+                now,
+            )
+            .filter(|at| at.refresh_on.is_none_or(|r| r > now))
+            .map(|at| cache_result(at, Some(account))))
     }
 
     /// The part of a silent call that may need the network; runs once per
@@ -450,11 +488,31 @@ impl Engine {
     }
 
     /// Accounts this app can use silently, optionally only `username`'s.
+    /// With a partition store: those of the partitions this process holds
+    /// (see [`crate::cache::TokenCache::attach_partitioned`]).
     pub fn accounts(&self, username: Option<&str>) -> Result<Vec<Account>, IdFlowError> {
         self.cache.reload()?;
+        self.cache.note_partial_accounts();
         Ok(self
             .cache
             .accounts(&self.environment, &self.client_id, username))
+    }
+
+    /// The account with this home account id, its partition read from an
+    /// attached partition store first: how a web app serving many users
+    /// finds the one it serves (it keeps the id, e.g. in its session).
+    pub async fn account_by_id(
+        &self,
+        home_account_id: &str,
+    ) -> Result<Option<Account>, IdFlowError> {
+        let partition = crate::cache::PartitionKey::user(home_account_id);
+        self.cache.before_access(&partition, false).await;
+        self.cache.reload()?;
+        Ok(self
+            .cache
+            .accounts(&self.environment, &self.client_id, None)
+            .into_iter()
+            .find(|a| a.home_account_id == home_account_id))
     }
 
     /// The cache's generation after re-reading attached storage when it
@@ -489,7 +547,10 @@ fn is_client_mismatch(e: &IdFlowError) -> bool {
 
 /// A result served from the cache. No request was made, so there is no
 /// correlation id (empty) and no refresh or id token in it.
-fn cache_result(at: CachedAccessToken, account: Option<&Account>) -> AuthenticationResult {
+pub(crate) fn cache_result(
+    at: CachedAccessToken,
+    account: Option<&Account>,
+) -> AuthenticationResult {
     let unix = |t: SystemTime| {
         t.duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs())

@@ -10,8 +10,10 @@ use crate::wire::request::{Endpoint, Req};
 use serde::Serialize;
 use std::collections::VecDeque;
 
-/// How many records are kept (the oldest are dropped first).
-pub const LOG_CAPACITY: usize = 2000;
+/// How many records are kept (the oldest are dropped first). Enough for the
+/// largest test run's every request (8 processes × 500 tenants, each app
+/// also fetching discovery: about 8,500), at well under 1 KB a record.
+pub const LOG_CAPACITY: usize = 20_000;
 
 /// Request headers worth recording: identification, never credentials.
 const RECORDED_HEADERS: [&str; 8] = [
