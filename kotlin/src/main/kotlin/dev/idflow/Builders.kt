@@ -67,6 +67,12 @@ abstract class ClientApplicationBuilder<B : ClientApplicationBuilder<B>> interna
 
     /** The one transport retry of a 5xx without Retry-After or a timeout (default on). */
     fun retry(enabled: Boolean): B = update { copy(retryEnabled = enabled) }
+
+    /**
+     * The app's own HTTP stack (MSAL for Java's `httpClient(IHttpClient)`): every
+     * request goes through it, with idflow's retry and throttling on top.
+     */
+    fun httpClient(client: HttpClient): B = update { copy(httpClient = client) }
 }
 
 /** Builds a [PublicClientApplication]; from [PublicClientApplication.builder]. */
