@@ -5,7 +5,11 @@ For each source measured (IMDS, App Service):
 
 * first   a new client (fresh cache) and its first ``acquire_token_for_client``:
           one request to the emulator, the answer parsed and cached;
-* cached  the same call again: answered from the cache.
+* cached  the same call again: answered from the cache (a prepared native
+          probe answering with one integer; the dict of the last hit reused);
+* cached-json  idflow's previous hit path on the same client, for before/after
+          in one run: the native call building msal's dict as JSON, parsed
+          by ``json.loads`` (msal's column repeats its cached figure).
 
 Each figure is the median over the repetitions; the ratio is idflow / msal
 (below 1: idflow is faster).
@@ -83,8 +87,13 @@ def main() -> None:
         def idflow_cached() -> None:
             assert ic.acquire_token_for_client(resource=RESOURCE)["token_source"] == "cache"
 
+        def idflow_cached_json() -> None:
+            text = ic._native.cached_token_json(RESOURCE)
+            assert json.loads(text)["token_source"] == "cache"
+
         for call, m, i, n in (("first", msal_first, idflow_first, max(reps // 4, 10)),
-                              ("cached", msal_cached, idflow_cached, reps * 10)):
+                              ("cached", msal_cached, idflow_cached, reps * 10),
+                              ("cached-json", msal_cached, idflow_cached_json, reps * 10)):
             m_us, i_us = median_us(m, n), median_us(i, n)
             print(f"{source:<12} {call:<7} {m_us:>10.1f} {i_us:>10.1f} {i_us / m_us:>7.2f}")
 

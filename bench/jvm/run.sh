@@ -12,4 +12,8 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
 fi
 cd "$here"
 mvn -B -q -Dstyle.color=never compile dependency:build-classpath -Dmdep.outputFile=target/classpath.txt
-exec java -cp "target/classes:$(cat target/classpath.txt)" org.openjdk.jmh.Main "$@"
+# Run against this checkout's jar (kotlin/target, from build-jar.sh), not the
+# one in Maven's local repository, which another build may replace mid-run.
+jar="$repo/kotlin/target/idflow-0.1.0-SNAPSHOT.jar"
+deps="$(tr ':' '\n' <target/classpath.txt | grep -v '/dev/idflow/idflow/' | paste -sd: -)"
+exec java -cp "target/classes:$jar:$deps" org.openjdk.jmh.Main "$@"

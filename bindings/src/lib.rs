@@ -10,7 +10,9 @@
 //! own HTTP client as the core's transport), `logging`, `cache` (the
 //! token cache object), `apps` (configuration and flow objects), `clients`
 //! (the two application objects), `managed_identity` (its client),
-//! `python_fast` (the Python-only fast paths).
+//! `python_fast` (the Python-only fast paths), `typed_fast` and
+//! `managed_identity_probe` (cache probes), `packed` (whole-cache answers as
+//! one buffer).
 
 // uniffi errors carry their records by value (no Box across FFI), and the error path is not hot.
 #![allow(clippy::result_large_err)]
@@ -26,6 +28,8 @@ mod guard;
 mod http_cache;
 mod logging;
 mod managed_identity;
+mod managed_identity_probe;
+mod packed;
 mod partitioned_cache;
 mod python_fast;
 mod region;
@@ -43,6 +47,7 @@ pub use foreign_http::{
 pub use http_cache::HttpCache;
 pub use logging::*;
 pub use managed_identity::*;
+pub use managed_identity_probe::*;
 pub use partitioned_cache::*;
 pub use python_fast::*;
 pub use region::AzureRegion;

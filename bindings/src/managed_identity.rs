@@ -167,7 +167,7 @@ fn result(r: idflow::ManagedIdentityResult) -> ManagedIdentityTokenResult {
 /// Java's `ManagedIdentityApplication`).
 #[derive(Debug, uniffi::Object)]
 pub struct ManagedIdentityClient {
-    inner: idflow::ManagedIdentityClient,
+    pub(crate) inner: idflow::ManagedIdentityClient,
 }
 
 #[uniffi::export(async_runtime = "tokio")]

@@ -22,6 +22,7 @@ does not serve, an invalid endpoint, an answer that is not JSON), and
 from __future__ import annotations
 
 import json
+import time
 from collections import UserDict
 from typing import Any, Dict, List, Optional
 
@@ -39,6 +40,8 @@ __all__ = [
 
 #: The ``x-client-sku`` this layer sends.
 CLIENT_SKU = "idflow.python"
+#: Prepared cache lookups kept per client; more distinct resources than this start over.
+_MAX_PROBES = 64
 #: Azure Arc's key directory for clients made from now on; ``None`` is the
 #: agent's (``/var/opt/azcmagent/tokens``). Tests point it at an emulator's.
 _arc_key_directory: Optional[str] = None
@@ -156,6 +159,8 @@ class ManagedIdentityClient:
                 return _error(e)
 
         self._native = _observed(construct)
+        # Prepared cache lookups: resource -> [native probe, last hit dict].
+        self._probes: Dict[str, List[Any]] = {}
 
     def __repr__(self) -> str:
         return f"ManagedIdentityClient({dict(self._managed_identity)!r})"
@@ -170,9 +175,8 @@ class ManagedIdentityClient:
             raise ValueError("resource must be a non-empty str")
         claims = _opt_str(claims_challenge, "claims_challenge")
         if claims is None:
-            hit = _observed(lambda: _wait_sync(self._native.cached_token_json, resource))
-            if isinstance(hit, str):
-                cached: Dict[str, Any] = json.loads(hit)
+            cached = self._cache_hit(resource)
+            if cached is not None:
                 return cached
         value = _observed(lambda: _wait(_submit(self._native.acquire_token_for_client,
                                                 resource, claims)))
@@ -180,3 +184,30 @@ class ManagedIdentityClient:
             result: Dict[str, Any] = json.loads(value.python_json)
             return result
         return value  # type: ignore[no-any-return]
+
+    def _cache_hit(self, resource: str) -> Optional[Dict[str, Any]]:
+        """msal's hit dict when the cache holds a token that needs no
+        request, else None (the full call then decides and reports any
+        failure). One native call with an integer answer: the dict of the
+        last hit is reused, its ``expires_in`` recomputed, while the cache
+        still holds that token."""
+        entry = self._probes.get(resource)
+        if entry is None:
+            if len(self._probes) >= _MAX_PROBES:
+                self._probes.clear()
+            entry = self._probes[resource] = [self._native.cached_token_probe(resource), None]
+        expires_on = entry[0].probe()
+        if expires_on == -1:
+            return None
+        if expires_on == -2 or entry[1] is None:
+            try:
+                text = entry[0].fetch_json()
+            except (_ffi.AuthError, _ffi.InternalError):
+                return None
+            if text is None:
+                return None
+            entry[1] = json.loads(text)
+            return dict(entry[1])
+        hit = dict(entry[1])
+        hit["expires_in"] = max(0, expires_on - int(time.time()))
+        return hit

@@ -182,6 +182,30 @@ def test_success_then_cache_same_dicts_and_caches(mi, monkeypatch, source):
         assert third_i["token_source"] == "identity_provider"
 
 
+def test_repeated_hits_follow_the_cache(mi, monkeypatch):
+    """The hit path answers from a prepared native probe: the cached token
+    again (a new dict each time), the newer one once the cache holds another,
+    and a request once nothing usable is cached."""
+    use(monkeypatch, mi, "imds")
+    ic = idflow.ManagedIdentityClient(idflow.SystemAssignedManagedIdentity(),
+                                      token_cache=idflow.SerializableTokenCache())
+    first = ic.acquire_token_for_client(resource=RESOURCE)
+    hits = [ic.acquire_token_for_client(resource=RESOURCE) for _ in range(3)]
+    for hit in hits:
+        assert hit["token_source"] == "cache"
+        assert hit["access_token"] == first["access_token"]
+        assert 0 < hit["expires_in"] <= first["expires_in"]
+    hits[0]["access_token"] = "changed by the caller"
+    assert ic.acquire_token_for_client(resource=RESOURCE)["access_token"] == first["access_token"]
+    fresh = ic.acquire_token_for_client(resource=RESOURCE, claims_challenge='{"x":1}')
+    assert fresh["token_source"] == "identity_provider"
+    assert fresh["access_token"] != first["access_token"]
+    again = ic.acquire_token_for_client(resource=RESOURCE)
+    assert (again["token_source"], again["access_token"]) == ("cache", fresh["access_token"])
+    ic.token_cache.deserialize("{}")
+    assert ic.acquire_token_for_client(resource=RESOURCE)["token_source"] == "identity_provider"
+
+
 @pytest.mark.parametrize("source", PEER_SOURCES)
 def test_the_services_refusals_same_dicts(mi, monkeypatch, source):
     use(monkeypatch, mi, source)

@@ -109,10 +109,17 @@ abstract class ClientApplication internal constructor(private val app: NativeApp
     private fun cachedHit(scopes: List<String>, account: AccountInfo?, claims: String?, forceRefresh: Boolean) =
         if (account == null || claims != null || forceRefresh) null else hits.hit(scopes, account.homeAccountId)
 
-    /** The accounts this application can use silently, optionally only [username]'s (case-insensitive). */
+    /**
+     * The accounts this application can use silently, optionally only
+     * [username]'s (case-insensitive). The list is read-only; it crosses from
+     * the native library as one buffer, each [AccountInfo] decoded when read,
+     * and an unchanged cache answers with the list it gave last time.
+     */
     @JvmOverloads
     @Throws(IdFlowException::class)
-    fun getAccounts(username: String? = null): List<AccountInfo> = translated { app.getAccounts(username) }
+    fun getAccounts(username: String? = null): List<AccountInfo> = translated { accounts.accounts(username) }
+
+    private val accounts = AccountsMemo({ app.cacheGeneration() }, { app.getAccountsPacked(it) })
 
     /** Signs [account] out of this application: its tokens leave the cache. */
     @Throws(IdFlowException::class)
@@ -471,6 +478,10 @@ internal interface NativeApplication : AutoCloseable {
     ): TokenResult
 
     fun getAccounts(username: String?): List<AccountInfo>
+
+    fun getAccountsPacked(username: String?): ByteArray
+
+    fun cacheGeneration(): ULong
 
     fun silentProbe(scopes: List<String>, homeAccountId: String): dev.idflow.ffi.CachedTokenProbe
 

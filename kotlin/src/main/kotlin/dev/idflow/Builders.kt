@@ -76,6 +76,12 @@ abstract class ClientApplicationBuilder<B : ClientApplicationBuilder<B>> interna
     fun applicationVersion(version: String): B = update { copy(appVersion = version) }
 
     internal fun updateConfig(change: AppConfig.() -> AppConfig): B = update(change)
+
+    /**
+     * The app's own HTTP stack (MSAL for Java's `httpClient(IHttpClient)`): every
+     * request goes through it, with idflow's retry and throttling on top.
+     */
+    fun httpClient(client: HttpClient): B = update { copy(httpClient = client) }
 }
 
 /** Builds a [PublicClientApplication]; from [PublicClientApplication.builder]. */

@@ -27,8 +27,11 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * idflow's Kotlin/JVM binding vs MSAL for Java 1.26.1 in one JVM, each
- * holding the same msal-format cache of N users: a silent hit, the accounts,
- * serialize and deserialize. No network: both answer from the cache.
+ * holding the same msal-format cache of N users: a silent hit, a silent miss
+ * up to the network, the accounts, serialize and deserialize. No network:
+ * both apps get an HTTP client that fails every request at once
+ * ({@link NoNetwork}), so a miss is measured from the call to the refresh
+ * request handed to the HTTP client and the error coming back.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -44,6 +47,10 @@ public class CacheBench {
     private byte[] jsonBytes;
     private List<String> scopes;
     private Set<String> scopeSet;
+    private List<String> missScopes;
+    private Set<String> missScopeSet;
+    private final NoNetwork.IdFlow idflowNetwork = new NoNetwork.IdFlow();
+    private final NoNetwork.Msal msalNetwork = new NoNetwork.Msal();
 
     private dev.idflow.PublicClientApplication idflow;
     private AccountInfo idflowAccount;
@@ -59,9 +66,14 @@ public class CacheBench {
         jsonBytes = json.getBytes(StandardCharsets.UTF_8);
         scopes = List.of(CacheJson.SCOPE);
         scopeSet = Set.of(CacheJson.SCOPE);
+        missScopes = List.of(CacheJson.MISS_SCOPE);
+        missScopeSet = Set.of(CacheJson.MISS_SCOPE);
         String who = CacheJson.username(users / 2);
 
-        idflow = new dev.idflow.PublicClientApplication(CacheJson.CLIENT, CacheJson.AUTHORITY);
+        idflow = dev.idflow.PublicClientApplication.builder(CacheJson.CLIENT)
+                .authority(CacheJson.AUTHORITY)
+                .httpClient(idflowNetwork)
+                .build();
         IdFlowCache.restore(idflow.getTokenCache(), jsonBytes);
         idflowAccount = idflow.getAccounts(who).get(0);
         idflowScratch = new TokenCache();
@@ -76,12 +88,24 @@ public class CacheBench {
         String a = hitIdflow().getAccessToken();
         String b = hitMsal().accessToken();
         if (!a.equals(b)) throw new IllegalStateException("the two libraries returned different tokens");
+        // Both must miss, try their refresh token, and fail at the network.
+        long before = idflowNetwork.calls.get();
+        Exception idflowMiss = missIdflow();
+        if (!(idflowMiss instanceof dev.idflow.IdFlowException) || idflowNetwork.calls.get() != before + 1) {
+            throw new IllegalStateException("idflow's miss did not reach the network: " + idflowMiss);
+        }
+        before = msalNetwork.calls.get();
+        Exception msalMiss = missMsal();
+        if (msalMiss == null || msalNetwork.calls.get() != before + 1) {
+            throw new IllegalStateException("MSAL for Java's miss did not reach the network: " + msalMiss);
+        }
     }
 
-    private static com.microsoft.aad.msal4j.PublicClientApplication msalApp() throws Exception {
+    private com.microsoft.aad.msal4j.PublicClientApplication msalApp() throws Exception {
         return com.microsoft.aad.msal4j.PublicClientApplication.builder(CacheJson.CLIENT)
                 .authority(CacheJson.AUTHORITY)
                 .instanceDiscovery(false)
+                .httpClient(msalNetwork)
                 .build();
     }
 
@@ -121,9 +145,50 @@ public class CacheBench {
         return msal.acquireTokenSilently(SilentParameters.builder(scopeSet, msalAccount).build()).get();
     }
 
+    /**
+     * A silent call for a scope the cache holds no access token for: the
+     * lookup misses, the account's refresh token is found and its request
+     * built and handed to the HTTP client, which fails at once.
+     */
+    @Benchmark
+    public Exception missIdflow() {
+        try {
+            idflow.acquireTokenSilentBlocking(missScopes, idflowAccount);
+        } catch (dev.idflow.IdFlowException e) {
+            return e;
+        }
+        throw new IllegalStateException("idflow answered a miss from the cache");
+    }
+
+    @Benchmark
+    public Exception missMsal() {
+        try {
+            msal.acquireTokenSilently(SilentParameters.builder(missScopeSet, msalAccount).build()).get();
+        } catch (Exception e) {
+            return e;
+        }
+        throw new IllegalStateException("MSAL for Java answered a miss from the cache");
+    }
+
     @Benchmark
     public Object accountsIdflow() {
         return idflow.getAccounts();
+    }
+
+    /** Before: the generated call, one record per account lifted from the native buffer. */
+    @Benchmark
+    public Object accountsIdflowRecords() throws Exception {
+        return idflow.getNative().getAccounts(null);
+    }
+
+    /** The one-crossing path without the per-generation memo: the packed buffer, every account decoded. */
+    @Benchmark
+    public int accountsReadIdflowUncached() throws Exception {
+        int n = 0;
+        for (AccountInfo a : dev.idflow.IdFlowAccounts.packedAccounts(idflow.getNative().getAccountsPacked(null))) {
+            n += a.getUsername().length();
+        }
+        return n;
     }
 
     @Benchmark
@@ -131,9 +196,30 @@ public class CacheBench {
         return msal.getAccounts().get();
     }
 
+    /** The accounts, each one's username read (a lazily decoded list pays here). */
+    @Benchmark
+    public int accountsReadIdflow() {
+        int n = 0;
+        for (AccountInfo a : idflow.getAccounts()) n += a.getUsername().length();
+        return n;
+    }
+
+    @Benchmark
+    public int accountsReadMsal() throws Exception {
+        int n = 0;
+        for (IAccount a : msal.getAccounts().get()) n += a.username().length();
+        return n;
+    }
+
     @Benchmark
     public String serializeIdflow() {
         return idflow.getTokenCache().serialize();
+    }
+
+    /** The serialized cache as UTF-8 bytes, for storage that takes bytes. */
+    @Benchmark
+    public byte[] serializeIdflowBytes() {
+        return idflow.getTokenCache().serializeUtf8();
     }
 
     @Benchmark
@@ -149,6 +235,12 @@ public class CacheBench {
     @Benchmark
     public void deserializeIdflowString() {
         IdFlowCache.restore(idflowScratch, json);
+    }
+
+    /** Before: the generated deserialize(String), which encodes the String per character. */
+    @Benchmark
+    public void deserializeIdflowGeneratedString() throws Exception {
+        idflowScratch.deserialize(json);
     }
 
     @Benchmark

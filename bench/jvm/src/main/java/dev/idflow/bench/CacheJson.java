@@ -15,6 +15,8 @@ final class CacheJson {
     static final String CLIENT = "5f3b8c1e-7d2a-4e6b-9c0d-1a2b3c4d5e10";
     static final String AUTHORITY = "https://" + HOST + "/" + TENANT;
     static final String SCOPE = "https://graph.microsoft.com/User.Read";
+    /** A scope no cached access token holds. */
+    static final String MISS_SCOPE = "https://graph.microsoft.com/Mail.Read";
 
     private CacheJson() {}
 

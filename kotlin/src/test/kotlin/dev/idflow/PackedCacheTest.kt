@@ -1,0 +1,87 @@
+package dev.idflow
+
+import org.junit.jupiter.api.Assertions.assertArrayEquals
+import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Assertions.assertSame
+import org.junit.jupiter.api.Assertions.assertTrue
+import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.assertThrows
+
+/**
+ * The cache's whole-buffer crossings: accounts packed into one buffer and
+ * decoded per element, the cache serialized as bytes, and a String restored
+ * through the byte loader. No server: the cache is msal's JSON written here.
+ */
+class PackedCacheTest {
+    private val client = "11111111-2222-3333-4444-555555555555"
+    private val host = "login.microsoftonline.com"
+    private val tenant = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+
+    /** msal's cache JSON with one account (and its refresh token) per username. */
+    private fun cache(vararg usernames: String): String {
+        val rt = StringBuilder()
+        val acc = StringBuilder()
+        usernames.forEachIndexed { n, user ->
+            val home = "uid$n.$tenant"
+            val sep = if (n == 0) "" else ","
+            rt.append(sep).append("\"$home-$host-refreshtoken-$client--\":{\"credential_type\":\"RefreshToken\",")
+                .append("\"secret\":\"rt$n\",\"home_account_id\":\"$home\",\"environment\":\"$host\",")
+                .append("\"client_id\":\"$client\"}")
+            acc.append(sep).append("\"$home-$host-$tenant\":{\"home_account_id\":\"$home\",\"environment\":\"$host\",")
+                .append("\"realm\":\"$tenant\",\"local_account_id\":\"uid$n\",\"username\":\"$user\",")
+                .append("\"authority_type\":\"MSSTS\"}")
+        }
+        return "{\"AccessToken\":{},\"RefreshToken\":{$rt},\"IdToken\":{},\"Account\":{$acc},\"AppMetadata\":{}}"
+    }
+
+    private fun app(cache: TokenCache) =
+        PublicClientApplication(AppConfig(clientId = client, authority = "https://$host/$tenant", tokenCache = cache))
+
+    @Test
+    fun accountsDecodeEveryFieldIncludingNonAscii() {
+        val cache = TokenCache()
+        cache.restore(cache("ann@example.com", "jos\u00e9@example.com", "\u7530\u4e2d@example.com"))
+        val app = app(cache)
+        val accounts = app.getAccounts()
+        assertEquals(3, accounts.size)
+        assertEquals(
+            AccountInfo("uid1.$tenant", host, tenant, "jos\u00e9@example.com", "uid1"),
+            accounts.first { it.username.startsWith("jos") },
+        )
+        assertEquals(
+            setOf("ann@example.com", "jos\u00e9@example.com", "\u7530\u4e2d@example.com"),
+            accounts.map { it.username }.toSet(),
+        )
+        assertEquals(listOf("uid1.$tenant"), app.getAccounts("JOS\u00c9@example.com").map { it.homeAccountId })
+        assertThrows<IndexOutOfBoundsException> { accounts[3] }
+    }
+
+    @Test
+    fun anUnchangedCacheAnswersWithTheSameListAndAChangedOneIsReadAgain() {
+        val cache = TokenCache()
+        cache.restore(cache("a@example.com", "b@example.com"))
+        val app = app(cache)
+        val first = app.getAccounts()
+        assertSame(first, app.getAccounts(), "no change: the list read last time")
+        assertTrue(first[0] !== first[0], "each read decodes a fresh AccountInfo")
+        cache.restore(cache("c@example.com").toByteArray())
+        assertEquals(listOf("c@example.com"), app.getAccounts().map { it.username })
+        app.removeAccount(app.getAccounts().single())
+        assertTrue(app.getAccounts().isEmpty())
+    }
+
+    @Test
+    fun serializedBytesAreTheSerializedTextAndAStringRestoresLikeBytes() {
+        val cache = TokenCache()
+        val text = cache("z\u00fcrich@example.com")
+        cache.restore(text)
+        val bytes = cache.serializeUtf8()
+        assertArrayEquals(cache.serialize().toByteArray(Charsets.UTF_8), bytes)
+        val again = TokenCache()
+        again.restore(String(bytes, Charsets.UTF_8))
+        assertEquals(listOf("z\u00fcrich@example.com"), app(again).getAccounts().map { it.username })
+        val bad = assertThrows<ClientException> { again.restore("{\"Account\": [") }
+        assertEquals("invalid_cache_format", bad.errorCode)
+        assertEquals(1, app(again).getAccounts().size, "a failed restore changes nothing")
+    }
+}
