@@ -29,6 +29,7 @@ mod managed_identity;
 mod partitioned_cache;
 mod python_fast;
 mod region;
+mod tenant;
 mod typed_fast;
 mod types;
 mod web_flow;
