@@ -6,8 +6,11 @@
 //! replace is refused before any request.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a failed assertion in a test should panic
 
+use idflow::secret::{Password, UserAssertion};
 use idflow::{Authority, ErrorKind, TokenSource};
-use idflow_emulator::{tenant_id, Endpoint, DEFAULT_TENANT};
+use idflow_emulator::{
+    tenant_id, Endpoint, CONFIDENTIAL_CLIENT_ID, DEFAULT_PASSWORD, DEFAULT_TENANT, DEFAULT_USERNAME,
+};
 use idflow_testing::emulator::{EmulatorEnv as Env, SIGN_IN_SCOPES};
 use idflow_testing::jwt_claims;
 
@@ -155,6 +158,53 @@ async fn silent_calls_per_tenant_refresh_against_that_tenant() {
         signed_in.access_token.expose(),
         "the home tenant's token is the sign-in's, not a tenant's"
     );
+    assert!(env.token_requests().is_empty());
+}
+
+#[tokio::test]
+async fn on_behalf_of_per_tenant_is_cached_per_tenant() {
+    let env = Env::start().await;
+    let api_scope = format!("api://{CONFIDENTIAL_CLIENT_ID}/access_as_user");
+    let user = env
+        .public()
+        .acquire_token_by_username_password(
+            DEFAULT_USERNAME,
+            &Password::new(DEFAULT_PASSWORD),
+            &[api_scope.as_str()],
+            None,
+        )
+        .await
+        .unwrap();
+    let assertion = UserAssertion::new(user.access_token.expose());
+    let app = env.confidential();
+    env.clear_log();
+    let mut first = Vec::new();
+    for tenant in [TENANT_A, TENANT_B] {
+        let r = app
+            .for_tenant(tenant)
+            .unwrap()
+            .acquire_token_on_behalf_of(&assertion, &["User.Read"], None)
+            .await
+            .unwrap();
+        assert_eq!(r.token_source, TokenSource::IdentityProvider, "{tenant}");
+        assert_eq!(
+            jwt_claims(r.access_token.expose())["tid"],
+            tenant_id(tenant)
+        );
+        first.push(r.access_token.expose().to_owned());
+    }
+    assert_eq!(token_tenants(&env), [TENANT_A, TENANT_B]);
+    env.clear_log();
+    for (tenant, token) in [TENANT_A, TENANT_B].into_iter().zip(&first) {
+        let hit = app
+            .for_tenant(tenant)
+            .unwrap()
+            .acquire_token_on_behalf_of(&assertion, &["User.Read"], None)
+            .await
+            .unwrap();
+        assert_eq!(hit.token_source, TokenSource::Cache, "{tenant}");
+        assert_eq!(hit.access_token.expose(), token, "{tenant}'s own token");
+    }
     assert!(env.token_requests().is_empty());
 }
 
