@@ -2,10 +2,11 @@
 // service makes per tenant: `ClientCredentialParameters.builder(scopes)
 // .tenant("contoso.onmicrosoft.com").build()` passed to `app.acquireToken(...)`.
 //
-// The names follow msal4j's ClientCredentialParameters, SilentParameters and
-// OnBehalfOfParameters (AzureAD/microsoft-authentication-library-for-java
+// The names follow msal4j's ClientCredentialParameters, SilentParameters,
+// OnBehalfOfParameters and AuthorizationCodeParameters
+// (AzureAD/microsoft-authentication-library-for-java
 // msal4j-sdk/src/main/java/com/microsoft/aad/msal4j/ClientCredentialParameters.java,
-// SilentParameters.java, OnBehalfOfParameters.java). A `tenant` sends the
+// SilentParameters.java, OnBehalfOfParameters.java, AuthorizationCodeParameters.java). A `tenant` sends the
 // request to that tenant of the app's cloud and keeps its tokens under that
 // tenant (the core's `for_tenant`); a B2C, ADFS or OpenID authority refuses
 // it with a [ClientException], as MSAL refuses a tenant override there.
@@ -14,6 +15,7 @@
 
 package dev.idflow
 
+import java.net.URI
 import java.util.concurrent.CompletableFuture
 
 /** An app-only token request ([ConfidentialClientApplication.acquireTokenForClient]'s arguments). */
@@ -107,6 +109,89 @@ class OnBehalfOfParameters private constructor(
     }
 }
 
+/**
+ * A code your app received on its own redirect, to redeem with `acquireToken`
+ * (prefer [ClientApplication.initiateAuthCodeFlow] when the app starts the
+ * sign-in itself). A multi-tenant web app signs users in at `organizations`
+ * and redeems each code at the user's tenant with [Builder.tenant].
+ */
+class AuthorizationCodeParameters private constructor(
+    val authorizationCode: String,
+    val redirectUri: URI,
+    val scopes: List<String>,
+    val claims: String?,
+    val codeVerifier: String?,
+    val tenant: String?,
+) {
+    /** Fills one [AuthorizationCodeParameters]; from [AuthorizationCodeParameters.builder]. */
+    class Builder internal constructor(private val authorizationCode: String, private val redirectUri: URI) {
+        private var scopes: List<String> = emptyList()
+        private var claims: String? = null
+        private var codeVerifier: String? = null
+        private var tenant: String? = null
+
+        /** The scopes to ask for (none: only the sign-in scopes). */
+        fun scopes(value: Set<String>): Builder = apply { scopes = value.toList() }
+
+        /** A claims request (JSON object); always sent to the server. */
+        fun claims(value: String?): Builder = apply { claims = value }
+
+        /** The PKCE verifier of the authorize request's `code_challenge`, when it sent one. */
+        fun codeVerifier(value: String?): Builder = apply { codeVerifier = value }
+
+        /** The tenant the code is redeemed at, in place of the app's (same cloud). */
+        fun tenant(value: String?): Builder = apply { tenant = value }
+
+        fun build(): AuthorizationCodeParameters =
+            AuthorizationCodeParameters(authorizationCode, redirectUri, scopes, claims, codeVerifier, tenant)
+    }
+
+    override fun toString(): String = "AuthorizationCodeParameters(redirectUri=$redirectUri, scopes=$scopes, tenant=$tenant)"
+
+    companion object {
+        /**
+         * [authorizationCode]: the redirect's `code` (kept out of [toString]);
+         * [redirectUri]: the redirect URI of the authorize request that issued it.
+         */
+        @JvmStatic
+        fun builder(authorizationCode: String, redirectUri: URI): Builder = Builder(authorizationCode, redirectUri)
+    }
+}
+
+/** Tokens for a redeemed code, from a confidential app (a web app): the app's tenant, or the one [parameters] name. */
+@Throws(IdFlowException::class)
+suspend fun ConfidentialClientApplication.acquireToken(parameters: AuthorizationCodeParameters): TokenResult =
+    translated {
+        val p = parameters
+        when (val tenant = p.tenant) {
+            null -> native.acquireTokenByAuthorizationCode(
+                p.authorizationCode, p.scopes, p.redirectUri.toString(), null, p.codeVerifier, p.claims,
+            )
+            else -> native.forTenant(tenant).use {
+                it.acquireTokenByAuthorizationCode(
+                    p.authorizationCode, p.scopes, p.redirectUri.toString(), null, p.codeVerifier, p.claims,
+                )
+            }
+        }
+    }
+
+/** Tokens for a redeemed code, from a public app: the app's tenant, or the one [parameters] name. */
+@Throws(IdFlowException::class)
+suspend fun PublicClientApplication.acquireToken(parameters: AuthorizationCodeParameters): TokenResult =
+    translated {
+        val p = parameters
+        when (val tenant = p.tenant) {
+            null -> native.acquireTokenByAuthorizationCode(
+                p.authorizationCode, p.scopes, p.redirectUri.toString(), null, p.codeVerifier, p.claims,
+            )
+            else -> native.forTenant(tenant).use {
+                it.acquireTokenByAuthorizationCode(
+                    p.authorizationCode, p.scopes, p.redirectUri.toString(), null, p.codeVerifier, p.claims,
+                )
+            }
+        }
+    }
+
 /** An app-only token for [parameters]: the app's tenant, or the one they name. */
 @Throws(IdFlowException::class)
 suspend fun ConfidentialClientApplication.acquireToken(parameters: ClientCredentialParameters): TokenResult =
@@ -162,6 +247,14 @@ fun ConfidentialClientApplication.acquireTokenAsync(parameters: ClientCredential
 
 /** [acquireToken] as a [CompletableFuture]. */
 fun ConfidentialClientApplication.acquireTokenAsync(parameters: OnBehalfOfParameters): CompletableFuture<TokenResult> =
+    future { acquireToken(parameters) }
+
+/** [acquireToken] as a [CompletableFuture]. */
+fun ConfidentialClientApplication.acquireTokenAsync(parameters: AuthorizationCodeParameters): CompletableFuture<TokenResult> =
+    future { acquireToken(parameters) }
+
+/** [acquireToken] as a [CompletableFuture]. */
+fun PublicClientApplication.acquireTokenAsync(parameters: AuthorizationCodeParameters): CompletableFuture<TokenResult> =
     future { acquireToken(parameters) }
 
 /** [acquireTokenSilently] as a [CompletableFuture]. */
