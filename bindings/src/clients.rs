@@ -43,6 +43,10 @@ impl PublicClientApplication {
     pub(crate) fn core(&self) -> &idflow::PublicClientApplication {
         &self.inner
     }
+
+    pub(crate) fn wrap(inner: idflow::PublicClientApplication) -> Arc<Self> {
+        Arc::new(PublicClientApplication { inner })
+    }
 }
 
 #[uniffi::export(async_runtime = "tokio")]
@@ -126,6 +130,10 @@ pub struct ConfidentialClientApplication {
 impl ConfidentialClientApplication {
     pub(crate) fn core(&self) -> &idflow::ConfidentialClientApplication {
         &self.inner
+    }
+
+    pub(crate) fn wrap(inner: idflow::ConfidentialClientApplication) -> Arc<Self> {
+        Arc::new(ConfidentialClientApplication { inner })
     }
 }
 

@@ -33,6 +33,7 @@ mod packed;
 mod partitioned_cache;
 mod python_fast;
 mod region;
+mod tenant;
 mod typed_fast;
 mod types;
 mod web_flow;

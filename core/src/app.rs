@@ -253,6 +253,23 @@ macro_rules! common_methods {
             &self.engine
         }
 
+        /// This app for requests to another tenant of its cloud (msal for
+        /// Java's `tenant(...)` on a request's parameters, MSAL.NET's
+        /// `WithTenantId`): the same host with `tenant` in place of the
+        /// app's tenant, sharing the app's credential, options and token
+        /// cache. Its tokens are filed under that tenant's realm, so its
+        /// silent calls answer only from that tenant's tokens (refreshing
+        /// the account's refresh token against that tenant). Cheap: one view
+        /// per tenant is kept for the app's lifetime. Fails with
+        /// `invalid_parameter` for a B2C, ADFS or generic OpenID authority
+        /// (no tenant to replace) or a malformed tenant.
+        pub fn for_tenant(&self, tenant: &str) -> Result<Self, IdFlowError> {
+            Ok(match self.engine.for_tenant(tenant)? {
+                Some(engine) => Self { engine },
+                None => self.clone(),
+            })
+        }
+
         pub fn client_id(&self) -> &str {
             &self.engine.client_id
         }

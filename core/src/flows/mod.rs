@@ -19,6 +19,7 @@ mod regional;
 pub(crate) use regional::Regional;
 pub(crate) mod silent;
 mod single_flight;
+mod tenant;
 pub(crate) mod web_flow;
 
 use crate::cache::TokenCache;
@@ -93,6 +94,8 @@ pub(crate) struct Engine {
     /// Reserved scopes the app does not want added (msal's `exclude_scopes`,
     /// e.g. `offline_access`: no refresh token).
     pub exclude_scopes: Vec<String>,
+    /// The per-call tenant views of this app (see [`tenant`]).
+    pub tenants: tenant::TenantViews,
 }
 
 impl std::fmt::Debug for Engine {
@@ -137,6 +140,7 @@ impl Engine {
             region: Default::default(),
             app_headers: Vec::new(),
             exclude_scopes: Vec::new(),
+            tenants: Default::default(),
         }
     }
 }

@@ -119,6 +119,12 @@ impl Discovery {
         }
     }
 
+    /// Whether a loopback Entra authority resolves offline (see
+    /// [`Self::with_loopback_as_known_cloud`]).
+    pub fn loopback_as_known_cloud(&self) -> bool {
+        self.loopback_as_known_cloud
+    }
+
     /// The authority's endpoints and metadata, from the cache or the network.
     /// `validate` runs instance discovery for unknown Microsoft hosts (msal's
     /// `validate_authority` / `instance_discovery`).
