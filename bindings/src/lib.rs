@@ -12,11 +12,13 @@
 //! (the two application objects), `managed_identity` (its client),
 //! `python_fast` (the Python-only fast paths), `typed_fast` and
 //! `managed_identity_probe` (cache probes), `packed` (whole-cache answers as
-//! one buffer).
+//! one buffer), `account_lookup` (an account by its id, its partition read
+//! first).
 
 // uniffi errors carry their records by value (no Box across FFI), and the error path is not hot.
 #![allow(clippy::result_large_err)]
 
+mod account_lookup;
 mod apps;
 mod cache;
 mod cache_query;

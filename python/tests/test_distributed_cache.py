@@ -80,3 +80,27 @@ def test_bad_configuration_is_a_value_error():
         idflow.DistributedTokenCache("redis://127.0.0.1:1/", encryption_key=b"short")
     with pytest.raises(ValueError):
         idflow.DistributedTokenCache("not a url")
+
+
+def test_another_instance_answers_silently_for_the_id_it_kept(admin, redis_url):
+    # A web farm: the instance that signed the user in kept only the
+    # home_account_id in the session; another instance, with its own app over
+    # the same Redis, has read no partition (get_accounts is empty), yet
+    # acquire_token_silent with that id reads the user's partition first and
+    # answers from it, with no request to the identity provider.
+    url, _, _ = redis_url
+    first = servers.confidential_app(token_cache=idflow.DistributedTokenCache(url))
+    signed_in = first.acquire_token_by_username_password(
+        servers.EMULATOR_USER, servers.EMULATOR_PASSWORD, ["User.Read"])
+    assert "access_token" in signed_in, signed_in.get("error_description")
+    home = first.get_accounts()[0]["home_account_id"]
+    session = {"home_account_id": home}
+    second = servers.confidential_app(token_cache=idflow.DistributedTokenCache(url))
+    assert second.get_accounts() == []
+    again = second.acquire_token_silent(["User.Read"], account=session)
+    assert again is not None
+    assert again["token_source"] == "cache"
+    assert again["access_token"] == signed_in["access_token"]
+    assert len(token_requests(admin)) == 1
+    # An id no instance signed in finds nothing: None, as msal's miss.
+    assert second.acquire_token_silent(["User.Read"], account={"home_account_id": "nobody.x"}) is None

@@ -125,6 +125,24 @@ abstract class ClientApplication internal constructor(private val app: NativeApp
     @Throws(IdFlowException::class)
     fun removeAccount(account: AccountInfo) = translated { app.removeAccount(account) }
 
+    /**
+     * The account with [homeAccountId] (the id a web app kept, e.g. in its
+     * session), or null when no cache this application reads holds it (sign
+     * the user in again). With a partitioned cache, that user's partition is
+     * read from the store first, so any instance finds a user another one
+     * signed in, where [getAccounts] lists only the partitions this process
+     * holds. An idflow addition: MSAL for Java has no such call; MSAL.NET's
+     * `GetAccountAsync(identifier)` answers the same way
+     * (AzureAD/microsoft-authentication-library-for-dotnet
+     * `src/client/Microsoft.Identity.Client/ClientApplicationBase.cs`).
+     */
+    @Throws(IdFlowException::class)
+    suspend fun getAccount(homeAccountId: String): AccountInfo? = translated { app.getAccount(homeAccountId) }
+
+    /** [getAccount], blocking the calling thread. */
+    @Throws(IdFlowException::class)
+    fun getAccountBlocking(homeAccountId: String): AccountInfo? = blocking { getAccount(homeAccountId) }
+
     // Blocking variants, for Java and other non-coroutine callers.
 
     /** [initiateAuthCodeFlow], blocking the calling thread. */
@@ -480,6 +498,8 @@ internal interface NativeApplication : AutoCloseable {
     fun getAccounts(username: String?): List<AccountInfo>
 
     fun getAccountsPacked(username: String?): ByteArray
+
+    suspend fun getAccount(homeAccountId: String): AccountInfo?
 
     fun cacheGeneration(): ULong
 
