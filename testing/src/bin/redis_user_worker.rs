@@ -25,7 +25,16 @@ async fn main() {
     if let Some(ms) = args.get(6) {
         partition_options.lease_ttl = Duration::from_millis(ms.parse().unwrap());
     }
-    let store = RedisStore::new(&[redis], RedisOptions::default()).unwrap();
+    // Wide bound, as in redis_cache_worker: a Redis call past it would send
+    // its own request by design, and these runs count requests exactly.
+    let store = RedisStore::new(
+        &[redis],
+        RedisOptions {
+            timeout: Duration::from_secs(10),
+            ..RedisOptions::default()
+        },
+    )
+    .unwrap();
     let cache = TokenCache::new();
     cache.attach_partitioned(Arc::new(store), partition_options);
     let authority = Authority::parse(&format!("{emulator}/{DEFAULT_TENANT}")).unwrap();
