@@ -670,12 +670,14 @@ class ClientApplication:
 
     def acquire_token_silent(
         self, scopes: Any, account: Any, authority: Any = None, force_refresh: bool = False,
-        claims_challenge: Optional[str] = None, auth_scheme: Any = None, **kwargs: Any,
+        claims_challenge: Optional[str] = None, forwarded_client_claims: Any = None,
+        auth_scheme: Any = None, **kwargs: Any,
     ) -> Optional[Dict[str, Any]]:
         """A token for ``account`` (from :meth:`get_accounts`) without user
         interaction: from the cache (no network) or with its refresh token.
         ``None`` when that is not possible — sign in interactively then (use
         :meth:`acquire_token_silent_with_error` to see why)."""
+        _unsupported("acquire_token_silent", forwarded_client_claims=forwarded_client_claims)
         result = self.acquire_token_silent_with_error(
             scopes, account, authority=authority, force_refresh=force_refresh,
             claims_challenge=claims_challenge, auth_scheme=auth_scheme, **kwargs)

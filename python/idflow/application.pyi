@@ -143,6 +143,7 @@ class ClientApplication:
         authority: Any = ...,
         force_refresh: bool = ...,
         claims_challenge: Optional[str] = ...,
+        forwarded_client_claims: Any = ...,
         auth_scheme: Any = ...,
         **kwargs: Any,
     ) -> Optional[TokenResult]: ...

@@ -312,3 +312,7 @@ def test_forwarded_client_claims_is_refused_with_what_to_do_instead():
         authority=f"https://{GLOBAL_HOST}/{servers.EMULATOR_TENANT}")
     with pytest.raises(ValueError, match="claims_challenge"):
         app.acquire_token_for_client(APP_SCOPE, forwarded_client_claims='{"id_token":{}}')
+    # msal names it on the silent calls too: refused there alike, before any lookup.
+    for silent in (app.acquire_token_silent, app.acquire_token_silent_with_error):
+        with pytest.raises(ValueError, match="claims_challenge"):
+            silent(APP_SCOPE, None, forwarded_client_claims='{"id_token":{}}')
