@@ -126,9 +126,9 @@ async fn redis_killed_and_restarted_mid_run_fails_no_call() {
     let mut redis = RedisServer::start();
     let env = EmulatorEnv::start().await;
     let url = env.emu.base_url().to_owned();
-    let (workers, tenants, rounds) = (4, 50, 40);
-    let children: Vec<_> = (0..workers)
-        .map(|_| spawn_worker(&url, &redis.url(), tenants, rounds, 50))
+    let (workers, tenants, rounds) = (WORKERS, TENANTS, 6);
+    let mut children: Vec<_> = (0..workers)
+        .map(|_| spawn_worker(&url, &redis.url(), tenants, rounds, 200))
         .collect();
     // Every tenant's token is in Redis: then the crash.
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -140,6 +140,12 @@ async fn redis_killed_and_restarted_mid_run_fails_no_call() {
     redis.kill();
     tokio::time::sleep(Duration::from_millis(500)).await;
     redis.restart();
+    assert!(
+        children
+            .iter_mut()
+            .all(|c| matches!(c.try_wait(), Ok(None))),
+        "every worker was still calling through the crash and the restart"
+    );
     let reports: Vec<_> =
         tokio::task::spawn_blocking(move || children.into_iter().map(report).collect())
             .await
