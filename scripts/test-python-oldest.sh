@@ -38,15 +38,17 @@ install_file "$so" "$pkg/$(basename "$so")"
 node="$(command -v node)"
 cmp -s "$node" "$root/usr/local/bin/node" || install_file "$node" "$root/usr/local/bin/node"
 
-mnt="$root$repo"
-mkdir -p "$mnt"
-mountpoint -q "$mnt" && umount "$mnt"
-mount --bind "$repo" "$mnt"
 # The host's /tmp at the same path: the servers' files live there (the
 # proxy's log the proxy tests count, the emulator's Azure Arc key files).
+# Mounted first: a checkout under /tmp is then mounted on top of it, not
+# hidden by it.
+mnt="$root$repo"
 tmp="$root/tmp"
+mountpoint -q "$mnt" && umount "$mnt"
 mountpoint -q "$tmp" && umount "$tmp"
 mount --bind /tmp "$tmp"
+mkdir -p "$mnt"
+mount --bind "$repo" "$mnt"
 trap 'umount "$mnt"; umount "$tmp"' EXIT
 mount -o remount,bind,ro "$mnt"
 
