@@ -240,6 +240,9 @@ fn engine(
     if options.loopback_as_known_cloud {
         engine.discovery = crate::protocol::discovery::Discovery::with_loopback_as_known_cloud();
     }
+    // A well-known cloud's endpoints follow from the authority: built now,
+    // not on the first token request.
+    engine.discovery.prime_known_cloud(&engine.authority);
     Ok(Arc::new(engine))
 }
 

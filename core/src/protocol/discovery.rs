@@ -125,6 +125,25 @@ impl Discovery {
         self.loopback_as_known_cloud
     }
 
+    /// Files a well-known cloud's authority, resolved offline, in the cache
+    /// now: the app's constructor calls it, so that its first token request
+    /// finds the endpoints built (the same entry [`Self::resolve`] would
+    /// build on that request; nothing else changes). Any other authority is
+    /// left for `resolve`.
+    pub fn prime_known_cloud(&self, authority: &Authority) {
+        if let Some(offline) = known_cloud::resolve_offline(authority, self.loopback_as_known_cloud)
+        {
+            tracing::debug!(
+                target: "idflow::discovery",
+                pii = crate::logging::pii_logging_enabled(),
+                authority = %crate::logging::url_for_log(authority.url()),
+                token_endpoint = %crate::logging::url_for_log(&offline.endpoints.token),
+                "authority resolved offline (a well-known cloud)"
+            );
+            lock(&self.resolved).insert(authority.as_str().to_owned(), Arc::new(offline));
+        }
+    }
+
     /// The authority's endpoints and metadata, from the cache or the network.
     /// `validate` runs instance discovery for unknown Microsoft hosts (msal's
     /// `validate_authority` / `instance_discovery`).
