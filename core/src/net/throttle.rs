@@ -74,26 +74,26 @@ impl ThrottleKey {
             token_url.trim_end_matches('/').to_ascii_lowercase(),
             scopes.join(" ")
         );
-        let mut hasher = Context::new(&SHA256);
-        let mut any = false;
+        // The digest is started only for a request that has a subject (most
+        // app-only requests have none).
+        let mut hasher: Option<Context> = None;
         for name in SUBJECT_PARAMS {
             if let Some(v) = value(name) {
-                any = true;
-                hasher.update(name.as_bytes());
-                hasher.update(&[0]);
-                hasher.update(v.as_bytes());
-                hasher.update(&[0]);
+                let h = hasher.get_or_insert_with(|| Context::new(&SHA256));
+                h.update(name.as_bytes());
+                h.update(&[0]);
+                h.update(v.as_bytes());
+                h.update(&[0]);
             }
         }
-        let subject = if any {
-            hasher
+        let subject = match hasher {
+            Some(h) => h
                 .finish()
                 .as_ref()
                 .iter()
                 .map(|b| format!("{b:02x}"))
-                .collect()
-        } else {
-            String::new()
+                .collect(),
+            None => String::new(),
         };
         ThrottleKey {
             app_scopes,
