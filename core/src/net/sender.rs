@@ -111,11 +111,12 @@ impl Sender {
     ) -> Result<Exchange, IdFlowError> {
         let correlation_id = new_correlation_id();
         for (name, value) in standard_headers(&correlation_id, &self.sku, &self.version) {
-            request = request.with_header(&name, value);
+            // The names are lower-case already: `with_header` without its copy.
+            request.headers.retain(|(n, _)| *n != name);
+            request.headers.push((name, value));
         }
         let pii = logging::pii_logging_enabled();
         let method = request.method;
-        let url = logging::url_for_log(&request.url);
         tracing::trace!(
             target: "idflow::http",
             correlation_id = %correlation_id,
@@ -129,7 +130,7 @@ impl Sender {
                 target: "idflow::http",
                 pii,
                 ?method,
-                url = %url,
+                url = %logging::url_for_log(&request.url),
                 correlation_id = %correlation_id,
                 attempt = tried + 1,
                 "request sent"
@@ -142,7 +143,7 @@ impl Sender {
                     target: "idflow::http",
                     pii,
                     ?method,
-                    url = %url,
+                    url = %logging::url_for_log(&request.url),
                     status = response.status,
                     correlation_id = %correlation_id,
                     elapsed_ms,
@@ -154,7 +155,7 @@ impl Sender {
                     target: "idflow::http",
                     pii,
                     ?method,
-                    url = %url,
+                    url = %logging::url_for_log(&request.url),
                     network = ?t.kind,
                     detail = %logging::mask(&t.detail, pii),
                     correlation_id = %correlation_id,
