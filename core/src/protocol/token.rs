@@ -94,10 +94,13 @@ impl TokenResponse {
             }
         };
         let access_token = text("access_token")?.ok_or("no `access_token`")?;
-        let mut extra = map.clone();
-        for k in TOKEN_KEYS {
-            extra.remove(k);
-        }
+        // Only the members not read above are copied (not the whole answer,
+        // token included, to drop most of it again).
+        let extra: Map<String, Value> = map
+            .iter()
+            .filter(|(k, _)| !TOKEN_KEYS.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         Ok(TokenResponse {
             access_token: AccessToken::new(access_token),
             token_type: text("token_type")?.unwrap_or_else(|| "Bearer".to_owned()),
