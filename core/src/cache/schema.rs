@@ -329,16 +329,13 @@ pub(crate) const IDT: &str = "IdToken";
 pub(crate) const ACCT: &str = "Account";
 pub(crate) const META: &str = "AppMetadata";
 
-/// A whole cache document as read: known sections typed, unknown top-level
-/// members kept as they came.
-#[derive(Default)]
-pub(crate) struct Document {
-    pub at: Vec<(String, AtEntry)>,
-    pub rt: Vec<(String, RtEntry)>,
-    pub idt: Vec<(String, IdtEntry)>,
-    pub acct: Vec<(String, AcctEntry)>,
-    pub meta: Vec<(String, MetaEntry)>,
-    pub other: Extra,
+/// One known section of a document, handed over as soon as it has been read.
+pub(crate) enum Parsed {
+    At(Vec<(String, AtEntry)>),
+    Rt(Vec<(String, RtEntry)>),
+    Idt(Vec<(String, IdtEntry)>),
+    Acct(Vec<(String, AcctEntry)>),
+    Meta(Vec<(String, MetaEntry)>),
 }
 
 /// Reads one section: an object of key → entry object.
@@ -365,16 +362,23 @@ impl<'de, E: Deserialize<'de>> DeserializeSeed<'de> for SectionSeed<E> {
     }
 }
 
-impl<'de> Deserialize<'de> for Document {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Document;
+/// Reads a whole cache document: each known section goes to the sink as soon
+/// as it has been read (the store builds it while the parse goes on); the
+/// value is the unknown top-level members, kept as they came.
+pub(crate) struct DocumentSeed<'a>(pub &'a mut dyn FnMut(Parsed));
+
+impl<'de> DeserializeSeed<'de> for DocumentSeed<'_> {
+    type Value = Extra;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Extra, D::Error> {
+        struct V<'a>(&'a mut dyn FnMut(Parsed));
+        impl<'de> Visitor<'de> for V<'_> {
+            type Value = Extra;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a token cache (a JSON object of sections)")
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Document, A::Error> {
-                let mut doc = Document::default();
+            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Extra, A::Error> {
+                let sink = self.0;
+                let mut other = Extra::new();
                 let mut seen = [false; 5];
                 while let Some(Key(k)) = a.next_key::<Key<'de>>()? {
                     let slot = [AT, RT, IDT, ACCT, META].iter().position(|s| *s == k);
@@ -384,21 +388,31 @@ impl<'de> Deserialize<'de> for Document {
                         }
                     }
                     match slot {
-                        Some(0) => doc.at = a.next_value_seed(SectionSeed(Default::default()))?,
-                        Some(1) => doc.rt = a.next_value_seed(SectionSeed(Default::default()))?,
-                        Some(2) => doc.idt = a.next_value_seed(SectionSeed(Default::default()))?,
-                        Some(3) => doc.acct = a.next_value_seed(SectionSeed(Default::default()))?,
-                        Some(4) => doc.meta = a.next_value_seed(SectionSeed(Default::default()))?,
+                        Some(0) => sink(Parsed::At(
+                            a.next_value_seed(SectionSeed(Default::default()))?,
+                        )),
+                        Some(1) => sink(Parsed::Rt(
+                            a.next_value_seed(SectionSeed(Default::default()))?,
+                        )),
+                        Some(2) => sink(Parsed::Idt(
+                            a.next_value_seed(SectionSeed(Default::default()))?,
+                        )),
+                        Some(3) => sink(Parsed::Acct(
+                            a.next_value_seed(SectionSeed(Default::default()))?,
+                        )),
+                        Some(4) => sink(Parsed::Meta(
+                            a.next_value_seed(SectionSeed(Default::default()))?,
+                        )),
                         _ => {
                             let v = a.next_value::<Value>()?;
-                            doc.other.push((k.into_owned(), v));
+                            other.push((k.into_owned(), v));
                         }
                     }
                 }
-                Ok(doc)
+                Ok(other)
             }
         }
-        d.deserialize_map(V)
+        d.deserialize_map(V(self.0))
     }
 }
 

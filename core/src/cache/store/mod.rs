@@ -35,6 +35,7 @@ mod app_metadata;
 mod id_tokens;
 mod index;
 mod journal;
+mod load;
 mod partition;
 mod refresh_tokens;
 mod section;
@@ -46,6 +47,8 @@ use serde_json::Value;
 pub(crate) use access_tokens::AtQuery;
 use index::Id;
 use journal::{Change, Journal, Sec};
+#[cfg(test)]
+pub(crate) use load::THREADED as LOAD_THREADED;
 use section::{Kind, Section};
 
 /// Entries and indexes; guarded by the cache's lock.

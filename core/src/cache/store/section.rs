@@ -52,6 +52,15 @@ impl<E: Kind> Section<E> {
             idx,
         }
     }
+    /// A section of a document's entries, in document order (a key given
+    /// twice keeps its last entry, as a JSON object read into a map does).
+    pub(super) fn load(entries: Vec<(String, E)>) -> Self {
+        let mut s = Section::with_capacity(entries.len());
+        for (k, e) in entries {
+            s.insert(k.into(), e);
+        }
+        s
+    }
     pub fn len(&self) -> usize {
         self.slots.len()
     }
