@@ -329,7 +329,8 @@ pub(crate) const IDT: &str = "IdToken";
 pub(crate) const ACCT: &str = "Account";
 pub(crate) const META: &str = "AppMetadata";
 
-/// One known section of a document, handed over as soon as it has been read.
+/// Entries of one known section of a document, handed over as soon as they
+/// have been read: a section comes as one or more chunks, in document order.
 pub(crate) enum Parsed {
     At(Vec<(String, AtEntry)>),
     Rt(Vec<(String, RtEntry)>),
@@ -338,33 +339,49 @@ pub(crate) enum Parsed {
     Meta(Vec<(String, MetaEntry)>),
 }
 
-/// Reads one section: an object of key → entry object.
-struct SectionSeed<E>(std::marker::PhantomData<E>);
+/// Entries per chunk: a big section is indexed chunk by chunk while the
+/// rest of it is parsed.
+pub(crate) const CHUNK: usize = 4_096;
 
-impl<'de, E: Deserialize<'de>> DeserializeSeed<'de> for SectionSeed<E> {
-    type Value = Vec<(String, E)>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        struct V<E>(std::marker::PhantomData<E>);
-        impl<'de, E: Deserialize<'de>> Visitor<'de> for V<E> {
-            type Value = Vec<(String, E)>;
+/// Reads one section, an object of key → entry object, handing its entries
+/// to the sink in chunks of [`CHUNK`] (an empty section gives one empty
+/// chunk, so the sink hears of every section read).
+struct SectionSeed<'a, E>(&'a mut dyn FnMut(Vec<(String, E)>));
+
+impl<'de, E: Deserialize<'de>> DeserializeSeed<'de> for SectionSeed<'_, E> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        struct V<'a, E>(&'a mut dyn FnMut(Vec<(String, E)>));
+        impl<'de, E: Deserialize<'de>> Visitor<'de> for V<'_, E> {
+            type Value = ();
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a JSON object of cache entries")
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
-                let mut out = Vec::with_capacity(a.size_hint().unwrap_or(0));
+            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<(), A::Error> {
+                let sink = self.0;
+                let mut out = Vec::new();
+                let mut sent = false;
                 while let Some(Key(k)) = a.next_key::<Key<'de>>()? {
                     out.push((k.into_owned(), a.next_value::<E>()?));
+                    if out.len() == CHUNK {
+                        sink(std::mem::take(&mut out));
+                        sent = true;
+                    }
                 }
-                Ok(out)
+                if !out.is_empty() || !sent {
+                    sink(out);
+                }
+                Ok(())
             }
         }
-        d.deserialize_map(V(std::marker::PhantomData))
+        d.deserialize_map(V(self.0))
     }
 }
 
-/// Reads a whole cache document: each known section goes to the sink as soon
-/// as it has been read (the store builds it while the parse goes on); the
-/// value is the unknown top-level members, kept as they came.
+/// Reads a whole cache document: the entries of each known section go to
+/// the sink as soon as they have been read (the store indexes them while the
+/// parse goes on); the value is the unknown top-level members, kept as they
+/// came.
 pub(crate) struct DocumentSeed<'a>(pub &'a mut dyn FnMut(Parsed));
 
 impl<'de> DeserializeSeed<'de> for DocumentSeed<'_> {
@@ -388,21 +405,15 @@ impl<'de> DeserializeSeed<'de> for DocumentSeed<'_> {
                         }
                     }
                     match slot {
-                        Some(0) => sink(Parsed::At(
-                            a.next_value_seed(SectionSeed(Default::default()))?,
-                        )),
-                        Some(1) => sink(Parsed::Rt(
-                            a.next_value_seed(SectionSeed(Default::default()))?,
-                        )),
-                        Some(2) => sink(Parsed::Idt(
-                            a.next_value_seed(SectionSeed(Default::default()))?,
-                        )),
-                        Some(3) => sink(Parsed::Acct(
-                            a.next_value_seed(SectionSeed(Default::default()))?,
-                        )),
-                        Some(4) => sink(Parsed::Meta(
-                            a.next_value_seed(SectionSeed(Default::default()))?,
-                        )),
+                        Some(0) => a.next_value_seed(SectionSeed(&mut |v| sink(Parsed::At(v))))?,
+                        Some(1) => a.next_value_seed(SectionSeed(&mut |v| sink(Parsed::Rt(v))))?,
+                        Some(2) => a.next_value_seed(SectionSeed(&mut |v| sink(Parsed::Idt(v))))?,
+                        Some(3) => {
+                            a.next_value_seed(SectionSeed(&mut |v| sink(Parsed::Acct(v))))?
+                        }
+                        Some(4) => {
+                            a.next_value_seed(SectionSeed(&mut |v| sink(Parsed::Meta(v))))?
+                        }
                         _ => {
                             let v = a.next_value::<Value>()?;
                             other.push((k.into_owned(), v));

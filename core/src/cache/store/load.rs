@@ -1,61 +1,88 @@
-//! A store from a document's text. Each section is built (entries into
-//! slots, then its indexes) as soon as it has been read, and a big section
-//! on a thread of its own while the parse goes on: loading a large cache
-//! then takes about as long as parsing it, where building after the parse
-//! took the parse's time plus the indexing's (at 100k users, ≈ 0.5 s + 0.7 s
-//! on two cores).
+//! A store from a document's text. Entries are indexed as they are read: a
+//! big section on a thread of its own, fed chunk by chunk while the parse
+//! goes on, so loading a large cache takes about as long as the longer of
+//! parsing and indexing it, where building after the parse took both (at
+//! 100k users ≈ 0.5 s + 0.7 s on two cores).
 
 use super::section::{Kind, Section};
 use super::Store;
-use crate::cache::schema::{DocumentSeed, Parsed};
+use crate::cache::schema::{DocumentSeed, Parsed, CHUNK};
 use serde::de::DeserializeSeed;
 use std::sync::mpsc;
 use std::thread::{Scope, ScopedJoinHandle};
 
-/// Sections with fewer entries are built on the calling thread: starting a
-/// thread costs more than indexing them (and a small app's caches never
-/// start one).
-pub(crate) const THREADED: usize = 8_192;
+/// A section whose first chunk is full (more may follow) is built on a
+/// thread of its own; smaller ones on the calling thread: starting a thread
+/// costs more than indexing them, and a small app's caches never start one.
+pub(crate) const THREADED: usize = CHUNK;
 
-/// A section being built: done, or on its own thread.
-enum Built<'s, E: Kind> {
-    Ready(Section<E>),
-    Pending(ScopedJoinHandle<'s, Option<Section<E>>>),
+/// Chunks read ahead of a section's builder thread, at most (the parse
+/// waits beyond that, so the read-ahead stays a few megabytes).
+const QUEUE: usize = 4;
+
+/// A section being built from its chunks: here, or on a thread of its own
+/// fed over a channel.
+enum Builder<'s, E: Kind> {
+    Here(Section<E>),
+    There(
+        mpsc::SyncSender<Vec<(String, E)>>,
+        ScopedJoinHandle<'s, Section<E>>,
+    ),
 }
 
-impl<'s, E: Kind + Send + 's> Built<'s, E>
+impl<'s, E: Kind + Send + 's> Builder<'s, E>
 where
     E::Index: Send,
 {
-    fn start(scope: &'s Scope<'s, '_>, entries: Vec<(String, E)>) -> Self {
-        if entries.len() < THREADED {
-            return Built::Ready(Section::load(entries));
+    fn feed(this: &mut Option<Self>, scope: &'s Scope<'s, '_>, chunk: Vec<(String, E)>) {
+        match this {
+            None => *this = Some(Self::start(scope, chunk)),
+            Some(Builder::Here(s)) => s.extend(chunk),
+            // The builder is gone only by a panic, which `finish` surfaces.
+            Some(Builder::There(tx, _)) => drop(tx.send(chunk)),
         }
-        // The entries go over a channel once the thread exists, so a thread
-        // that cannot be started leaves them here to be built in place.
-        let (tx, rx) = mpsc::sync_channel::<Vec<(String, E)>>(1);
+    }
+
+    fn start(scope: &'s Scope<'s, '_>, chunk: Vec<(String, E)>) -> Self {
+        if chunk.len() < THREADED {
+            return Builder::Here(Section::load(chunk));
+        }
+        // The first chunk goes over the channel once the thread exists, so a
+        // thread that cannot be started leaves it here to be built in place.
+        let (tx, rx) = mpsc::sync_channel::<Vec<(String, E)>>(QUEUE);
         let spawned = std::thread::Builder::new()
             .name("idflow-cache-load".into())
-            .spawn_scoped(scope, move || rx.recv().ok().map(Section::load));
+            .spawn_scoped(scope, move || {
+                let mut s = Section::default();
+                for chunk in rx {
+                    s.extend(chunk);
+                }
+                s
+            });
         match spawned {
-            Ok(h) => match tx.send(entries) {
-                Ok(()) => Built::Pending(h),
-                Err(mpsc::SendError(entries)) => Built::Ready(Section::load(entries)),
-            },
-            Err(_) => Built::Ready(Section::load(entries)),
+            Ok(h) => {
+                drop(tx.send(chunk));
+                Builder::There(tx, h)
+            }
+            Err(_) => Builder::Here(Section::load(chunk)),
         }
     }
 
     fn finish(this: Option<Self>) -> Section<E> {
         match this {
             None => Section::default(),
-            Some(Built::Ready(s)) => s,
-            Some(Built::Pending(h)) => match h.join() {
-                Ok(s) => s.unwrap_or_default(),
-                // A panic while indexing is a bug; it surfaces where it would
-                // have, had the section been built on this thread.
-                Err(panic) => std::panic::resume_unwind(panic),
-            },
+            Some(Builder::Here(s)) => s,
+            Some(Builder::There(tx, h)) => {
+                // The section's last chunk has been sent: closing the
+                // channel ends the builder's loop.
+                drop(tx);
+                match h.join() {
+                    Ok(s) => s,
+                    // A panic while indexing is a bug; it surfaces where it
+                    // would have, had the section been built on this thread.
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            }
         }
     }
 }
@@ -69,20 +96,20 @@ impl Store {
             let (mut at, mut rt, mut idt, mut acct, mut meta) = (None, None, None, None, None);
             let mut de = serde_json::Deserializer::from_str(json);
             let other = DocumentSeed(&mut |p| match p {
-                Parsed::At(v) => at = Some(Built::start(scope, v)),
-                Parsed::Rt(v) => rt = Some(Built::start(scope, v)),
-                Parsed::Idt(v) => idt = Some(Built::start(scope, v)),
-                Parsed::Acct(v) => acct = Some(Built::start(scope, v)),
-                Parsed::Meta(v) => meta = Some(Built::start(scope, v)),
+                Parsed::At(v) => Builder::feed(&mut at, scope, v),
+                Parsed::Rt(v) => Builder::feed(&mut rt, scope, v),
+                Parsed::Idt(v) => Builder::feed(&mut idt, scope, v),
+                Parsed::Acct(v) => Builder::feed(&mut acct, scope, v),
+                Parsed::Meta(v) => Builder::feed(&mut meta, scope, v),
             })
             .deserialize(&mut de)?;
             de.end()?;
             Ok(Store {
-                at: Built::finish(at),
-                rt: Built::finish(rt),
-                idt: Built::finish(idt),
-                acct: Built::finish(acct),
-                meta: Built::finish(meta),
+                at: Builder::finish(at),
+                rt: Builder::finish(rt),
+                idt: Builder::finish(idt),
+                acct: Builder::finish(acct),
+                meta: Builder::finish(meta),
                 other,
                 journal: None,
             })

@@ -56,10 +56,14 @@ impl<E: Kind> Section<E> {
     /// twice keeps its last entry, as a JSON object read into a map does).
     pub(super) fn load(entries: Vec<(String, E)>) -> Self {
         let mut s = Section::with_capacity(entries.len());
-        for (k, e) in entries {
-            s.insert(k.into(), e);
-        }
+        s.extend(entries);
         s
+    }
+    /// Adds a document's entries that follow those already here.
+    pub(super) fn extend(&mut self, entries: Vec<(String, E)>) {
+        for (k, e) in entries {
+            self.insert(k.into(), e);
+        }
     }
     pub fn len(&self) -> usize {
         self.slots.len()
