@@ -5,7 +5,7 @@
 //! the tokens of each account.
 
 use super::index::{
-    ikey, set_add, set_del, with_folded, with_ikey, Id, IdSet, Ids, Interner, Map, Op,
+    ikey, set_add, set_del, with_folded, with_ikey, Id, IdSet, Ids, Interner, Map, NumMap, Op,
 };
 use super::section::{Kind, Section};
 use crate::cache::keys;
@@ -80,9 +80,11 @@ struct AtIdx {
 
 #[derive(Default)]
 struct Partition {
+    /// The partition's parts folded and joined, and their hash.
     key: Box<str>,
-    postings: Map<u32, IdSet>,
-    by_resource: Map<u32, IdSet>,
+    hash: u64,
+    postings: NumMap,
+    by_resource: NumMap,
     count: usize,
 }
 
@@ -93,7 +95,9 @@ pub(crate) struct AtIndex {
     names: Interner,
     parts: Vec<Partition>,
     parts_free: Vec<u32>,
-    parts_by_key: Map<Box<str>, u32>,
+    /// Partitions by their key's hash, told apart by the key each holds
+    /// (the key is stored once, in the partition).
+    parts_by_key: hashbrown::HashTable<u32>,
     /// (partition hash, normalized scope set) → tokens: the hit path.
     exact: Map<ExactKey, IdSet>,
     hasher: foldhash::fast::RandomState,
@@ -168,7 +172,8 @@ fn index(idx: &mut AtIndex, id: Id, e: &AtEntry) {
         scheme_of(e.token_type()),
     );
     let (found, part_hash) = with_ikey(&parts, |k| {
-        (idx.parts_by_key.get(k).copied(), idx.hasher.hash_one(k))
+        let h = idx.hasher.hash_one(k);
+        (part_of(idx, h, k), h)
     });
     let pk = match found {
         Some(_) => None,
@@ -203,7 +208,8 @@ fn index(idx: &mut AtIndex, id: Id, e: &AtEntry) {
         (None, pk) => {
             let key = pk.unwrap_or_default();
             let p = Partition {
-                key: key.clone(),
+                key,
+                hash: part_hash,
                 ..Partition::default()
             };
             let i = match idx.parts_free.pop() {
@@ -216,7 +222,14 @@ fn index(idx: &mut AtIndex, id: Id, e: &AtEntry) {
                     (idx.parts.len() - 1) as u32
                 }
             };
-            idx.parts_by_key.insert(key, i);
+            let AtIndex {
+                parts_by_key,
+                parts,
+                ..
+            } = idx;
+            parts_by_key.insert_unique(part_hash, i, |&j| {
+                parts.get(j as usize).map_or(0, |p| p.hash)
+            });
             i
         }
     };
@@ -227,10 +240,10 @@ fn index(idx: &mut AtIndex, id: Id, e: &AtEntry) {
     let p = &mut idx.parts[part as usize];
     p.count += 1;
     for &s in granted.iter() {
-        set_add(&mut p.postings, s, id);
+        p.postings.add(s, id);
     }
     if let Some(r) = resource {
-        set_add(&mut p.by_resource, r, id);
+        p.by_resource.add(r, id);
     }
     idx.expiry.insert((exp, id));
     if let Some(h) = home_parts {
@@ -246,6 +259,15 @@ fn index(idx: &mut AtIndex, id: Id, e: &AtEntry) {
     });
 }
 
+/// The partition of key `k` (folded and joined parts) with hash `h`.
+fn part_of(idx: &AtIndex, h: u64, k: &str) -> Option<u32> {
+    idx.parts_by_key
+        .find(h, |&i| {
+            idx.parts.get(i as usize).is_some_and(|p| &*p.key == k)
+        })
+        .copied()
+}
+
 /// Takes a token out of the indexes, by what [`AtIdx`] recorded of it.
 fn unindex(idx: &mut AtIndex, id: Id, e: &AtEntry) {
     if let Some(t) = idx.at_idx.get_mut(id as usize).and_then(Option::take) {
@@ -254,17 +276,18 @@ fn unindex(idx: &mut AtIndex, id: Id, e: &AtEntry) {
             set_del(&mut idx.exact, &ExactKey::new(t.part_hash, r), id);
         }
         let p = &mut idx.parts[t.part as usize];
-        for s in t.granted.iter() {
-            set_del(&mut p.postings, s, id);
+        for &s in t.granted.iter() {
+            p.postings.del(s, id);
         }
-        if let Some(r) = &t.resource {
-            set_del(&mut p.by_resource, r, id);
+        if let Some(r) = t.resource {
+            p.by_resource.del(r, id);
         }
         p.count -= 1;
         if p.count == 0 {
-            let key = std::mem::take(&mut p.key);
             *p = Partition::default();
-            idx.parts_by_key.remove(&key);
+            if let Ok(found) = idx.parts_by_key.find_entry(t.part_hash, |&j| j == t.part) {
+                found.remove();
+            }
             idx.parts_free.push(t.part);
         }
         idx.expiry.remove(&(t.expires_on, id));
@@ -360,7 +383,7 @@ impl Section<AtEntry> {
                 }
             }
         }
-        let part = with_ikey(&parts, |k| self.idx.parts_by_key.get(k).copied())?;
+        let part = with_ikey(&parts, |k| part_of(&self.idx, part_hash, k))?;
         let p = &self.idx.parts[part as usize];
         if count == 0 {
             // Only OIDC scopes asked for: no access token scope to match on.
@@ -372,7 +395,7 @@ impl Section<AtEntry> {
                     .filter(|r| !r.is_empty())
                     .and_then(|r| self.idx.names.get(r))
             });
-            if let Some(found) = resource.and_then(|r| p.by_resource.get(&r)) {
+            if let Some(found) = resource.and_then(|r| p.by_resource.get(r)) {
                 if let Some(id) = self.best(found.iter(), now, expired) {
                     return Some(id);
                 }
@@ -384,7 +407,7 @@ impl Section<AtEntry> {
         let mut lists: [Option<&IdSet>; 8] = [None; 8];
         let mut heap: Vec<&IdSet> = Vec::new();
         for (i, s) in set.iter().enumerate() {
-            let l = p.postings.get(s)?;
+            let l = p.postings.get(*s)?;
             if set.len() <= lists.len() {
                 lists[i] = Some(l);
             } else {

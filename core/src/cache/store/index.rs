@@ -143,6 +143,62 @@ impl IdSet {
     }
 }
 
+/// Number → ids, as a short list while it has few keys and a hash table
+/// beyond: a user's access-token partition holds one or two tokens, and a
+/// table per partition (two per partition, scopes and resources) cost ≈ 100
+/// bytes each of the cache's memory where a list costs ≈ 30.
+pub(super) enum NumMap {
+    Few(Vec<(u32, IdSet)>),
+    Many(Map<u32, IdSet>),
+}
+
+impl Default for NumMap {
+    fn default() -> Self {
+        NumMap::Few(Vec::new())
+    }
+}
+
+/// Keys a [`NumMap`] holds as a list, at most.
+const FEW: usize = 8;
+
+impl NumMap {
+    #[inline]
+    pub(super) fn get(&self, k: u32) -> Option<&IdSet> {
+        match self {
+            NumMap::Few(v) => v.iter().find(|(x, _)| *x == k).map(|(_, s)| s),
+            NumMap::Many(m) => m.get(&k),
+        }
+    }
+    pub(super) fn add(&mut self, k: u32, id: Id) {
+        match self {
+            NumMap::Few(v) => {
+                if let Some((_, s)) = v.iter_mut().find(|(x, _)| *x == k) {
+                    s.insert(id);
+                } else if v.len() < FEW {
+                    v.push((k, IdSet::One(id)));
+                } else {
+                    let mut m: Map<u32, IdSet> = v.drain(..).collect();
+                    m.insert(k, IdSet::One(id));
+                    *self = NumMap::Many(m);
+                }
+            }
+            NumMap::Many(m) => set_add(m, k, id),
+        }
+    }
+    pub(super) fn del(&mut self, k: u32, id: Id) {
+        match self {
+            NumMap::Few(v) => {
+                if let Some(i) = v.iter().position(|(x, _)| *x == k) {
+                    if v[i].1.remove(id) {
+                        v.swap_remove(i);
+                    }
+                }
+            }
+            NumMap::Many(m) => set_del(m, &k, id),
+        }
+    }
+}
+
 pub(super) fn set_add<K: std::hash::Hash + Eq>(map: &mut Map<K, IdSet>, key: K, id: Id) {
     match map.entry(key) {
         std::collections::hash_map::Entry::Occupied(mut o) => o.get_mut().insert(id),
