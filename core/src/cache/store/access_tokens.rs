@@ -5,7 +5,8 @@
 //! the tokens of each account.
 
 use super::index::{
-    ikey, set_add, set_del, with_folded, with_ikey, Id, IdSet, Ids, Interner, Map, NumMap, Op,
+    ikey, set_add, set_del, with_folded, with_ikey, Hashed, Id, IdSet, Ids, Interner, Map, NumMap,
+    Op,
 };
 use super::section::{Kind, Section};
 use crate::cache::keys;
@@ -102,7 +103,8 @@ pub(crate) struct AtIndex {
     exact: Map<ExactKey, IdSet>,
     hasher: foldhash::fast::RandomState,
     expiry: BTreeSet<(u64, Id)>,
-    at_home: Map<Box<str>, IdSet>,
+    /// (environment, home) → the account's tokens (readers check each).
+    at_home: Hashed<IdSet>,
 }
 
 /// The fields of an access token query, borrowed.
@@ -195,10 +197,6 @@ fn index(idx: &mut AtIndex, id: Id, e: &AtEntry) {
             }
         }
     }
-    let home_parts = e
-        .home_account_id()
-        .filter(|h| !h.is_empty())
-        .map(|h| ikey(&[e.environment().unwrap_or(""), h]));
 
     let granted = intern_set(&mut idx.names, &granted_names);
     let requested = requested_names.map(|r| intern_set(&mut idx.names, &r));
@@ -246,8 +244,9 @@ fn index(idx: &mut AtIndex, id: Id, e: &AtEntry) {
         p.by_resource.add(r, id);
     }
     idx.expiry.insert((exp, id));
-    if let Some(h) = home_parts {
-        set_add(&mut idx.at_home, h, id);
+    if let Some(h) = e.home_account_id().filter(|h| !h.is_empty()) {
+        idx.at_home
+            .update(Op::Add, &[e.environment().unwrap_or(""), h], id);
     }
     idx.at_idx[id as usize] = Some(AtIdx {
         part,
@@ -304,7 +303,7 @@ fn unindex(idx: &mut AtIndex, id: Id, e: &AtEntry) {
     }
     if let Some(h) = e.home_account_id().filter(|h| !h.is_empty()) {
         let env = e.environment().unwrap_or("");
-        with_ikey(&[env, h], |k| set_del(&mut idx.at_home, k, id));
+        idx.at_home.update(Op::Del, &[env, h], id);
     }
 }
 
@@ -466,9 +465,17 @@ impl Section<AtEntry> {
 
     /// Access tokens of an account in an environment (every client, every realm).
     pub fn of_home(&self, env: &str, home: &str) -> Vec<Id> {
-        with_ikey(&[env, home], |k| self.idx.at_home.get(k))
-            .map(|s| s.iter().collect())
-            .unwrap_or_default()
+        let eq = |a: Option<&str>, b: &str| folded_eq(a.unwrap_or(""), b);
+        self.idx
+            .at_home
+            .get(&[env, home])
+            .into_iter()
+            .flat_map(IdSet::iter)
+            .filter(|&id| {
+                self.get(id)
+                    .is_some_and(|e| eq(e.environment(), env) && eq(e.home_account_id(), home))
+            })
+            .collect()
     }
 }
 
