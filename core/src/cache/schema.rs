@@ -331,12 +331,13 @@ pub(crate) const META: &str = "AppMetadata";
 
 /// Entries of one known section of a document, handed over as soon as they
 /// have been read: a section comes as one or more chunks, in document order.
-pub(crate) enum Parsed {
-    At(Vec<(String, AtEntry)>),
-    Rt(Vec<(String, RtEntry)>),
-    Idt(Vec<(String, IdtEntry)>),
-    Acct(Vec<(String, AcctEntry)>),
-    Meta(Vec<(String, MetaEntry)>),
+/// Keys are borrowed from the document when they hold no escapes.
+pub(crate) enum Parsed<'de> {
+    At(Vec<(Cow<'de, str>, AtEntry)>),
+    Rt(Vec<(Cow<'de, str>, RtEntry)>),
+    Idt(Vec<(Cow<'de, str>, IdtEntry)>),
+    Acct(Vec<(Cow<'de, str>, AcctEntry)>),
+    Meta(Vec<(Cow<'de, str>, MetaEntry)>),
 }
 
 /// Entries per chunk: a big section is indexed chunk by chunk while the
@@ -346,13 +347,15 @@ pub(crate) const CHUNK: usize = 4_096;
 /// Reads one section, an object of key → entry object, handing its entries
 /// to the sink in chunks of [`CHUNK`] (an empty section gives one empty
 /// chunk, so the sink hears of every section read).
-struct SectionSeed<'a, E>(&'a mut dyn FnMut(Vec<(String, E)>));
+type Chunk<'de, E> = Vec<(Cow<'de, str>, E)>;
 
-impl<'de, E: Deserialize<'de>> DeserializeSeed<'de> for SectionSeed<'_, E> {
+struct SectionSeed<'a, 'de, E>(&'a mut dyn FnMut(Chunk<'de, E>));
+
+impl<'de, E: Deserialize<'de>> DeserializeSeed<'de> for SectionSeed<'_, 'de, E> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        struct V<'a, E>(&'a mut dyn FnMut(Vec<(String, E)>));
-        impl<'de, E: Deserialize<'de>> Visitor<'de> for V<'_, E> {
+        struct V<'a, 'de, E>(&'a mut dyn FnMut(Chunk<'de, E>));
+        impl<'de, E: Deserialize<'de>> Visitor<'de> for V<'_, 'de, E> {
             type Value = ();
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a JSON object of cache entries")
@@ -362,7 +365,7 @@ impl<'de, E: Deserialize<'de>> DeserializeSeed<'de> for SectionSeed<'_, E> {
                 let mut out = Vec::new();
                 let mut sent = false;
                 while let Some(Key(k)) = a.next_key::<Key<'de>>()? {
-                    out.push((k.into_owned(), a.next_value::<E>()?));
+                    out.push((k, a.next_value::<E>()?));
                     if out.len() == CHUNK {
                         sink(std::mem::take(&mut out));
                         sent = true;
@@ -382,13 +385,13 @@ impl<'de, E: Deserialize<'de>> DeserializeSeed<'de> for SectionSeed<'_, E> {
 /// the sink as soon as they have been read (the store indexes them while the
 /// parse goes on); the value is the unknown top-level members, kept as they
 /// came.
-pub(crate) struct DocumentSeed<'a>(pub &'a mut dyn FnMut(Parsed));
+pub(crate) struct DocumentSeed<'a, 'de>(pub &'a mut dyn FnMut(Parsed<'de>));
 
-impl<'de> DeserializeSeed<'de> for DocumentSeed<'_> {
+impl<'de> DeserializeSeed<'de> for DocumentSeed<'_, 'de> {
     type Value = Extra;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Extra, D::Error> {
-        struct V<'a>(&'a mut dyn FnMut(Parsed));
-        impl<'de> Visitor<'de> for V<'_> {
+        struct V<'a, 'de>(&'a mut dyn FnMut(Parsed<'de>));
+        impl<'de> Visitor<'de> for V<'_, 'de> {
             type Value = Extra;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a token cache (a JSON object of sections)")
@@ -433,14 +436,14 @@ pub(crate) struct SectionOut<'a, E, I>(
     pub std::marker::PhantomData<&'a E>,
 );
 
-impl<'a, E: Serialize + 'a, I: Iterator<Item = (&'a str, &'a E)>> Serialize
+impl<'a, E: Serialize + 'a, I: Iterator<Item = (Cow<'a, str>, &'a E)>> Serialize
     for SectionOut<'a, E, I>
 {
     fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
         let it = self.0.take();
         let mut m = ser.serialize_map(None)?;
         for (k, e) in it.into_iter().flatten() {
-            m.serialize_entry(k, e)?;
+            m.serialize_entry(&*k, e)?;
         }
         m.end()
     }

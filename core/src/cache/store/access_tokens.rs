@@ -131,15 +131,16 @@ fn intern_set<S: AsRef<str>>(names: &mut Interner, set: &[S]) -> Box<[u32]> {
 impl Kind for AtEntry {
     type Index = AtIndex;
 
-    fn key(&self) -> String {
-        keys::access_token(
+    fn write_key(&self, out: &mut String) {
+        keys::access_token_into(
+            out,
             self.home_account_id().unwrap_or(""),
             self.environment().unwrap_or(""),
             self.client_id().unwrap_or(""),
             self.realm().unwrap_or(""),
             self.target().unwrap_or(""),
             self.ext_cache_key(),
-        )
+        );
     }
 
     fn credential(&self) -> Option<&str> {

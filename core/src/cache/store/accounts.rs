@@ -20,12 +20,13 @@ pub(crate) struct AcctIndex {
 impl Kind for AcctEntry {
     type Index = AcctIndex;
 
-    fn key(&self) -> String {
-        keys::account(
+    fn write_key(&self, out: &mut String) {
+        keys::account_into(
+            out,
             self.home_account_id().unwrap_or(""),
             self.environment().unwrap_or(""),
             self.realm().unwrap_or(""),
-        )
+        );
     }
 
     fn update(idx: &mut AcctIndex, id: Id, e: &AcctEntry, op: Op) {
@@ -87,8 +88,8 @@ mod tests {
             })
         };
         let mut s = Section::<AcctEntry>::default();
-        let a = s.insert("a".into(), rec("a.t", "Ann@x"));
-        let b = s.insert("b".into(), rec("b.t", "bob@x"));
+        let a = s.insert("a", rec("a.t", "Ann@x"));
+        let b = s.insert("b", rec("b.t", "bob@x"));
         s.idx.home.update(Op::Add, &["login.example", "a.t"], b);
         s.idx.user.update(Op::Add, &["login.example", "ann@x"], b);
         assert_eq!(s.of_home("login.example", "A.T"), vec![a]);

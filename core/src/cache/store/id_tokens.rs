@@ -17,13 +17,14 @@ pub(crate) struct IdtIndex {
 impl Kind for IdtEntry {
     type Index = IdtIndex;
 
-    fn key(&self) -> String {
-        keys::id_token(
+    fn write_key(&self, out: &mut String) {
+        keys::id_token_into(
+            out,
             self.home_account_id().unwrap_or(""),
             self.environment().unwrap_or(""),
             self.client_id().unwrap_or(""),
             self.realm().unwrap_or(""),
-        )
+        );
     }
 
     fn credential(&self) -> Option<&str> {

@@ -8,6 +8,7 @@ use super::section::{Kind, Section};
 use super::Store;
 use crate::cache::schema::{DocumentSeed, Parsed, CHUNK};
 use serde::de::DeserializeSeed;
+use std::borrow::Cow;
 use std::sync::mpsc;
 use std::thread::{Scope, ScopedJoinHandle};
 
@@ -22,19 +23,22 @@ const QUEUE: usize = 4;
 
 /// A section being built from its chunks: here, or on a thread of its own
 /// fed over a channel.
-enum Builder<'s, E: Kind> {
+enum Builder<'s, 'j, E: Kind> {
     Here(Section<E>),
     There(
-        mpsc::SyncSender<Vec<(String, E)>>,
+        mpsc::SyncSender<Chunk<'j, E>>,
         ScopedJoinHandle<'s, Section<E>>,
     ),
 }
 
-impl<'s, E: Kind + Send + 's> Builder<'s, E>
+/// Entries as read, keys borrowed from the document's text.
+type Chunk<'j, E> = Vec<(Cow<'j, str>, E)>;
+
+impl<'s, 'j: 's, E: Kind + Send + 's> Builder<'s, 'j, E>
 where
     E::Index: Send,
 {
-    fn feed(this: &mut Option<Self>, scope: &'s Scope<'s, '_>, chunk: Vec<(String, E)>) {
+    fn feed(this: &mut Option<Self>, scope: &'s Scope<'s, '_>, chunk: Chunk<'j, E>) {
         match this {
             None => *this = Some(Self::start(scope, chunk)),
             Some(Builder::Here(s)) => s.extend(chunk),
@@ -43,13 +47,13 @@ where
         }
     }
 
-    fn start(scope: &'s Scope<'s, '_>, chunk: Vec<(String, E)>) -> Self {
+    fn start(scope: &'s Scope<'s, '_>, chunk: Chunk<'j, E>) -> Self {
         if chunk.len() < THREADED {
             return Builder::Here(Section::load(chunk));
         }
         // The first chunk goes over the channel once the thread exists, so a
         // thread that cannot be started leaves it here to be built in place.
-        let (tx, rx) = mpsc::sync_channel::<Vec<(String, E)>>(QUEUE);
+        let (tx, rx) = mpsc::sync_channel::<Chunk<'j, E>>(QUEUE);
         let spawned = std::thread::Builder::new()
             .name("idflow-cache-load".into())
             .spawn_scoped(scope, move || {

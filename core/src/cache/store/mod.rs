@@ -98,9 +98,8 @@ impl Store {
     /// Saves an entry under the key msal computes for it, replacing the
     /// entry there; journaled for storage.
     pub fn put<E: Stored>(&mut self, e: E) {
-        let key: Box<str> = e.key().into();
+        let (_, key) = E::section_mut(self).insert_own(e);
         self.record(E::SEC, &key, Change::Upsert);
-        E::section_mut(self).insert(key, e);
     }
 
     /// Removes an entry; journaled for storage (evictions, which are not,

@@ -27,13 +27,14 @@ pub(crate) struct RtIndex {
 impl Kind for RtEntry {
     type Index = RtIndex;
 
-    fn key(&self) -> String {
-        keys::refresh_token(
+    fn write_key(&self, out: &mut String) {
+        keys::refresh_token_into(
+            out,
             self.home_account_id().unwrap_or(""),
             self.environment().unwrap_or(""),
             self.client_id().unwrap_or(""),
             self.target().unwrap_or(""),
-        )
+        );
     }
 
     fn credential(&self) -> Option<&str> {
@@ -156,8 +157,8 @@ mod tests {
     #[test]
     fn readers_check_each_entry_against_the_query() {
         let mut s = Section::<RtEntry>::default();
-        let a = s.insert("a".into(), rt("A.t", "client", Some("1")));
-        let b = s.insert("b".into(), rt("B.t", "other", Some("2")));
+        let a = s.insert("a", rt("A.t", "client", Some("1")));
+        let b = s.insert("b", rt("B.t", "other", Some("2")));
         // File b under a's keys, as a shared hash would.
         let env = "login.example";
         s.idx.owner.update(Op::Add, &["a.t", env, "client"], b);

@@ -5,12 +5,13 @@ use super::Store;
 use crate::cache::schema::{SectionOut, ACCT, AT, IDT, META, RT};
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
+use std::borrow::Cow;
 
 impl Serialize for Store {
     fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
         fn out<'a, E: Kind + 'a>(
             s: &'a Section<E>,
-        ) -> SectionOut<'a, E, impl Iterator<Item = (&'a str, &'a E)>> {
+        ) -> SectionOut<'a, E, impl Iterator<Item = (Cow<'a, str>, &'a E)>> {
             SectionOut(
                 std::cell::Cell::new(Some(s.iter().map(|(_, k, e)| (k, e)))),
                 std::marker::PhantomData,
