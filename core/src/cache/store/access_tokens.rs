@@ -5,8 +5,7 @@
 //! the tokens of each account.
 
 use super::index::{
-    ikey, set_add, set_del, with_folded, with_ikey, Hashed, Id, IdSet, Ids, Interner, Map, NumMap,
-    Op,
+    set_add, set_del, with_folded, with_ikey, Hashed, Id, IdSet, Ids, Interner, Map, NumMap, Op,
 };
 use super::section::{Kind, Section};
 use crate::cache::keys;
@@ -79,14 +78,16 @@ struct AtIdx {
     expires_on: u64,
 }
 
+/// One partition's lists. A partition is known by its key's 64-bit hash
+/// alone (no key stored: ≈ 120 bytes per signed-in user): two partitions
+/// whose keys shared a hash would share these lists, so every token read
+/// from them is checked against the query's partition ([`Section::in_partition`]).
 #[derive(Default)]
 struct Partition {
-    /// The partition's parts folded and joined, and their hash.
-    key: Box<str>,
     hash: u64,
     postings: NumMap,
     by_resource: NumMap,
-    count: usize,
+    count: u32,
 }
 
 /// The access-token indexes.
@@ -96,8 +97,7 @@ pub(crate) struct AtIndex {
     names: Interner,
     parts: Vec<Partition>,
     parts_free: Vec<u32>,
-    /// Partitions by their key's hash, told apart by the key each holds
-    /// (the key is stored once, in the partition).
+    /// Partitions by their key's hash.
     parts_by_key: hashbrown::HashTable<u32>,
     /// (partition hash, normalized scope set) → tokens: the hit path.
     exact: Map<ExactKey, IdSet>,
@@ -174,14 +174,8 @@ fn index(idx: &mut AtIndex, id: Id, e: &AtEntry) {
         e.ext_cache_key().unwrap_or(""),
         scheme_of(e.token_type()),
     );
-    let (found, part_hash) = with_ikey(&parts, |k| {
-        let h = idx.hasher.hash_one(k);
-        (part_of(idx, h, k), h)
-    });
-    let pk = match found {
-        Some(_) => None,
-        None => Some(ikey(&parts)),
-    };
+    let part_hash = with_ikey(&parts, |k| idx.hasher.hash_one(k));
+    let found = part_of(idx, part_hash);
     let granted_names = folded_set(e.target().unwrap_or(""));
     let requested_names = e
         .idflow_requested_target()
@@ -202,12 +196,10 @@ fn index(idx: &mut AtIndex, id: Id, e: &AtEntry) {
     let granted = intern_set(&mut idx.names, &granted_names);
     let requested = requested_names.map(|r| intern_set(&mut idx.names, &r));
     let resource = resource.map(|r| idx.names.intern(r));
-    let part = match (found, pk) {
-        (Some(p), _) => p,
-        (None, pk) => {
-            let key = pk.unwrap_or_default();
+    let part = match found {
+        Some(p) => p,
+        None => {
             let p = Partition {
-                key,
                 hash: part_hash,
                 ..Partition::default()
             };
@@ -259,11 +251,11 @@ fn index(idx: &mut AtIndex, id: Id, e: &AtEntry) {
     });
 }
 
-/// The partition of key `k` (folded and joined parts) with hash `h`.
-fn part_of(idx: &AtIndex, h: u64, k: &str) -> Option<u32> {
+/// The partition whose key has hash `h`.
+fn part_of(idx: &AtIndex, h: u64) -> Option<u32> {
     idx.parts_by_key
         .find(h, |&i| {
-            idx.parts.get(i as usize).is_some_and(|p| &*p.key == k)
+            idx.parts.get(i as usize).is_some_and(|p| p.hash == h)
         })
         .copied()
 }
@@ -383,7 +375,7 @@ impl Section<AtEntry> {
                 }
             }
         }
-        let part = with_ikey(&parts, |k| part_of(&self.idx, part_hash, k))?;
+        let part = part_of(&self.idx, part_hash)?;
         let p = &self.idx.parts[part as usize];
         if count == 0 {
             // Only OIDC scopes asked for: no access token scope to match on.
@@ -396,7 +388,8 @@ impl Section<AtEntry> {
                     .and_then(|r| self.idx.names.get(r))
             });
             if let Some(found) = resource.and_then(|r| p.by_resource.get(r)) {
-                if let Some(id) = self.best(found.iter(), now, expired) {
+                let mine = found.iter().filter(|&id| self.in_partition(id, q));
+                if let Some(id) = self.best(mine, now, expired) {
                     return Some(id);
                 }
             }
@@ -425,7 +418,8 @@ impl Section<AtEntry> {
         self.best(
             shortest
                 .iter()
-                .filter(|id| lists.iter().all(|l| l.contains(*id))),
+                .filter(|id| lists.iter().all(|l| l.contains(*id)))
+                .filter(|&id| self.in_partition(id, q)),
             now,
             expired,
         )
@@ -495,5 +489,61 @@ impl super::Store {
             return;
         }
         self.put(e);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cache::schema::AtFields;
+
+    fn at(home: &str, target: &str, secret: &str) -> AtEntry {
+        let mut e = AtEntry::new(AtFields {
+            credential_type: Some("AccessToken"),
+            secret: Some(secret),
+            home_account_id: Some(home),
+            environment: Some("login.example"),
+            client_id: Some("client"),
+            realm: Some("t"),
+            target: Some(target),
+            ..AtFields::default()
+        });
+        e.expires_on = Some(2_000);
+        e
+    }
+
+    /// Partitions are known by their key's hash: were two users' hashes the
+    /// same, their tokens would share one partition's lists. A lookup must
+    /// still hand out only a token of the query's own partition.
+    #[test]
+    fn a_shared_partition_never_hands_out_another_users_token() {
+        let mut s = Section::<AtEntry>::default();
+        let (a, _) = s.insert_own(at("a.t", "r/one r/two", "token-a"));
+        let mut later = at("b.t", "r/one r/two", "token-b");
+        later.expires_on = Some(2_500);
+        let (b, _) = s.insert_own(later);
+        // File b's token in a's partition, as a shared hash would.
+        let pa = s.idx.at_idx[a as usize].as_ref().unwrap().part as usize;
+        for &n in s.idx.at_idx[b as usize].as_ref().unwrap().granted.iter() {
+            s.idx.parts[pa].postings.add(n, b);
+        }
+        if let Some(r) = s.idx.at_idx[b as usize].as_ref().unwrap().resource {
+            s.idx.parts[pa].by_resource.add(r, b);
+        }
+        let q = |scopes: &[&str]| {
+            let scopes: Vec<String> = scopes.iter().map(|x| (*x).to_owned()).collect();
+            let q = AtQuery {
+                client_id: "client",
+                environment: "login.example",
+                realm: "t",
+                home: "a.t",
+                scopes: &scopes,
+            };
+            s.find(&q, 1_000, &mut Vec::new())
+        };
+        // b expires later: without the check it would win every time.
+        assert_eq!(q(&["r/one"]), Some(a));
+        assert_eq!(q(&["r/.default"]), Some(a));
+        assert_eq!(q(&["r/two", "r/one"]), Some(a));
     }
 }
