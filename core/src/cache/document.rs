@@ -1,7 +1,6 @@
 //! The cache as one document: msal's `SerializableTokenCache` JSON, read
 //! and written whole.
 
-use super::schema::Document;
 use super::store::Store;
 use super::TokenCache;
 use crate::error::{IdFlowError, LocalCode};
@@ -13,7 +12,7 @@ pub(super) fn parse(json: &str) -> Result<Store, IdFlowError> {
     if json.trim().is_empty() {
         return Ok(Store::default());
     }
-    let doc: Document = serde_json::from_str(json).map_err(|e| {
+    Store::parse(json).map_err(|e| {
         IdFlowError::local(
             LocalCode::InvalidCacheFormat,
             format!(
@@ -23,8 +22,7 @@ pub(super) fn parse(json: &str) -> Result<Store, IdFlowError> {
                 e.column()
             ),
         )
-    })?;
-    Ok(Store::from_document(doc))
+    })
 }
 
 impl TokenCache {
@@ -50,9 +48,10 @@ impl TokenCache {
         let old = std::mem::replace(&mut *s, fresh);
         self.inner.changed.store(false, Ordering::Release);
         drop(s);
-        // The replaced content is freed after the lock is released: readers
-        // and writers do not wait for it.
-        drop(old);
+        // The replaced content is freed after the lock is released (a big
+        // one on a thread of its own): readers, writers and this caller do
+        // not wait for it.
+        old.release();
         Ok(())
     }
 

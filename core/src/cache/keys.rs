@@ -7,13 +7,19 @@
 
 fn lower_join(parts: &[&str]) -> String {
     let mut out = String::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
+    lower_join_into(&mut out, parts);
+    out
+}
+
+/// Appends the parts lower-cased and joined with `-` (no allocation when
+/// `out` has room: the store computes keys into one reused buffer).
+fn lower_join_into(out: &mut String, parts: &[&str]) {
     for (i, p) in parts.iter().enumerate() {
         if i > 0 {
             out.push('-');
         }
-        super::scopes::push_folded(&mut out, p);
+        super::scopes::push_folded(out, p);
     }
-    out
 }
 
 /// `{home}-{environment}-AccessToken-{client}-{realm}-{target}`; with an
@@ -26,24 +32,53 @@ pub fn access_token(
     target: &str,
     ext_cache_key: Option<&str>,
 ) -> String {
+    let mut out = String::new();
+    access_token_into(
+        &mut out,
+        home_account_id,
+        environment,
+        client_id,
+        realm,
+        target,
+        ext_cache_key,
+    );
+    out
+}
+
+/// [`access_token`], appended to `out`.
+pub fn access_token_into(
+    out: &mut String,
+    home_account_id: &str,
+    environment: &str,
+    client_id: &str,
+    realm: &str,
+    target: &str,
+    ext_cache_key: Option<&str>,
+) {
     match ext_cache_key.filter(|k| !k.is_empty()) {
-        Some(ext) => lower_join(&[
-            home_account_id,
-            environment,
-            "atext",
-            client_id,
-            realm,
-            target,
-            ext,
-        ]),
-        None => lower_join(&[
-            home_account_id,
-            environment,
-            "AccessToken",
-            client_id,
-            realm,
-            target,
-        ]),
+        Some(ext) => lower_join_into(
+            out,
+            &[
+                home_account_id,
+                environment,
+                "atext",
+                client_id,
+                realm,
+                target,
+                ext,
+            ],
+        ),
+        None => lower_join_into(
+            out,
+            &[
+                home_account_id,
+                environment,
+                "AccessToken",
+                client_id,
+                realm,
+                target,
+            ],
+        ),
     }
 }
 
@@ -55,26 +90,58 @@ pub fn refresh_token(
     client_id: &str,
     target: &str,
 ) -> String {
-    lower_join(&[
-        home_account_id,
-        environment,
-        "RefreshToken",
-        client_id,
-        "",
-        target,
-    ])
+    let mut out = String::new();
+    refresh_token_into(&mut out, home_account_id, environment, client_id, target);
+    out
+}
+
+/// [`refresh_token`], appended to `out`.
+pub fn refresh_token_into(
+    out: &mut String,
+    home_account_id: &str,
+    environment: &str,
+    client_id: &str,
+    target: &str,
+) {
+    lower_join_into(
+        out,
+        &[
+            home_account_id,
+            environment,
+            "RefreshToken",
+            client_id,
+            "",
+            target,
+        ],
+    )
 }
 
 /// `{home}-{environment}-IdToken-{client}-{realm}-` (the schema keeps an empty scope part).
 pub fn id_token(home_account_id: &str, environment: &str, client_id: &str, realm: &str) -> String {
-    lower_join(&[
-        home_account_id,
-        environment,
-        "IdToken",
-        client_id,
-        realm,
-        "",
-    ])
+    let mut out = String::new();
+    id_token_into(&mut out, home_account_id, environment, client_id, realm);
+    out
+}
+
+/// [`id_token`], appended to `out`.
+pub fn id_token_into(
+    out: &mut String,
+    home_account_id: &str,
+    environment: &str,
+    client_id: &str,
+    realm: &str,
+) {
+    lower_join_into(
+        out,
+        &[
+            home_account_id,
+            environment,
+            "IdToken",
+            client_id,
+            realm,
+            "",
+        ],
+    )
 }
 
 /// `{home}-{environment}-{realm}`.
@@ -82,9 +149,24 @@ pub fn account(home_account_id: &str, environment: &str, realm: &str) -> String 
     lower_join(&[home_account_id, environment, realm])
 }
 
+/// [`account`], appended to `out`.
+pub fn account_into(out: &mut String, home_account_id: &str, environment: &str, realm: &str) {
+    lower_join_into(out, &[home_account_id, environment, realm]);
+}
+
 /// `appmetadata-{environment}-{client}`, not lower-cased.
 pub fn app_metadata(environment: &str, client_id: &str) -> String {
-    format!("appmetadata-{environment}-{client_id}")
+    let mut out = String::new();
+    app_metadata_into(&mut out, environment, client_id);
+    out
+}
+
+/// [`app_metadata`], appended to `out`.
+pub fn app_metadata_into(out: &mut String, environment: &str, client_id: &str) {
+    out.push_str("appmetadata-");
+    out.push_str(environment);
+    out.push('-');
+    out.push_str(client_id);
 }
 
 #[cfg(test)]

@@ -68,7 +68,7 @@ impl TokenCache {
         let s = self.read();
         let ids =
             s.rt.of(q.home_account_id, q.environment, q.client_id, q.family_id);
-        let e = s.rt.get(s.rt.newest(ids)?)?;
+        let e = s.rt.get(s.rt.newest(&ids)?)?;
         Some(CachedRefreshToken {
             secret: RefreshToken::new(e.secret().unwrap_or("")),
             family_id: e.family_id().map(str::to_owned).filter(|f| !f.is_empty()),
@@ -125,7 +125,7 @@ impl TokenCache {
         let pick = |home: &str| -> Option<&AcctEntry> {
             let utid = home.split_once('.').map(|(_, t)| t);
             let mut first = None;
-            for &id in s.acct.of_home(environment, home) {
+            for id in s.acct.of_home(environment, home) {
                 let Some(a) = s.acct.get(id) else { continue };
                 if utid.is_some_and(|t| scopes::folded_eq(a.realm().unwrap_or(""), t)) {
                     return Some(a);
@@ -147,7 +147,7 @@ impl TokenCache {
         let Some(wanted) = username else {
             let homes = s.rt.homes(environment, client_id, family);
             let mut out = Vec::with_capacity(homes.len());
-            out.extend(homes.into_iter().filter_map(pick).map(account));
+            out.extend(homes.iter().filter_map(|h| pick(h)).map(account));
             return out;
         };
         // Only the records of that username, through its index.

@@ -329,52 +329,76 @@ pub(crate) const IDT: &str = "IdToken";
 pub(crate) const ACCT: &str = "Account";
 pub(crate) const META: &str = "AppMetadata";
 
-/// A whole cache document as read: known sections typed, unknown top-level
-/// members kept as they came.
-#[derive(Default)]
-pub(crate) struct Document {
-    pub at: Vec<(String, AtEntry)>,
-    pub rt: Vec<(String, RtEntry)>,
-    pub idt: Vec<(String, IdtEntry)>,
-    pub acct: Vec<(String, AcctEntry)>,
-    pub meta: Vec<(String, MetaEntry)>,
-    pub other: Extra,
+/// Entries of one known section of a document, handed over as soon as they
+/// have been read: a section comes as one or more chunks, in document order.
+/// Keys are borrowed from the document when they hold no escapes.
+pub(crate) enum Parsed<'de> {
+    At(Vec<(Cow<'de, str>, AtEntry)>),
+    Rt(Vec<(Cow<'de, str>, RtEntry)>),
+    Idt(Vec<(Cow<'de, str>, IdtEntry)>),
+    Acct(Vec<(Cow<'de, str>, AcctEntry)>),
+    Meta(Vec<(Cow<'de, str>, MetaEntry)>),
 }
 
-/// Reads one section: an object of key → entry object.
-struct SectionSeed<E>(std::marker::PhantomData<E>);
+/// Entries per chunk: a big section is indexed chunk by chunk while the
+/// rest of it is parsed.
+pub(crate) const CHUNK: usize = 4_096;
 
-impl<'de, E: Deserialize<'de>> DeserializeSeed<'de> for SectionSeed<E> {
-    type Value = Vec<(String, E)>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        struct V<E>(std::marker::PhantomData<E>);
-        impl<'de, E: Deserialize<'de>> Visitor<'de> for V<E> {
-            type Value = Vec<(String, E)>;
+/// Reads one section, an object of key → entry object, handing its entries
+/// to the sink in chunks of [`CHUNK`] (an empty section gives one empty
+/// chunk, so the sink hears of every section read).
+type Chunk<'de, E> = Vec<(Cow<'de, str>, E)>;
+
+struct SectionSeed<'a, 'de, E>(&'a mut dyn FnMut(Chunk<'de, E>));
+
+impl<'de, E: Deserialize<'de>> DeserializeSeed<'de> for SectionSeed<'_, 'de, E> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        struct V<'a, 'de, E>(&'a mut dyn FnMut(Chunk<'de, E>));
+        impl<'de, E: Deserialize<'de>> Visitor<'de> for V<'_, 'de, E> {
+            type Value = ();
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a JSON object of cache entries")
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
-                let mut out = Vec::with_capacity(a.size_hint().unwrap_or(0));
+            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<(), A::Error> {
+                let sink = self.0;
+                let mut out = Vec::new();
+                let mut sent = false;
                 while let Some(Key(k)) = a.next_key::<Key<'de>>()? {
-                    out.push((k.into_owned(), a.next_value::<E>()?));
+                    out.push((k, a.next_value::<E>()?));
+                    if out.len() == CHUNK {
+                        sink(std::mem::take(&mut out));
+                        sent = true;
+                    }
                 }
-                Ok(out)
+                if !out.is_empty() || !sent {
+                    sink(out);
+                }
+                Ok(())
             }
         }
-        d.deserialize_map(V(std::marker::PhantomData))
+        d.deserialize_map(V(self.0))
     }
 }
 
-impl<'de> Deserialize<'de> for Document {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Document;
+/// Reads a whole cache document: the entries of each known section go to
+/// the sink as soon as they have been read (the store indexes them while the
+/// parse goes on); the value is the unknown top-level members, kept as they
+/// came.
+pub(crate) struct DocumentSeed<'a, 'de>(pub &'a mut dyn FnMut(Parsed<'de>));
+
+impl<'de> DeserializeSeed<'de> for DocumentSeed<'_, 'de> {
+    type Value = Extra;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Extra, D::Error> {
+        struct V<'a, 'de>(&'a mut dyn FnMut(Parsed<'de>));
+        impl<'de> Visitor<'de> for V<'_, 'de> {
+            type Value = Extra;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a token cache (a JSON object of sections)")
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Document, A::Error> {
-                let mut doc = Document::default();
+            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Extra, A::Error> {
+                let sink = self.0;
+                let mut other = Extra::new();
                 let mut seen = [false; 5];
                 while let Some(Key(k)) = a.next_key::<Key<'de>>()? {
                     let slot = [AT, RT, IDT, ACCT, META].iter().position(|s| *s == k);
@@ -384,21 +408,25 @@ impl<'de> Deserialize<'de> for Document {
                         }
                     }
                     match slot {
-                        Some(0) => doc.at = a.next_value_seed(SectionSeed(Default::default()))?,
-                        Some(1) => doc.rt = a.next_value_seed(SectionSeed(Default::default()))?,
-                        Some(2) => doc.idt = a.next_value_seed(SectionSeed(Default::default()))?,
-                        Some(3) => doc.acct = a.next_value_seed(SectionSeed(Default::default()))?,
-                        Some(4) => doc.meta = a.next_value_seed(SectionSeed(Default::default()))?,
+                        Some(0) => a.next_value_seed(SectionSeed(&mut |v| sink(Parsed::At(v))))?,
+                        Some(1) => a.next_value_seed(SectionSeed(&mut |v| sink(Parsed::Rt(v))))?,
+                        Some(2) => a.next_value_seed(SectionSeed(&mut |v| sink(Parsed::Idt(v))))?,
+                        Some(3) => {
+                            a.next_value_seed(SectionSeed(&mut |v| sink(Parsed::Acct(v))))?
+                        }
+                        Some(4) => {
+                            a.next_value_seed(SectionSeed(&mut |v| sink(Parsed::Meta(v))))?
+                        }
                         _ => {
                             let v = a.next_value::<Value>()?;
-                            doc.other.push((k.into_owned(), v));
+                            other.push((k.into_owned(), v));
                         }
                     }
                 }
-                Ok(doc)
+                Ok(other)
             }
         }
-        d.deserialize_map(V)
+        d.deserialize_map(V(self.0))
     }
 }
 
@@ -408,14 +436,14 @@ pub(crate) struct SectionOut<'a, E, I>(
     pub std::marker::PhantomData<&'a E>,
 );
 
-impl<'a, E: Serialize + 'a, I: Iterator<Item = (&'a str, &'a E)>> Serialize
+impl<'a, E: Serialize + 'a, I: Iterator<Item = (Cow<'a, str>, &'a E)>> Serialize
     for SectionOut<'a, E, I>
 {
     fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
         let it = self.0.take();
         let mut m = ser.serialize_map(None)?;
         for (k, e) in it.into_iter().flatten() {
-            m.serialize_entry(k, e)?;
+            m.serialize_entry(&*k, e)?;
         }
         m.end()
     }

@@ -5,7 +5,7 @@
 //! the tokens of each account.
 
 use super::index::{
-    ikey, set_add, set_del, with_folded, with_ikey, Id, IdSet, Ids, Interner, Map, Op,
+    set_add, set_del, with_folded, with_ikey, Hashed, Id, IdSet, Ids, Interner, Map, NumMap, Op,
 };
 use super::section::{Kind, Section};
 use crate::cache::keys;
@@ -78,12 +78,16 @@ struct AtIdx {
     expires_on: u64,
 }
 
+/// One partition's lists. A partition is known by its key's 64-bit hash
+/// alone (no key stored: ≈ 120 bytes per signed-in user): two partitions
+/// whose keys shared a hash would share these lists, so every token read
+/// from them is checked against the query's partition ([`Section::in_partition`]).
 #[derive(Default)]
 struct Partition {
-    key: Box<str>,
-    postings: Map<u32, IdSet>,
-    by_resource: Map<u32, IdSet>,
-    count: usize,
+    hash: u64,
+    postings: NumMap,
+    by_resource: NumMap,
+    count: u32,
 }
 
 /// The access-token indexes.
@@ -93,12 +97,14 @@ pub(crate) struct AtIndex {
     names: Interner,
     parts: Vec<Partition>,
     parts_free: Vec<u32>,
-    parts_by_key: Map<Box<str>, u32>,
+    /// Partitions by their key's hash.
+    parts_by_key: hashbrown::HashTable<u32>,
     /// (partition hash, normalized scope set) → tokens: the hit path.
     exact: Map<ExactKey, IdSet>,
     hasher: foldhash::fast::RandomState,
     expiry: BTreeSet<(u64, Id)>,
-    at_home: Map<Box<str>, IdSet>,
+    /// (environment, home) → the account's tokens (readers check each).
+    at_home: Hashed<IdSet>,
 }
 
 /// The fields of an access token query, borrowed.
@@ -125,15 +131,16 @@ fn intern_set<S: AsRef<str>>(names: &mut Interner, set: &[S]) -> Box<[u32]> {
 impl Kind for AtEntry {
     type Index = AtIndex;
 
-    fn key(&self) -> String {
-        keys::access_token(
+    fn write_key(&self, out: &mut String) {
+        keys::access_token_into(
+            out,
             self.home_account_id().unwrap_or(""),
             self.environment().unwrap_or(""),
             self.client_id().unwrap_or(""),
             self.realm().unwrap_or(""),
             self.target().unwrap_or(""),
             self.ext_cache_key(),
-        )
+        );
     }
 
     fn credential(&self) -> Option<&str> {
@@ -167,13 +174,8 @@ fn index(idx: &mut AtIndex, id: Id, e: &AtEntry) {
         e.ext_cache_key().unwrap_or(""),
         scheme_of(e.token_type()),
     );
-    let (found, part_hash) = with_ikey(&parts, |k| {
-        (idx.parts_by_key.get(k).copied(), idx.hasher.hash_one(k))
-    });
-    let pk = match found {
-        Some(_) => None,
-        None => Some(ikey(&parts)),
-    };
+    let part_hash = with_ikey(&parts, |k| idx.hasher.hash_one(k));
+    let found = part_of(idx, part_hash);
     let granted_names = folded_set(e.target().unwrap_or(""));
     let requested_names = e
         .idflow_requested_target()
@@ -190,20 +192,15 @@ fn index(idx: &mut AtIndex, id: Id, e: &AtEntry) {
             }
         }
     }
-    let home_parts = e
-        .home_account_id()
-        .filter(|h| !h.is_empty())
-        .map(|h| ikey(&[e.environment().unwrap_or(""), h]));
 
     let granted = intern_set(&mut idx.names, &granted_names);
     let requested = requested_names.map(|r| intern_set(&mut idx.names, &r));
     let resource = resource.map(|r| idx.names.intern(r));
-    let part = match (found, pk) {
-        (Some(p), _) => p,
-        (None, pk) => {
-            let key = pk.unwrap_or_default();
+    let part = match found {
+        Some(p) => p,
+        None => {
             let p = Partition {
-                key: key.clone(),
+                hash: part_hash,
                 ..Partition::default()
             };
             let i = match idx.parts_free.pop() {
@@ -216,7 +213,14 @@ fn index(idx: &mut AtIndex, id: Id, e: &AtEntry) {
                     (idx.parts.len() - 1) as u32
                 }
             };
-            idx.parts_by_key.insert(key, i);
+            let AtIndex {
+                parts_by_key,
+                parts,
+                ..
+            } = idx;
+            parts_by_key.insert_unique(part_hash, i, |&j| {
+                parts.get(j as usize).map_or(0, |p| p.hash)
+            });
             i
         }
     };
@@ -227,14 +231,15 @@ fn index(idx: &mut AtIndex, id: Id, e: &AtEntry) {
     let p = &mut idx.parts[part as usize];
     p.count += 1;
     for &s in granted.iter() {
-        set_add(&mut p.postings, s, id);
+        p.postings.add(s, id);
     }
     if let Some(r) = resource {
-        set_add(&mut p.by_resource, r, id);
+        p.by_resource.add(r, id);
     }
     idx.expiry.insert((exp, id));
-    if let Some(h) = home_parts {
-        set_add(&mut idx.at_home, h, id);
+    if let Some(h) = e.home_account_id().filter(|h| !h.is_empty()) {
+        idx.at_home
+            .update(Op::Add, &[e.environment().unwrap_or(""), h], id);
     }
     idx.at_idx[id as usize] = Some(AtIdx {
         part,
@@ -246,6 +251,15 @@ fn index(idx: &mut AtIndex, id: Id, e: &AtEntry) {
     });
 }
 
+/// The partition whose key has hash `h`.
+fn part_of(idx: &AtIndex, h: u64) -> Option<u32> {
+    idx.parts_by_key
+        .find(h, |&i| {
+            idx.parts.get(i as usize).is_some_and(|p| p.hash == h)
+        })
+        .copied()
+}
+
 /// Takes a token out of the indexes, by what [`AtIdx`] recorded of it.
 fn unindex(idx: &mut AtIndex, id: Id, e: &AtEntry) {
     if let Some(t) = idx.at_idx.get_mut(id as usize).and_then(Option::take) {
@@ -254,17 +268,18 @@ fn unindex(idx: &mut AtIndex, id: Id, e: &AtEntry) {
             set_del(&mut idx.exact, &ExactKey::new(t.part_hash, r), id);
         }
         let p = &mut idx.parts[t.part as usize];
-        for s in t.granted.iter() {
-            set_del(&mut p.postings, s, id);
+        for &s in t.granted.iter() {
+            p.postings.del(s, id);
         }
-        if let Some(r) = &t.resource {
-            set_del(&mut p.by_resource, r, id);
+        if let Some(r) = t.resource {
+            p.by_resource.del(r, id);
         }
         p.count -= 1;
         if p.count == 0 {
-            let key = std::mem::take(&mut p.key);
             *p = Partition::default();
-            idx.parts_by_key.remove(&key);
+            if let Ok(found) = idx.parts_by_key.find_entry(t.part_hash, |&j| j == t.part) {
+                found.remove();
+            }
             idx.parts_free.push(t.part);
         }
         idx.expiry.remove(&(t.expires_on, id));
@@ -281,7 +296,7 @@ fn unindex(idx: &mut AtIndex, id: Id, e: &AtEntry) {
     }
     if let Some(h) = e.home_account_id().filter(|h| !h.is_empty()) {
         let env = e.environment().unwrap_or("");
-        with_ikey(&[env, h], |k| set_del(&mut idx.at_home, k, id));
+        idx.at_home.update(Op::Del, &[env, h], id);
     }
 }
 
@@ -360,7 +375,7 @@ impl Section<AtEntry> {
                 }
             }
         }
-        let part = with_ikey(&parts, |k| self.idx.parts_by_key.get(k).copied())?;
+        let part = part_of(&self.idx, part_hash)?;
         let p = &self.idx.parts[part as usize];
         if count == 0 {
             // Only OIDC scopes asked for: no access token scope to match on.
@@ -372,8 +387,9 @@ impl Section<AtEntry> {
                     .filter(|r| !r.is_empty())
                     .and_then(|r| self.idx.names.get(r))
             });
-            if let Some(found) = resource.and_then(|r| p.by_resource.get(&r)) {
-                if let Some(id) = self.best(found.iter(), now, expired) {
+            if let Some(found) = resource.and_then(|r| p.by_resource.get(r)) {
+                let mine = found.iter().filter(|&id| self.in_partition(id, q));
+                if let Some(id) = self.best(mine, now, expired) {
                     return Some(id);
                 }
             }
@@ -384,7 +400,7 @@ impl Section<AtEntry> {
         let mut lists: [Option<&IdSet>; 8] = [None; 8];
         let mut heap: Vec<&IdSet> = Vec::new();
         for (i, s) in set.iter().enumerate() {
-            let l = p.postings.get(s)?;
+            let l = p.postings.get(*s)?;
             if set.len() <= lists.len() {
                 lists[i] = Some(l);
             } else {
@@ -402,7 +418,8 @@ impl Section<AtEntry> {
         self.best(
             shortest
                 .iter()
-                .filter(|id| lists.iter().all(|l| l.contains(*id))),
+                .filter(|id| lists.iter().all(|l| l.contains(*id)))
+                .filter(|&id| self.in_partition(id, q)),
             now,
             expired,
         )
@@ -443,9 +460,17 @@ impl Section<AtEntry> {
 
     /// Access tokens of an account in an environment (every client, every realm).
     pub fn of_home(&self, env: &str, home: &str) -> Vec<Id> {
-        with_ikey(&[env, home], |k| self.idx.at_home.get(k))
-            .map(|s| s.iter().collect())
-            .unwrap_or_default()
+        let eq = |a: Option<&str>, b: &str| folded_eq(a.unwrap_or(""), b);
+        self.idx
+            .at_home
+            .get(&[env, home])
+            .into_iter()
+            .flat_map(IdSet::iter)
+            .filter(|&id| {
+                self.get(id)
+                    .is_some_and(|e| eq(e.environment(), env) && eq(e.home_account_id(), home))
+            })
+            .collect()
     }
 }
 
@@ -464,5 +489,61 @@ impl super::Store {
             return;
         }
         self.put(e);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cache::schema::AtFields;
+
+    fn at(home: &str, target: &str, secret: &str) -> AtEntry {
+        let mut e = AtEntry::new(AtFields {
+            credential_type: Some("AccessToken"),
+            secret: Some(secret),
+            home_account_id: Some(home),
+            environment: Some("login.example"),
+            client_id: Some("client"),
+            realm: Some("t"),
+            target: Some(target),
+            ..AtFields::default()
+        });
+        e.expires_on = Some(2_000);
+        e
+    }
+
+    /// Partitions are known by their key's hash: were two users' hashes the
+    /// same, their tokens would share one partition's lists. A lookup must
+    /// still hand out only a token of the query's own partition.
+    #[test]
+    fn a_shared_partition_never_hands_out_another_users_token() {
+        let mut s = Section::<AtEntry>::default();
+        let (a, _) = s.insert_own(at("a.t", "r/one r/two", "token-a"));
+        let mut later = at("b.t", "r/one r/two", "token-b");
+        later.expires_on = Some(2_500);
+        let (b, _) = s.insert_own(later);
+        // File b's token in a's partition, as a shared hash would.
+        let pa = s.idx.at_idx[a as usize].as_ref().unwrap().part as usize;
+        for &n in s.idx.at_idx[b as usize].as_ref().unwrap().granted.iter() {
+            s.idx.parts[pa].postings.add(n, b);
+        }
+        if let Some(r) = s.idx.at_idx[b as usize].as_ref().unwrap().resource {
+            s.idx.parts[pa].by_resource.add(r, b);
+        }
+        let q = |scopes: &[&str]| {
+            let scopes: Vec<String> = scopes.iter().map(|x| (*x).to_owned()).collect();
+            let q = AtQuery {
+                client_id: "client",
+                environment: "login.example",
+                realm: "t",
+                home: "a.t",
+                scopes: &scopes,
+            };
+            s.find(&q, 1_000, &mut Vec::new())
+        };
+        // b expires later: without the check it would win every time.
+        assert_eq!(q(&["r/one"]), Some(a));
+        assert_eq!(q(&["r/.default"]), Some(a));
+        assert_eq!(q(&["r/two", "r/one"]), Some(a));
     }
 }

@@ -1,52 +1,99 @@
 //! Account records, by account (environment, home account id) and by
 //! username.
 
-use super::index::{list, list_get, Id, Lists, Op};
+use super::index::{Hashed, Id, IdList, Op};
 use super::section::{Kind, Section};
 use crate::cache::keys;
 use crate::cache::schema::AcctEntry;
+use crate::cache::scopes::folded_eq;
 
 /// The account indexes.
 #[derive(Default)]
 pub(crate) struct AcctIndex {
     /// (environment, home) → account records (one per realm).
-    home: Lists,
+    home: Hashed<IdList>,
     /// (environment, username) → account records, case-folded: a username
     /// filter reads only the records of that username.
-    user: Lists,
+    user: Hashed<IdList>,
 }
 
 impl Kind for AcctEntry {
     type Index = AcctIndex;
 
-    fn key(&self) -> String {
-        keys::account(
+    fn write_key(&self, out: &mut String) {
+        keys::account_into(
+            out,
             self.home_account_id().unwrap_or(""),
             self.environment().unwrap_or(""),
             self.realm().unwrap_or(""),
-        )
+        );
     }
 
     fn update(idx: &mut AcctIndex, id: Id, e: &AcctEntry, op: Op) {
         let env = e.environment().unwrap_or("");
-        list(
-            op,
-            &mut idx.home,
-            &[env, e.home_account_id().unwrap_or("")],
-            id,
-        );
-        list(op, &mut idx.user, &[env, e.username().unwrap_or("")], id);
+        idx.home
+            .update(op, &[env, e.home_account_id().unwrap_or("")], id);
+        idx.user.update(op, &[env, e.username().unwrap_or("")], id);
     }
 }
 
 impl Section<AcctEntry> {
     /// Account records of an account in an environment (every realm).
-    pub fn of_home(&self, env: &str, home: &str) -> &[Id] {
-        list_get(&self.idx.home, &[env, home])
+    pub fn of_home(&self, env: &str, home: &str) -> Vec<Id> {
+        self.matching(&self.idx.home, env, home, AcctEntry::home_account_id)
     }
 
     /// Account records of a username (case-insensitive) in an environment.
-    pub fn of_user(&self, env: &str, username: &str) -> &[Id] {
-        list_get(&self.idx.user, &[env, username])
+    pub fn of_user(&self, env: &str, username: &str) -> Vec<Id> {
+        self.matching(&self.idx.user, env, username, AcctEntry::username)
+    }
+
+    /// The records filed under (env, value) whose own fields say so.
+    fn matching(
+        &self,
+        index: &Hashed<IdList>,
+        env: &str,
+        value: &str,
+        field: fn(&AcctEntry) -> Option<&str>,
+    ) -> Vec<Id> {
+        let eq = |a: Option<&str>, b: &str| folded_eq(a.unwrap_or(""), b);
+        index
+            .get(&[env, value])
+            .map_or(&[][..], IdList::as_slice)
+            .iter()
+            .copied()
+            .filter(|&id| {
+                self.get(id)
+                    .is_some_and(|e| eq(e.environment(), env) && eq(field(e), value))
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cache::schema::AcctFields;
+
+    /// A record filed under another account's hash is left out by readers.
+    #[test]
+    fn readers_check_each_record_against_the_query() {
+        let rec = |home, user| {
+            AcctEntry::new(AcctFields {
+                home_account_id: Some(home),
+                environment: Some("login.example"),
+                realm: Some("t"),
+                username: Some(user),
+                ..AcctFields::default()
+            })
+        };
+        let mut s = Section::<AcctEntry>::default();
+        let a = s.insert("a", rec("a.t", "Ann@x"));
+        let b = s.insert("b", rec("b.t", "bob@x"));
+        s.idx.home.update(Op::Add, &["login.example", "a.t"], b);
+        s.idx.user.update(Op::Add, &["login.example", "ann@x"], b);
+        assert_eq!(s.of_home("login.example", "A.T"), vec![a]);
+        assert_eq!(s.of_user("LOGIN.example", "ann@X"), vec![a]);
+        assert_eq!(s.of_user("login.example", "bob@x"), vec![b]);
     }
 }

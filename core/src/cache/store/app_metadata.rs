@@ -17,11 +17,12 @@ pub(crate) struct MetaIndex {
 impl Kind for MetaEntry {
     type Index = MetaIndex;
 
-    fn key(&self) -> String {
-        keys::app_metadata(
+    fn write_key(&self, out: &mut String) {
+        keys::app_metadata_into(
+            out,
             self.environment().unwrap_or(""),
             self.client_id().unwrap_or(""),
-        )
+        );
     }
 
     fn update(idx: &mut MetaIndex, id: Id, e: &MetaEntry, op: Op) {

@@ -1,27 +1,30 @@
 //! Id tokens, by account (environment, home account id).
 
-use super::index::{list, list_get, Id, Lists, Op};
+use super::index::{Hashed, Id, IdList, Op};
 use super::section::{Kind, Section};
 use crate::cache::keys;
 use crate::cache::schema::IdtEntry;
+use crate::cache::scopes::folded_eq;
 
 /// The id-token index.
 #[derive(Default)]
 pub(crate) struct IdtIndex {
     /// (environment, home) → id tokens.
-    home: Lists,
+    /// (environment, home) → the account's id tokens.
+    home: Hashed<IdList>,
 }
 
 impl Kind for IdtEntry {
     type Index = IdtIndex;
 
-    fn key(&self) -> String {
-        keys::id_token(
+    fn write_key(&self, out: &mut String) {
+        keys::id_token_into(
+            out,
             self.home_account_id().unwrap_or(""),
             self.environment().unwrap_or(""),
             self.client_id().unwrap_or(""),
             self.realm().unwrap_or(""),
-        )
+        );
     }
 
     fn credential(&self) -> Option<&str> {
@@ -33,13 +36,25 @@ impl Kind for IdtEntry {
             e.environment().unwrap_or(""),
             e.home_account_id().unwrap_or(""),
         ];
-        list(op, &mut idx.home, &parts, id);
+        idx.home.update(op, &parts, id);
     }
 }
 
 impl Section<IdtEntry> {
     /// Id tokens of an account in an environment (every client, every realm).
-    pub fn of_home(&self, env: &str, home: &str) -> &[Id] {
-        list_get(&self.idx.home, &[env, home])
+    /// The account's id tokens in an environment.
+    pub fn of_home(&self, env: &str, home: &str) -> Vec<Id> {
+        let eq = |a: Option<&str>, b: &str| folded_eq(a.unwrap_or(""), b);
+        self.idx
+            .home
+            .get(&[env, home])
+            .map_or(&[][..], IdList::as_slice)
+            .iter()
+            .copied()
+            .filter(|&id| {
+                self.get(id)
+                    .is_some_and(|e| eq(e.environment(), env) && eq(e.home_account_id(), home))
+            })
+            .collect()
     }
 }

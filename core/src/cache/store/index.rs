@@ -2,19 +2,14 @@
 //! sets and lists of slot ids inline for the common single member, counts
 //! per key, and interned scope names.
 
-use super::super::scopes::{fold, push_folded};
+use super::super::scopes::push_folded;
 use std::collections::HashMap;
+use std::hash::BuildHasher;
 
 pub(super) type Id = u32;
 
 /// The indexes' hash map: foldhash, seeded at random per process.
 pub(super) type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
-
-/// Index key → the ids under it.
-pub(super) type Lists = Map<Box<str>, IdList>;
-
-/// Index key → folded home account id → how many entries it has there.
-pub(super) type Counts = Map<Box<str>, Map<Box<str>, u32>>;
 
 /// Separates the parts of an index key (cannot occur in hosts, ids or scopes).
 const SEP: u8 = 0x1f;
@@ -61,6 +56,90 @@ pub(super) fn with_folded<R>(s: &str, f: impl FnOnce(&str) -> R) -> R {
         return f(s);
     }
     with_ikey(&[s], f)
+}
+
+/// Index key (the parts folded and joined) → a list or set of ids, held by
+/// the key's hash alone: no key is stored, so an index costs a few bytes per
+/// key where a stored key cost its length and an allocation (≈ 100 bytes per
+/// account and index, several indexes per account). A 64-bit hash names a key
+/// only very probably: every reader checks the entries' own fields against
+/// its query (the sections' `of_*` readers do), so two keys that shared a
+/// hash would share a list and nothing else.
+pub(super) struct Hashed<V> {
+    t: hashbrown::HashTable<(u64, V)>,
+    hasher: foldhash::fast::RandomState,
+}
+
+impl<V> Default for Hashed<V> {
+    fn default() -> Self {
+        Hashed {
+            t: hashbrown::HashTable::new(),
+            hasher: Default::default(),
+        }
+    }
+}
+
+/// Ids under a key: a list (few per key, removal by a scan) or a set.
+pub(super) trait Members {
+    fn one(id: Id) -> Self;
+    fn add(&mut self, id: Id);
+    /// Removes `id`; true when nothing is left.
+    fn del(&mut self, id: Id) -> bool;
+}
+
+impl Members for IdList {
+    fn one(id: Id) -> Self {
+        IdList::One(id)
+    }
+    fn add(&mut self, id: Id) {
+        self.push(id);
+    }
+    fn del(&mut self, id: Id) -> bool {
+        self.remove(id)
+    }
+}
+
+impl Members for IdSet {
+    fn one(id: Id) -> Self {
+        IdSet::One(id)
+    }
+    fn add(&mut self, id: Id) {
+        self.insert(id);
+    }
+    fn del(&mut self, id: Id) -> bool {
+        self.remove(id)
+    }
+}
+
+impl<V: Members> Hashed<V> {
+    fn hash(&self, parts: &[&str]) -> u64 {
+        with_ikey(parts, |k| self.hasher.hash_one(k))
+    }
+    /// The ids filed under `parts` (and, very rarely, under another key of
+    /// the same hash: the reader checks each entry).
+    pub(super) fn get(&self, parts: &[&str]) -> Option<&V> {
+        let h = self.hash(parts);
+        self.t.find(h, |(x, _)| *x == h).map(|(_, v)| v)
+    }
+    /// Files `id` under `parts`, or takes it out.
+    pub(super) fn update(&mut self, op: Op, parts: &[&str], id: Id) {
+        let h = self.hash(parts);
+        match op {
+            Op::Add => match self.t.find_mut(h, |(x, _)| *x == h) {
+                Some((_, v)) => v.add(id),
+                None => {
+                    self.t.insert_unique(h, (h, V::one(id)), |(x, _)| *x);
+                }
+            },
+            Op::Del => {
+                if let Ok(mut e) = self.t.find_entry(h, |(x, _)| *x == h) {
+                    if e.get_mut().1.del(id) {
+                        e.remove();
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// A set of slot ids, without a heap table for the common single member.
@@ -143,6 +222,70 @@ impl IdSet {
     }
 }
 
+/// Number → ids, as a short list while it has few keys and a hash table
+/// beyond: a user's access-token partition holds one or two tokens, and a
+/// table per partition (two per partition, scopes and resources) cost ≈ 100
+/// bytes each of the cache's memory where a list costs ≈ 30.
+pub(super) enum NumMap {
+    Few(Vec<(u32, IdSet)>),
+    Many(Map<u32, IdSet>),
+}
+
+impl Default for NumMap {
+    fn default() -> Self {
+        NumMap::Few(Vec::new())
+    }
+}
+
+/// Keys a [`NumMap`] holds as a list, at most.
+const FEW: usize = 8;
+
+impl NumMap {
+    #[inline]
+    pub(super) fn get(&self, k: u32) -> Option<&IdSet> {
+        match self {
+            NumMap::Few(v) => v.iter().find(|(x, _)| *x == k).map(|(_, s)| s),
+            NumMap::Many(m) => m.get(&k),
+        }
+    }
+    pub(super) fn add(&mut self, k: u32, id: Id) {
+        match self {
+            NumMap::Few(v) => {
+                if let Some((_, s)) = v.iter_mut().find(|(x, _)| *x == k) {
+                    s.insert(id);
+                } else if v.len() < FEW {
+                    v.push((k, IdSet::One(id)));
+                } else {
+                    let mut m: Map<u32, IdSet> = v.drain(..).collect();
+                    m.insert(k, IdSet::One(id));
+                    *self = NumMap::Many(m);
+                }
+            }
+            NumMap::Many(m) => set_add(m, k, id),
+        }
+    }
+    pub(super) fn del(&mut self, k: u32, id: Id) {
+        match self {
+            NumMap::Few(v) => {
+                if let Some(i) = v.iter().position(|(x, _)| *x == k) {
+                    if v[i].1.remove(id) {
+                        v.swap_remove(i);
+                    }
+                }
+            }
+            NumMap::Many(m) => set_del(m, &k, id),
+        }
+    }
+}
+
+/// Whether an entry enters or leaves the indexes: a kind lists its index
+/// keys once, for both.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Op {
+    Add,
+    Del,
+}
+
 pub(super) fn set_add<K: std::hash::Hash + Eq>(map: &mut Map<K, IdSet>, key: K, id: Id) {
     match map.entry(key) {
         std::collections::hash_map::Entry::Occupied(mut o) => o.get_mut().insert(id),
@@ -204,79 +347,6 @@ impl IdList {
             }
         }
     }
-}
-
-fn list_add(map: &mut Lists, parts: &[&str], id: Id) {
-    if let Some(v) = with_ikey(parts, |k| map.get_mut(k)) {
-        v.push(id);
-        return;
-    }
-    map.insert(ikey(parts), IdList::One(id));
-}
-
-fn list_del(map: &mut Lists, parts: &[&str], id: Id) {
-    with_ikey(parts, |k| {
-        if let Some(v) = map.get_mut(k) {
-            if v.remove(id) {
-                map.remove(k);
-            }
-        }
-    });
-}
-
-/// Whether an entry enters or leaves the indexes: a kind lists its index
-/// keys once, for both.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Op {
-    Add,
-    Del,
-}
-
-/// [`list_add`] or [`list_del`].
-pub(super) fn list(op: Op, map: &mut Lists, parts: &[&str], id: Id) {
-    match op {
-        Op::Add => list_add(map, parts, id),
-        Op::Del => list_del(map, parts, id),
-    }
-}
-
-/// [`count_add`] or [`count_del`].
-pub(super) fn count(op: Op, map: &mut Counts, parts: &[&str], home: &str) {
-    match op {
-        Op::Add => count_add(map, parts, home),
-        Op::Del => count_del(map, parts, home),
-    }
-}
-
-pub(super) fn list_get<'a>(map: &'a Lists, parts: &[&str]) -> &'a [Id] {
-    with_ikey(parts, |k| map.get(k)).map_or(&[], IdList::as_slice)
-}
-
-fn count_add(map: &mut Counts, parts: &[&str], home: &str) {
-    let m = match with_ikey(parts, |k| map.contains_key(k)) {
-        true => with_ikey(parts, |k| map.get_mut(k)),
-        false => Some(map.entry(ikey(parts)).or_default()),
-    };
-    if let Some(m) = m {
-        *m.entry(fold(home).into()).or_insert(0) += 1;
-    }
-}
-
-fn count_del(map: &mut Counts, parts: &[&str], home: &str) {
-    with_ikey(parts, |k| {
-        if let Some(m) = map.get_mut(k) {
-            let h = fold(home);
-            if let Some(n) = m.get_mut(h.as_ref()) {
-                *n -= 1;
-                if *n == 0 {
-                    m.remove(h.as_ref());
-                }
-            }
-            if m.is_empty() {
-                map.remove(k);
-            }
-        }
-    });
 }
 
 /// Scope and resource names, folded, each stored once and referred to by a

@@ -58,7 +58,7 @@ impl Store {
             Change::Upsert => {
                 let mine = E::section(self);
                 if let Some(e) = mine.id_of(key).and_then(|i| mine.get(i)) {
-                    E::section_mut(base).insert(key.into(), e.clone());
+                    E::section_mut(base).insert(key, e.clone());
                 }
             }
             Change::Delete { secret } => {

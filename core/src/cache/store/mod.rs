@@ -35,6 +35,7 @@ mod app_metadata;
 mod id_tokens;
 mod index;
 mod journal;
+mod load;
 mod partition;
 mod refresh_tokens;
 mod section;
@@ -46,6 +47,8 @@ use serde_json::Value;
 pub(crate) use access_tokens::AtQuery;
 use index::Id;
 use journal::{Change, Journal, Sec};
+#[cfg(test)]
+pub(crate) use load::THREADED as LOAD_THREADED;
 use section::{Kind, Section};
 
 /// Entries and indexes; guarded by the cache's lock.
@@ -95,9 +98,8 @@ impl Store {
     /// Saves an entry under the key msal computes for it, replacing the
     /// entry there; journaled for storage.
     pub fn put<E: Stored>(&mut self, e: E) {
-        let key: Box<str> = e.key().into();
+        let (_, key) = E::section_mut(self).insert_own(e);
         self.record(E::SEC, &key, Change::Upsert);
-        E::section_mut(self).insert(key, e);
     }
 
     /// Removes an entry; journaled for storage (evictions, which are not,

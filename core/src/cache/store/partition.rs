@@ -98,7 +98,7 @@ impl Store {
             ..Store::default()
         });
         if let Some(e) = entry {
-            E::section_mut(part).insert(key.clone(), e);
+            E::section_mut(part).insert(&key, e);
         }
         part.record(E::SEC, &key, change);
     }
@@ -121,9 +121,9 @@ impl Store {
                 let pending = me
                     .journal
                     .as_ref()
-                    .is_some_and(|j| j.contains_key(&(E::SEC, Box::<str>::from(key))));
+                    .is_some_and(|j| j.contains_key(&(E::SEC, Box::<str>::from(&*key))));
                 if !pending {
-                    E::section_mut(me).insert(key.into(), e.clone());
+                    E::section_mut(me).insert(&key, e.clone());
                 }
             }
         }

@@ -1,36 +1,40 @@
 //! Refresh tokens: by owner (account, environment, client), by family, by
 //! account; and which accounts hold one of a client or of a family.
 
-use super::index::{count, list, list_get, with_ikey, Counts, Id, Lists, Op};
+use super::index::{Hashed, Id, IdList, IdSet, Op};
 use super::section::{Kind, Section};
 use crate::cache::keys;
 use crate::cache::schema::RtEntry;
+use crate::cache::scopes::{fold, folded_eq};
+use std::borrow::Cow;
 
-/// The refresh-token indexes.
+/// The refresh-token indexes (see [`super::index::Hashed`]: readers check
+/// each entry's own fields).
 #[derive(Default)]
 pub(crate) struct RtIndex {
-    /// (home, environment, client) → tokens.
-    owner: Lists,
-    /// (home, environment, family) → tokens.
-    family: Lists,
-    /// (environment, home) → tokens.
-    home: Lists,
-    /// (environment, client) → homes holding a token of the client.
-    homes_client: Counts,
-    /// (environment, family) → homes holding a token of the family.
-    homes_family: Counts,
+    /// (home, environment, client) → the account's tokens of that client.
+    owner: Hashed<IdList>,
+    /// (home, environment, family) → the account's family tokens.
+    family: Hashed<IdList>,
+    /// (environment, home) → the account's tokens.
+    home: Hashed<IdList>,
+    /// (environment, client) → every token of that client.
+    of_client: Hashed<IdSet>,
+    /// (environment, family) → every token of that family.
+    of_family: Hashed<IdSet>,
 }
 
 impl Kind for RtEntry {
     type Index = RtIndex;
 
-    fn key(&self) -> String {
-        keys::refresh_token(
+    fn write_key(&self, out: &mut String) {
+        keys::refresh_token_into(
+            out,
             self.home_account_id().unwrap_or(""),
             self.environment().unwrap_or(""),
             self.client_id().unwrap_or(""),
             self.target().unwrap_or(""),
-        )
+        );
     }
 
     fn credential(&self) -> Option<&str> {
@@ -41,31 +45,57 @@ impl Kind for RtEntry {
         let home = e.home_account_id().unwrap_or("");
         let env = e.environment().unwrap_or("");
         let client = e.client_id().unwrap_or("");
-        list(op, &mut idx.owner, &[home, env, client], id);
-        list(op, &mut idx.home, &[env, home], id);
-        count(op, &mut idx.homes_client, &[env, client], home);
+        idx.owner.update(op, &[home, env, client], id);
+        idx.home.update(op, &[env, home], id);
+        idx.of_client.update(op, &[env, client], id);
         if let Some(f) = e.family_id().filter(|f| !f.is_empty()) {
-            list(op, &mut idx.family, &[home, env, f], id);
-            count(op, &mut idx.homes_family, &[env, f], home);
+            idx.family.update(op, &[home, env, f], id);
+            idx.of_family.update(op, &[env, f], id);
         }
     }
 }
 
+fn eq(a: Option<&str>, b: &str) -> bool {
+    folded_eq(a.unwrap_or(""), b)
+}
+
 impl Section<RtEntry> {
-    /// Refresh tokens of an account for a client (`family` None) or a family.
-    pub fn of(&self, home: &str, env: &str, client: &str, family: Option<&str>) -> &[Id] {
-        match family {
-            Some(f) => list_get(&self.idx.family, &[home, env, f]),
-            None => list_get(&self.idx.owner, &[home, env, client]),
-        }
+    /// The account's tokens of a client, or of a family.
+    pub fn of(&self, home: &str, env: &str, client: &str, family: Option<&str>) -> Vec<Id> {
+        let ids = match family {
+            Some(f) => self.idx.family.get(&[home, env, f]),
+            None => self.idx.owner.get(&[home, env, client]),
+        };
+        let mine = |e: &RtEntry| {
+            eq(e.home_account_id(), home)
+                && eq(e.environment(), env)
+                && match family {
+                    Some(f) => eq(e.family_id(), f),
+                    None => eq(e.client_id(), client),
+                }
+        };
+        ids.map_or(&[][..], IdList::as_slice)
+            .iter()
+            .copied()
+            .filter(|&id| self.get(id).is_some_and(mine))
+            .collect()
     }
 
-    /// Refresh tokens of an account in an environment (every client).
-    pub fn of_home(&self, env: &str, home: &str) -> &[Id] {
-        list_get(&self.idx.home, &[env, home])
+    /// The account's tokens in an environment.
+    pub fn of_home(&self, env: &str, home: &str) -> Vec<Id> {
+        self.idx
+            .home
+            .get(&[env, home])
+            .map_or(&[][..], IdList::as_slice)
+            .iter()
+            .copied()
+            .filter(|&id| {
+                self.get(id)
+                    .is_some_and(|e| eq(e.environment(), env) && eq(e.home_account_id(), home))
+            })
+            .collect()
     }
 
-    /// The newest of `ids` by `last_modification_time`.
     pub fn newest(&self, ids: &[Id]) -> Option<Id> {
         ids.iter()
             .copied()
@@ -74,28 +104,73 @@ impl Section<RtEntry> {
             .map(|(_, id)| id)
     }
 
-    /// Whether the account (folded home account id) holds a refresh token
-    /// of the client, or of the family.
+    /// Whether the account holds a token of the client or of its family.
     pub fn home_has(&self, env: &str, client: &str, family: Option<&str>, home: &str) -> bool {
-        let has = |map: &Counts, owner: &str| {
-            with_ikey(&[env, owner], |k| map.get(k)).is_some_and(|m| m.contains_key(home))
-        };
-        has(&self.idx.homes_client, client)
-            || family.is_some_and(|f| has(&self.idx.homes_family, f))
+        !self.of(home, env, client, None).is_empty()
+            || family.is_some_and(|f| !self.of(home, env, client, Some(f)).is_empty())
     }
 
-    /// Home account ids (folded) holding a refresh token of the client, or of the family.
-    pub fn homes(&self, env: &str, client: &str, family: Option<&str>) -> Vec<&str> {
-        let mut out: Vec<&str> = Vec::new();
-        if let Some(m) = with_ikey(&[env, client], |k| self.idx.homes_client.get(k)) {
-            out.extend(m.keys().map(|k| &**k));
-        }
-        let of_family = family.and_then(|f| with_ikey(&[env, f], |k| self.idx.homes_family.get(k)));
-        if let Some(m) = of_family {
-            out.extend(m.keys().map(|k| &**k));
+    /// The accounts (home account ids, folded) holding a token of the
+    /// client or of its family, sorted, each once.
+    pub fn homes(&self, env: &str, client: &str, family: Option<&str>) -> Vec<Cow<'_, str>> {
+        let mut out: Vec<Cow<'_, str>> = Vec::new();
+        let mut add = |set: Option<&IdSet>, matches: &dyn Fn(&RtEntry) -> bool| {
+            for id in set.into_iter().flat_map(IdSet::iter) {
+                if let Some(e) = self.get(id).filter(|e| matches(e)) {
+                    out.push(fold(e.home_account_id().unwrap_or("")));
+                }
+            }
+        };
+        add(self.idx.of_client.get(&[env, client]), &|e| {
+            eq(e.environment(), env) && eq(e.client_id(), client)
+        });
+        if let Some(f) = family {
+            add(self.idx.of_family.get(&[env, f]), &|e| {
+                eq(e.environment(), env) && eq(e.family_id(), f)
+            });
         }
         out.sort_unstable();
         out.dedup();
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cache::schema::RtFields;
+
+    fn rt(home: &str, client: &str, family: Option<&str>) -> RtEntry {
+        RtEntry::new(RtFields {
+            credential_type: Some("RefreshToken"),
+            secret: Some("rt"),
+            home_account_id: Some(home),
+            environment: Some("login.example"),
+            client_id: Some(client),
+            family_id: family,
+            ..RtFields::default()
+        })
+    }
+
+    /// The indexes hold hashes, not keys: a list may hold a token of another
+    /// key whose hash is the same. Readers must leave it out.
+    #[test]
+    fn readers_check_each_entry_against_the_query() {
+        let mut s = Section::<RtEntry>::default();
+        let a = s.insert("a", rt("A.t", "client", Some("1")));
+        let b = s.insert("b", rt("B.t", "other", Some("2")));
+        // File b under a's keys, as a shared hash would.
+        let env = "login.example";
+        s.idx.owner.update(Op::Add, &["a.t", env, "client"], b);
+        s.idx.family.update(Op::Add, &["a.t", env, "1"], b);
+        s.idx.home.update(Op::Add, &[env, "a.t"], b);
+        s.idx.of_client.update(Op::Add, &[env, "client"], b);
+        s.idx.of_family.update(Op::Add, &[env, "1"], b);
+        assert_eq!(s.of("a.T", env, "CLIENT", None), vec![a]);
+        assert_eq!(s.of("a.t", env, "client", Some("1")), vec![a]);
+        assert_eq!(s.of_home(env, "A.T"), vec![a]);
+        assert_eq!(s.homes(env, "client", Some("1")), vec!["a.t"]);
+        assert!(!s.home_has(env, "client", Some("1"), "b.t"));
+        assert!(s.home_has(env, "other", None, "b.t"));
     }
 }

@@ -7,14 +7,21 @@
 //! indexes; [`Section`] does the rest.
 
 use super::index::{Id, Op};
+use std::borrow::Cow;
 use std::hash::BuildHasher;
 
 /// One kind of entry of the schema, as the store keeps it.
 pub(crate) trait Kind: Clone + Sized {
     /// The indexes this kind keeps beside its entries.
     type Index: Default;
+    /// Appends the document key, computed as msal computes it, to `out`.
+    fn write_key(&self, out: &mut String);
     /// The document key, computed as msal computes it.
-    fn key(&self) -> String;
+    fn key(&self) -> String {
+        let mut out = String::new();
+        self.write_key(&mut out);
+        out
+    }
     /// The credential the entry holds (accounts and app metadata hold
     /// none): a journaled removal applies to the stored copy only while it
     /// still holds this credential.
@@ -32,6 +39,8 @@ pub(crate) trait Kind: Clone + Sized {
 pub(crate) struct Section<E: Kind> {
     pub(super) slots: Slots<E>,
     pub(super) idx: E::Index,
+    /// Where an inserted entry's own key is computed (one buffer reused).
+    scratch: String,
 }
 
 impl<E: Kind> Default for Section<E> {
@@ -39,6 +48,7 @@ impl<E: Kind> Default for Section<E> {
         Section {
             slots: Slots::default(),
             idx: E::Index::default(),
+            scratch: String::new(),
         }
     }
 }
@@ -50,6 +60,20 @@ impl<E: Kind> Section<E> {
         Section {
             slots: Slots::with_capacity(n),
             idx,
+            scratch: String::new(),
+        }
+    }
+    /// A section of a document's entries, in document order (a key given
+    /// twice keeps its last entry, as a JSON object read into a map does).
+    pub(super) fn load(entries: Vec<(Cow<'_, str>, E)>) -> Self {
+        let mut s = Section::with_capacity(entries.len());
+        s.extend(entries);
+        s
+    }
+    /// Adds a document's entries that follow those already here.
+    pub(super) fn extend(&mut self, entries: Vec<(Cow<'_, str>, E)>) {
+        for (k, e) in entries {
+            self.insert(&k, e);
         }
     }
     pub fn len(&self) -> usize {
@@ -61,15 +85,29 @@ impl<E: Kind> Section<E> {
     pub fn id_of(&self, key: &str) -> Option<Id> {
         self.slots.id_of(key)
     }
-    pub fn iter(&self) -> impl Iterator<Item = (Id, &str, &E)> {
+    pub fn iter(&self) -> impl Iterator<Item = (Id, Cow<'_, str>, &E)> {
         self.slots.iter()
     }
     /// Puts `e` under `key`, replacing (and unindexing) the entry there.
-    pub(super) fn insert(&mut self, key: Box<str>, e: E) -> Id {
-        if let Some(old) = self.slots.id_of(&key) {
+    pub(super) fn insert(&mut self, key: &str, e: E) -> Id {
+        let mut computed = std::mem::take(&mut self.scratch);
+        computed.clear();
+        e.write_key(&mut computed);
+        let id = self.insert_keyed(key, &computed, e);
+        self.scratch = computed;
+        id
+    }
+    /// Puts `e` under the key computed from it, which it returns.
+    pub(super) fn insert_own(&mut self, e: E) -> (Id, Box<str>) {
+        let key = e.key();
+        let id = self.insert_keyed(&key, &key, e);
+        (id, key.into_boxed_str())
+    }
+    fn insert_keyed(&mut self, key: &str, computed: &str, e: E) -> Id {
+        if let Some(old) = self.slots.id_of(key) {
             self.remove(old);
         }
-        let id = self.slots.insert_new(key, e);
+        let id = self.slots.insert_new(key, computed, e);
         if let Some(e) = self.slots.get(id) {
             E::update(&mut self.idx, id, e, Op::Add);
         }
@@ -83,14 +121,17 @@ impl<E: Kind> Section<E> {
     }
 }
 
-/// One section's entries. The key is stored once, in the slot: the table
-/// holds slot ids and finds them by the key's hash, comparing against the
-/// slot's key (one allocation per key, not two). A slot id is stable while
-/// the entry exists.
+/// One section's entries. An entry's document key is almost always the one
+/// msal computes from its fields ([`Kind::key`]), and then it is not stored
+/// at all (≈ 150 bytes and an allocation per entry, the biggest single cost
+/// of a loaded cache's memory beyond the tokens themselves); a key that
+/// differs (another library's document) is kept in the slot. The table
+/// holds each slot id with its key's hash, so growing it reads no key. A
+/// slot id is stable while the entry exists.
 pub(super) struct Slots<E> {
-    slots: Vec<Option<(Box<str>, E)>>,
+    slots: Vec<Option<(Option<Box<str>>, E)>>,
     free: Vec<Id>,
-    by_key: hashbrown::HashTable<Id>,
+    by_key: hashbrown::HashTable<(u64, Id)>,
     hasher: foldhash::fast::RandomState,
 }
 
@@ -105,15 +146,15 @@ impl<E> Default for Slots<E> {
     }
 }
 
-/// The key of a slot (empty for a free slot, which the table never holds).
-fn slot_key<E>(slots: &[Option<(Box<str>, E)>], id: Id) -> &str {
-    match slots.get(id as usize) {
-        Some(Some((k, _))) => k,
-        _ => "",
+/// The document key of a slot's entry: kept, or computed.
+fn key_of<E: Kind>(slot: &(Option<Box<str>>, E)) -> Cow<'_, str> {
+    match &slot.0 {
+        Some(k) => Cow::Borrowed(k),
+        None => Cow::Owned(slot.1.key()),
     }
 }
 
-impl<E> Slots<E> {
+impl<E: Kind> Slots<E> {
     fn with_capacity(n: usize) -> Self {
         Slots {
             slots: Vec::with_capacity(n),
@@ -130,46 +171,92 @@ impl<E> Slots<E> {
     }
     fn id_of(&self, key: &str) -> Option<Id> {
         let h = self.hasher.hash_one(key);
+        let slots = &self.slots;
         self.by_key
-            .find(h, |&id| slot_key(&self.slots, id) == key)
-            .copied()
+            .find(h, |&(x, id)| {
+                x == h
+                    && slots
+                        .get(id as usize)
+                        .and_then(Option::as_ref)
+                        .is_some_and(|s| key_of(s) == key)
+            })
+            .map(|&(_, id)| id)
     }
-    /// Inserts under a key that is not present.
-    fn insert_new(&mut self, key: Box<str>, e: E) -> Id {
-        let h = self.hasher.hash_one(&*key);
+    /// Inserts under a key that is not present; `computed` is the entry's
+    /// own key ([`Kind::key`]).
+    fn insert_new(&mut self, key: &str, computed: &str, e: E) -> Id {
+        let h = self.hasher.hash_one(key);
+        let kept = (key != computed).then(|| Box::from(key));
         let id = match self.free.pop() {
             Some(id) => {
-                self.slots[id as usize] = Some((key, e));
+                self.slots[id as usize] = Some((kept, e));
                 id
             }
             None => {
-                self.slots.push(Some((key, e)));
+                self.slots.push(Some((kept, e)));
                 (self.slots.len() - 1) as Id
             }
         };
-        let Slots {
-            slots,
-            by_key,
-            hasher,
-            ..
-        } = self;
-        by_key.insert_unique(h, id, |&i| hasher.hash_one(slot_key(slots, i)));
+        self.by_key.insert_unique(h, (h, id), |&(x, _)| x);
         id
     }
     fn take(&mut self, id: Id) -> Option<(Box<str>, E)> {
-        let key = self.slots.get(id as usize)?.as_ref()?.0.as_ref();
-        let h = self.hasher.hash_one(key);
-        if let Ok(found) = self.by_key.find_entry(h, |&i| i == id) {
+        let slot = self.slots.get_mut(id as usize)?.take()?;
+        let key = key_of(&slot).into_owned();
+        let h = self.hasher.hash_one(&*key);
+        if let Ok(found) = self.by_key.find_entry(h, |&(_, i)| i == id) {
             found.remove();
         }
-        let slot = self.slots.get_mut(id as usize)?.take()?;
         self.free.push(id);
-        Some(slot)
+        Some((key.into_boxed_str(), slot.1))
     }
-    fn iter(&self) -> impl Iterator<Item = (Id, &str, &E)> {
+    fn iter(&self) -> impl Iterator<Item = (Id, Cow<'_, str>, &E)> {
         self.slots
             .iter()
             .enumerate()
-            .filter_map(|(i, s)| s.as_ref().map(|(k, e)| (i as Id, &**k, e)))
+            .filter_map(|(i, s)| s.as_ref().map(|s| (i as Id, key_of(s), &s.1)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cache::schema::{MetaEntry, MetaFields};
+
+    fn meta(client: &str) -> MetaEntry {
+        MetaEntry::new(MetaFields {
+            client_id: Some(client),
+            environment: Some("login.example"),
+            family_id: None,
+        })
+    }
+
+    /// A key that is the entry's own is not stored but still found, listed
+    /// and handed back; another document's key is kept as it came.
+    #[test]
+    fn keys_computed_or_kept() {
+        let mut s = Section::<MetaEntry>::default();
+        let (own, key) = s.insert_own(meta("c1"));
+        assert_eq!(&*key, "appmetadata-login.example-c1");
+        let odd = s.insert("Another Library's Key", meta("c2"));
+        assert_eq!(s.id_of("appmetadata-login.example-c1"), Some(own));
+        assert_eq!(s.id_of("Another Library's Key"), Some(odd));
+        assert_eq!(s.id_of("appmetadata-login.example-c2"), None);
+        let mut keys: Vec<String> = s.iter().map(|(_, k, _)| k.into_owned()).collect();
+        keys.sort();
+        assert_eq!(
+            keys,
+            ["Another Library's Key", "appmetadata-login.example-c1"]
+        );
+        // Saving again under the same key replaces the entry.
+        let again = s.insert("Another Library's Key", meta("c3"));
+        assert_eq!(s.len(), 2);
+        let (k, e) = s.remove(again).unwrap();
+        assert_eq!(&*k, "Another Library's Key");
+        assert_eq!(e.client_id(), Some("c3"));
+        let (k, _) = s.remove(own).unwrap();
+        assert_eq!(&*k, "appmetadata-login.example-c1");
+        assert_eq!(s.len(), 0);
+        assert_eq!(s.id_of("appmetadata-login.example-c1"), None);
     }
 }

@@ -1,37 +1,17 @@
-//! A store from a parsed document, and a store written as the document.
+//! A store written as the document.
 
 use super::section::{Kind, Section};
 use super::Store;
-use crate::cache::schema::{Document, SectionOut, ACCT, AT, IDT, META, RT};
+use crate::cache::schema::{SectionOut, ACCT, AT, IDT, META, RT};
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
-
-impl Store {
-    pub fn from_document(doc: Document) -> Store {
-        fn load<E: Kind>(entries: Vec<(String, E)>) -> Section<E> {
-            let mut s = Section::with_capacity(entries.len());
-            for (k, e) in entries {
-                s.insert(k.into(), e);
-            }
-            s
-        }
-        Store {
-            at: load(doc.at),
-            rt: load(doc.rt),
-            idt: load(doc.idt),
-            acct: load(doc.acct),
-            meta: load(doc.meta),
-            other: doc.other,
-            journal: None,
-        }
-    }
-}
+use std::borrow::Cow;
 
 impl Serialize for Store {
     fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
         fn out<'a, E: Kind + 'a>(
             s: &'a Section<E>,
-        ) -> SectionOut<'a, E, impl Iterator<Item = (&'a str, &'a E)>> {
+        ) -> SectionOut<'a, E, impl Iterator<Item = (Cow<'a, str>, &'a E)>> {
             SectionOut(
                 std::cell::Cell::new(Some(s.iter().map(|(_, k, e)| (k, e)))),
                 std::marker::PhantomData,

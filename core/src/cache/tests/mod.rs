@@ -4,6 +4,7 @@
 
 mod accounts;
 mod crash;
+mod load;
 mod matching;
 mod persistence;
 mod safety;
