@@ -1,10 +1,14 @@
-//! A store from a parsed document, and a store written as the document.
+//! A store from a parsed document, and a store written as the document
+//! through serde (the reference the hand-written writer, `json_out`, is
+//! tested against).
 
 use super::section::{Kind, Section};
 use super::Store;
-use crate::cache::schema::{Document, SectionOut, ACCT, AT, IDT, META, RT};
-use serde::ser::SerializeMap;
-use serde::{Serialize, Serializer};
+use crate::cache::schema::Document;
+#[cfg(test)]
+use crate::cache::schema::{SectionOut, ACCT, AT, IDT, META, RT};
+#[cfg(test)]
+use serde::{ser::SerializeMap, Serialize, Serializer};
 
 impl Store {
     pub fn from_document(doc: Document) -> Store {
@@ -27,6 +31,9 @@ impl Store {
     }
 }
 
+/// The document as `serde_json::to_string` writes it: what idflow wrote
+/// before [`Store::to_json`], which must write the same bytes (tests only).
+#[cfg(test)]
 impl Serialize for Store {
     fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
         fn out<'a, E: Kind + 'a>(
