@@ -4,6 +4,7 @@
 
 mod accounts;
 mod crash;
+mod json_out;
 mod matching;
 mod persistence;
 mod safety;
