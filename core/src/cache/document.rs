@@ -31,7 +31,7 @@ impl TokenCache {
     pub fn serialize(&self) -> String {
         let s = self.read();
         self.inner.changed.store(false, Ordering::Release);
-        serde_json::to_string(&*s).unwrap_or_default()
+        s.to_json()
     }
 
     /// Replaces the content with a serialized cache (an empty string is an

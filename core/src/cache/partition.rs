@@ -304,7 +304,7 @@ impl TokenCache {
             mine.replay_onto(&mut merged);
             let now = unix(SystemTime::now());
             let expires = merged.latest_expiry(now, p.options.refresh_token_lifetime.as_secs());
-            let json = serde_json::to_vec(&merged).unwrap_or_default();
+            let json = merged.to_json().into_bytes();
             match p
                 .store
                 .save(

@@ -214,7 +214,7 @@ impl TokenCache {
         let json = {
             let s = self.read();
             self.inner.changed.store(false, Ordering::Release);
-            serde_json::to_string(&*s).unwrap_or_default()
+            s.to_json()
         };
         if let Err(e) = st.save(json.as_bytes()) {
             let mut s = self.write();

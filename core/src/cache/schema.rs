@@ -197,6 +197,41 @@ macro_rules! entry {
             }
         }
 
+        impl crate::cache::store::json_out::JsonEntry for $name {
+            fn write_json(&self, out: &mut crate::cache::store::json_out::Out) {
+                let mut first = true;
+                out.text.push('{');
+                $(if let Some(v) = self.field($i) {
+                    out.name(&mut first, concat!("\"", stringify!($s), "\":"));
+                    crate::cache::store::json_out::push_string(&mut out.text, v);
+                })*
+                $(if let Some(v) = self.$t {
+                    out.name(&mut first, concat!("\"", stringify!($t), "\":"));
+                    crate::cache::store::json_out::push_secs(&mut out.text, v);
+                })*
+                for (k, v) in &self.extra {
+                    out.member(&mut first, k, v);
+                }
+                out.text.push('}');
+            }
+
+            fn json_len_hint(&self) -> usize {
+                // `{}`, then per member its quoted name, colon, value, comma.
+                #[allow(unused_mut)]
+                let mut n = 2 + self.buf.len();
+                $(if self.set & (1 << $i) != 0 {
+                    n += stringify!($s).len() + 6;
+                })*
+                $(if let Some(v) = self.$t {
+                    n += stringify!($t).len() + 6 + crate::cache::store::json_out::digits(v);
+                })*
+                for (k, v) in &self.extra {
+                    n += k.len() + 4 + crate::cache::store::json_out::value_len_hint(v);
+                }
+                n
+            }
+        }
+
         impl Serialize for $name {
             fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
                 #[allow(unused_mut)]
@@ -431,11 +466,13 @@ impl<'de> DeserializeSeed<'de> for DocumentSeed<'_, 'de> {
 }
 
 /// Writes `(key, entry)` pairs as one JSON object.
+#[cfg(test)]
 pub(crate) struct SectionOut<'a, E, I>(
     pub std::cell::Cell<Option<I>>,
     pub std::marker::PhantomData<&'a E>,
 );
 
+#[cfg(test)]
 impl<'a, E: Serialize + 'a, I: Iterator<Item = (Cow<'a, str>, &'a E)>> Serialize
     for SectionOut<'a, E, I>
 {

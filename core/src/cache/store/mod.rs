@@ -35,6 +35,7 @@ mod app_metadata;
 mod id_tokens;
 mod index;
 mod journal;
+pub(crate) mod json_out;
 mod load;
 mod partition;
 mod refresh_tokens;

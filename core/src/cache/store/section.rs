@@ -88,6 +88,21 @@ impl<E: Kind> Section<E> {
     pub fn iter(&self) -> impl Iterator<Item = (Id, Cow<'_, str>, &E)> {
         self.slots.iter()
     }
+    /// Calls `f` with every entry and its document key, a computed key
+    /// written into one reused buffer (writing a document allocates no key).
+    pub fn for_each_keyed(&self, mut f: impl FnMut(&str, &E)) {
+        let mut buf = String::new();
+        for (kept, e) in self.slots.slots.iter().flatten() {
+            match kept {
+                Some(k) => f(k, e),
+                None => {
+                    buf.clear();
+                    e.write_key(&mut buf);
+                    f(&buf, e);
+                }
+            }
+        }
+    }
     /// Puts `e` under `key`, replacing (and unindexing) the entry there.
     pub(super) fn insert(&mut self, key: &str, e: E) -> Id {
         let mut computed = std::mem::take(&mut self.scratch);

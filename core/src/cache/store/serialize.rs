@@ -1,12 +1,20 @@
-//! A store written as the document.
+//! A store written as the document through serde (the reference the
+//! hand-written writer, `json_out`, is tested against).
 
+#[cfg(test)]
 use super::section::{Kind, Section};
+#[cfg(test)]
 use super::Store;
+#[cfg(test)]
 use crate::cache::schema::{SectionOut, ACCT, AT, IDT, META, RT};
-use serde::ser::SerializeMap;
-use serde::{Serialize, Serializer};
+#[cfg(test)]
+use serde::{ser::SerializeMap, Serialize, Serializer};
+#[cfg(test)]
 use std::borrow::Cow;
 
+/// The document as `serde_json::to_string` writes it: what idflow wrote
+/// before [`Store::to_json`], which must write the same bytes (tests only).
+#[cfg(test)]
 impl Serialize for Store {
     fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
         fn out<'a, E: Kind + 'a>(

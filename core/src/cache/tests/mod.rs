@@ -4,6 +4,7 @@
 
 mod accounts;
 mod crash;
+mod json_out;
 mod load;
 mod matching;
 mod persistence;
