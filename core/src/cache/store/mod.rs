@@ -28,6 +28,12 @@
 //! * which accounts hold a refresh token of a client, and of a family;
 //! * id tokens, accounts and access tokens by (environment, home account),
 //!   so removing an account touches only its own entries.
+//!
+//! The indexes by account, username, client and family, and the partitions,
+//! hold each key's 64-bit hash, not the key, and a document key that is the
+//! one msal computes from its entry is not stored: a loaded cache then costs
+//! little more memory than its JSON. A hash names a key only very probably,
+//! so every reader checks the entries it is handed against its query.
 
 mod access_tokens;
 mod accounts;
