@@ -58,6 +58,7 @@
 //! not propagated as removals.
 
 mod document;
+mod json_text;
 mod keys;
 mod lookup;
 mod on_behalf_of;

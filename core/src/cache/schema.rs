@@ -197,17 +197,17 @@ macro_rules! entry {
             }
         }
 
-        impl crate::cache::store::json_out::JsonEntry for $name {
-            fn write_json(&self, out: &mut crate::cache::store::json_out::Out) {
+        impl crate::cache::json_text::JsonEntry for $name {
+            fn write_json(&self, out: &mut crate::cache::json_text::Out) {
                 let mut first = true;
                 out.text.push('{');
                 $(if let Some(v) = self.field($i) {
                     out.name(&mut first, concat!("\"", stringify!($s), "\":"));
-                    crate::cache::store::json_out::push_string(&mut out.text, v);
+                    crate::cache::json_text::push_string(&mut out.text, v);
                 })*
                 $(if let Some(v) = self.$t {
                     out.name(&mut first, concat!("\"", stringify!($t), "\":"));
-                    crate::cache::store::json_out::push_secs(&mut out.text, v);
+                    crate::cache::json_text::push_secs(&mut out.text, v);
                 })*
                 for (k, v) in &self.extra {
                     out.member(&mut first, k, v);
@@ -223,10 +223,10 @@ macro_rules! entry {
                     n += stringify!($s).len() + 6;
                 })*
                 $(if let Some(v) = self.$t {
-                    n += stringify!($t).len() + 6 + crate::cache::store::json_out::digits(v);
+                    n += stringify!($t).len() + 6 + crate::cache::json_text::digits(v);
                 })*
                 for (k, v) in &self.extra {
-                    n += k.len() + 4 + crate::cache::store::json_out::value_len_hint(v);
+                    n += k.len() + 4 + crate::cache::json_text::value_len_hint(v);
                 }
                 n
             }

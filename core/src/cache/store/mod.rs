@@ -41,7 +41,7 @@ mod app_metadata;
 mod id_tokens;
 mod index;
 mod journal;
-pub(crate) mod json_out;
+mod json_out;
 mod load;
 mod partition;
 mod refresh_tokens;

@@ -3,8 +3,8 @@
 
 use super::*;
 use crate::cache::document::parse;
+use crate::cache::json_text::push_string;
 use crate::cache::schema::AtEntry;
-use crate::cache::store::json_out::push_string;
 use crate::cache::store::Store;
 
 /// The writer's output for `store` equals `serde_json::to_string` of it.

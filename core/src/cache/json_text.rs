@@ -1,0 +1,196 @@
+//! JSON text written by hand, as `serde_json::to_string` writes it (compact,
+//! the same escaping), faster: the pieces the store's writer
+//! (`store/json_out.rs`) and each entry kind (`schema.rs`) write the cache
+//! document with.
+//!
+//! Where the time went with serde_json: its string escaping looks at every
+//! byte through a table, and a cache's text is mostly long base64url tokens
+//! that need no escaping at all. Here a string is checked 8 bytes at a time
+//! (one `u64` word: is any byte `"`, `\` or a control character?) and each
+//! clean run is copied at once. The output is sized before writing, so the
+//! buffer does not regrow. What remains at 100k users (342 MiB) is mostly the
+//! first touch of each new page of the output (the kernel's page faults):
+//! filling a fresh buffer of that size alone takes about two thirds of it.
+//!
+//! Escaping is serde_json's: `"` and `\` escaped by a backslash, control
+//! characters below 0x20 as `\b` `\f` `\n` `\r` `\t` or `\u00xx` (lower-case
+//! hex); everything else (DEL, `/`, non-ASCII) as it is. Members idflow does
+//! not type (`extra` of an entry, `other` top-level members) are written by
+//! serde_json itself.
+
+use serde_json::Value;
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of each byte of `w` that serde_json escapes (`"`, `\`,
+/// below 0x20). Only the lowest flagged byte is sure: a flagged byte's borrow
+/// can flag bytes above it. That is all the writer uses: the first byte to
+/// escape, then it goes on after it.
+#[inline]
+fn escapes(w: u64) -> u64 {
+    let quote = w ^ (ONES * u64::from(b'"'));
+    let backslash = w ^ (ONES * u64::from(b'\\'));
+    let is_quote = quote.wrapping_sub(ONES) & !quote;
+    let is_backslash = backslash.wrapping_sub(ONES) & !backslash;
+    // A byte below 0x20 borrows when 0x20 is taken from it; `!w` leaves out
+    // bytes of 0x80 and above (their high bit set already).
+    let is_control = w.wrapping_sub(ONES * 0x20) & !w;
+    (is_quote | is_backslash | is_control) & HIGHS
+}
+
+#[inline]
+fn needs_escape(b: u8) -> bool {
+    b < 0x20 || b == b'"' || b == b'\\'
+}
+
+fn push_escape(out: &mut String, b: u8) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    match b {
+        b'"' => out.push_str("\\\""),
+        b'\\' => out.push_str("\\\\"),
+        0x08 => out.push_str("\\b"),
+        0x0c => out.push_str("\\f"),
+        b'\n' => out.push_str("\\n"),
+        b'\r' => out.push_str("\\r"),
+        b'\t' => out.push_str("\\t"),
+        _ => {
+            out.push_str("\\u00");
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0xf)]));
+        }
+    }
+}
+
+/// Appends `s` as a JSON string, quoted and escaped as serde_json does.
+pub(crate) fn push_string(out: &mut String, s: &str) {
+    out.push('"');
+    let b = s.as_bytes();
+    // Bytes before `start` are written; every cut falls next to an ASCII
+    // byte, so every slice of `s` below is on character boundaries.
+    let mut start = 0;
+    let mut i = 0;
+    while let Some(word) = b.get(i..i + 8) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(word);
+        let m = escapes(u64::from_le_bytes(w));
+        if m == 0 {
+            i += 8;
+            continue;
+        }
+        let j = i + (m.trailing_zeros() / 8) as usize;
+        out.push_str(&s[start..j]);
+        push_escape(out, b[j]);
+        i = j + 1;
+        start = i;
+    }
+    while let Some(&c) = b.get(i) {
+        if needs_escape(c) {
+            out.push_str(&s[start..i]);
+            push_escape(out, c);
+            start = i + 1;
+        }
+        i += 1;
+    }
+    out.push_str(&s[start..]);
+    out.push('"');
+}
+
+/// The decimal digits of `v`.
+pub(crate) fn digits(mut v: u64) -> usize {
+    let mut n = 1;
+    while v >= 10 {
+        v /= 10;
+        n += 1;
+    }
+    n
+}
+
+/// Appends `v` in decimal, quoted (the schema's timestamps are strings).
+pub(crate) fn push_secs(out: &mut String, mut v: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.push('"');
+    for &d in &buf[i..] {
+        out.push(char::from(d));
+    }
+    out.push('"');
+}
+
+/// The length of `v` as serde_json writes it, exact when its strings need
+/// no escaping (numbers counted at most 24 characters): to size the output.
+pub(crate) fn value_len_hint(v: &Value) -> usize {
+    match v {
+        Value::Null => 4,
+        Value::Bool(b) => 4 + usize::from(!b),
+        Value::Number(_) => 24,
+        Value::String(s) => s.len() + 2,
+        Value::Array(a) => 2 + a.iter().map(|x| value_len_hint(x) + 1).sum::<usize>(),
+        Value::Object(m) => {
+            2 + m
+                .iter()
+                .map(|(k, x)| k.len() + 4 + value_len_hint(x))
+                .sum::<usize>()
+        }
+    }
+}
+
+/// The output buffer, with a scratch buffer for what serde_json writes.
+pub(crate) struct Out {
+    pub text: String,
+    scratch: Vec<u8>,
+}
+
+impl Out {
+    pub fn with_capacity(n: usize) -> Out {
+        Out {
+            text: String::with_capacity(n),
+            scratch: Vec::new(),
+        }
+    }
+
+    /// Appends a member name (already quoted, with its colon), after a
+    /// comma unless it is the object's first.
+    #[inline]
+    pub fn name(&mut self, first: &mut bool, quoted: &str) {
+        if !std::mem::take(first) {
+            self.text.push(',');
+        }
+        self.text.push_str(quoted);
+    }
+
+    /// Appends a member whose name is any text: `"key":value`, the value
+    /// written by serde_json (through a scratch buffer: the output is a
+    /// `String`, and what serde_json writes is UTF-8).
+    pub fn member(&mut self, first: &mut bool, key: &str, v: &Value) {
+        if !std::mem::take(first) {
+            self.text.push(',');
+        }
+        push_string(&mut self.text, key);
+        self.text.push(':');
+        self.scratch.clear();
+        // Writing a Value into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut self.scratch, v);
+        if let Ok(s) = std::str::from_utf8(&self.scratch) {
+            self.text.push_str(s);
+        }
+    }
+}
+
+/// An entry that writes itself as its `Serialize` impl does (the `entry!`
+/// macro implements it for every kind).
+pub(crate) trait JsonEntry {
+    /// Appends the entry as one JSON object.
+    fn write_json(&self, out: &mut Out);
+    /// The length [`JsonEntry::write_json`] appends, exact when no string
+    /// needs escaping (numbers of extra members counted at their longest).
+    fn json_len_hint(&self) -> usize;
+}
