@@ -106,9 +106,8 @@ pub(crate) fn digits(mut v: u64) -> usize {
     n
 }
 
-/// Appends `v` in decimal, quoted (the schema's timestamps are strings).
-pub(crate) fn push_secs(out: &mut String, mut v: u64) {
-    let mut buf = [0u8; 20];
+/// `v` in decimal, written into `buf` (no allocation).
+pub(crate) fn fmt_u64(mut v: u64, buf: &mut [u8; 20]) -> &str {
     let mut i = buf.len();
     loop {
         i -= 1;
@@ -118,10 +117,13 @@ pub(crate) fn push_secs(out: &mut String, mut v: u64) {
             break;
         }
     }
+    std::str::from_utf8(&buf[i..]).unwrap_or("0")
+}
+
+/// Appends `v` in decimal, quoted (the schema's timestamps are strings).
+pub(crate) fn push_secs(out: &mut String, v: u64) {
     out.push('"');
-    for &d in &buf[i..] {
-        out.push(char::from(d));
-    }
+    out.push_str(fmt_u64(v, &mut [0u8; 20]));
     out.push('"');
 }
 

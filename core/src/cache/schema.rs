@@ -240,8 +240,8 @@ macro_rules! entry {
                 let mut m = ser.serialize_map(Some(n))?;
                 $(if let Some(v) = self.field($i) { m.serialize_entry(stringify!($s), v)?; })*
                 $(if let Some(v) = self.$t {
-                    let mut buf = itoa_buf();
-                    m.serialize_entry(stringify!($t), fmt_u64(v, &mut buf))?;
+                    let mut buf = [0u8; 20];
+                    m.serialize_entry(stringify!($t), crate::cache::json_text::fmt_u64(v, &mut buf))?;
                 })*
                 for (k, v) in &self.extra {
                     m.serialize_entry(k, v)?;
@@ -289,24 +289,6 @@ macro_rules! entry {
             }
         }
     };
-}
-
-/// A stack buffer for formatting a `u64` without allocating.
-fn itoa_buf() -> [u8; 20] {
-    [0u8; 20]
-}
-
-fn fmt_u64(mut v: u64, buf: &mut [u8; 20]) -> &str {
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    std::str::from_utf8(&buf[i..]).unwrap_or("0")
 }
 
 entry! {
