@@ -5,7 +5,8 @@
 //! the tokens of each account.
 
 use super::index::{
-    set_add, set_del, with_folded, with_ikey, Hashed, Id, IdSet, Ids, Interner, Map, NumMap, Op,
+    field_is, set_add, set_del, with_folded, with_ikey, Hashed, Id, IdSet, Ids, Interner, Map,
+    NumMap, Op,
 };
 use super::section::{Kind, Section};
 use crate::cache::keys;
@@ -308,11 +309,10 @@ impl Section<AtEntry> {
         let Some(e) = self.get(id) else {
             return false;
         };
-        let eq = |a: Option<&str>, b: &str| folded_eq(a.unwrap_or(""), b);
-        eq(e.client_id(), q.client_id)
-            && eq(e.environment(), q.environment)
-            && eq(e.realm(), q.realm)
-            && eq(e.home_account_id(), q.home)
+        field_is(e.client_id(), q.client_id)
+            && field_is(e.environment(), q.environment)
+            && field_is(e.realm(), q.realm)
+            && field_is(e.home_account_id(), q.home)
             && e.ext_cache_key().unwrap_or("").is_empty()
             && scheme_of(e.token_type()).is_empty()
     }
@@ -460,17 +460,11 @@ impl Section<AtEntry> {
 
     /// Access tokens of an account in an environment (every client, every realm).
     pub fn of_home(&self, env: &str, home: &str) -> Vec<Id> {
-        let eq = |a: Option<&str>, b: &str| folded_eq(a.unwrap_or(""), b);
-        self.idx
-            .at_home
-            .get(&[env, home])
-            .into_iter()
-            .flat_map(IdSet::iter)
-            .filter(|&id| {
-                self.get(id)
-                    .is_some_and(|e| eq(e.environment(), env) && eq(e.home_account_id(), home))
-            })
-            .collect()
+        self.checked(self.idx.at_home.ids(&[env, home]), |e| {
+            field_is(e.environment(), env) && field_is(e.home_account_id(), home)
+        })
+        .map(|(id, _)| id)
+        .collect()
     }
 }
 

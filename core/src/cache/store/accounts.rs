@@ -1,11 +1,10 @@
 //! Account records, by account (environment, home account id) and by
 //! username.
 
-use super::index::{Hashed, Id, IdList, Op};
+use super::index::{field_is, Hashed, Id, IdList, Op};
 use super::section::{Kind, Section};
 use crate::cache::keys;
 use crate::cache::schema::AcctEntry;
-use crate::cache::scopes::folded_eq;
 
 /// The account indexes.
 #[derive(Default)]
@@ -56,17 +55,11 @@ impl Section<AcctEntry> {
         value: &str,
         field: fn(&AcctEntry) -> Option<&str>,
     ) -> Vec<Id> {
-        let eq = |a: Option<&str>, b: &str| folded_eq(a.unwrap_or(""), b);
-        index
-            .get(&[env, value])
-            .map_or(&[][..], IdList::as_slice)
-            .iter()
-            .copied()
-            .filter(|&id| {
-                self.get(id)
-                    .is_some_and(|e| eq(e.environment(), env) && eq(field(e), value))
-            })
-            .collect()
+        self.checked(index.ids(&[env, value]), |e| {
+            field_is(e.environment(), env) && field_is(field(e), value)
+        })
+        .map(|(id, _)| id)
+        .collect()
     }
 }
 

@@ -1,10 +1,9 @@
 //! Id tokens, by account (environment, home account id).
 
-use super::index::{Hashed, Id, IdList, Op};
+use super::index::{field_is, Hashed, Id, IdList, Op};
 use super::section::{Kind, Section};
 use crate::cache::keys;
 use crate::cache::schema::IdtEntry;
-use crate::cache::scopes::folded_eq;
 
 /// The id-token index.
 #[derive(Default)]
@@ -44,17 +43,10 @@ impl Section<IdtEntry> {
     /// Id tokens of an account in an environment (every client, every realm).
     /// The account's id tokens in an environment.
     pub fn of_home(&self, env: &str, home: &str) -> Vec<Id> {
-        let eq = |a: Option<&str>, b: &str| folded_eq(a.unwrap_or(""), b);
-        self.idx
-            .home
-            .get(&[env, home])
-            .map_or(&[][..], IdList::as_slice)
-            .iter()
-            .copied()
-            .filter(|&id| {
-                self.get(id)
-                    .is_some_and(|e| eq(e.environment(), env) && eq(e.home_account_id(), home))
-            })
-            .collect()
+        self.checked(self.idx.home.ids(&[env, home]), |e| {
+            field_is(e.environment(), env) && field_is(e.home_account_id(), home)
+        })
+        .map(|(id, _)| id)
+        .collect()
     }
 }

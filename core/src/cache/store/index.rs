@@ -2,7 +2,7 @@
 //! sets and lists of slot ids inline for the common single member, counts
 //! per key, and interned scope names.
 
-use super::super::scopes::push_folded;
+use super::super::scopes::{folded_eq, push_folded};
 use std::collections::HashMap;
 use std::hash::BuildHasher;
 
@@ -82,6 +82,7 @@ impl<V> Default for Hashed<V> {
 /// Ids under a key: a list (few per key, removal by a scan) or a set.
 pub(super) trait Members {
     fn one(id: Id) -> Self;
+    fn ids(&self) -> impl Iterator<Item = Id> + '_;
     fn add(&mut self, id: Id);
     /// Removes `id`; true when nothing is left.
     fn del(&mut self, id: Id) -> bool;
@@ -90,6 +91,9 @@ pub(super) trait Members {
 impl Members for IdList {
     fn one(id: Id) -> Self {
         IdList::One(id)
+    }
+    fn ids(&self) -> impl Iterator<Item = Id> + '_ {
+        self.as_slice().iter().copied()
     }
     fn add(&mut self, id: Id) {
         self.push(id);
@@ -102,6 +106,9 @@ impl Members for IdList {
 impl Members for IdSet {
     fn one(id: Id) -> Self {
         IdSet::One(id)
+    }
+    fn ids(&self) -> impl Iterator<Item = Id> + '_ {
+        self.iter()
     }
     fn add(&mut self, id: Id) {
         self.insert(id);
@@ -116,10 +123,13 @@ impl<V: Members> Hashed<V> {
         with_ikey(parts, |k| self.hasher.hash_one(k))
     }
     /// The ids filed under `parts` (and, very rarely, under another key of
-    /// the same hash: the reader checks each entry).
-    pub(super) fn get(&self, parts: &[&str]) -> Option<&V> {
+    /// the same hash: readers pass them through `Section::checked`).
+    pub(super) fn ids(&self, parts: &[&str]) -> impl Iterator<Item = Id> + '_ {
         let h = self.hash(parts);
-        self.t.find(h, |(x, _)| *x == h).map(|(_, v)| v)
+        self.t
+            .find(h, |(x, _)| *x == h)
+            .into_iter()
+            .flat_map(|(_, v)| v.ids())
     }
     /// Files `id` under `parts`, or takes it out.
     pub(super) fn update(&mut self, op: Op, parts: &[&str], id: Id) {
@@ -140,6 +150,12 @@ impl<V: Members> Hashed<V> {
             }
         }
     }
+}
+
+/// Whether an entry's field (absent: empty) is `want`, case-insensitively:
+/// how readers check the entries an index hands them.
+pub(super) fn field_is(v: Option<&str>, want: &str) -> bool {
+    folded_eq(v.unwrap_or(""), want)
 }
 
 /// A set of slot ids, without a heap table for the common single member.

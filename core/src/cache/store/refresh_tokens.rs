@@ -1,11 +1,11 @@
 //! Refresh tokens: by owner (account, environment, client), by family, by
 //! account; and which accounts hold one of a client or of a family.
 
-use super::index::{Hashed, Id, IdList, IdSet, Op};
+use super::index::{field_is, Hashed, Id, IdList, IdSet, Op};
 use super::section::{Kind, Section};
 use crate::cache::keys;
 use crate::cache::schema::RtEntry;
-use crate::cache::scopes::{fold, folded_eq};
+use crate::cache::scopes::fold;
 use std::borrow::Cow;
 
 /// The refresh-token indexes (see [`super::index::Hashed`]: readers check
@@ -55,45 +55,42 @@ impl Kind for RtEntry {
     }
 }
 
-fn eq(a: Option<&str>, b: &str) -> bool {
-    folded_eq(a.unwrap_or(""), b)
-}
-
 impl Section<RtEntry> {
     /// The account's tokens of a client, or of a family.
     pub fn of(&self, home: &str, env: &str, client: &str, family: Option<&str>) -> Vec<Id> {
-        let ids = match family {
-            Some(f) => self.idx.family.get(&[home, env, f]),
-            None => self.idx.owner.get(&[home, env, client]),
-        };
-        let mine = |e: &RtEntry| {
-            eq(e.home_account_id(), home)
-                && eq(e.environment(), env)
-                && match family {
-                    Some(f) => eq(e.family_id(), f),
-                    None => eq(e.client_id(), client),
-                }
-        };
-        ids.map_or(&[][..], IdList::as_slice)
-            .iter()
-            .copied()
-            .filter(|&id| self.get(id).is_some_and(mine))
+        self.of_owner(home, env, client, family)
+            .map(|(id, _)| id)
             .collect()
+    }
+
+    fn of_owner<'a>(
+        &'a self,
+        home: &'a str,
+        env: &'a str,
+        client: &'a str,
+        family: Option<&'a str>,
+    ) -> impl Iterator<Item = (Id, &'a RtEntry)> + 'a {
+        let ids = match family {
+            Some(f) => self.idx.family.ids(&[home, env, f]),
+            None => self.idx.owner.ids(&[home, env, client]),
+        };
+        self.checked(ids, move |e| {
+            field_is(e.home_account_id(), home)
+                && field_is(e.environment(), env)
+                && match family {
+                    Some(f) => field_is(e.family_id(), f),
+                    None => field_is(e.client_id(), client),
+                }
+        })
     }
 
     /// The account's tokens in an environment.
     pub fn of_home(&self, env: &str, home: &str) -> Vec<Id> {
-        self.idx
-            .home
-            .get(&[env, home])
-            .map_or(&[][..], IdList::as_slice)
-            .iter()
-            .copied()
-            .filter(|&id| {
-                self.get(id)
-                    .is_some_and(|e| eq(e.environment(), env) && eq(e.home_account_id(), home))
-            })
-            .collect()
+        self.checked(self.idx.home.ids(&[env, home]), |e| {
+            field_is(e.environment(), env) && field_is(e.home_account_id(), home)
+        })
+        .map(|(id, _)| id)
+        .collect()
     }
 
     pub fn newest(&self, ids: &[Id]) -> Option<Id> {
@@ -106,29 +103,25 @@ impl Section<RtEntry> {
 
     /// Whether the account holds a token of the client or of its family.
     pub fn home_has(&self, env: &str, client: &str, family: Option<&str>, home: &str) -> bool {
-        !self.of(home, env, client, None).is_empty()
-            || family.is_some_and(|f| !self.of(home, env, client, Some(f)).is_empty())
+        self.of_owner(home, env, client, None).next().is_some()
+            || family.is_some_and(|f| self.of_owner(home, env, client, Some(f)).next().is_some())
     }
 
     /// The accounts (home account ids, folded) holding a token of the
     /// client or of its family, sorted, each once.
     pub fn homes(&self, env: &str, client: &str, family: Option<&str>) -> Vec<Cow<'_, str>> {
-        let mut out: Vec<Cow<'_, str>> = Vec::new();
-        let mut add = |set: Option<&IdSet>, matches: &dyn Fn(&RtEntry) -> bool| {
-            for id in set.into_iter().flat_map(IdSet::iter) {
-                if let Some(e) = self.get(id).filter(|e| matches(e)) {
-                    out.push(fold(e.home_account_id().unwrap_or("")));
-                }
-            }
-        };
-        add(self.idx.of_client.get(&[env, client]), &|e| {
-            eq(e.environment(), env) && eq(e.client_id(), client)
+        let of_client = self.checked(self.idx.of_client.ids(&[env, client]), |e| {
+            field_is(e.environment(), env) && field_is(e.client_id(), client)
         });
-        if let Some(f) = family {
-            add(self.idx.of_family.get(&[env, f]), &|e| {
-                eq(e.environment(), env) && eq(e.family_id(), f)
-            });
-        }
+        let of_family = family.into_iter().flat_map(|f| {
+            self.checked(self.idx.of_family.ids(&[env, f]), move |e| {
+                field_is(e.environment(), env) && field_is(e.family_id(), f)
+            })
+        });
+        let mut out: Vec<Cow<'_, str>> = of_client
+            .chain(of_family)
+            .map(|(_, e)| fold(e.home_account_id().unwrap_or("")))
+            .collect();
         out.sort_unstable();
         out.dedup();
         out

@@ -88,6 +88,17 @@ impl<E: Kind> Section<E> {
     pub fn iter(&self) -> impl Iterator<Item = (Id, Cow<'_, str>, &E)> {
         self.slots.iter()
     }
+    /// The entries among `ids` that `keep` accepts. The hash-keyed indexes
+    /// ([`super::index::Hashed`]) may hand a reader an entry filed under
+    /// another key of the same hash: every reader passes its candidates
+    /// through here with its query's fields.
+    pub(super) fn checked<'s: 'q, 'q>(
+        &'s self,
+        ids: impl Iterator<Item = Id> + 'q,
+        keep: impl Fn(&E) -> bool + 'q,
+    ) -> impl Iterator<Item = (Id, &'s E)> + 'q {
+        ids.filter_map(move |id| self.get(id).filter(|e| keep(e)).map(|e| (id, e)))
+    }
     /// Calls `f` with every entry and its document key, a computed key
     /// written into one reused buffer (writing a document allocates no key).
     pub fn for_each_keyed(&self, mut f: impl FnMut(&str, &E)) {
