@@ -5,9 +5,10 @@
 //! Every credential and account key is lower-cased as a whole; the
 //! `AppMetadata` key is not. Absent parts are empty strings.
 
-fn lower_join(parts: &[&str]) -> String {
-    let mut out = String::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
-    lower_join_into(&mut out, parts);
+/// The key an `*_into` function appends, as a new string.
+fn built(f: impl FnOnce(&mut String)) -> String {
+    let mut out = String::new();
+    f(&mut out);
     out
 }
 
@@ -32,17 +33,17 @@ pub fn access_token(
     target: &str,
     ext_cache_key: Option<&str>,
 ) -> String {
-    let mut out = String::new();
-    access_token_into(
-        &mut out,
-        home_account_id,
-        environment,
-        client_id,
-        realm,
-        target,
-        ext_cache_key,
-    );
-    out
+    built(|out| {
+        access_token_into(
+            out,
+            home_account_id,
+            environment,
+            client_id,
+            realm,
+            target,
+            ext_cache_key,
+        )
+    })
 }
 
 /// [`access_token`], appended to `out`.
@@ -90,9 +91,7 @@ pub fn refresh_token(
     client_id: &str,
     target: &str,
 ) -> String {
-    let mut out = String::new();
-    refresh_token_into(&mut out, home_account_id, environment, client_id, target);
-    out
+    built(|out| refresh_token_into(out, home_account_id, environment, client_id, target))
 }
 
 /// [`refresh_token`], appended to `out`.
@@ -118,9 +117,7 @@ pub fn refresh_token_into(
 
 /// `{home}-{environment}-IdToken-{client}-{realm}-` (the schema keeps an empty scope part).
 pub fn id_token(home_account_id: &str, environment: &str, client_id: &str, realm: &str) -> String {
-    let mut out = String::new();
-    id_token_into(&mut out, home_account_id, environment, client_id, realm);
-    out
+    built(|out| id_token_into(out, home_account_id, environment, client_id, realm))
 }
 
 /// [`id_token`], appended to `out`.
@@ -146,7 +143,7 @@ pub fn id_token_into(
 
 /// `{home}-{environment}-{realm}`.
 pub fn account(home_account_id: &str, environment: &str, realm: &str) -> String {
-    lower_join(&[home_account_id, environment, realm])
+    built(|out| account_into(out, home_account_id, environment, realm))
 }
 
 /// [`account`], appended to `out`.
@@ -156,9 +153,7 @@ pub fn account_into(out: &mut String, home_account_id: &str, environment: &str, 
 
 /// `appmetadata-{environment}-{client}`, not lower-cased.
 pub fn app_metadata(environment: &str, client_id: &str) -> String {
-    let mut out = String::new();
-    app_metadata_into(&mut out, environment, client_id);
-    out
+    built(|out| app_metadata_into(out, environment, client_id))
 }
 
 /// [`app_metadata`], appended to `out`.
