@@ -130,10 +130,11 @@ impl<E: Kind> Section<E> {
         (id, key.into_boxed_str())
     }
     fn insert_keyed(&mut self, key: &str, computed: &str, e: E) -> Id {
-        if let Some(old) = self.slots.id_of(key) {
+        let h = self.slots.hash(key);
+        if let Some(old) = self.slots.find(h, key) {
             self.remove(old);
         }
-        let id = self.slots.insert_new(key, computed, e);
+        let id = self.slots.insert_new(h, key, computed, e);
         if let Some(e) = self.slots.get(id) {
             E::update(&mut self.idx, id, e, Op::Add);
         }
@@ -195,8 +196,14 @@ impl<E: Kind> Slots<E> {
     fn get(&self, id: Id) -> Option<&E> {
         self.slots.get(id as usize)?.as_ref().map(|(_, e)| e)
     }
+    fn hash(&self, key: &str) -> u64 {
+        self.hasher.hash_one(key)
+    }
     fn id_of(&self, key: &str) -> Option<Id> {
-        let h = self.hasher.hash_one(key);
+        self.find(self.hash(key), key)
+    }
+    /// The slot of `key`, whose hash is `h`.
+    fn find(&self, h: u64, key: &str) -> Option<Id> {
         let slots = &self.slots;
         self.by_key
             .find(h, |&(x, id)| {
@@ -208,10 +215,9 @@ impl<E: Kind> Slots<E> {
             })
             .map(|&(_, id)| id)
     }
-    /// Inserts under a key that is not present; `computed` is the entry's
-    /// own key ([`Kind::key`]).
-    fn insert_new(&mut self, key: &str, computed: &str, e: E) -> Id {
-        let h = self.hasher.hash_one(key);
+    /// Inserts under a key that is not present, whose hash is `h`;
+    /// `computed` is the entry's own key ([`Kind::key`]).
+    fn insert_new(&mut self, h: u64, key: &str, computed: &str, e: E) -> Id {
         let kept = (key != computed).then(|| Box::from(key));
         let id = match self.free.pop() {
             Some(id) => {
@@ -229,7 +235,7 @@ impl<E: Kind> Slots<E> {
     fn take(&mut self, id: Id) -> Option<(Box<str>, E)> {
         let slot = self.slots.get_mut(id as usize)?.take()?;
         let key = key_of(&slot).into_owned();
-        let h = self.hasher.hash_one(&*key);
+        let h = self.hash(&key);
         if let Ok(found) = self.by_key.find_entry(h, |&(_, i)| i == id) {
             found.remove();
         }
