@@ -59,10 +59,16 @@ impl HttpRequest {
 
     /// Adds a header (name lower-cased), replacing one of the same name.
     pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
-        let name = name.to_ascii_lowercase();
-        self.headers.retain(|(n, _)| *n != name);
-        self.headers.push((name, value.into()));
+        self.set_lowercase_header(name.to_ascii_lowercase(), value.into());
         self
+    }
+
+    /// Sets a header whose name is lower-case already (the sender's
+    /// standard headers, on every request: no copy of the name), replacing
+    /// one of that name.
+    pub(crate) fn set_lowercase_header(&mut self, name: String, value: String) {
+        self.headers.retain(|(n, _)| *n != name);
+        self.headers.push((name, value));
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {

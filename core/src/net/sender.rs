@@ -111,9 +111,7 @@ impl Sender {
     ) -> Result<Exchange, IdFlowError> {
         let correlation_id = new_correlation_id();
         for (name, value) in standard_headers(&correlation_id, &self.sku, &self.version) {
-            // The names are lower-case already: `with_header` without its copy.
-            request.headers.retain(|(n, _)| *n != name);
-            request.headers.push((name, value));
+            request.set_lowercase_header(name, value);
         }
         let pii = logging::pii_logging_enabled();
         let method = request.method;
