@@ -29,6 +29,7 @@ import warnings
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 from urllib.parse import urlparse
 
+from . import _bulk
 from ._common import _ffi, _info_decision, _observe
 
 __all__ = ["TokenCache", "SerializableTokenCache"]
@@ -278,7 +279,7 @@ class SerializableTokenCache(TokenCache):
 
     def serialize(self) -> str:
         """The cache as msal's JSON (it holds tokens: store it as a secret)."""
-        return self._native.serialize()
+        return _bulk.serialize(self._native)
 
     def deserialize(self, state: Optional[str]) -> None:
         """Replaces the content with msal-format JSON (``None`` or ``""``
@@ -286,14 +287,13 @@ class SerializableTokenCache(TokenCache):
         and leaves the cache unchanged then."""
         if state is not None and not isinstance(state, (str, bytes, bytearray)):
             raise ValueError("state must be the str that serialize() returned")
-        # The native side reads the UTF-8 bytes in place: one encode here, no
-        # further copy of a large cache on its way in.
-        if isinstance(state, str):
-            data = state.encode("utf-8", "surrogatepass")
-        else:
-            data = bytes(state or b"")
+        # The native side reads the UTF-8 bytes in place; an ASCII str is
+        # lent as it is, anything else is encoded once.
         try:
-            self._native.deserialize_utf8(data or b"{}")
+            if isinstance(state, str):
+                _bulk.deserialize_str(self._native, state)
+            else:
+                self._native.deserialize_utf8(bytes(state or b"") or b"{}")
         except _ffi.AuthError as e:
             raise ValueError(f"not a token cache: {e.info.message}") from None
 
