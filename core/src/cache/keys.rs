@@ -12,14 +12,47 @@ fn built(f: impl FnOnce(&mut String)) -> String {
     out
 }
 
+/// Where a key's parts go: appended to a string, or only counted
+/// ([`KeyLen`], sizing a document before writing it).
+pub trait KeySink {
+    /// Appends `part` lower-cased.
+    fn push_lower(&mut self, part: &str);
+    /// Appends `part` as it is.
+    fn push_exact(&mut self, part: &str);
+}
+
+impl KeySink for String {
+    fn push_lower(&mut self, part: &str) {
+        super::scopes::push_folded(self, part);
+    }
+    fn push_exact(&mut self, part: &str) {
+        self.push_str(part);
+    }
+}
+
+/// A key's length in bytes, counted without writing it: exact when its
+/// parts are ASCII (lower-casing other text can change its length, so then
+/// it is a size hint).
+#[derive(Default)]
+pub struct KeyLen(pub usize);
+
+impl KeySink for KeyLen {
+    fn push_lower(&mut self, part: &str) {
+        self.0 += part.len();
+    }
+    fn push_exact(&mut self, part: &str) {
+        self.0 += part.len();
+    }
+}
+
 /// Appends the parts lower-cased and joined with `-` (no allocation when
 /// `out` has room: the store computes keys into one reused buffer).
-fn lower_join_into(out: &mut String, parts: &[&str]) {
+fn lower_join_into(out: &mut impl KeySink, parts: &[&str]) {
     for (i, p) in parts.iter().enumerate() {
         if i > 0 {
-            out.push('-');
+            out.push_exact("-");
         }
-        super::scopes::push_folded(out, p);
+        out.push_lower(p);
     }
 }
 
@@ -48,7 +81,7 @@ pub fn access_token(
 
 /// [`access_token`], appended to `out`.
 pub fn access_token_into(
-    out: &mut String,
+    out: &mut impl KeySink,
     home_account_id: &str,
     environment: &str,
     client_id: &str,
@@ -96,7 +129,7 @@ pub fn refresh_token(
 
 /// [`refresh_token`], appended to `out`.
 pub fn refresh_token_into(
-    out: &mut String,
+    out: &mut impl KeySink,
     home_account_id: &str,
     environment: &str,
     client_id: &str,
@@ -122,7 +155,7 @@ pub fn id_token(home_account_id: &str, environment: &str, client_id: &str, realm
 
 /// [`id_token`], appended to `out`.
 pub fn id_token_into(
-    out: &mut String,
+    out: &mut impl KeySink,
     home_account_id: &str,
     environment: &str,
     client_id: &str,
@@ -147,7 +180,7 @@ pub fn account(home_account_id: &str, environment: &str, realm: &str) -> String 
 }
 
 /// [`account`], appended to `out`.
-pub fn account_into(out: &mut String, home_account_id: &str, environment: &str, realm: &str) {
+pub fn account_into(out: &mut impl KeySink, home_account_id: &str, environment: &str, realm: &str) {
     lower_join_into(out, &[home_account_id, environment, realm]);
 }
 
@@ -157,16 +190,66 @@ pub fn app_metadata(environment: &str, client_id: &str) -> String {
 }
 
 /// [`app_metadata`], appended to `out`.
-pub fn app_metadata_into(out: &mut String, environment: &str, client_id: &str) {
-    out.push_str("appmetadata-");
-    out.push_str(environment);
-    out.push('-');
-    out.push_str(client_id);
+pub fn app_metadata_into(out: &mut impl KeySink, environment: &str, client_id: &str) {
+    out.push_exact("appmetadata-");
+    out.push_exact(environment);
+    out.push_exact("-");
+    out.push_exact(client_id);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each key written into a string and counted into a [`KeyLen`]: the
+    /// count is the written length for ASCII parts (what sizes a document).
+    #[test]
+    fn counted_keys_have_the_written_length() {
+        let parts = [
+            "UID.UTID",
+            "login.Example",
+            "Client",
+            "Tenant",
+            "Mail.Read User.Read",
+            "AbC",
+        ];
+        let [h, e, c, r, t, x] = parts;
+        let cases: Vec<(String, usize)> = vec![
+            (access_token(h, e, c, r, t, None), {
+                let mut n = KeyLen::default();
+                access_token_into(&mut n, h, e, c, r, t, None);
+                n.0
+            }),
+            (access_token(h, e, c, r, t, Some(x)), {
+                let mut n = KeyLen::default();
+                access_token_into(&mut n, h, e, c, r, t, Some(x));
+                n.0
+            }),
+            (refresh_token(h, e, c, t), {
+                let mut n = KeyLen::default();
+                refresh_token_into(&mut n, h, e, c, t);
+                n.0
+            }),
+            (id_token(h, e, c, r), {
+                let mut n = KeyLen::default();
+                id_token_into(&mut n, h, e, c, r);
+                n.0
+            }),
+            (account(h, e, r), {
+                let mut n = KeyLen::default();
+                account_into(&mut n, h, e, r);
+                n.0
+            }),
+            (app_metadata(e, c), {
+                let mut n = KeyLen::default();
+                app_metadata_into(&mut n, e, c);
+                n.0
+            }),
+        ];
+        for (key, counted) in cases {
+            assert_eq!(counted, key.len(), "{key}");
+        }
+    }
 
     #[test]
     fn keys_as_msal_computes_them() {

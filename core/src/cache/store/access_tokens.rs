@@ -132,7 +132,7 @@ fn intern_set<S: AsRef<str>>(names: &mut Interner, set: &[S]) -> Box<[u32]> {
 impl Kind for AtEntry {
     type Index = AtIndex;
 
-    fn write_key(&self, out: &mut String) {
+    fn write_key(&self, out: &mut impl keys::KeySink) {
         keys::access_token_into(
             out,
             self.home_account_id().unwrap_or(""),

@@ -19,7 +19,7 @@ pub(crate) struct AcctIndex {
 impl Kind for AcctEntry {
     type Index = AcctIndex;
 
-    fn write_key(&self, out: &mut String) {
+    fn write_key(&self, out: &mut impl keys::KeySink) {
         keys::account_into(
             out,
             self.home_account_id().unwrap_or(""),

@@ -17,7 +17,7 @@ pub(crate) struct MetaIndex {
 impl Kind for MetaEntry {
     type Index = MetaIndex;
 
-    fn write_key(&self, out: &mut String) {
+    fn write_key(&self, out: &mut impl keys::KeySink) {
         keys::app_metadata_into(
             out,
             self.environment().unwrap_or(""),

@@ -16,7 +16,7 @@ pub(crate) struct IdtIndex {
 impl Kind for IdtEntry {
     type Index = IdtIndex;
 
-    fn write_key(&self, out: &mut String) {
+    fn write_key(&self, out: &mut impl keys::KeySink) {
         keys::id_token_into(
             out,
             self.home_account_id().unwrap_or(""),

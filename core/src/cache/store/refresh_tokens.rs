@@ -27,7 +27,7 @@ pub(crate) struct RtIndex {
 impl Kind for RtEntry {
     type Index = RtIndex;
 
-    fn write_key(&self, out: &mut String) {
+    fn write_key(&self, out: &mut impl keys::KeySink) {
         keys::refresh_token_into(
             out,
             self.home_account_id().unwrap_or(""),

@@ -7,6 +7,7 @@
 //! indexes; [`Section`] does the rest.
 
 use super::index::{Id, Op};
+use crate::cache::keys::{KeyLen, KeySink};
 use std::borrow::Cow;
 use std::hash::BuildHasher;
 
@@ -14,8 +15,15 @@ use std::hash::BuildHasher;
 pub(crate) trait Kind: Clone + Sized {
     /// The indexes this kind keeps beside its entries.
     type Index: Default;
-    /// Appends the document key, computed as msal computes it, to `out`.
-    fn write_key(&self, out: &mut String);
+    /// Appends the document key, computed as msal computes it, to `out`
+    /// (or counts it, into a [`KeyLen`]).
+    fn write_key(&self, out: &mut impl KeySink);
+    /// The document key's length, counted without writing it (see [`KeyLen`]).
+    fn key_len(&self) -> usize {
+        let mut n = KeyLen::default();
+        self.write_key(&mut n);
+        n.0
+    }
     /// The document key, computed as msal computes it.
     fn key(&self) -> String {
         let mut out = String::new();
@@ -112,6 +120,13 @@ impl<E: Kind> Section<E> {
                     f(&buf, e);
                 }
             }
+        }
+    }
+    /// Calls `f` with each entry and the length of its key (counted, for a
+    /// computed key: see [`Kind::key_len`]), in the order of [`Self::for_each_keyed`].
+    pub fn for_each_key_len(&self, mut f: impl FnMut(usize, &E)) {
+        for (kept, e) in self.slots.slots.iter().flatten() {
+            f(kept.as_ref().map_or_else(|| e.key_len(), |k| k.len()), e);
         }
     }
     /// Puts `e` under `key`, replacing (and unindexing) the entry there.
