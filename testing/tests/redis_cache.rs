@@ -31,6 +31,18 @@ fn spawn_worker(
     rounds: usize,
     pause_ms: u64,
 ) -> std::process::Child {
+    spawn_worker_with(emu, redis, tenants, rounds, pause_ms, &[])
+}
+
+/// [`spawn_worker`] with the worker's optional arguments after the pause.
+fn spawn_worker_with(
+    emu: &str,
+    redis: &str,
+    tenants: usize,
+    rounds: usize,
+    pause_ms: u64,
+    more: &[&str],
+) -> std::process::Child {
     Command::new(WORKER)
         .args([
             emu,
@@ -39,6 +51,7 @@ fn spawn_worker(
             &rounds.to_string(),
             &pause_ms.to_string(),
         ])
+        .args(more)
         .stdout(Stdio::piped())
         .spawn()
         .unwrap()
@@ -127,16 +140,24 @@ async fn redis_killed_and_restarted_mid_run_fails_no_call() {
     let env = EmulatorEnv::start().await;
     let url = env.emu.base_url().to_owned();
     let (workers, tenants, rounds) = (WORKERS, TENANTS, 6);
+    let ready = tempfile::tempdir().unwrap();
+    let ready_arg = ready.path().to_str().unwrap().to_owned();
     let mut children: Vec<_> = (0..workers)
-        .map(|_| spawn_worker(&url, &redis.url(), tenants, rounds, 200))
+        .map(|_| spawn_worker_with(&url, &redis.url(), tenants, rounds, 200, &[&ready_arg]))
         .collect();
-    // Every tenant's token is in Redis: then the crash.
+    // Every worker has done its first round (so every tenant's token is in
+    // Redis and in each process): then the crash. A fixed wait after the
+    // first token of each tenant was not enough on a loaded machine: a worker
+    // still on its first round had a tenant to fetch when Redis went away,
+    // and fetched it from the network (one request more).
     let deadline = Instant::now() + Duration::from_secs(60);
-    while env.token_requests().len() < tenants {
-        assert!(Instant::now() < deadline);
+    while std::fs::read_dir(ready.path()).unwrap().count() < workers {
+        assert!(
+            Instant::now() < deadline,
+            "every worker finished its first round"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    tokio::time::sleep(Duration::from_millis(300)).await;
     redis.kill();
     tokio::time::sleep(Duration::from_millis(500)).await;
     redis.restart();

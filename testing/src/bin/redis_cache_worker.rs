@@ -1,7 +1,9 @@
 //! A worker process of the distributed-cache tests: client credentials for
 //! many tenants at once, every app's cache on one Redis, a line of JSON with
 //! what happened. Usage:
-//! `redis_cache_worker EMULATOR_URL REDIS_URL TENANTS ROUNDS [ROUND_PAUSE_MS]`
+//! `redis_cache_worker EMULATOR_URL REDIS_URL TENANTS ROUNDS [ROUND_PAUSE_MS [READY_DIR]]`
+//! (with `READY_DIR`, a file named after the process appears there once the
+//! first round is done: every tenant's token is then in this process).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test tool: a bad argument should stop it
 
 use idflow::secret::ClientSecret;
@@ -23,6 +25,7 @@ async fn main() {
     let tenants: usize = args[3].parse().unwrap();
     let rounds: usize = args[4].parse().unwrap();
     let pause = Duration::from_millis(args.get(5).map_or(0, |p| p.parse().unwrap()));
+    let ready = args.get(6).map(std::path::PathBuf::from);
     // A Redis call past its bound is taken as "Redis down" and the call goes
     // to the network on its own, by design. These runs check that the lease
     // makes exactly one request per tenant, so the bound is wide enough for
@@ -70,7 +73,7 @@ async fn main() {
     // loopback overflow its accept queue: dropped connections, not what is
     // tested here).
     let pool = Arc::new(tokio::sync::Semaphore::new(100));
-    for _ in 0..rounds {
+    for round in 0..rounds {
         let mut set = tokio::task::JoinSet::new();
         for app in &apps {
             let (app, pool) = (app.clone(), pool.clone());
@@ -84,6 +87,9 @@ async fn main() {
                 Ok(_) => ok += 1,
                 Err(e) => failed.push(e.code.clone()),
             }
+        }
+        if let (0, Some(dir)) = (round, &ready) {
+            std::fs::write(dir.join(std::process::id().to_string()), b"").unwrap();
         }
         tokio::time::sleep(pause).await;
     }
