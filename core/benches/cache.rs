@@ -15,11 +15,15 @@
 //!   going to the network);
 //! * `accounts`: the ten accounts of the client;
 //! * `serialize` / `deserialize`: the whole cache, up to 100k tokens (set
-//!   `CACHE_BENCH_SERDE_1M=1` for 1M too).
+//!   `CACHE_BENCH_SERDE_1M=1` for 1M too). `deserialize` replaces a loaded
+//!   cache of the same size each time (the replaced one is freed on a thread
+//!   of its own while the next load runs, as back-to-back reloads would);
+//!   `deserialize_fresh` loads into a new cache, as an app does at its start
+//!   (the loaded cache is freed outside the timing).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion};
 use idflow::secret::{AccessToken, IdToken, RefreshToken};
 use idflow::TokenSource;
 use idflow::{AccessTokenQuery, Account, AuthenticationResult, SaveRequest, TokenCache};
@@ -236,6 +240,21 @@ fn serde(c: &mut Criterion) {
                 target.deserialize(&json).unwrap();
                 black_box(target.counts().access_tokens)
             });
+        });
+        group.finish();
+        let mut group = c.benchmark_group("deserialize_fresh");
+        if n >= 100_000 {
+            group.sample_size(10);
+        }
+        group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
+            b.iter_batched(
+                TokenCache::new,
+                |target| {
+                    target.deserialize(&json).unwrap();
+                    target
+                },
+                BatchSize::PerIteration,
+            );
         });
         group.finish();
         if n == 100_000 {
