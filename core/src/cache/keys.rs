@@ -5,8 +5,9 @@
 //! Every credential and account key is lower-cased as a whole; the
 //! `AppMetadata` key is not. Absent parts are empty strings.
 
-/// The key an `*_into` function appends, as a new string.
-fn built(f: impl FnOnce(&mut String)) -> String {
+/// The key an `*_into` function appends, as a new string:
+/// `written(|o| account_into(o, home, env, realm))`.
+pub fn written(f: impl FnOnce(&mut String)) -> String {
     let mut out = String::new();
     f(&mut out);
     out
@@ -47,7 +48,7 @@ impl KeySink for KeyLen {
 
 /// Appends the parts lower-cased and joined with `-` (no allocation when
 /// `out` has room: the store computes keys into one reused buffer).
-fn lower_join_into(out: &mut impl KeySink, parts: &[&str]) {
+fn lower_join_into(out: &mut (impl KeySink + ?Sized), parts: &[&str]) {
     for (i, p) in parts.iter().enumerate() {
         if i > 0 {
             out.push_exact("-");
@@ -58,30 +59,9 @@ fn lower_join_into(out: &mut impl KeySink, parts: &[&str]) {
 
 /// `{home}-{environment}-AccessToken-{client}-{realm}-{target}`; with an
 /// extended cache key, `atext` replaces `AccessToken` and the key is appended.
-pub fn access_token(
-    home_account_id: &str,
-    environment: &str,
-    client_id: &str,
-    realm: &str,
-    target: &str,
-    ext_cache_key: Option<&str>,
-) -> String {
-    built(|out| {
-        access_token_into(
-            out,
-            home_account_id,
-            environment,
-            client_id,
-            realm,
-            target,
-            ext_cache_key,
-        )
-    })
-}
-
-/// [`access_token`], appended to `out`.
+/// Written to `out` (see [`written`] for a new string).
 pub fn access_token_into(
-    out: &mut impl KeySink,
+    out: &mut (impl KeySink + ?Sized),
     home_account_id: &str,
     environment: &str,
     client_id: &str,
@@ -118,18 +98,9 @@ pub fn access_token_into(
 
 /// `{home}-{environment}-RefreshToken-{client}--{target}` (no realm: a
 /// refresh token is valid across tenants).
-pub fn refresh_token(
-    home_account_id: &str,
-    environment: &str,
-    client_id: &str,
-    target: &str,
-) -> String {
-    built(|out| refresh_token_into(out, home_account_id, environment, client_id, target))
-}
-
-/// [`refresh_token`], appended to `out`.
+/// Written to `out` (see [`written`] for a new string).
 pub fn refresh_token_into(
-    out: &mut impl KeySink,
+    out: &mut (impl KeySink + ?Sized),
     home_account_id: &str,
     environment: &str,
     client_id: &str,
@@ -149,13 +120,9 @@ pub fn refresh_token_into(
 }
 
 /// `{home}-{environment}-IdToken-{client}-{realm}-` (the schema keeps an empty scope part).
-pub fn id_token(home_account_id: &str, environment: &str, client_id: &str, realm: &str) -> String {
-    built(|out| id_token_into(out, home_account_id, environment, client_id, realm))
-}
-
-/// [`id_token`], appended to `out`.
+/// Written to `out` (see [`written`] for a new string).
 pub fn id_token_into(
-    out: &mut impl KeySink,
+    out: &mut (impl KeySink + ?Sized),
     home_account_id: &str,
     environment: &str,
     client_id: &str,
@@ -175,22 +142,19 @@ pub fn id_token_into(
 }
 
 /// `{home}-{environment}-{realm}`.
-pub fn account(home_account_id: &str, environment: &str, realm: &str) -> String {
-    built(|out| account_into(out, home_account_id, environment, realm))
-}
-
-/// [`account`], appended to `out`.
-pub fn account_into(out: &mut impl KeySink, home_account_id: &str, environment: &str, realm: &str) {
+/// Written to `out` (see [`written`] for a new string).
+pub fn account_into(
+    out: &mut (impl KeySink + ?Sized),
+    home_account_id: &str,
+    environment: &str,
+    realm: &str,
+) {
     lower_join_into(out, &[home_account_id, environment, realm]);
 }
 
 /// `appmetadata-{environment}-{client}`, not lower-cased.
-pub fn app_metadata(environment: &str, client_id: &str) -> String {
-    built(|out| app_metadata_into(out, environment, client_id))
-}
-
-/// [`app_metadata`], appended to `out`.
-pub fn app_metadata_into(out: &mut impl KeySink, environment: &str, client_id: &str) {
+/// Written to `out` (see [`written`] for a new string).
+pub fn app_metadata_into(out: &mut (impl KeySink + ?Sized), environment: &str, client_id: &str) {
     out.push_exact("appmetadata-");
     out.push_exact(environment);
     out.push_exact("-");
@@ -205,7 +169,7 @@ mod tests {
     /// count is the written length for ASCII parts (what sizes a document).
     #[test]
     fn counted_keys_have_the_written_length() {
-        let parts = [
+        let [h, e, c, r, t, x] = [
             "UID.UTID",
             "login.Example",
             "Client",
@@ -213,70 +177,71 @@ mod tests {
             "Mail.Read User.Read",
             "AbC",
         ];
-        let [h, e, c, r, t, x] = parts;
-        let cases: Vec<(String, usize)> = vec![
-            (access_token(h, e, c, r, t, None), {
-                let mut n = KeyLen::default();
-                access_token_into(&mut n, h, e, c, r, t, None);
-                n.0
-            }),
-            (access_token(h, e, c, r, t, Some(x)), {
-                let mut n = KeyLen::default();
-                access_token_into(&mut n, h, e, c, r, t, Some(x));
-                n.0
-            }),
-            (refresh_token(h, e, c, t), {
-                let mut n = KeyLen::default();
-                refresh_token_into(&mut n, h, e, c, t);
-                n.0
-            }),
-            (id_token(h, e, c, r), {
-                let mut n = KeyLen::default();
-                id_token_into(&mut n, h, e, c, r);
-                n.0
-            }),
-            (account(h, e, r), {
-                let mut n = KeyLen::default();
-                account_into(&mut n, h, e, r);
-                n.0
-            }),
-            (app_metadata(e, c), {
-                let mut n = KeyLen::default();
-                app_metadata_into(&mut n, e, c);
-                n.0
-            }),
+        type Key<'a> = &'a dyn Fn(&mut dyn KeySink);
+        let keys: [Key<'_>; 6] = [
+            &|o| access_token_into(o, h, e, c, r, t, None),
+            &|o| access_token_into(o, h, e, c, r, t, Some(x)),
+            &|o| refresh_token_into(o, h, e, c, t),
+            &|o| id_token_into(o, h, e, c, r),
+            &|o| account_into(o, h, e, r),
+            &|o| app_metadata_into(o, e, c),
         ];
-        for (key, counted) in cases {
-            assert_eq!(counted, key.len(), "{key}");
+        for key in keys {
+            let mut text = String::new();
+            key(&mut text);
+            let mut counted = KeyLen::default();
+            key(&mut counted);
+            assert_eq!(counted.0, text.len(), "{text}");
         }
     }
 
     #[test]
     fn keys_as_msal_computes_them() {
-        assert_eq!(
-            access_token(
-                "UID.UTID",
-                "login.microsoftonline.com",
-                "Client",
-                "Tenant",
-                "Mail.Read User.Read",
-                None
+        let cases: [(String, &str); 6] = [
+            (
+                written(|o| {
+                    access_token_into(
+                        o,
+                        "UID.UTID",
+                        "login.microsoftonline.com",
+                        "Client",
+                        "Tenant",
+                        "Mail.Read User.Read",
+                        None,
+                    )
+                }),
+                "uid.utid-login.microsoftonline.com-accesstoken-client-tenant-mail.read user.read",
             ),
-            "uid.utid-login.microsoftonline.com-accesstoken-client-tenant-mail.read user.read"
-        );
-        assert_eq!(
-            access_token("", "login.microsoftonline.com", "c", "t", "s", Some("AbC")),
-            "-login.microsoftonline.com-atext-c-t-s-abc"
-        );
-        assert_eq!(
-            refresh_token("U.T", "Login.Example", "C", "a b"),
-            "u.t-login.example-refreshtoken-c--a b"
-        );
-        assert_eq!(id_token("u.t", "env", "C", "R"), "u.t-env-idtoken-c-r-");
-        assert_eq!(account("U.T", "env", "R"), "u.t-env-r");
-        assert_eq!(
-            app_metadata("env", "Client-ID"),
-            "appmetadata-env-Client-ID"
-        );
+            (
+                written(|o| {
+                    access_token_into(
+                        o,
+                        "",
+                        "login.microsoftonline.com",
+                        "c",
+                        "t",
+                        "s",
+                        Some("AbC"),
+                    )
+                }),
+                "-login.microsoftonline.com-atext-c-t-s-abc",
+            ),
+            (
+                written(|o| refresh_token_into(o, "U.T", "Login.Example", "C", "a b")),
+                "u.t-login.example-refreshtoken-c--a b",
+            ),
+            (
+                written(|o| id_token_into(o, "u.t", "env", "C", "R")),
+                "u.t-env-idtoken-c-r-",
+            ),
+            (written(|o| account_into(o, "U.T", "env", "R")), "u.t-env-r"),
+            (
+                written(|o| app_metadata_into(o, "env", "Client-ID")),
+                "appmetadata-env-Client-ID",
+            ),
+        ];
+        for (got, want) in cases {
+            assert_eq!(got, want);
+        }
     }
 }

@@ -80,8 +80,9 @@ fn member<'a>(m: &'a CacheEntry, k: &str) -> &'a str {
 /// The document key msal computes for an entry of this section.
 fn key_of(ct: CredentialType, m: &CacheEntry) -> String {
     let s = |k| member(m, k);
-    match ct {
-        CredentialType::AccessToken => keys::access_token(
+    keys::written(|o| match ct {
+        CredentialType::AccessToken => keys::access_token_into(
+            o,
             s("home_account_id"),
             s("environment"),
             s("client_id"),
@@ -89,23 +90,25 @@ fn key_of(ct: CredentialType, m: &CacheEntry) -> String {
             s("target"),
             Some(s("ext_cache_key")),
         ),
-        CredentialType::RefreshToken => keys::refresh_token(
+        CredentialType::RefreshToken => keys::refresh_token_into(
+            o,
             s("home_account_id"),
             s("environment"),
             s("client_id"),
             s("target"),
         ),
-        CredentialType::IdToken => keys::id_token(
+        CredentialType::IdToken => keys::id_token_into(
+            o,
             s("home_account_id"),
             s("environment"),
             s("client_id"),
             s("realm"),
         ),
         CredentialType::Account => {
-            keys::account(s("home_account_id"), s("environment"), s("realm"))
+            keys::account_into(o, s("home_account_id"), s("environment"), s("realm"))
         }
-        CredentialType::AppMetadata => keys::app_metadata(s("environment"), s("client_id")),
-    }
+        CredentialType::AppMetadata => keys::app_metadata_into(o, s("environment"), s("client_id")),
+    })
 }
 
 /// msal's `_is_matching`: the query a sub-dict of the entry (its
@@ -182,10 +185,13 @@ fn candidates(s: &Store, ct: CredentialType, q: &CacheEntry) -> Option<Vec<u32>>
             Some(
                 found
                     .and_then(|m| {
-                        let key = keys::app_metadata(
-                            m.environment().unwrap_or(""),
-                            m.client_id().unwrap_or(""),
-                        );
+                        let key = keys::written(|o| {
+                            keys::app_metadata_into(
+                                o,
+                                m.environment().unwrap_or(""),
+                                m.client_id().unwrap_or(""),
+                            )
+                        });
                         s.meta.id_of(&key)
                     })
                     .into_iter()
@@ -265,14 +271,17 @@ impl TokenCache {
                 && !target.is_empty()
                 && named.iter().all(|k| q.contains_key(*k))
             {
-                let key = keys::access_token(
-                    member(q, "home_account_id"),
-                    member(q, "environment"),
-                    member(q, "client_id"),
-                    member(q, "realm"),
-                    &target.join(" "),
-                    Some(member(q, "ext_cache_key")),
-                );
+                let key = keys::written(|o| {
+                    keys::access_token_into(
+                        o,
+                        member(q, "home_account_id"),
+                        member(q, "environment"),
+                        member(q, "client_id"),
+                        member(q, "realm"),
+                        &target.join(" "),
+                        Some(member(q, "ext_cache_key")),
+                    )
+                });
                 if let Some(id) = s.at.id_of(&key) {
                     if let Some(e) = s.at.get(id).and_then(as_entry) {
                         if matches(&e, q, &[]) {
