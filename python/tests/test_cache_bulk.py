@@ -47,9 +47,9 @@ UNICODE = (("u3", "zoë@exämple.com"), ("u4", "\U0001f600@example.com"))
 
 
 def test_the_short_path_is_taken_on_cpython():
-    if platform.python_implementation() != "CPython":
-        pytest.skip("the C API is CPython's")
-    assert _bulk._API is not None
+    # The C API is CPython's: elsewhere the generated calls are the path.
+    on_cpython = platform.python_implementation() == "CPython"
+    assert (_bulk._API is not None) == on_cpython
 
 
 @pytest.mark.parametrize("users", [ASCII, UNICODE, ASCII + UNICODE, ()])
