@@ -12,7 +12,7 @@
 //! (the two application objects), `managed_identity` (its client),
 //! `python_fast` (the Python-only fast paths), `typed_fast` and
 //! `managed_identity_probe` (cache probes), `packed` (whole-cache answers as
-//! one buffer), `account_lookup` (an account by its id, its partition read
+//! one buffer), `fill` (the cache document written into the caller's memory), `account_lookup` (an account by its id, its partition read
 //! first).
 
 // uniffi errors carry their records by value (no Box across FFI), and the error path is not hot.
@@ -25,6 +25,7 @@ mod cache_query;
 mod clients;
 mod convert;
 mod credentials;
+mod fill;
 mod foreign_http;
 mod guard;
 mod http_cache;
@@ -44,6 +45,7 @@ pub use apps::*;
 pub use cache::*;
 pub use clients::*;
 pub use credentials::*;
+pub use fill::FilledDocument;
 pub use foreign_http::{
     FormField, HttpClient, HttpClientError, HttpClientRequest, HttpClientResponse,
 };

@@ -102,3 +102,60 @@ def test_a_lent_state_is_left_as_it_was():
         cache.deserialize(text)
     assert text == copy
     assert cache.serialize() == text
+
+
+class _FillOnly:
+    """The native cache with only the two calls that write into a new
+    ``str``: any other way to the document (the generated ``serialize``, or
+    the copying path's handle) fails the test."""
+
+    def __init__(self, native):
+        self._n = native
+        self.serialized_len_hint = native.serialized_len_hint
+        self.serialize_into_address = native.serialize_into_address
+
+    def serialize(self):
+        raise AssertionError("copied, not written in place")
+
+    def _uniffi_clone_handle(self):
+        raise AssertionError("copied, not written in place")
+
+
+def _state(**extra):
+    at = {"credential_type": "AccessToken", "secret": "s", "home_account_id": "u.t",
+          "environment": ENV, "client_id": "c1", "realm": "t", "target": "User.Read",
+          "cached_at": "1700000000", "expires_on": "1700003600"}
+    at.update(extra)
+    return json.dumps({"AccessToken": {f"u.t-{ENV}-accesstoken-c1-t-user.read": at}})
+
+
+@pytest.mark.skipif(platform.python_implementation() != "CPython", reason="CPython's C API")
+@pytest.mark.parametrize("secret_len", [10, 5 << 20])
+def test_an_ascii_document_is_written_into_the_str_itself(secret_len):
+    # 5 MiB: the buffer spans whole 2 MiB pages, offered to the kernel as huge pages.
+    cache = idflow.SerializableTokenCache()
+    cache.deserialize(_state(secret="a" * secret_len))
+    want = cache._native.serialize()
+    cache.has_state_changed = True
+    text = _bulk.serialize(_FillOnly(cache._native))
+    assert type(text) is str and text.isascii()
+    assert text == want and len(text) == len(want)
+    assert hash(text) == hash(want)
+    assert not cache.has_state_changed
+
+
+@pytest.mark.parametrize("state, why", [
+    (_state(realm='q"uote'), "an escaped string is longer than predicted"),
+    (_state(realm="zoë"), "UTF-8 text"),
+    (_state(x_count=7, x_float=0.5), "numbers are predicted at their longest"),
+])
+def test_documents_the_prediction_misses_are_still_the_generated_text(state, why):
+    cache = idflow.SerializableTokenCache()
+    cache.deserialize(state)
+    want = cache._native.serialize()
+    assert json.loads(want)["AccessToken"] == json.loads(state)["AccessToken"], why
+    cache.has_state_changed = True
+    text = cache.serialize()
+    assert type(text) is str
+    assert text == want, why
+    assert not cache.has_state_changed

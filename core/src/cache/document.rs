@@ -34,6 +34,29 @@ impl TokenCache {
         s.to_json()
     }
 
+    /// The length [`TokenCache::serialize`] would write when no string needs
+    /// escaping (exact then, and an upper bound when an entry's extra members
+    /// hold numbers): what a buffer for [`TokenCache::serialize_into`] is
+    /// sized by.
+    pub fn serialized_len_hint(&self) -> usize {
+        self.read().json_len_hint()
+    }
+
+    /// [`TokenCache::serialize`] written into `buf` from its start, for a
+    /// caller whose own string type must own the memory (the Python binding
+    /// writes into a new `str`, saving a copy of the whole document). Gives
+    /// the length written and whether it is all ASCII, and resets
+    /// [`TokenCache::has_state_changed`]; or None, when the document does not
+    /// fit (a string needed escaping, or the cache grew since the length was
+    /// asked): then `buf` holds nothing usable, the flag is left as it was,
+    /// and the caller serializes the ordinary way.
+    pub fn serialize_into(&self, buf: &mut [u8]) -> Option<(usize, bool)> {
+        let s = self.read();
+        let written = s.write_json_into(buf)?;
+        self.inner.changed.store(false, Ordering::Release);
+        Some(written)
+    }
+
     /// Replaces the content with a serialized cache (an empty string is an
     /// empty cache). Invalid JSON, or sections that are not objects of
     /// entry objects, give a client error `invalid_cache_format` and leave the

@@ -19,6 +19,7 @@
 //! serde_json itself.
 
 use serde_json::Value;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGHS: u64 = 0x8080_8080_8080_8080;
@@ -44,7 +45,7 @@ fn needs_escape(b: u8) -> bool {
     b < 0x20 || b == b'"' || b == b'\\'
 }
 
-fn push_escape(out: &mut String, b: u8) {
+fn push_escape<S: Sink>(out: &mut S, b: u8) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     match b {
         b'"' => out.push_str("\\\""),
@@ -62,8 +63,69 @@ fn push_escape(out: &mut String, b: u8) {
     }
 }
 
+/// Whether every byte of `s` is ASCII and none needs escaping: text a
+/// writer copies as it is, and a fixed buffer takes without a look.
+pub(crate) fn is_plain(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut words = b.chunks_exact(8);
+    let mut flagged = 0;
+    for word in &mut words {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(word);
+        let w = u64::from_le_bytes(w);
+        flagged |= escapes(w) | (w & HIGHS);
+    }
+    flagged == 0
+        && words
+            .remainder()
+            .iter()
+            .all(|&c| c.is_ascii() && !needs_escape(c))
+}
+
+/// A memo of [`is_plain`] for text that never changes (an entry's packed
+/// strings): unknown until first asked. Atomic because readers share the
+/// entry; racing readers compute the same answer.
+#[derive(Default)]
+pub(crate) struct Plain(AtomicU8);
+
+// Unknown is 0 (the default).
+const PLAIN: u8 = 1;
+const NOT_PLAIN: u8 = 2;
+
+impl Plain {
+    /// Whether `text` (always the same text for this memo) is plain.
+    #[inline]
+    pub fn get(&self, text: &str) -> bool {
+        match self.0.load(Ordering::Relaxed) {
+            PLAIN => true,
+            NOT_PLAIN => false,
+            _ => {
+                let plain = is_plain(text);
+                self.0
+                    .store(if plain { PLAIN } else { NOT_PLAIN }, Ordering::Relaxed);
+                plain
+            }
+        }
+    }
+}
+
+impl Clone for Plain {
+    fn clone(&self) -> Self {
+        Plain(AtomicU8::new(self.0.load(Ordering::Relaxed)))
+    }
+}
+
+/// Appends plain text (see [`is_plain`]) quoted: what [`push_string`]
+/// appends for it, without looking at it.
+#[inline]
+pub(crate) fn push_plain<S: Sink>(out: &mut S, s: &str) {
+    out.push_ascii("\"");
+    out.push_ascii(s);
+    out.push_ascii("\"");
+}
+
 /// Appends `s` as a JSON string, quoted and escaped as serde_json does.
-pub(crate) fn push_string(out: &mut String, s: &str) {
+pub(crate) fn push_string<S: Sink>(out: &mut S, s: &str) {
     out.push('"');
     let b = s.as_bytes();
     // Bytes before `start` are written; every cut falls next to an ASCII
@@ -121,7 +183,7 @@ pub(crate) fn fmt_u64(mut v: u64, buf: &mut [u8; 20]) -> &str {
 }
 
 /// Appends `v` in decimal, quoted (the schema's timestamps are strings).
-pub(crate) fn push_secs(out: &mut String, v: u64) {
+pub(crate) fn push_secs<S: Sink>(out: &mut S, v: u64) {
     out.push('"');
     out.push_str(fmt_u64(v, &mut [0u8; 20]));
     out.push('"');
@@ -145,16 +207,115 @@ pub(crate) fn value_len_hint(v: &Value) -> usize {
     }
 }
 
-/// The output buffer, with a scratch buffer for what serde_json writes.
-pub(crate) struct Out {
-    pub text: String,
+/// Where the writer appends text: a `String` it grows, or [`Filled`], a
+/// buffer of a fixed size that someone else allocated (the Python binding
+/// writes the document straight into a new `str`'s own memory that way).
+pub(crate) trait Sink {
+    fn push(&mut self, c: char);
+    fn push_str(&mut self, s: &str);
+    /// [`Sink::push_str`] for text known to be ASCII (see [`is_plain`]).
+    fn push_ascii(&mut self, s: &str) {
+        self.push_str(s)
+    }
+    /// The bytes appended so far.
+    fn len(&self) -> usize;
+}
+
+impl Sink for String {
+    #[inline]
+    fn push(&mut self, c: char) {
+        String::push(self, c)
+    }
+    #[inline]
+    fn push_str(&mut self, s: &str) {
+        String::push_str(self, s)
+    }
+    #[inline]
+    fn len(&self) -> usize {
+        String::len(self)
+    }
+}
+
+/// A fixed buffer written from its start. Text that does not fit is not
+/// written and marks the buffer overflowed (the caller then writes the
+/// document the ordinary way); whether everything written is ASCII is kept
+/// as it goes (checked on text the writer has just read, not by a second
+/// pass over the whole output). No `Debug`: the buffer holds tokens.
+pub(crate) struct Filled<'a> {
+    buf: &'a mut [u8],
+    len: usize,
+    overflowed: bool,
+    ascii: bool,
+}
+
+impl<'a> Filled<'a> {
+    pub fn new(buf: &'a mut [u8]) -> Filled<'a> {
+        Filled {
+            buf,
+            len: 0,
+            overflowed: false,
+            ascii: true,
+        }
+    }
+
+    /// The length written and whether it is all ASCII, or None when the
+    /// text did not fit.
+    pub fn finish(self) -> Option<(usize, bool)> {
+        (!self.overflowed).then_some((self.len, self.ascii))
+    }
+}
+
+impl Sink for Filled<'_> {
+    #[inline]
+    fn push(&mut self, c: char) {
+        self.push_str(c.encode_utf8(&mut [0u8; 4]))
+    }
+    #[inline]
+    fn push_str(&mut self, s: &str) {
+        let end = self.len + s.len();
+        match self.buf.get_mut(self.len..end) {
+            Some(dst) => {
+                dst.copy_from_slice(s.as_bytes());
+                self.len = end;
+                self.ascii &= s.is_ascii();
+            }
+            None => self.overflowed = true,
+        }
+    }
+    #[inline]
+    fn push_ascii(&mut self, s: &str) {
+        debug_assert!(s.is_ascii());
+        let end = self.len + s.len();
+        match self.buf.get_mut(self.len..end) {
+            Some(dst) => {
+                dst.copy_from_slice(s.as_bytes());
+                self.len = end;
+            }
+            None => self.overflowed = true,
+        }
+    }
+    #[inline]
+    fn len(&self) -> usize {
+        self.len
+    }
+}
+
+/// The output, with a scratch buffer for what serde_json writes.
+pub(crate) struct Out<S: Sink = String> {
+    pub text: S,
     scratch: Vec<u8>,
 }
 
-impl Out {
-    pub fn with_capacity(n: usize) -> Out {
+impl Out<String> {
+    pub fn with_capacity(n: usize) -> Out<String> {
+        Out::new(String::with_capacity(n))
+    }
+}
+
+impl<S: Sink> Out<S> {
+    pub fn new(text: S) -> Out<S> {
         Out {
-            text: String::with_capacity(n),
+            text,
             scratch: Vec::new(),
         }
     }
@@ -170,8 +331,8 @@ impl Out {
     }
 
     /// Appends a member whose name is any text: `"key":value`, the value
-    /// written by serde_json (through a scratch buffer: the output is a
-    /// `String`, and what serde_json writes is UTF-8).
+    /// written by serde_json (through a scratch buffer: the output is
+    /// text, and what serde_json writes is UTF-8).
     pub fn member(&mut self, first: &mut bool, key: &str, v: &Value) {
         if !std::mem::take(first) {
             self.text.push(',');
@@ -191,7 +352,10 @@ impl Out {
 /// macro implements it for every kind).
 pub(crate) trait JsonEntry {
     /// Appends the entry as one JSON object.
-    fn write_json(&self, out: &mut Out);
+    fn write_json<S: Sink>(&self, out: &mut Out<S>);
+    /// Whether all the entry's strings are plain text (see [`is_plain`]):
+    /// then so is the document key computed from them.
+    fn plain(&self) -> bool;
     /// The length [`JsonEntry::write_json`] appends, exact when no string
     /// needs escaping (numbers of extra members counted at their longest).
     fn json_len_hint(&self) -> usize;

@@ -144,13 +144,30 @@ macro_rules! entry {
         str: [$($s:ident = $i:literal),* $(,)?], ts: [$($t:ident),* $(,)?] $(,)?
     }) => {
         $(#[$doc])*
-        #[derive(Clone, Default)]
+        #[derive(Default)]
         pub(crate) struct $name {
             buf: Box<str>,
             ends: [u32; [$($i),*].len()],
             set: u32,
             $(pub $t: Option<u64>,)*
             pub extra: Extra,
+            /// Whether `buf` is plain text (see `json_text::Plain`), learnt
+            /// when the entry is first written: `buf` never changes, so a
+            /// cache written again copies its strings without a look.
+            plain: crate::cache::json_text::Plain,
+        }
+
+        impl Clone for $name {
+            fn clone(&self) -> Self {
+                $name {
+                    buf: self.buf.clone(),
+                    ends: self.ends,
+                    set: self.set,
+                    $($t: self.$t,)*
+                    extra: self.extra.clone(),
+                    plain: self.plain.clone(),
+                }
+            }
         }
 
         /// The string fields of an entry, borrowed.
@@ -198,12 +215,20 @@ macro_rules! entry {
         }
 
         impl crate::cache::json_text::JsonEntry for $name {
-            fn write_json(&self, out: &mut crate::cache::json_text::Out) {
+            fn write_json<S: crate::cache::json_text::Sink>(
+                &self,
+                out: &mut crate::cache::json_text::Out<S>,
+            ) {
                 let mut first = true;
+                let plain = self.plain.get(&self.buf);
                 out.text.push('{');
                 $(if let Some(v) = self.field($i) {
                     out.name(&mut first, concat!("\"", stringify!($s), "\":"));
-                    crate::cache::json_text::push_string(&mut out.text, v);
+                    if plain {
+                        crate::cache::json_text::push_plain(&mut out.text, v);
+                    } else {
+                        crate::cache::json_text::push_string(&mut out.text, v);
+                    }
                 })*
                 $(if let Some(v) = self.$t {
                     out.name(&mut first, concat!("\"", stringify!($t), "\":"));
@@ -215,8 +240,13 @@ macro_rules! entry {
                 out.text.push('}');
             }
 
+            fn plain(&self) -> bool {
+                self.plain.get(&self.buf)
+            }
+
             fn json_len_hint(&self) -> usize {
-                // `{}`, then per member its quoted name, colon, value, comma.
+                // `{}`, then per member its quoted name, colon, value and a
+                // comma, one comma fewer at the end.
                 #[allow(unused_mut)]
                 let mut n = 2 + self.buf.len();
                 $(if self.set & (1 << $i) != 0 {
@@ -228,7 +258,7 @@ macro_rules! entry {
                 for (k, v) in &self.extra {
                     n += k.len() + 4 + crate::cache::json_text::value_len_hint(v);
                 }
-                n
+                if n > 2 { n - 1 } else { n }
             }
         }
 

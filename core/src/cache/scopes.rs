@@ -43,16 +43,57 @@ pub(crate) fn folded_eq(a: &str, b: &str) -> bool {
     }
 }
 
+/// What lower-casing does to a text.
+#[derive(Debug, PartialEq, Eq)]
+enum Case {
+    /// ASCII without a capital: it stays as it is.
+    Lower,
+    /// ASCII with a capital.
+    Upper,
+    /// Not ASCII.
+    Other,
+}
+
+/// [`Case`] of `s`, 8 bytes at a time: the document keys are computed from
+/// an entry's fields on every serialize, and their parts (ids, hosts) are
+/// mostly lower case already, copied then without a second pass.
+fn case_of(s: &str) -> Case {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let b = s.as_bytes();
+    let mut words = b.chunks_exact(8);
+    let (mut high, mut upper) = (0u64, 0u64);
+    for word in &mut words {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(word);
+        let w = u64::from_le_bytes(w);
+        high |= w;
+        // For bytes below 0x80 (no carry between them): the high bit is set
+        // in `w + 0x3f` from `A` (0x41) up, in `w + 0x25` from `[` (0x5b) up.
+        upper |= w.wrapping_add(ONES * 0x3f) & !w.wrapping_add(ONES * 0x25);
+    }
+    let rest = words.remainder();
+    if high & HIGHS != 0 || !rest.is_ascii() {
+        Case::Other
+    } else if upper & HIGHS != 0 || rest.iter().any(u8::is_ascii_uppercase) {
+        Case::Upper
+    } else {
+        Case::Lower
+    }
+}
+
 /// Appends `s` lower-cased.
 pub(crate) fn push_folded(out: &mut String, s: &str) {
-    if s.is_ascii() {
-        let start = out.len();
-        out.push_str(s);
-        if let Some(tail) = out.get_mut(start..) {
-            tail.make_ascii_lowercase();
+    match case_of(s) {
+        Case::Lower => out.push_str(s),
+        Case::Upper => {
+            let start = out.len();
+            out.push_str(s);
+            if let Some(tail) = out.get_mut(start..) {
+                tail.make_ascii_lowercase();
+            }
         }
-    } else {
-        out.push_str(&s.to_lowercase());
+        Case::Other => out.push_str(&s.to_lowercase()),
     }
 }
 
@@ -116,6 +157,39 @@ pub(crate) fn requested_is_covered<S: AsRef<str>, T: AsRef<str>>(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn push_folded_lower_cases_every_byte_at_every_position() {
+        let mut cases: Vec<String> = vec![String::new(), "ÄBC".into(), "abcdefgh-ÄÖ".into()];
+        for b in 0u8..0x80 {
+            for pad in 0..17 {
+                cases.push(format!(
+                    "{}{}{}",
+                    "x".repeat(pad),
+                    char::from(b),
+                    "y".repeat(16 - pad)
+                ));
+            }
+        }
+        for c in ['é', 'É', '€', 'İ', '😀'] {
+            for pad in 0..9 {
+                cases.push(format!("{}{c}", "Ab".repeat(pad)));
+            }
+        }
+        for s in &cases {
+            let mut out = String::from("keep-");
+            super::push_folded(&mut out, s);
+            assert_eq!(out, format!("keep-{}", s.to_lowercase()), "{s:?}");
+            let want = if !s.is_ascii() {
+                super::Case::Other
+            } else if s.bytes().any(|b| b.is_ascii_uppercase()) {
+                super::Case::Upper
+            } else {
+                super::Case::Lower
+            };
+            assert_eq!(super::case_of(s), want, "{s:?}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -107,17 +107,18 @@ impl<E: Kind> Section<E> {
     ) -> impl Iterator<Item = (Id, &'s E)> + 'q {
         ids.filter_map(move |id| self.get(id).filter(|e| keep(e)).map(|e| (id, e)))
     }
-    /// Calls `f` with every entry and its document key, a computed key
-    /// written into one reused buffer (writing a document allocates no key).
-    pub fn for_each_keyed(&self, mut f: impl FnMut(&str, &E)) {
+    /// Calls `f` with every entry, its document key and whether that key is
+    /// the computed one (written into one reused buffer: writing a document
+    /// allocates no key) rather than a key kept as the document had it.
+    pub fn for_each_keyed(&self, mut f: impl FnMut(&str, bool, &E)) {
         let mut buf = String::new();
         for (kept, e) in self.slots.slots.iter().flatten() {
             match kept {
-                Some(k) => f(k, e),
+                Some(k) => f(k, false, e),
                 None => {
                     buf.clear();
                     e.write_key(&mut buf);
-                    f(&buf, e);
+                    f(&buf, true, e);
                 }
             }
         }

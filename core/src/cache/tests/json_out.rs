@@ -3,13 +3,40 @@
 
 use super::*;
 use crate::cache::document::parse;
-use crate::cache::json_text::push_string;
+use crate::cache::json_text::{is_plain, push_string};
 use crate::cache::schema::AtEntry;
 use crate::cache::store::Store;
 
-/// The writer's output for `store` equals `serde_json::to_string` of it.
+/// The writer's output for `store` equals `serde_json::to_string` of it,
+/// and writing into a fixed buffer gives the same bytes when they fit
+/// (with the right ASCII flag), and nothing when they do not.
 fn assert_same(store: &Store) {
-    assert_eq!(store.to_json(), serde_json::to_string(store).unwrap());
+    let want = serde_json::to_string(store).unwrap();
+    assert_eq!(store.to_json(), want);
+    let len = want.len();
+    let hint = store.json_len_hint();
+    if !want.contains('\\') {
+        // Nothing escaped: the hint is exact but for numbers of extra
+        // members, counted at their longest.
+        assert!(hint >= len, "{hint} < {len}");
+    }
+    for size in [len, len + 1, hint.max(len), len + 64] {
+        let mut buf = vec![b'#'; size];
+        let got = store.write_json_into(&mut buf);
+        assert_eq!(got, Some((len, want.is_ascii())), "size {size} of {len}");
+        assert_eq!(&buf[..len], want.as_bytes());
+        assert!(buf[len..].iter().all(|&b| b == b'#'), "wrote past the end");
+    }
+    for size in [0, len / 2, len.saturating_sub(1)] {
+        if size < len {
+            let mut buf = vec![b'#'; size];
+            assert_eq!(
+                store.write_json_into(&mut buf),
+                None,
+                "size {size} of {len}"
+            );
+        }
+    }
 }
 
 fn assert_same_doc(doc: &str) {
@@ -86,7 +113,35 @@ fn strings_are_escaped_as_serde_json_escapes_them() {
         let mut out = String::new();
         push_string(&mut out, s);
         assert_eq!(out, serde_json::to_string(s).unwrap(), "{s:?}");
+        // Plain text is what is written as it is, and is ASCII.
+        let plain = out.len() == s.len() + 2 && s.is_ascii();
+        assert_eq!(is_plain(s), plain, "{s:?}");
     }
+}
+
+#[test]
+fn serialize_into_a_buffer_is_serialize_and_resets_the_flag_only_when_it_fits() {
+    let cache = TokenCache::new();
+    let doc = json!({
+        "AccessToken": {"k": {"credential_type": "AccessToken", "secret": "s",
+                              "home_account_id": "h", "environment": "e", "client_id": "c",
+                              "realm": "r", "target": "t", "expires_on": "1700003600"}},
+        "Account": {"a": {"home_account_id": "h", "environment": "e", "realm": "r",
+                          "username": "zoë@example.com"}}
+    })
+    .to_string();
+    cache.deserialize(&doc).unwrap();
+    let want = cache.serialize();
+    cache.set_state_changed(true);
+    let hint = cache.serialized_len_hint();
+    assert_eq!(hint, want.len());
+    let mut small = vec![0u8; hint - 1];
+    assert_eq!(cache.serialize_into(&mut small), None);
+    assert!(cache.has_state_changed(), "a failed write is no serialize");
+    let mut buf = vec![0u8; hint];
+    assert_eq!(cache.serialize_into(&mut buf), Some((want.len(), false)));
+    assert_eq!(buf, want.as_bytes());
+    assert!(!cache.has_state_changed());
 }
 
 #[test]
