@@ -7,10 +7,12 @@
 //! byte through a table, and a cache's text is mostly long base64url tokens
 //! that need no escaping at all. Here a string is checked 8 bytes at a time
 //! (one `u64` word: is any byte `"`, `\` or a control character?) and each
-//! clean run is copied at once. The output is sized before writing, so the
-//! buffer does not regrow. What remains at 100k users (342 MiB) is mostly the
-//! first touch of each new page of the output (the kernel's page faults):
-//! filling a fresh buffer of that size alone takes about two thirds of it.
+//! clean run is copied at once; an entry's strings, once found plain
+//! ([`Plain`]), are copied without a look at all. The output is sized before
+//! writing, so the buffer does not regrow, and it can be a buffer the caller
+//! allocated ([`Filled`]: the Python binding's new `str`). What remains at
+//! 100k users (342 MiB) is mostly the first touch of each new page of the
+//! output (the kernel's page faults).
 //!
 //! Escaping is serde_json's: `"` and `\` escaped by a backslash, control
 //! characters below 0x20 as `\b` `\f` `\n` `\r` `\t` or `\u00xx` (lower-case
