@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # idflow's Kotlin/JVM binding vs MSAL for Java (JMH). Builds the release
 # native library and the idflow jar unless SKIP_BUILD=1, compiles this
-# benchmark, and runs JMH with any arguments given (e.g. `-p users=10000`,
-# `hit`, `-f 1 -wi 2 -i 3`).
+# benchmark, starts the emulator on 127.0.0.1 (release build; the first-token
+# benchmark's server, its address in IDFLOW_BENCH_EMULATOR), and runs JMH
+# with any arguments given (e.g. `-p users=10000`, `CacheBench`,
+# `FirstTokenBench`, `-f 1 -wi 2 -i 3`).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
@@ -10,10 +12,35 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
   PROFILE=release bash "$repo/scripts/build-native.sh"
   bash "$repo/scripts/build-jar.sh" >/dev/null
 fi
+(cd "$repo" && cargo build -q --release -p idflow-cli)
+target="$(cd "$repo" && cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
+
+work="$(mktemp -d)"
+emulator=""
+# shellcheck disable=SC2317 # run by the trap below
+cleanup() {
+  if [ -n "$emulator" ]; then kill "$emulator" 2>/dev/null || true; wait "$emulator" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+"$target/release/idflow" emulator --port 0 >"$work/out" 2>"$work/err" &
+emulator=$!
+base=""
+for _ in $(seq 200); do
+  base="$(head -n 1 "$work/out" 2>/dev/null || true)"
+  [ -n "$base" ] && break
+  kill -0 "$emulator" 2>/dev/null || break
+  sleep 0.1
+done
+if [ -z "$base" ]; then
+  echo "bench/jvm/run.sh: the emulator did not start:" >&2; cat "$work/err" >&2; exit 1
+fi
+export IDFLOW_BENCH_EMULATOR="$base"
+
 cd "$here"
 mvn -B -q -Dstyle.color=never compile dependency:build-classpath -Dmdep.outputFile=target/classpath.txt
 # Run against this checkout's jar (kotlin/target, from build-jar.sh), not the
 # one in Maven's local repository, which another build may replace mid-run.
 jar="$repo/kotlin/target/idflow-0.1.0-SNAPSHOT.jar"
 deps="$(tr ':' '\n' <target/classpath.txt | grep -v '/dev/idflow/idflow/' | paste -sd: -)"
-exec java -cp "target/classes:$jar:$deps" org.openjdk.jmh.Main "$@"
+java -cp "target/classes:$jar:$deps" org.openjdk.jmh.Main "$@"
