@@ -47,6 +47,36 @@ build_cli() {
   echo "$target/debug/idflow"
 }
 
+# start_emulator IDFLOW DIR [ARGS...]: starts `IDFLOW emulator --port 0 ARGS...`
+# in the background (its pid in $emulator_pid at once, for the caller's
+# cleanup to kill), its output in DIR/emulator.{out,err}, and waits for its
+# first line, the base URL, into $emulator_base. Returns 1, with the
+# emulator's stderr, when it does not start within 20 s.
+start_emulator() {
+  local bin="$1" dir="$2"
+  shift 2
+  "$bin" emulator --port 0 "$@" >"$dir/emulator.out" 2>"$dir/emulator.err" &
+  emulator_pid=$!
+  emulator_base=""
+  for _ in $(seq 200); do
+    emulator_base="$(head -n 1 "$dir/emulator.out" 2>/dev/null || true)"
+    [ -n "$emulator_base" ] && return 0
+    kill -0 "$emulator_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  log "the emulator did not start:"
+  cat "$dir/emulator.err" >&2
+  return 1
+}
+
+# stop_emulator: stops what start_emulator started (for a cleanup trap).
+stop_emulator() {
+  if [ -n "${emulator_pid:-}" ]; then
+    kill "$emulator_pid" 2>/dev/null || true
+    wait "$emulator_pid" 2>/dev/null || true
+  fi
+}
+
 # python_venv: the project's Python venv (created or reused by setup-python.sh); prints its path.
 python_venv() { bash "$scripts/setup-python.sh" | tail -n 1; }
 

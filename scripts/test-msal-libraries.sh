@@ -20,27 +20,13 @@ idflow="${IDFLOW_CLI:-$(build_cli)}"
 bash "$scripts/setup-msal-libraries.sh"
 
 work="$(mktemp -d)"
-pid=""
 # shellcheck disable=SC2317 # run by the trap below
-cleanup() {
-  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
+cleanup() { stop_emulator; rm -rf "$work"; }
 trap cleanup EXIT INT TERM
 
-"$idflow" emulator --tls --port 0 --ca-out "$work/ca.pem" \
-  --scenario emulator/scenarios/msal-tests.json >"$work/out" 2>"$work/err" &
-pid=$!
-base=""
-for _ in $(seq 200); do
-  base="$(head -n 1 "$work/out" 2>/dev/null || true)"
-  [ -n "$base" ] && break
-  kill -0 "$pid" 2>/dev/null || break
-  sleep 0.1
-done
-if [ -z "$base" ]; then
-  log "the emulator did not start:"; cat "$work/err" >&2; exit 1
-fi
+start_emulator "$idflow" "$work" --tls --ca-out "$work/ca.pem" \
+  --scenario emulator/scenarios/msal-tests.json
+base="$emulator_base"
 log "TLS emulator at $base"
 
 status=0

@@ -7,35 +7,20 @@
 # `FirstTokenBench`, `-f 1 -wi 2 -i 3`).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-repo="$(cd "$here/../.." && pwd)"
+# shellcheck source=../../scripts/lib.sh
+. "$here/../../scripts/lib.sh"
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
   PROFILE=release bash "$repo/scripts/build-native.sh"
   bash "$repo/scripts/build-jar.sh" >/dev/null
 fi
 (cd "$repo" && cargo build -q --release -p idflow-cli)
-target="$(cd "$repo" && cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
 
 work="$(mktemp -d)"
-emulator=""
 # shellcheck disable=SC2317 # run by the trap below
-cleanup() {
-  if [ -n "$emulator" ]; then kill "$emulator" 2>/dev/null || true; wait "$emulator" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
+cleanup() { stop_emulator; rm -rf "$work"; }
 trap cleanup EXIT INT TERM
-"$target/release/idflow" emulator --port 0 >"$work/out" 2>"$work/err" &
-emulator=$!
-base=""
-for _ in $(seq 200); do
-  base="$(head -n 1 "$work/out" 2>/dev/null || true)"
-  [ -n "$base" ] && break
-  kill -0 "$emulator" 2>/dev/null || break
-  sleep 0.1
-done
-if [ -z "$base" ]; then
-  echo "bench/jvm/run.sh: the emulator did not start:" >&2; cat "$work/err" >&2; exit 1
-fi
-export IDFLOW_BENCH_EMULATOR="$base"
+start_emulator "$target/release/idflow" "$work"
+export IDFLOW_BENCH_EMULATOR="$emulator_base"
 
 cd "$here"
 mvn -B -q -Dstyle.color=never compile dependency:build-classpath -Dmdep.outputFile=target/classpath.txt
