@@ -12,17 +12,40 @@ pub(super) fn parse(json: &str) -> Result<Store, IdFlowError> {
     if json.trim().is_empty() {
         return Ok(Store::default());
     }
-    Store::parse(json).map_err(|e| {
-        IdFlowError::local(
+    Store::parse(json).map_err(|e| json_error(&e))
+}
+
+/// [`parse`] of the document's bytes, checked as UTF-8 while they are
+/// parsed; bytes that are not UTF-8 give the same `invalid_cache_format`
+/// error as bad JSON, naming the offset of the first bad byte.
+pub(super) fn parse_utf8(json: &[u8]) -> Result<Store, IdFlowError> {
+    if json.trim_ascii().is_empty() {
+        return Ok(Store::default());
+    }
+    Store::parse_utf8(json).or_else(|e| match std::str::from_utf8(json) {
+        Err(bad) => Err(IdFlowError::local(
             LocalCode::InvalidCacheFormat,
             format!(
-                "the token cache is not a JSON document of the MSAL cache schema ({:?} error at line {} column {})",
-                e.classify(),
-                e.line(),
-                e.column()
+                "the token cache is not UTF-8 text (invalid byte at offset {})",
+                bad.valid_up_to()
             ),
-        )
+        )),
+        // Blank in Unicode's sense is empty, as for `parse`.
+        Ok(text) if text.trim().is_empty() => Ok(Store::default()),
+        Ok(_) => Err(json_error(&e)),
     })
+}
+
+fn json_error(e: &serde_json::Error) -> IdFlowError {
+    IdFlowError::local(
+        LocalCode::InvalidCacheFormat,
+        format!(
+            "the token cache is not a JSON document of the MSAL cache schema ({:?} error at line {} column {})",
+            e.classify(),
+            e.line(),
+            e.column()
+        ),
+    )
 }
 
 impl TokenCache {
@@ -62,7 +85,19 @@ impl TokenCache {
     /// entry objects, give a client error `invalid_cache_format` and leave the
     /// cache unchanged. Resets [`TokenCache::has_state_changed`].
     pub fn deserialize(&self, json: &str) -> Result<(), IdFlowError> {
-        let mut fresh = parse(json)?;
+        self.replace(parse(json)?);
+        Ok(())
+    }
+
+    /// [`TokenCache::deserialize`] from the JSON's UTF-8 bytes (what a file or
+    /// a foreign caller holds, read in place). Bytes that are not UTF-8 give
+    /// the same `invalid_cache_format` error as bad JSON.
+    pub fn deserialize_utf8(&self, json: &[u8]) -> Result<(), IdFlowError> {
+        self.replace(parse_utf8(json)?);
+        Ok(())
+    }
+
+    fn replace(&self, mut fresh: Store) {
         let mut s = self.write();
         if s.journal.is_some() {
             // With storage attached, the replacement is this cache's change.
@@ -75,23 +110,6 @@ impl TokenCache {
         // one on a thread of its own): readers, writers and this caller do
         // not wait for it.
         old.release();
-        Ok(())
-    }
-
-    /// [`TokenCache::deserialize`] from the JSON's UTF-8 bytes (what a file or
-    /// a foreign caller holds, read in place). Bytes that are not UTF-8 give
-    /// the same `invalid_cache_format` error as bad JSON.
-    pub fn deserialize_utf8(&self, json: &[u8]) -> Result<(), IdFlowError> {
-        let text = std::str::from_utf8(json).map_err(|e| {
-            IdFlowError::local(
-                LocalCode::InvalidCacheFormat,
-                format!(
-                    "the token cache is not UTF-8 text (invalid byte at offset {})",
-                    e.valid_up_to()
-                ),
-            )
-        })?;
-        self.deserialize(text)
     }
 
     /// Whether anything changed since the last serialize / deserialize /

@@ -7,7 +7,7 @@
 //! been caught mid-write), then moved aside ([`CacheStorage::set_aside`]) and
 //! reported as `invalid_cache_format` and in a `warn` event.
 
-use super::document::parse;
+use super::document::parse_utf8;
 use super::store::Store;
 use super::{CacheStorage, TokenCache};
 use crate::error::{IdFlowError, LocalCode};
@@ -21,15 +21,9 @@ fn storage_error(e: String) -> IdFlowError {
     )
 }
 
-/// The stored bytes as a cache: strict UTF-8, then the schema.
+/// The stored bytes as a cache: strict UTF-8, and the schema.
 fn decode(bytes: Option<&[u8]>) -> Result<Store, IdFlowError> {
-    let text = std::str::from_utf8(bytes.unwrap_or_default()).map_err(|e| {
-        IdFlowError::local(
-            LocalCode::InvalidCacheFormat,
-            format!("the token cache is not UTF-8 text ({e})"),
-        )
-    })?;
-    parse(text)
+    parse_utf8(bytes.unwrap_or_default())
 }
 
 /// Moves unreadable stored bytes aside and says so: the error to return.

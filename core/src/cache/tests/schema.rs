@@ -150,6 +150,43 @@ fn deserialize_utf8_rejects_bytes_that_are_not_utf8() {
 }
 
 #[test]
+fn bytes_load_as_their_text_loads_and_bad_bytes_are_named_by_offset() {
+    let doc = msal_document().to_string();
+    let (by_text, by_bytes) = (TokenCache::new(), TokenCache::new());
+    by_text.deserialize(&doc).unwrap();
+    by_bytes.deserialize_utf8(doc.as_bytes()).unwrap();
+    assert_eq!(by_bytes.serialize(), by_text.serialize());
+    // Blank (ASCII or Unicode whitespace) is empty, as for text.
+    for blank in [&b" \n\t"[..], "\u{3000}\u{a0}".as_bytes()] {
+        by_bytes.deserialize_utf8(blank).unwrap();
+        assert_eq!(by_bytes.counts().access_tokens, 0);
+    }
+    // A bad byte in a value, in a key and between members: each an
+    // `invalid_cache_format` naming its offset, and the cache unchanged.
+    by_bytes.deserialize_utf8(doc.as_bytes()).unwrap();
+    let before = by_bytes.serialize();
+    for bad in [
+        &b"{\"Account\": {\"k\": {\"username\": \"a\xc3\"}}}"[..],
+        &b"{\"Account\": {\"\xe2\x82\": {}}}"[..],
+        &b"{\"Account\": {} \xff}"[..],
+    ] {
+        let e = by_bytes.deserialize_utf8(bad).unwrap_err();
+        assert_eq!(e.code, "invalid_cache_format");
+        let offset = std::str::from_utf8(bad).unwrap_err().valid_up_to();
+        assert!(
+            e.message
+                .contains(&format!("not UTF-8 text (invalid byte at offset {offset})")),
+            "{}",
+            e.message
+        );
+        assert_eq!(by_bytes.serialize(), before);
+    }
+    // Bad JSON that is UTF-8 is named as JSON.
+    let e = by_bytes.deserialize_utf8(b"{\"Account\": [}").unwrap_err();
+    assert!(e.message.contains("not a JSON document"), "{}", e.message);
+}
+
+#[test]
 fn app_metadata_key_keeps_case() {
     let cache = TokenCache::new();
     save_as(&cache, "Client-B", &Answer::app("t", &["a"]), &["a"], T0);
