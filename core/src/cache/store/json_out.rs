@@ -4,9 +4,7 @@
 
 use super::section::{Kind, Section};
 use super::Store;
-use crate::cache::json_text::{
-    push_plain, push_string, value_len_hint, Filled, JsonEntry, Out, Sink,
-};
+use crate::cache::json_text::{push_string, value_len_hint, Filled, JsonEntry, Out, Sink};
 use crate::cache::schema::{ACCT, AT, IDT, META, RT};
 
 fn write_section<E: Kind + JsonEntry, S: Sink>(sec: &Section<E>, out: &mut Out<S>) {
@@ -15,9 +13,14 @@ fn write_section<E: Kind + JsonEntry, S: Sink>(sec: &Section<E>, out: &mut Out<S
         if !std::mem::take(&mut first) {
             out.text.push(',');
         }
-        // A key computed from plain strings (folded, joined by `-`) is plain.
+        // A key computed from plain strings (folded, joined by `-`) needs no
+        // escaping; it is still appended as any text (a fixed buffer checks
+        // it is ASCII), so that the ASCII flag never rests on how keys are
+        // computed.
         if computed && e.plain() {
-            push_plain(&mut out.text, k);
+            out.text.push('"');
+            out.text.push_str(k);
+            out.text.push('"');
         } else {
             push_string(&mut out.text, k);
         }
