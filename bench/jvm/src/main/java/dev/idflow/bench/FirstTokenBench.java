@@ -178,7 +178,11 @@ public class FirstTokenBench {
         return forClient(keptIdflowOwn);
     }
 
-    /** MSAL for Java's cache kept its token through {@code deserialize("{}")}: its {@code skipCache} instead. */
+    /**
+     * MSAL for Java's {@code deserialize} merges what it reads into the cache
+     * (msal4j's TokenCache.deserializeCollection puts each entry into the
+     * existing maps), so it cannot empty it: {@code skipCache} instead.
+     */
     @Benchmark
     public String emptiedCacheMsal() throws Exception {
         return checked(keptMsal.acquireToken(ClientCredentialParameters.builder(Set.of(SCOPE)).skipCache(true).build())
