@@ -47,34 +47,39 @@ build_cli() {
   echo "$target/debug/idflow"
 }
 
-# start_emulator IDFLOW DIR [ARGS...]: starts `IDFLOW emulator --port 0 ARGS...`
-# in the background (its pid in $emulator_pid at once, for the caller's
-# cleanup to kill), its output in DIR/emulator.{out,err}, and waits for its
-# first line, the base URL, into $emulator_base. Returns 1, with the
-# emulator's stderr, when it does not start within 20 s.
-start_emulator() {
-  local bin="$1" dir="$2"
+# start_server NAME DIR COMMAND...: starts COMMAND in the background, its
+# output in DIR/NAME.{out,err} and its pid appended to $server_pids (for
+# stop_servers in the caller's cleanup trap), and waits (at most 20 s) for its
+# first line, which it leaves in $server_line. Returns 1, with COMMAND's
+# stderr, when none comes. Call it in the script's own shell (not in $(...)):
+# the pid and the line are set in it.
+server_pids=()
+# shellcheck disable=SC2034 # read by the scripts that source this one
+server_line=""
+start_server() {
+  local name="$1" dir="$2"
   shift 2
-  "$bin" emulator --port 0 "$@" >"$dir/emulator.out" 2>"$dir/emulator.err" &
-  emulator_pid=$!
-  emulator_base=""
+  "$@" >"$dir/$name.out" 2>"$dir/$name.err" &
+  server_pids+=("$!")
   for _ in $(seq 200); do
-    emulator_base="$(head -n 1 "$dir/emulator.out" 2>/dev/null || true)"
-    [ -n "$emulator_base" ] && return 0
-    kill -0 "$emulator_pid" 2>/dev/null || break
+    if [ -s "$dir/$name.out" ] && head -n 1 "$dir/$name.out" | grep -q .; then
+      # shellcheck disable=SC2034 # read by the scripts that source this one
+      server_line="$(head -n 1 "$dir/$name.out")"
+      return 0
+    fi
+    kill -0 "${server_pids[-1]}" 2>/dev/null || break
     sleep 0.1
   done
-  log "the emulator did not start:"
-  cat "$dir/emulator.err" >&2
+  log "$name did not start:"
+  cat "$dir/$name.err" >&2
   return 1
 }
 
-# stop_emulator: stops what start_emulator started (for a cleanup trap).
-stop_emulator() {
-  if [ -n "${emulator_pid:-}" ]; then
-    kill "$emulator_pid" 2>/dev/null || true
-    wait "$emulator_pid" 2>/dev/null || true
-  fi
+# stop_servers: stops every server start_server started.
+stop_servers() {
+  local p
+  for p in "${server_pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${server_pids[@]}"; do wait "$p" 2>/dev/null || true; done
 }
 
 # python_venv: the project's Python venv (created or reused by setup-python.sh); prints its path.

@@ -21,12 +21,12 @@ bash "$scripts/setup-msal-libraries.sh"
 
 work="$(mktemp -d)"
 # shellcheck disable=SC2317 # run by the trap below
-cleanup() { stop_emulator; rm -rf "$work"; }
+cleanup() { stop_servers; rm -rf "$work"; }
 trap cleanup EXIT INT TERM
 
-start_emulator "$idflow" "$work" --tls --ca-out "$work/ca.pem" \
+start_server emulator "$work" "$idflow" emulator --tls --port 0 --ca-out "$work/ca.pem" \
   --scenario emulator/scenarios/msal-tests.json
-base="$emulator_base"
+base="$server_line"
 log "TLS emulator at $base"
 
 status=0

@@ -20,43 +20,18 @@ idflow="$(build_cli)"
 bash "$scripts/setup-node.sh" >/dev/null
 
 work="$(mktemp -d)"
-pids=()
 # shellcheck disable=SC2317 # run by the trap below
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
+cleanup() { stop_servers; rm -rf "$work"; }
 trap cleanup EXIT INT TERM
 
-# Starts "$@" with stdout to a file and waits (at most 20 s) for its first
-# line, which it leaves in $line. Not run in a subshell, so `pids` keeps the pid.
-line=""
-start() {
-  local name="$1"; shift
-  "$@" >"$work/$name.out" 2>"$work/$name.err" &
-  pids+=("$!")
-  for _ in $(seq 200); do
-    if [ -s "$work/$name.out" ] && head -n 1 "$work/$name.out" | grep -q .; then
-      line="$(head -n 1 "$work/$name.out")"
-      return 0
-    fi
-    kill -0 "${pids[-1]}" 2>/dev/null || break
-    sleep 0.1
-  done
-  log "$name did not start:"
-  cat "$work/$name.err" >&2
-  return 1
-}
-
-start emulator "$idflow" emulator --port 0
-IDFLOW_EMULATOR_URL="$line"
-start oidc node "$repo/testing/oidc-provider/server.mjs" --port 0 --issuer-path /tenant --device-interval 1
-IDFLOW_OIDC_INFO="$line"
+start_server emulator "$work" "$idflow" emulator --port 0
+IDFLOW_EMULATOR_URL="$server_line"
+start_server oidc "$work" node "$repo/testing/oidc-provider/server.mjs" --port 0 --issuer-path /tenant --device-interval 1
+IDFLOW_OIDC_INFO="$server_line"
 IDFLOW_OIDC_ISSUER="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["issuer"])' "$IDFLOW_OIDC_INFO")"
 IDFLOW_CLI="$idflow"
-start proxy bash "$scripts/start-proxy.sh" "$work/proxy"
-IDFLOW_PROXY_INFO="$line"
+start_server proxy "$work" bash "$scripts/start-proxy.sh" "$work/proxy"
+IDFLOW_PROXY_INFO="$server_line"
 export IDFLOW_EMULATOR_URL IDFLOW_OIDC_INFO IDFLOW_OIDC_ISSUER IDFLOW_CLI IDFLOW_PROXY_INFO
 log "emulator at $IDFLOW_EMULATOR_URL, OpenID provider at $IDFLOW_OIDC_ISSUER"
 

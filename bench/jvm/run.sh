@@ -17,10 +17,10 @@ fi
 
 work="$(mktemp -d)"
 # shellcheck disable=SC2317 # run by the trap below
-cleanup() { stop_emulator; rm -rf "$work"; }
+cleanup() { stop_servers; rm -rf "$work"; }
 trap cleanup EXIT INT TERM
-start_emulator "$target/release/idflow" "$work"
-export IDFLOW_BENCH_EMULATOR="$emulator_base"
+start_server emulator "$work" "$target/release/idflow" emulator --port 0
+export IDFLOW_BENCH_EMULATOR="$server_line"
 
 cd "$here"
 mvn -B -q -Dstyle.color=never compile dependency:build-classpath -Dmdep.outputFile=target/classpath.txt
