@@ -265,6 +265,18 @@ impl<'a> Filled<'a> {
     pub fn finish(self) -> Option<(usize, bool)> {
         (!self.overflowed).then_some((self.len, self.ascii))
     }
+
+    #[inline]
+    fn copy(&mut self, b: &[u8]) {
+        let end = self.len + b.len();
+        match self.buf.get_mut(self.len..end) {
+            Some(dst) => {
+                dst.copy_from_slice(b);
+                self.len = end;
+            }
+            None => self.overflowed = true,
+        }
+    }
 }
 
 impl Sink for Filled<'_> {
@@ -274,27 +286,13 @@ impl Sink for Filled<'_> {
     }
     #[inline]
     fn push_str(&mut self, s: &str) {
-        let end = self.len + s.len();
-        match self.buf.get_mut(self.len..end) {
-            Some(dst) => {
-                dst.copy_from_slice(s.as_bytes());
-                self.len = end;
-                self.ascii &= s.is_ascii();
-            }
-            None => self.overflowed = true,
-        }
+        self.ascii &= s.is_ascii();
+        self.copy(s.as_bytes());
     }
     #[inline]
     fn push_ascii(&mut self, s: &str) {
         debug_assert!(s.is_ascii());
-        let end = self.len + s.len();
-        match self.buf.get_mut(self.len..end) {
-            Some(dst) => {
-                dst.copy_from_slice(s.as_bytes());
-                self.len = end;
-            }
-            None => self.overflowed = true,
-        }
+        self.copy(s.as_bytes());
     }
     #[inline]
     fn len(&self) -> usize {

@@ -16,20 +16,23 @@ pub const DEFAULT_SUFFIX: &str = "/.default";
 
 /// Lower-cases without allocating when the text is already lower case.
 pub(crate) fn fold(s: &str) -> Cow<'_, str> {
-    if s.is_ascii() {
-        if s.bytes().any(|b| b.is_ascii_uppercase()) {
-            Cow::Owned(s.to_ascii_lowercase())
-        } else {
-            Cow::Borrowed(s)
-        }
-    } else {
-        let l = s.to_lowercase();
-        if l == s {
-            Cow::Borrowed(s)
-        } else {
-            Cow::Owned(l)
+    match case_of(s) {
+        Case::Lower => Cow::Borrowed(s),
+        Case::Upper => Cow::Owned(s.to_ascii_lowercase()),
+        Case::Other => {
+            let l = s.to_lowercase();
+            if l == s {
+                Cow::Borrowed(s)
+            } else {
+                Cow::Owned(l)
+            }
         }
     }
+}
+
+/// Whether lower-casing leaves `s` as it is and it is ASCII.
+pub(crate) fn is_lower_ascii(s: &str) -> bool {
+    case_of(s) == Case::Lower
 }
 
 /// Whether `a` and `b` are equal case-folded (as [`fold`] compares them),

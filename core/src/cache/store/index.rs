@@ -2,7 +2,7 @@
 //! sets and lists of slot ids inline for the common single member, counts
 //! per key, and interned scope names.
 
-use super::super::scopes::{folded_eq, push_folded};
+use super::super::scopes::{folded_eq, is_lower_ascii, push_folded};
 use std::collections::HashMap;
 use std::hash::BuildHasher;
 
@@ -52,7 +52,7 @@ pub(super) fn with_ikey<R>(parts: &[&str], f: impl FnOnce(&str) -> R) -> R {
 
 /// Runs `f` on `s` folded, on the stack when ASCII and short.
 pub(super) fn with_folded<R>(s: &str, f: impl FnOnce(&str) -> R) -> R {
-    if !s.bytes().any(|b| b.is_ascii_uppercase()) && s.is_ascii() {
+    if is_lower_ascii(s) {
         return f(s);
     }
     with_ikey(&[s], f)
