@@ -129,7 +129,6 @@ def _state(**extra):
     return json.dumps({"AccessToken": {f"u.t-{ENV}-accesstoken-c1-t-user.read": at}})
 
 
-@pytest.mark.skipif(platform.python_implementation() != "CPython", reason="CPython's C API")
 @pytest.mark.parametrize("secret_len", [10, 5 << 20])
 def test_an_ascii_document_is_written_into_the_str_itself(secret_len):
     # 5 MiB: the buffer spans whole 2 MiB pages, offered to the kernel as huge pages.
@@ -137,7 +136,10 @@ def test_an_ascii_document_is_written_into_the_str_itself(secret_len):
     cache.deserialize(_state(secret="a" * secret_len))
     want = cache._native.serialize()
     cache.has_state_changed = True
-    text = _bulk.serialize(_FillOnly(cache._native))
+    # Off CPython (no C API: test_the_short_path_is_taken_on_cpython) the
+    # generated call is the path, and the text must still be the same.
+    native = _FillOnly(cache._native) if _bulk._API is not None else cache._native
+    text = _bulk.serialize(native)
     assert type(text) is str and text.isascii()
     assert text == want and len(text) == len(want)
     assert hash(text) == hash(want)
