@@ -1,11 +1,14 @@
 //! The cache document written into memory the caller allocated: the Python
 //! binding creates the `str` the document becomes, and the core writes into
-//! that string's own bytes, saving a copy of the whole document (342 MiB at
-//! 100k users, whose fresh pages cost as much as writing it).
+//! that string's own bytes; the Kotlin binding allocates native memory that
+//! it copies once into its `ByteArray`. Each saves copies of the whole
+//! document (342 MiB at 100k users, whose fresh pages cost as much as
+//! writing it).
 //!
 //! The one place this crate takes a raw address, so the one module where
 //! `unsafe` is allowed. Only foreign code that owns the memory (ctypes, in
-//! `python/idflow/_bulk.py`) calls these exports.
+//! `python/idflow/_bulk.py`; JNA, in `kotlin/.../NativeBuffer.kt`) calls
+//! these exports.
 
 use crate::cache::TokenCache;
 use crate::guard::guard;

@@ -1,21 +1,12 @@
 //! Whole-cache answers as one byte buffer, for language layers whose every
 //! record or string crossing the boundary costs more than the core's work
 //! (Kotlin over JNA): the accounts packed into one buffer that the language
-//! layer decodes lazily, and the serialized cache as its UTF-8 bytes.
+//! layer decodes lazily. (The serialized cache's bytes are written in place:
+//! `fill.rs`.)
 
-use crate::cache::TokenCache;
 use crate::clients::{ConfidentialClientApplication, PublicClientApplication};
 use crate::guard::guard;
 use crate::types::AuthError;
-
-#[uniffi::export]
-impl TokenCache {
-    /// `serialize` as the JSON's UTF-8 bytes (holds tokens: store it as a
-    /// secret). Clears `has_state_changed`.
-    pub fn serialize_utf8(&self) -> Vec<u8> {
-        self.core().serialize().into_bytes()
-    }
-}
 
 /// `get_accounts_packed` on each kind of app (uniffi objects cannot share an
 /// impl, so one macro writes it onto each).

@@ -32,20 +32,48 @@ fun TokenCache.restore(state: ByteArray) = restore(ByteBuffer.wrap(state))
 /**
  * [restore] from the JSON's UTF-8 bytes between [state]'s position and limit.
  * A direct buffer (`ByteBuffer.allocateDirect`, a mapped file from
- * `FileChannel.map`) is read in place, without any copy.
+ * `FileChannel.map`) is read in place, without any copy; any other is copied
+ * once into native memory.
  */
 @Throws(IdFlowException::class)
 fun TokenCache.restore(state: ByteBuffer) {
-    val direct = if (state.isDirect) {
-        state
-    } else {
-        ByteBuffer.allocateDirect(state.remaining()).apply {
-            put(state.duplicate())
-            flip()
+    if (state.isDirect) return translated { deserializeUtf8(state) }
+    val length = state.remaining()
+    NativeBuffer(length.toLong()).use { native ->
+        if (state.hasArray()) {
+            native.write(state.array(), state.arrayOffset() + state.position(), length)
+        } else {
+            native.view().put(state.duplicate())
         }
+        translated { deserializeUtf8(native.view(length.toLong())) }
     }
-    translated { deserializeUtf8(direct) }
 }
+
+/**
+ * The serialized cache as its UTF-8 bytes, for storage that takes bytes (a
+ * file, a database row, the Android Keystore): the same document as
+ * `serialize()`, which it clears [TokenCache.hasStateChanged] like. The core
+ * writes the document straight into native memory, which is copied once into
+ * the array. It holds tokens: store it as a secret.
+ */
+fun TokenCache.serializeUtf8(): ByteArray = serializedInPlace() ?: serialize().toByteArray(Charsets.UTF_8)
+
+/**
+ * The document written into native memory at the length the core predicts,
+ * then copied into the array; null when it does not fit (a string needed
+ * escaping, or the cache grew since its length was asked).
+ */
+internal fun TokenCache.serializedInPlace(): ByteArray? {
+    val predicted = serializedLenHint().toLong()
+    if (predicted > MAX_ARRAY) return null
+    return NativeBuffer(predicted).use { native ->
+        translated { serializeIntoAddress(native.address.toULong(), predicted.toULong()) }
+            ?.let { native.read(it.len.toInt()) }
+    }
+}
+
+/** The largest ByteArray the JVMs allocate. */
+private const val MAX_ARRAY = Int.MAX_VALUE - 8L
 
 /**
  * Keeps this cache in [file] from now on: loaded now and whenever the file

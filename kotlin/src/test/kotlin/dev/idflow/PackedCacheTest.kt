@@ -2,10 +2,12 @@ package dev.idflow
 
 import org.junit.jupiter.api.Assertions.assertArrayEquals
 import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Assertions.assertFalse
 import org.junit.jupiter.api.Assertions.assertSame
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.assertThrows
+import java.nio.ByteBuffer
 
 /**
  * The cache's whole-buffer crossings: accounts packed into one buffer and
@@ -83,5 +85,46 @@ class PackedCacheTest {
         val bad = assertThrows<ClientException> { again.restore("{\"Account\": [") }
         assertEquals("invalid_cache_format", bad.errorCode)
         assertEquals(1, app(again).getAccounts().size, "a failed restore changes nothing")
+    }
+
+    /**
+     * A document of several huge pages is written in place into native
+     * memory and copied into the array; a document with an escaped string
+     * does not fit the predicted length and takes the ordinary path. Both are
+     * `serialize()`'s text, both clear the changed flag, and every kind of
+     * buffer restores the same cache.
+     */
+    @Test
+    fun serializedBytesOfALargeOrEscapedCacheAndEveryKindOfBufferRestored() {
+        val many = Array(20_000) { "user$it@example.com" }
+        for (users in listOf(many, arrayOf("a\\\"quoted\\u0001@example.com", "b@example.com"))) {
+            val cache = TokenCache()
+            cache.restore(cache(*users))
+            app(cache).removeAccount(app(cache).getAccounts().first { '"' !in it.username })
+            assertTrue(cache.hasStateChanged())
+            val bytes = cache.serializeUtf8()
+            assertFalse(cache.hasStateChanged(), "serializeUtf8 clears the changed flag")
+            assertArrayEquals(cache.serialize().toByteArray(Charsets.UTF_8), bytes)
+            if (users === many) assertTrue(bytes.size > 8 shl 20, "${bytes.size} bytes: several huge pages")
+            assertEquals(users === many, cache.serializedInPlace() != null, "written in place unless escaped")
+
+            val padded = ByteArray(bytes.size + 16).also { bytes.copyInto(it, destinationOffset = 9) }
+            val buffers = listOf(
+                ByteBuffer.wrap(padded, 9, bytes.size).slice(),
+                ByteBuffer.wrap(padded).position(9).limit(9 + bytes.size),
+                ByteBuffer.wrap(bytes).asReadOnlyBuffer(),
+                ByteBuffer.allocateDirect(bytes.size).put(bytes).flip(),
+            )
+            for (buffer in buffers) {
+                val again = TokenCache()
+                again.restore(buffer)
+                assertArrayEquals(bytes, again.serializeUtf8(), "restored from $buffer")
+            }
+        }
+        val empty = TokenCache()
+        empty.restore(cache("a@example.com"))
+        empty.restore(ByteArray(0))
+        assertEquals(0UL, empty.counts().accounts, "no bytes: an empty cache")
+        assertTrue(app(empty).getAccounts().isEmpty())
     }
 }

@@ -219,7 +219,13 @@ public class CacheBench {
     /** The serialized cache as UTF-8 bytes, for storage that takes bytes. */
     @Benchmark
     public byte[] serializeIdflowBytes() {
-        return idflow.getTokenCache().serializeUtf8();
+        return IdFlowCache.serializeUtf8(idflow.getTokenCache());
+    }
+
+    /** What an app storing MSAL for Java's cache as bytes does. */
+    @Benchmark
+    public byte[] serializeMsalBytes() {
+        return msal.tokenCache().serialize().getBytes(StandardCharsets.UTF_8);
     }
 
     @Benchmark
