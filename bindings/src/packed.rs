@@ -15,14 +15,17 @@ macro_rules! packed_accounts {
         #[uniffi::export]
         impl $app {
             /// The accounts `get_accounts` returns, packed by
-            /// [`pack_accounts`] into one buffer.
+            /// [`AccountPacker`] into one buffer as the core lists them
+            /// (no string allocated per account).
             pub fn get_accounts_packed(
                 &self,
                 username: Option<String>,
             ) -> Result<Vec<u8>, AuthError> {
                 guard(|| {
-                    let accounts = self.core().get_accounts(username.as_deref())?;
-                    Ok(pack_accounts(&accounts))
+                    let mut packed = AccountPacker::default();
+                    self.core()
+                        .for_each_account(username.as_deref(), |a| packed.push(a))?;
+                    Ok(packed.finish())
                 })
             }
         }
@@ -36,40 +39,62 @@ packed_accounts!(ConfidentialClientApplication);
 /// `home_account_id`, `environment`, `tenant_id` (the realm), `username` and
 /// `local_account_id`, each a big-endian `u32` byte length and that many
 /// bytes of UTF-8. Each is `AccountInfo`'s field of the same name.
-pub(crate) fn pack_accounts(accounts: &[idflow::Account]) -> Vec<u8> {
-    fn field(out: &mut Vec<u8>, value: &str) {
-        // A field longer than 4 GiB cannot come out of a cache this process loaded.
-        let len = u32::try_from(value.len()).unwrap_or(u32::MAX);
-        out.extend_from_slice(&len.to_be_bytes());
-        out.extend_from_slice(&value.as_bytes()[..len as usize]);
+pub(crate) struct AccountPacker {
+    out: Vec<u8>,
+    count: u32,
+}
+
+impl Default for AccountPacker {
+    fn default() -> Self {
+        // The count goes first, written by `finish`.
+        AccountPacker {
+            out: vec![0; 4],
+            count: 0,
+        }
     }
-    let size: usize = accounts
-        .iter()
-        .map(|a| {
-            20 + a.home_account_id.len()
-                + a.environment.len()
-                + a.realm.len()
-                + a.username.len()
-                + a.local_account_id.len()
-        })
-        .sum();
-    let mut out = Vec::with_capacity(4 + size);
-    let count = u32::try_from(accounts.len()).unwrap_or(u32::MAX);
-    out.extend_from_slice(&count.to_be_bytes());
-    for a in accounts.iter().take(count as usize) {
-        field(&mut out, &a.home_account_id);
-        field(&mut out, &a.environment);
-        field(&mut out, &a.realm);
-        field(&mut out, &a.username);
-        field(&mut out, &a.local_account_id);
+}
+
+impl AccountPacker {
+    pub(crate) fn push(&mut self, a: idflow::AccountRef<'_>) {
+        // More than 4 billion accounts cannot come out of a cache this
+        // process loaded; the count would not say them.
+        let Some(count) = self.count.checked_add(1) else {
+            return;
+        };
+        self.count = count;
+        for value in [
+            a.home_account_id,
+            a.environment,
+            a.realm,
+            a.username,
+            a.local_account_id,
+        ] {
+            // Nor can a field longer than 4 GiB.
+            let len = u32::try_from(value.len()).unwrap_or(u32::MAX);
+            self.out.extend_from_slice(&len.to_be_bytes());
+            self.out
+                .extend_from_slice(&value.as_bytes()[..len as usize]);
+        }
     }
-    out
+
+    pub(crate) fn finish(mut self) -> Vec<u8> {
+        self.out[..4].copy_from_slice(&self.count.to_be_bytes());
+        self.out
+    }
 }
 
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
-    use super::pack_accounts;
+    use super::AccountPacker;
+
+    fn pack_accounts(accounts: &[idflow::Account]) -> Vec<u8> {
+        let mut p = AccountPacker::default();
+        for a in accounts {
+            p.push(a.borrowed());
+        }
+        p.finish()
+    }
 
     fn unpack(bytes: &[u8]) -> Vec<[String; 5]> {
         let mut at = 0;

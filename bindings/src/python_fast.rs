@@ -72,8 +72,10 @@ macro_rules! account_fast_paths {
             /// The accounts as msal Python's account dicts (a JSON list).
             pub fn get_accounts_json(&self, username: Option<String>) -> Result<String, AuthError> {
                 guard(|| {
-                    let accounts = self.core().get_accounts(username.as_deref())?;
-                    Ok(accounts_json(&accounts))
+                    let mut json = AccountsJson::default();
+                    self.core()
+                        .for_each_account(username.as_deref(), |a| json.push(a))?;
+                    Ok(json.finish())
                 })
             }
 
@@ -93,16 +95,25 @@ account_fast_paths!(ConfidentialClientApplication);
 /// msal Python's account dicts (`get_accounts`), as one compact JSON list,
 /// written straight into one buffer (no intermediate JSON values: this runs
 /// once per account of a possibly large cache).
-pub(crate) fn accounts_json(accounts: &[idflow::Account]) -> String {
-    fn field(out: &mut Vec<u8>, name: &str, value: &str) {
-        out.extend_from_slice(name.as_bytes());
-        // Writing a str into a Vec cannot fail.
-        let _ = serde_json::to_writer(&mut *out, value);
+pub(crate) struct AccountsJson {
+    out: Vec<u8>,
+}
+
+impl Default for AccountsJson {
+    fn default() -> Self {
+        AccountsJson { out: vec![b'['] }
     }
-    let mut out = Vec::with_capacity(64 + accounts.len() * 320);
-    out.push(b'[');
-    for (i, a) in accounts.iter().enumerate() {
-        if i > 0 {
+}
+
+impl AccountsJson {
+    pub(crate) fn push(&mut self, a: idflow::AccountRef<'_>) {
+        fn field(out: &mut Vec<u8>, name: &str, value: &str) {
+            out.extend_from_slice(name.as_bytes());
+            // Writing a str into a Vec cannot fail.
+            let _ = serde_json::to_writer(&mut *out, value);
+        }
+        let out = &mut self.out;
+        if out.len() > 1 {
             out.push(b',');
         }
         let authority_type = if a.realm.eq_ignore_ascii_case("adfs") {
@@ -110,16 +121,19 @@ pub(crate) fn accounts_json(accounts: &[idflow::Account]) -> String {
         } else {
             "MSSTS"
         };
-        field(&mut out, "{\"home_account_id\":", &a.home_account_id);
-        field(&mut out, ",\"environment\":", &a.environment);
-        field(&mut out, ",\"username\":", &a.username);
-        field(&mut out, ",\"authority_type\":", authority_type);
-        field(&mut out, ",\"local_account_id\":", &a.local_account_id);
-        field(&mut out, ",\"realm\":", &a.realm);
+        field(out, "{\"home_account_id\":", a.home_account_id);
+        field(out, ",\"environment\":", a.environment);
+        field(out, ",\"username\":", a.username);
+        field(out, ",\"authority_type\":", authority_type);
+        field(out, ",\"local_account_id\":", a.local_account_id);
+        field(out, ",\"realm\":", a.realm);
         out.push(b'}');
     }
-    out.push(b']');
-    String::from_utf8(out).unwrap_or_default()
+
+    pub(crate) fn finish(mut self) -> String {
+        self.out.push(b']');
+        String::from_utf8(self.out).unwrap_or_default()
+    }
 }
 
 /// msal Python's dict for a cache hit, as JSON (the one-crossing hot path).
@@ -218,7 +232,15 @@ impl CachedTokenProbe {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
-    use super::accounts_json;
+    use super::AccountsJson;
+
+    fn accounts_json(accounts: &[idflow::Account]) -> String {
+        let mut json = AccountsJson::default();
+        for a in accounts {
+            json.push(a.borrowed());
+        }
+        json.finish()
+    }
 
     #[test]
     fn accounts_json_is_msal_account_dicts() {

@@ -329,6 +329,19 @@ macro_rules! common_methods {
             self.engine.accounts(username)
         }
 
+        /// [`Self::get_accounts`], each account handed to `f` borrowed, in
+        /// the same order, instead of collected: for a caller that copies
+        /// them elsewhere at once (one buffer for a language binding), with
+        /// nothing allocated per account. `f` runs under the cache's read
+        /// lock: it must not call back into the cache.
+        pub fn for_each_account(
+            &self,
+            username: Option<&str>,
+            f: impl FnMut(crate::AccountRef<'_>),
+        ) -> Result<(), IdFlowError> {
+            self.engine.for_each_account(username, f)
+        }
+
         /// The account with this `home_account_id` (kept by the app, e.g. in
         /// its session), or `None`. With a partition store attached, that
         /// user's partition is read from the store first, so any instance

@@ -77,7 +77,8 @@ pub use protocol::region::{
     AzureRegion, RegionEnvironment, IMDS_REGION_ENDPOINT, IMDS_REGION_TIMEOUT,
 };
 pub use protocol::token::{
-    Account, AuthenticationResult, ClientInfo, TokenResponse, TokenSource, MAX_TOKEN_LIFETIME,
+    Account, AccountRef, AuthenticationResult, ClientInfo, TokenResponse, TokenSource,
+    MAX_TOKEN_LIFETIME,
 };
 
 /// JSON Web Tokens: decode, verify against a JWK, sign (RSA), and base64url.

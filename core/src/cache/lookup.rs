@@ -8,7 +8,7 @@ use super::{
     AccessTokenQuery, AppMetadata, CacheCounts, CachedAccessToken, CachedRefreshToken,
     RefreshTokenQuery,
 };
-use crate::protocol::token::Account;
+use crate::protocol::token::{Account, AccountRef};
 use crate::secret::{AccessToken, IdToken, RefreshToken};
 use std::time::SystemTime;
 
@@ -116,6 +116,23 @@ impl TokenCache {
         client_id: &str,
         username: Option<&str>,
     ) -> Vec<Account> {
+        let mut out = Vec::new();
+        self.for_each_account(environment, client_id, username, |a| {
+            out.push(a.to_account())
+        });
+        out
+    }
+
+    /// [`Self::accounts`], each handed to `f` borrowed, in the same order,
+    /// instead of collected: nothing is allocated per account. `f` runs
+    /// under the cache's read lock; it must not call back into this cache.
+    pub fn for_each_account(
+        &self,
+        environment: &str,
+        client_id: &str,
+        username: Option<&str>,
+        mut f: impl FnMut(AccountRef<'_>),
+    ) {
         let s = self.read();
         let family = match s.meta.of(environment, client_id) {
             Some(m) => m.family_id().filter(|f| !f.is_empty()),
@@ -134,21 +151,19 @@ impl TokenCache {
             }
             first
         };
-        let account = |rec: &AcctEntry| Account {
-            home_account_id: rec.home_account_id().map(str::to_owned).unwrap_or_default(),
-            environment: rec.environment().map(str::to_owned).unwrap_or_default(),
-            realm: rec.realm().map(str::to_owned).unwrap_or_default(),
-            username: rec.username().map(str::to_owned).unwrap_or_default(),
-            local_account_id: rec
-                .local_account_id()
-                .map(str::to_owned)
-                .unwrap_or_default(),
+        let account = |rec: &AcctEntry| {
+            f(AccountRef {
+                home_account_id: rec.home_account_id().unwrap_or_default(),
+                environment: rec.environment().unwrap_or_default(),
+                realm: rec.realm().unwrap_or_default(),
+                username: rec.username().unwrap_or_default(),
+                local_account_id: rec.local_account_id().unwrap_or_default(),
+            })
         };
         let Some(wanted) = username else {
             let homes = s.rt.homes(environment, client_id, family);
-            let mut out = Vec::with_capacity(homes.len());
-            out.extend(homes.iter().filter_map(|h| pick(h)).map(account));
-            return out;
+            homes.iter().filter_map(|h| pick(h)).for_each(account);
+            return;
         };
         // Only the records of that username, through its index.
         let mut homes: Vec<_> = s
@@ -165,8 +180,7 @@ impl TokenCache {
             .filter(|home| s.rt.home_has(environment, client_id, family, home))
             .filter_map(|home| pick(home))
             .filter(|rec| scopes::folded_eq(rec.username().unwrap_or(""), wanted))
-            .map(account)
-            .collect()
+            .for_each(account);
     }
 
     /// Entries per section.

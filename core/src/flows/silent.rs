@@ -498,6 +498,20 @@ impl Engine {
             .accounts(&self.environment, &self.client_id, username))
     }
 
+    /// [`Self::accounts`], each handed to `f` borrowed instead of collected
+    /// (see [`crate::cache::TokenCache::for_each_account`]).
+    pub fn for_each_account(
+        &self,
+        username: Option<&str>,
+        f: impl FnMut(crate::AccountRef<'_>),
+    ) -> Result<(), IdFlowError> {
+        self.cache.reload()?;
+        self.cache.note_partial_accounts();
+        self.cache
+            .for_each_account(&self.environment, &self.client_id, username, f);
+        Ok(())
+    }
+
     /// The account with this home account id, its partition read from an
     /// attached partition store first: how a web app serving many users
     /// finds the one it serves (it keeps the id, e.g. in its session).

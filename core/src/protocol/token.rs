@@ -194,6 +194,43 @@ pub struct Account {
 
 impl std::fmt::Debug for Account {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.borrowed().fmt(f)
+    }
+}
+
+impl Account {
+    /// This account's fields, borrowed.
+    pub fn borrowed(&self) -> AccountRef<'_> {
+        AccountRef {
+            home_account_id: &self.home_account_id,
+            environment: &self.environment,
+            realm: &self.realm,
+            username: &self.username,
+            local_account_id: &self.local_account_id,
+        }
+    }
+}
+
+/// An [`Account`]'s fields borrowed from the cache, for a caller that copies
+/// them elsewhere at once (a binding writing every account into one buffer):
+/// listing 100k accounts as [`Account`]s allocates, and then frees, half a
+/// million strings.
+#[derive(Clone, Copy)]
+pub struct AccountRef<'a> {
+    /// See [`Account::home_account_id`].
+    pub home_account_id: &'a str,
+    /// See [`Account::environment`].
+    pub environment: &'a str,
+    /// See [`Account::realm`].
+    pub realm: &'a str,
+    /// See [`Account::username`].
+    pub username: &'a str,
+    /// See [`Account::local_account_id`].
+    pub local_account_id: &'a str,
+}
+
+impl std::fmt::Debug for AccountRef<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // The username is personal data: logs get its presence, not its value.
         f.debug_struct("Account")
             .field("home_account_id", &self.home_account_id)
@@ -208,6 +245,19 @@ impl std::fmt::Debug for Account {
                 },
             )
             .finish()
+    }
+}
+
+impl AccountRef<'_> {
+    /// The account, owned.
+    pub fn to_account(&self) -> Account {
+        Account {
+            home_account_id: self.home_account_id.to_owned(),
+            environment: self.environment.to_owned(),
+            realm: self.realm.to_owned(),
+            username: self.username.to_owned(),
+            local_account_id: self.local_account_id.to_owned(),
+        }
     }
 }
 
