@@ -44,7 +44,10 @@ pub struct OidcOptions {
     pub access_token_ttl: Option<u32>,
     /// Device-code lifetime in seconds (default 600).
     pub device_code_ttl: Option<u32>,
-    /// How long to wait for the start-up line.
+    /// How long to wait for the start-up line. A bound, not a delay: a
+    /// start takes well under a second on an idle machine, but a fresh-clone
+    /// run on two cores with compilers beside it once took over 20 s to load
+    /// the provider's modules and make its signing key.
     pub startup_timeout: Duration,
 }
 
@@ -60,7 +63,7 @@ impl Default for OidcOptions {
             device_interval: None,
             access_token_ttl: None,
             device_code_ttl: None,
-            startup_timeout: Duration::from_secs(20),
+            startup_timeout: Duration::from_secs(60),
         }
     }
 }
