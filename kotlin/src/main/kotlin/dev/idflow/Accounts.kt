@@ -1,8 +1,8 @@
-// The accounts as one native buffer: one JNA crossing per getAccounts()
+// The accounts as one native text: one JNA crossing per getAccounts()
 // however many accounts the cache holds, each AccountInfo decoded only when
-// the caller reads it. The buffer's layout is the bindings' pack_accounts
-// (bindings/src/packed.rs): a count, then per account five fields, each a
-// big-endian byte length and UTF-8 bytes.
+// the caller reads it. The text's layout is the bindings' AccountPacker
+// (bindings/src/packed.rs): the count and `;`, then per account five fields,
+// each its length in UTF-16 units, `:` and the field.
 
 @file:JvmName("IdFlowAccounts")
 
@@ -13,15 +13,15 @@ package dev.idflow
  * them (for callers of the generated objects; [ClientApplication.getAccounts]
  * does this for you): a read-only list, each [AccountInfo] decoded when read.
  */
-fun packedAccounts(packed: ByteArray): List<AccountInfo> = AccountList.of(packed)
+fun packedAccounts(packed: String): List<AccountInfo> = AccountList.of(packed)
 
 /** The five fields of each packed account. */
 private const val FIELDS = 5
 
 /** A read-only list over packed accounts, decoding an [AccountInfo] per [get]. */
 internal class AccountList private constructor(
-    private val bytes: ByteArray,
-    /** Where each account's first field starts in [bytes]. */
+    private val text: String,
+    /** Where each account's first field starts in [text]. */
     private val starts: IntArray,
 ) : AbstractList<AccountInfo>(), RandomAccess {
     override val size: Int get() = starts.size
@@ -31,9 +31,10 @@ internal class AccountList private constructor(
         var at = starts[index]
         val fields = arrayOfNulls<String>(FIELDS)
         for (f in 0 until FIELDS) {
-            val len = int(bytes, at)
-            fields[f] = String(bytes, at + 4, len, Charsets.UTF_8)
-            at += 4 + len
+            val colon = text.indexOf(':', at)
+            val end = colon + 1 + number(text, at, colon)
+            fields[f] = text.substring(colon + 1, end)
+            at = end
         }
         return AccountInfo(
             homeAccountId = fields[0]!!,
@@ -45,20 +46,26 @@ internal class AccountList private constructor(
     }
 
     companion object {
-        private fun int(b: ByteArray, at: Int): Int =
-            ((b[at].toInt() and 0xff) shl 24) or ((b[at + 1].toInt() and 0xff) shl 16) or
-                ((b[at + 2].toInt() and 0xff) shl 8) or (b[at + 3].toInt() and 0xff)
+        /** The decimal number in [s] from [from] to [to]. */
+        private fun number(s: String, from: Int, to: Int): Int {
+            var n = 0
+            for (i in from until to) n = n * 10 + (s[i] - '0')
+            return n
+        }
 
-        /** The list over [bytes] as `get_accounts_packed` returned them (indexed once, decoded on access). */
-        fun of(bytes: ByteArray): AccountList {
-            val count = int(bytes, 0)
-            val starts = IntArray(count)
-            var at = 4
-            for (i in 0 until count) {
+        /** The list over [text] as `get_accounts_packed` returned it (indexed once, decoded on access). */
+        fun of(text: String): AccountList {
+            val semicolon = text.indexOf(';')
+            val starts = IntArray(number(text, 0, semicolon))
+            var at = semicolon + 1
+            for (i in starts.indices) {
                 starts[i] = at
-                for (f in 0 until FIELDS) at += 4 + int(bytes, at)
+                repeat(FIELDS) {
+                    val colon = text.indexOf(':', at)
+                    at = colon + 1 + number(text, at, colon)
+                }
             }
-            return AccountList(bytes, starts)
+            return AccountList(text, starts)
         }
     }
 }
@@ -69,7 +76,7 @@ internal class AccountList private constructor(
  * current and is handed out again (its elements are decoded afresh per read,
  * so callers never share an AccountInfo).
  */
-internal class AccountsMemo(private val generation: () -> ULong, private val read: (String?) -> ByteArray) {
+internal class AccountsMemo(private val generation: () -> ULong, private val read: (String?) -> String) {
     private class Entry(val generation: ULong, val accounts: AccountList)
 
     @Volatile private var last: Entry? = null

@@ -497,7 +497,7 @@ internal interface NativeApplication : AutoCloseable {
 
     fun getAccounts(username: String?): List<AccountInfo>
 
-    fun getAccountsPacked(username: String?): ByteArray
+    fun getAccountsPacked(username: String?): String
 
     suspend fun getAccount(homeAccountId: String): AccountInfo?
 

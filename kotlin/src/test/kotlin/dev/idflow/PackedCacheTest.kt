@@ -42,20 +42,25 @@ class PackedCacheTest {
     @Test
     fun accountsDecodeEveryFieldIncludingNonAscii() {
         val cache = TokenCache()
-        cache.restore(cache("ann@example.com", "jos\u00e9@example.com", "\u7530\u4e2d@example.com"))
+        cache.restore(cache("ann@example.com", "jos\u00e9@example.com", "\u7530\u4e2d@example.com", "\uD83D\uDE00:1@example.com"))
         val app = app(cache)
         val accounts = app.getAccounts()
-        assertEquals(3, accounts.size)
+        assertEquals(4, accounts.size)
         assertEquals(
             AccountInfo("uid1.$tenant", host, tenant, "jos\u00e9@example.com", "uid1"),
             accounts.first { it.username.startsWith("jos") },
         )
         assertEquals(
-            setOf("ann@example.com", "jos\u00e9@example.com", "\u7530\u4e2d@example.com"),
+            AccountInfo("uid3.$tenant", host, tenant, "\uD83D\uDE00:1@example.com", "uid3"),
+            accounts.first { it.username.startsWith("\uD83D") },
+            "a field after a character of two UTF-16 units",
+        )
+        assertEquals(
+            setOf("ann@example.com", "jos\u00e9@example.com", "\u7530\u4e2d@example.com", "\uD83D\uDE00:1@example.com"),
             accounts.map { it.username }.toSet(),
         )
         assertEquals(listOf("uid1.$tenant"), app.getAccounts("JOS\u00c9@example.com").map { it.homeAccountId })
-        assertThrows<IndexOutOfBoundsException> { accounts[3] }
+        assertThrows<IndexOutOfBoundsException> { accounts[4] }
     }
 
     @Test
