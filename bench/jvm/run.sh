@@ -23,7 +23,8 @@ start_server emulator "$work" "$target/release/idflow" emulator --port 0
 export IDFLOW_BENCH_EMULATOR="$server_line"
 
 cd "$here"
-mvn -B -q -Dstyle.color=never compile dependency:build-classpath -Dmdep.outputFile=target/classpath.txt
+# clean: the idflow jar may have changed under classes compiled against it.
+mvn -B -q -Dstyle.color=never clean compile dependency:build-classpath -Dmdep.outputFile=target/classpath.txt
 # Run against this checkout's jar (kotlin/target, from build-jar.sh), not the
 # one in Maven's local repository, which another build may replace mid-run.
 jar="$repo/kotlin/target/idflow-0.1.0-SNAPSHOT.jar"
