@@ -69,6 +69,24 @@ macro_rules! account_fast_paths {
                 }))
             }
 
+            /// The values of msal Python's account dicts, six per account in
+            /// the dicts' order (home_account_id, environment, username,
+            /// authority_type, local_account_id, realm), joined by U+001F:
+            /// Python builds the dicts from one `str.split`, faster than
+            /// parsing the JSON of [`Self::get_accounts_json`]. Nothing when
+            /// a value holds U+001F itself (then the JSON).
+            pub fn get_accounts_fields(
+                &self,
+                username: Option<String>,
+            ) -> Result<Option<String>, AuthError> {
+                guard(|| {
+                    let mut fields = AccountFields::default();
+                    self.core()
+                        .for_each_account(username.as_deref(), |a| fields.push(a))?;
+                    Ok(fields.finish())
+                })
+            }
+
             /// The accounts as msal Python's account dicts (a JSON list).
             pub fn get_accounts_json(&self, username: Option<String>) -> Result<String, AuthError> {
                 guard(|| {
@@ -91,6 +109,56 @@ macro_rules! account_fast_paths {
 
 account_fast_paths!(PublicClientApplication);
 account_fast_paths!(ConfidentialClientApplication);
+
+/// msal Python's `authority_type` of an account in this realm.
+fn authority_type(realm: &str) -> &'static str {
+    if realm.eq_ignore_ascii_case("adfs") {
+        "ADFS"
+    } else {
+        "MSSTS"
+    }
+}
+
+/// The separator of [`AccountFields`]' values.
+const UNIT: char = '\u{1f}';
+
+/// The values of msal Python's account dicts, joined by [`UNIT`]; `None`
+/// once a value holds it. No accounts: the empty text (an account's values
+/// never are: its `authority_type` is never empty).
+#[derive(Default)]
+pub(crate) struct AccountFields {
+    out: String,
+    started: bool,
+    unclean: bool,
+}
+
+impl AccountFields {
+    pub(crate) fn push(&mut self, a: idflow::AccountRef<'_>) {
+        let values = [
+            a.home_account_id,
+            a.environment,
+            a.username,
+            authority_type(a.realm),
+            a.local_account_id,
+            a.realm,
+        ];
+        for v in values {
+            if self.unclean || v.contains(UNIT) {
+                self.unclean = true;
+                return;
+            }
+            if self.started {
+                self.out.push(UNIT);
+            }
+            self.started = true;
+            self.out.push_str(v);
+        }
+    }
+
+    pub(crate) fn finish(self) -> Option<String> {
+        (!self.unclean).then_some(self.out)
+    }
+}
 
 /// msal Python's account dicts (`get_accounts`), as one compact JSON list,
 /// written straight into one buffer (no intermediate JSON values: this runs
@@ -116,15 +184,10 @@ impl AccountsJson {
         if out.len() > 1 {
             out.push(b',');
         }
-        let authority_type = if a.realm.eq_ignore_ascii_case("adfs") {
-            "ADFS"
-        } else {
-            "MSSTS"
-        };
         field(out, "{\"home_account_id\":", a.home_account_id);
         field(out, ",\"environment\":", a.environment);
         field(out, ",\"username\":", a.username);
-        field(out, ",\"authority_type\":", authority_type);
+        field(out, ",\"authority_type\":", authority_type(a.realm));
         field(out, ",\"local_account_id\":", a.local_account_id);
         field(out, ",\"realm\":", a.realm);
         out.push(b'}');

@@ -94,6 +94,17 @@ def _wait_sync(fn: Any, *args: Any) -> Any:
         return _error(e)
 
 
+def _account_dicts(fields: str) -> List[Dict[str, Any]]:
+    """msal's account dicts from the native side's values, six per account
+    joined by U+001F (one split and a comprehension: faster than JSON)."""
+    if not fields:
+        return []
+    it = iter(fields.split("\x1f"))
+    return [{"home_account_id": h, "environment": e, "username": u, "authority_type": a,
+             "local_account_id": lo, "realm": r}
+            for h, e, u, a, lo, r in zip(it, it, it, it, it, it)]
+
+
 def _account_info(account: Any) -> Any:
     """The native AccountInfo for an msal account dict."""
     if not isinstance(account, Mapping) or not isinstance(account.get("home_account_id"), str):
@@ -626,10 +637,17 @@ class ClientApplication:
             memo = self._accounts
             if memo is not None and memo[0] == generation:
                 return list(memo[1])
-        accounts = _wait_sync(self._native.get_accounts_json, username)
-        if not isinstance(accounts, str):
-            return accounts
-        parsed = json.loads(accounts)
+        fields = _wait_sync(self._native.get_accounts_fields, username)
+        if isinstance(fields, str):
+            parsed = _account_dicts(fields)
+        elif fields is None:
+            # A value holds the separator: the same dicts, from JSON.
+            accounts = _wait_sync(self._native.get_accounts_json, username)
+            if not isinstance(accounts, str):
+                return accounts
+            parsed = json.loads(accounts)
+        else:
+            return fields
         if generation is not None:
             self._accounts = (generation, parsed)
             return list(parsed)
