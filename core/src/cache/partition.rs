@@ -153,9 +153,66 @@ pub(crate) struct Partitions {
     degraded: AtomicBool,
     /// Set once the partial account list has been explained in the log.
     accounts_noted: AtomicBool,
+    /// Partition → writes of it under way in this process. Any call may
+    /// write another call's changes (the journal goes whole to whichever call
+    /// ends first), so a call waits here until its own partition's writes
+    /// have landed: a lease holder must not let the next process read the
+    /// partition before the token it fetched is there.
+    writing: Mutex<HashMap<String, usize>>,
+    /// Woken whenever a write ends.
+    written: tokio::sync::Notify,
+}
+
+/// A write of a partition under way, registered in [`Partitions::writing`]
+/// until dropped (also when the writing call is cancelled).
+struct Writing {
+    partitions: Arc<Partitions>,
+    key: String,
+}
+
+impl Drop for Writing {
+    fn drop(&mut self) {
+        {
+            let mut w = self.partitions.writing();
+            if let Some(n) = w.get_mut(&self.key) {
+                *n -= 1;
+                if *n == 0 {
+                    w.remove(&self.key);
+                }
+            }
+        }
+        self.partitions.written.notify_waiters();
+    }
 }
 
 impl Partitions {
+    fn writing(&self) -> std::sync::MutexGuard<'_, HashMap<String, usize>> {
+        self.writing.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Registers a write of `key` (see [`Writing`]).
+    fn begin(self: &Arc<Self>, key: &str) -> Writing {
+        *self.writing().entry(key.to_owned()).or_insert(0) += 1;
+        Writing {
+            partitions: Arc::clone(self),
+            key: key.to_owned(),
+        }
+    }
+
+    /// Returns once no write of `key` is under way.
+    async fn settled(&self, key: &str) {
+        loop {
+            let notified = self.written.notified();
+            tokio::pin!(notified);
+            // Registered before the look, so a write ending in between wakes it.
+            notified.as_mut().enable();
+            if !self.writing().contains_key(key) {
+                return;
+            }
+            notified.await;
+        }
+    }
+
     fn seen(&self) -> std::sync::MutexGuard<'_, HashMap<String, Instant>> {
         self.seen.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -207,6 +264,8 @@ impl TokenCache {
             seen: Mutex::new(HashMap::new()),
             degraded: AtomicBool::new(false),
             accounts_noted: AtomicBool::new(false),
+            writing: Mutex::new(HashMap::new()),
+            written: tokio::sync::Notify::new(),
         }));
     }
 
@@ -265,16 +324,28 @@ impl TokenCache {
     /// After a call: writes what it changed, each entry to its own partition
     /// (removals and app metadata to `partition`, the call's), merged with
     /// the stored state by compare-and-set. Changes that cannot be written
-    /// now wait for the next call.
+    /// now wait for the next call. Returns once no write of `partition` is
+    /// under way in this process, including one of another call that took
+    /// this call's changes with its own.
     pub async fn after_access(&self, partition: &PartitionKey) {
         let Some(p) = self.partitions() else { return };
-        let parts = self.write().split_journal(partition.as_str());
-        for (key, mine) in parts {
+        let parts: Vec<_> = {
+            let mut s = self.write();
+            // Registered while the journal is still locked: a call whose
+            // changes are among these sees the write under way.
+            s.split_journal(partition.as_str())
+                .into_iter()
+                .map(|(key, mine)| (p.begin(&key), key, mine))
+                .collect()
+        };
+        for (writing, key, mine) in parts {
             if let Err(mine) = self.write_partition(&p, &key, mine).await {
                 self.write().restore_journal(mine);
                 self.mark_changed();
             }
+            drop(writing);
         }
+        p.settled(partition.as_str()).await;
     }
 
     async fn write_partition(

@@ -17,6 +17,10 @@ struct MemStore {
     /// Saves to refuse as conflicts (another writer got there first).
     conflicts: AtomicUsize,
     counter: AtomicUsize,
+    /// Saves of this partition wait for a permit (a slow store).
+    gate: Mutex<Option<(String, Arc<tokio::sync::Semaphore>)>>,
+    /// Saves waiting at the gate, so far.
+    held: AtomicUsize,
 }
 
 impl PartitionStore for MemStore {
@@ -47,6 +51,11 @@ impl PartitionStore for MemStore {
         Box::pin(async move {
             if self.down.load(Ordering::SeqCst) {
                 return Err("down".into());
+            }
+            let gate = self.gate.lock().unwrap().clone();
+            if let Some((_, permits)) = gate.filter(|(g, _)| g == p) {
+                self.held.fetch_add(1, Ordering::SeqCst);
+                let _permit = permits.acquire().await.unwrap();
             }
             if self
                 .conflicts
@@ -187,6 +196,55 @@ async fn an_unreadable_partition_is_dropped_and_replaced() {
             .len(),
         1
     );
+}
+
+/// The journal goes whole to whichever call ends first, so a call can find
+/// its changes taken by another call whose write of them is still under
+/// way. It must not return before that write lands: a lease holder would let
+/// the next process read the partition without the token it fetched, and
+/// that process would fetch again (one request more across processes).
+#[tokio::test]
+async fn a_call_returns_once_its_changes_are_stored_whichever_call_writes_them() {
+    let store = Arc::new(MemStore::default());
+    let c = cache(&store);
+    let app = PartitionKey::app("c1", "t1");
+    let permits = Arc::new(tokio::sync::Semaphore::new(0));
+    *store.gate.lock().unwrap() = Some((app.as_str().to_owned(), permits.clone()));
+    // Changes in two partitions: the user's refresh token and the app token.
+    c.deserialize(&doc(HOME, "c1", "rt-1")).unwrap();
+    // The user's call ends first and writes both; the app partition's save waits.
+    let other = tokio::spawn({
+        let c = c.clone();
+        async move { c.after_access(&PartitionKey::user(HOME)).await }
+    });
+    while store.held.load(Ordering::SeqCst) == 0 {
+        tokio::task::yield_now().await;
+    }
+    let mine = tokio::spawn({
+        let c = c.clone();
+        let app = app.clone();
+        async move { c.after_access(&app).await }
+    });
+    // One thread: every other task runs between two of these turns.
+    for _ in 0..100 {
+        tokio::task::yield_now().await;
+    }
+    assert!(
+        !mine.is_finished(),
+        "the app token's call waits for the write of its partition"
+    );
+    assert!(stored(&store, &app).get("AccessToken").is_none());
+    permits.add_permits(1);
+    mine.await.unwrap();
+    assert_eq!(
+        stored(&store, &app)["AccessToken"]
+            .as_object()
+            .unwrap()
+            .len(),
+        1,
+        "stored when the call returns"
+    );
+    other.await.unwrap();
 }
 
 #[test]
