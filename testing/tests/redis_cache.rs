@@ -158,8 +158,10 @@ async fn redis_killed_and_restarted_mid_run_fails_no_call() {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    let before_kill = env.requests().last().map_or(0, |r| r.seq);
     redis.kill();
     tokio::time::sleep(Duration::from_millis(500)).await;
+    let before_restart = env.requests().last().map_or(0, |r| r.seq);
     redis.restart();
     assert!(
         children
@@ -175,10 +177,21 @@ async fn redis_killed_and_restarted_mid_run_fails_no_call() {
         assert_eq!(r["ok"], tenants * rounds, "no call fails: {r}");
         assert_eq!(r["degraded"], false, "back on Redis after the restart: {r}");
     }
+    // On a failure, which tenant was asked again, and when: before the
+    // crash (the lease), while Redis was down, or after its restart.
+    let mut asked: HashMap<String, Vec<u64>> = HashMap::new();
+    for r in env.token_requests() {
+        asked
+            .entry(r.tenant.unwrap_or_default())
+            .or_default()
+            .push(r.seq);
+    }
+    asked.retain(|_, seqs| seqs.len() > 1);
     assert_eq!(
         env.token_requests().len(),
         tenants,
-        "the tokens outlived the crash"
+        "the tokens outlived the crash; asked more than once (request numbers; the last \
+         before the kill {before_kill}, before the restart {before_restart}): {asked:?}"
     );
     // A new process finds every partition readable in the restarted Redis.
     let fresh = report(spawn_worker(&url, &redis.url(), tenants, 1, 0));
