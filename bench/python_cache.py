@@ -11,8 +11,9 @@ token, for N in 1, 1k, 10k, 100k, and the same calls are timed:
            (idflow: the prepared lookup ``acquire_token_silent`` runs first,
            one native call; msal: its ``search`` of the access tokens, what
            its ``acquire_token_silent`` runs first);
-* get_accounts  ``get_accounts()`` (all; repeated, and read again as after a
-           change of the cache) and ``get_accounts(username=...)``;
+* get_accounts  ``get_accounts()`` (all; repeated, after a token refresh,
+           and read again as after a change of the accounts) and
+           ``get_accounts(username=...)``;
 * serialize / deserialize  the whole cache;
 * memory   resident memory the loaded cache adds at 100k (each library in a
            fresh process, measured after the JSON text is freed and the C
@@ -194,6 +195,18 @@ def run_size(n: int):
     check(i.acquire_token_for_client(APP_SCOPES))
     assert i._cache_hit(USER_SCOPES, "nobody.nowhere") is None
     heavy = n >= 10_000
+    # A token refresh as the cache sees it: one access token rewritten (its
+    # secret alternating, so the cache keeps its size). idflow's account
+    # list survives it (the accounts generation stays); msal lists again.
+    home = {"home_account_id": m_acc["home_account_id"]}
+    [m_at] = m_cache.search("AccessToken", target=USER_SCOPES, query=home)
+    [i_at] = i_cache.search("AccessToken", target=USER_SCOPES, query=home)
+    flips = [0]
+
+    def refreshed(cache, entry):
+        flips[0] += 1
+        cache.modify("AccessToken", entry, {"secret": f"refreshed-{flips[0] % 2}"})
+
     rows = [
         ("hit: acquire_token_silent",
          lambda: m.acquire_token_silent(USER_SCOPES, m_acc),
@@ -207,11 +220,14 @@ def run_size(n: int):
         ("get_accounts()",
          lambda: m.get_accounts(),
          lambda: i.get_accounts()),
-        # The list read again, as after any change of the cache (the
-        # per-generation memo forgotten); msal reads it on every call.
-        ("get_accounts() after a change",
+        # The list read again, as after a change of the accounts (a sign-in,
+        # a sign-out: the memo forgotten); msal reads it on every call.
+        ("get_accounts() after an account change",
          lambda: m.get_accounts(),
          lambda: (setattr(i, "_accounts", None), i.get_accounts())),
+        ("get_accounts() after a token refresh",
+         lambda: (refreshed(m_cache, m_at), m.get_accounts()),
+         lambda: (refreshed(i_cache, i_at), i.get_accounts())),
         ("get_accounts(username)",
          lambda: m.get_accounts(username=last),
          lambda: i.get_accounts(username=last)),

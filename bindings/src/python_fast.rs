@@ -103,6 +103,14 @@ macro_rules! account_fast_paths {
             pub fn cache_generation(&self) -> Result<u64, AuthError> {
                 guard(|| Ok(self.core().cache_generation()?))
             }
+
+            /// A number that changes whenever the account list may have
+            /// changed (a changed cache file is re-read first), and not at a
+            /// token refresh: the list read after it is still current while
+            /// it stays the same.
+            pub fn accounts_generation(&self) -> Result<u64, AuthError> {
+                guard(|| Ok(self.core().accounts_generation()?))
+            }
         }
     };
 }

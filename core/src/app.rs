@@ -367,6 +367,14 @@ macro_rules! common_methods {
             self.engine.cache_generation()
         }
 
+        /// A number that changes whenever this app's account list may have
+        /// changed (attached storage is re-read first when it changed), and
+        /// not at a token refresh: a list from [`Self::get_accounts`] taken
+        /// after reading a number is still current while it stays the same.
+        pub fn accounts_generation(&self) -> Result<u64, IdFlowError> {
+            self.engine.accounts_generation()
+        }
+
         /// Signs the account out of this app: its tokens for this app are
         /// removed from the cache.
         pub fn remove_account(&self, account: &Account) -> Result<(), IdFlowError> {

@@ -402,7 +402,7 @@ class ClientApplication:
         self.token_cache = token_cache
         # Prepared cache lookups: (scopes, home_account_id) -> [native probe, last hit dict].
         self._probes: Dict[Any, List[Any]] = {}
-        # get_accounts() with no filter: (cache generation, the parsed list).
+        # get_accounts() with no filter: (accounts generation, the parsed list).
         self._accounts: Optional[Tuple[int, List[Dict[str, Any]]]] = None
         self.authority = config.authority
         self._config = config
@@ -626,12 +626,12 @@ class ClientApplication:
         username = _opt_str(username, "username")
         generation = None
         if username is None:
-            # The list is parsed once per change of the cache; a repeat call
-            # returns a new list of the same dicts (as msal hands out the
-            # dicts it holds). They are not the cache's state: changing one
-            # changes no token, only what a repeat call sees until the next
-            # change of the cache.
-            generation = _wait_sync(self._native.cache_generation)
+            # The list is parsed once per change of the accounts (a token
+            # refresh is none); a repeat call returns a new list of the same
+            # dicts (as msal hands out the dicts it holds). They are not the
+            # cache's state: changing one changes no token, only what a
+            # repeat call sees until the accounts next change.
+            generation = _wait_sync(self._native.accounts_generation)
             if not isinstance(generation, int):
                 return generation
             memo = self._accounts

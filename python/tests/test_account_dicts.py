@@ -59,3 +59,34 @@ def test_no_accounts_is_an_empty_list():
     assert app._native.get_accounts_fields(None) == ""
     assert app.get_accounts() == []
     assert app.get_accounts(username="nobody@example.com") == []
+
+
+def test_the_list_survives_a_token_refresh_and_follows_an_account_change():
+    cache = _cache(USERS[:2])
+    app = _app(cache)
+    first = app.get_accounts()
+    # A refresh as the cache sees it: the refresh token rewritten, an access
+    # token added. The accounts are the same: the dicts read before are
+    # handed out again (msal's own dicts would be equal, not the same).
+    [rt] = cache.search("RefreshToken", query={"home_account_id": f"a.{TENANT}"})
+    cache.modify("RefreshToken", rt, {"secret": "rt-a-next"})
+    home = f"a.{TENANT}"
+    cache.modify("AccessToken", {
+        "credential_type": "AccessToken", "secret": "at", "home_account_id": home,
+        "environment": HOST, "client_id": CLIENT, "realm": TENANT, "target": "user.read",
+        "cached_at": "1", "expires_on": "9999999999"}, {"token_type": "Bearer"})
+    again = app.get_accounts()
+    assert again == first and all(x is y for x, y in zip(again, first))
+    # A new account is listed at once.
+    cache.modify("Account", {
+        "home_account_id": f"z.{TENANT}", "environment": HOST, "realm": TENANT,
+        "local_account_id": "z", "username": "zed@example.com", "authority_type": "MSSTS"},
+        {"authority_type": "MSSTS"})
+    cache.modify("RefreshToken", {
+        "credential_type": "RefreshToken", "secret": "rt-z", "home_account_id": f"z.{TENANT}",
+        "environment": HOST, "client_id": CLIENT}, {"secret": "rt-z"})
+    assert [a["username"] for a in app.get_accounts()] == [
+        "ann@example.com", "b\u00e9@example.com", "zed@example.com"]
+    # A sign-out too.
+    app.remove_account(app.get_accounts()[0])
+    assert [a["local_account_id"] for a in app.get_accounts()] == ["b", "z"]

@@ -138,7 +138,9 @@ impl TokenCache {
             Some(m) => m.family_id().filter(|f| !f.is_empty()),
             None => Some("1"),
         };
-        // The record of the home tenant when there are several, else the first.
+        // The record of the home tenant when there are several, else the
+        // first stored (the lowest slot: a record replaced by the same one
+        // keeps its slot, so the pick, like the accounts generation, stays).
         let pick = |home: &str| -> Option<&AcctEntry> {
             let utid = home.split_once('.').map(|(_, t)| t);
             let mut first = None;
@@ -147,9 +149,11 @@ impl TokenCache {
                 if utid.is_some_and(|t| scopes::folded_eq(a.realm().unwrap_or(""), t)) {
                     return Some(a);
                 }
-                first.get_or_insert(a);
+                if first.is_none_or(|(at, _)| id < at) {
+                    first = Some((id, a));
+                }
             }
-            first
+            first.map(|(_, a)| a)
         };
         let account = |rec: &AcctEntry| {
             f(AccountRef {

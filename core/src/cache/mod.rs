@@ -221,6 +221,17 @@ impl TokenCache {
         self.inner.generation.load(Ordering::Acquire)
     }
 
+    /// A number that changes whenever an account list of this cache
+    /// ([`Self::accounts`], [`Self::for_each_account`]) may have changed —
+    /// an account, refresh token or app metadata entry added, removed, or
+    /// replaced by one that may list differently, a load — and at no other
+    /// change: a token refresh, which rewrites the account's entries with
+    /// the same accounts, leaves it. A list read after the number is current
+    /// while it stays the same.
+    pub fn accounts_generation(&self) -> u64 {
+        self.read().accounts_stamp()
+    }
+
     fn mark_changed(&self) {
         self.inner.changed.store(true, Ordering::Release);
     }

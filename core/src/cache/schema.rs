@@ -200,6 +200,12 @@ macro_rules! entry {
                 e
             }
 
+            /// Whether both entries hold the same strings (timestamps and
+            /// extra members aside).
+            pub fn same_strings(&self, other: &Self) -> bool {
+                self.set == other.set && self.ends == other.ends && self.buf == other.buf
+            }
+
             /// The strings of this entry.
             pub fn fields(&self) -> $fields<'_> {
                 $fields { $($s: self.field($i),)* }

@@ -536,6 +536,13 @@ impl Engine {
         Ok(self.cache.generation())
     }
 
+    /// The cache's accounts generation after re-reading attached storage
+    /// when it changed (see [`crate::cache::TokenCache::accounts_generation`]).
+    pub fn accounts_generation(&self) -> Result<u64, IdFlowError> {
+        self.cache.reload()?;
+        Ok(self.cache.accounts_generation())
+    }
+
     /// Forgets the account: its tokens for this app go with it.
     pub fn remove_account(&self, account: &Account) -> Result<(), IdFlowError> {
         self.cache.reload()?;

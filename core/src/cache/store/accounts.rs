@@ -19,6 +19,11 @@ pub(crate) struct AcctIndex {
 impl Kind for AcctEntry {
     type Index = AcctIndex;
 
+    /// An account list reads the record's strings only.
+    fn same_listing(&self, new: &Self) -> bool {
+        self.same_strings(new)
+    }
+
     fn write_key(&self, out: &mut impl keys::KeySink) {
         keys::account_into(
             out,

@@ -17,6 +17,11 @@ pub(crate) struct MetaIndex {
 impl Kind for MetaEntry {
     type Index = MetaIndex;
 
+    /// An account list reads the app's family from its metadata.
+    fn same_listing(&self, new: &Self) -> bool {
+        self.same_strings(new)
+    }
+
     fn write_key(&self, out: &mut impl keys::KeySink) {
         keys::app_metadata_into(
             out,

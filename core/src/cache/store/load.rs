@@ -133,6 +133,18 @@ impl Store {
         })
     }
 
+    /// A number that stays the same while every account list read from this
+    /// store would (see [`Section::stamp`]): the latest stamp of the three
+    /// sections a list is read from. Any change of them takes a stamp above
+    /// every earlier one, so the number moves; a store loaded in this one's
+    /// place has other stamps, unless both hold none of these entries.
+    pub fn accounts_stamp(&self) -> u64 {
+        self.acct
+            .stamp()
+            .max(self.rt.stamp())
+            .max(self.meta.stamp())
+    }
+
     /// How many entries the store holds, all sections together.
     pub fn entries(&self) -> usize {
         self.at.len() + self.rt.len() + self.idt.len() + self.acct.len() + self.meta.len()

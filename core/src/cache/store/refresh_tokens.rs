@@ -27,6 +27,15 @@ pub(crate) struct RtIndex {
 impl Kind for RtEntry {
     type Index = RtIndex;
 
+    /// An account list reads whose refresh tokens a client or family holds,
+    /// not the tokens: a refresh replacing one with the next keeps it.
+    fn same_listing(&self, new: &Self) -> bool {
+        self.home_account_id() == new.home_account_id()
+            && self.environment() == new.environment()
+            && self.client_id() == new.client_id()
+            && self.family_id() == new.family_id()
+    }
+
     fn write_key(&self, out: &mut impl keys::KeySink) {
         keys::refresh_token_into(
             out,

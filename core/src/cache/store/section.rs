@@ -10,6 +10,17 @@ use super::index::{Id, Op};
 use crate::cache::keys::{KeyLen, KeySink};
 use std::borrow::Cow;
 use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Where every section's change stamps come from: one counter for the
+/// process, so no two changes of any two sections share a stamp, and two
+/// sections with the same stamp are one section's content (or both never
+/// changed, hence empty).
+static STAMPS: AtomicU64 = AtomicU64::new(0);
+
+fn next_stamp() -> u64 {
+    STAMPS.fetch_add(1, Ordering::Relaxed) + 1
+}
 
 /// One kind of entry of the schema, as the store keeps it.
 pub(crate) trait Kind: Clone + Sized {
@@ -41,6 +52,13 @@ pub(crate) trait Kind: Clone + Sized {
     fn update(idx: &mut Self::Index, id: Id, e: &Self, op: Op);
     /// Room for `n` entries in the indexes (loading a document).
     fn reserve(_idx: &mut Self::Index, _n: usize) {}
+    /// Whether `new`, replacing `self` under the same key, leaves every
+    /// account list as it was (then the section's stamp stays; see
+    /// [`Section::stamp`]). Only the kinds an account list is read from
+    /// answer anything but "maybe not".
+    fn same_listing(&self, _new: &Self) -> bool {
+        false
+    }
 }
 
 /// One section: its entries and its indexes.
@@ -49,6 +67,9 @@ pub(crate) struct Section<E: Kind> {
     pub(super) idx: E::Index,
     /// Where an inserted entry's own key is computed (one buffer reused).
     scratch: String,
+    /// The stamp of the section's last change that may have changed an
+    /// account list (0: never changed).
+    stamp: u64,
 }
 
 impl<E: Kind> Default for Section<E> {
@@ -57,6 +78,7 @@ impl<E: Kind> Default for Section<E> {
             slots: Slots::default(),
             idx: E::Index::default(),
             scratch: String::new(),
+            stamp: 0,
         }
     }
 }
@@ -69,6 +91,7 @@ impl<E: Kind> Section<E> {
             slots: Slots::with_capacity(n),
             idx,
             scratch: String::new(),
+            stamp: 0,
         }
     }
     /// A section of a document's entries, in document order (a key given
@@ -78,11 +101,22 @@ impl<E: Kind> Section<E> {
         s.extend(entries);
         s
     }
-    /// Adds a document's entries that follow those already here.
+    /// Adds a document's entries that follow those already here (one stamp
+    /// for them all: a load's threads do not share a counter per entry).
     pub(super) fn extend(&mut self, entries: Vec<(Cow<'_, str>, E)>) {
         for (k, e) in entries {
-            self.insert(&k, e);
+            self.put(&k, e);
         }
+        self.stamp = next_stamp();
+    }
+    /// A number that moves at every change of this section that may change
+    /// an account list (an entry added or removed, or replaced by one that
+    /// [`Kind::same_listing`] does not call the same) and at no other. It
+    /// comes from a counter of the process: a section that replaces another
+    /// (a load) never takes over its number unless both are empty and
+    /// unchanged.
+    pub fn stamp(&self) -> u64 {
+        self.stamp
     }
     pub fn len(&self) -> usize {
         self.slots.len()
@@ -132,32 +166,53 @@ impl<E: Kind> Section<E> {
     }
     /// Puts `e` under `key`, replacing (and unindexing) the entry there.
     pub(super) fn insert(&mut self, key: &str, e: E) -> Id {
+        let (id, same) = self.put(key, e);
+        self.touch(same);
+        id
+    }
+    /// [`Self::insert`] without the stamp: whether the entry replaced lists
+    /// the same as the new one.
+    fn put(&mut self, key: &str, e: E) -> (Id, bool) {
         let mut computed = std::mem::take(&mut self.scratch);
         computed.clear();
         e.write_key(&mut computed);
-        let id = self.insert_keyed(key, &computed, e);
+        let put = self.put_keyed(key, &computed, e);
         self.scratch = computed;
-        id
+        put
     }
     /// Puts `e` under the key computed from it, which it returns.
     pub(super) fn insert_own(&mut self, e: E) -> (Id, Box<str>) {
         let key = e.key();
-        let id = self.insert_keyed(&key, &key, e);
+        let (id, same) = self.put_keyed(&key, &key, e);
+        self.touch(same);
         (id, key.into_boxed_str())
     }
-    fn insert_keyed(&mut self, key: &str, computed: &str, e: E) -> Id {
+    fn put_keyed(&mut self, key: &str, computed: &str, e: E) -> (Id, bool) {
         let h = self.slots.hash(key);
+        let mut same = false;
         if let Some(old) = self.slots.find(h, key) {
-            self.remove(old);
+            if let Some((_, was)) = self.take(old) {
+                same = was.same_listing(&e);
+            }
         }
         let id = self.slots.insert_new(h, key, computed, e);
         if let Some(e) = self.slots.get(id) {
             E::update(&mut self.idx, id, e, Op::Add);
         }
-        id
+        (id, same)
+    }
+    fn touch(&mut self, same: bool) {
+        if !same {
+            self.stamp = next_stamp();
+        }
     }
     /// Takes entry `id` out, unindexed.
     pub(super) fn remove(&mut self, id: Id) -> Option<(Box<str>, E)> {
+        let taken = self.take(id)?;
+        self.touch(false);
+        Some(taken)
+    }
+    fn take(&mut self, id: Id) -> Option<(Box<str>, E)> {
         let (key, e) = self.slots.take(id)?;
         E::update(&mut self.idx, id, &e, Op::Del);
         Some((key, e))

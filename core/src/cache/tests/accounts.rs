@@ -203,3 +203,150 @@ fn concurrent_readers_and_writers() {
     });
     assert_eq!(cache.counts().access_tokens, 201);
 }
+
+/// What an app's account list shows: every field of every account, in order.
+fn listing(cache: &TokenCache, client: &str) -> Vec<Account> {
+    cache.accounts(ENV, client, None)
+}
+
+/// A token refresh rewrites the account's access, refresh and id token,
+/// its account record and the app's metadata: the cache's generation moves,
+/// the accounts generation does not, so an account list read before stays
+/// current. A change of who is listed, or how, moves it.
+#[test]
+fn accounts_generation_moves_with_the_list_not_with_a_refresh() {
+    let cache = TokenCache::new();
+    let alice = account("alice", "alice@contoso.com");
+    save(&cache, &Answer::user("a1", &["x"], &alice), &["x"]);
+    let (g, a) = (cache.generation(), cache.accounts_generation());
+    let refreshed = Answer::user("a2", &["x"], &alice).with_rt("rt-next");
+    save_as(&cache, CLIENT, &refreshed, &["x"], T0 + 60);
+    assert!(cache.generation() > g);
+    assert_eq!(cache.accounts_generation(), a, "a refresh keeps the list");
+    save_app(&cache, "app", &["y"]);
+    assert_eq!(cache.accounts_generation(), a, "an app token lists nobody");
+
+    let last = std::cell::Cell::new(a);
+    let moved = |cache: &TokenCache, what: &str| {
+        let now = cache.accounts_generation();
+        assert_ne!(now, last.get(), "{what} must move the accounts generation");
+        last.set(now);
+    };
+    save(
+        &cache,
+        &Answer::user("b1", &["x"], &account("bob", "bob@contoso.com")),
+        &["x"],
+    );
+    moved(&cache, "a new account");
+    let renamed = account("alice", "alice.smith@contoso.com");
+    save(&cache, &Answer::user("a3", &["x"], &renamed), &["x"]);
+    moved(&cache, "a new username");
+    save_as(
+        &cache,
+        "client-b",
+        &Answer::user("a4", &["x"], &renamed),
+        &["x"],
+        T0,
+    );
+    moved(&cache, "another client's refresh token");
+    cache.set_app_family(ENV, CLIENT, Some("1"));
+    moved(&cache, "the app joining a family");
+    cache.set_app_family(ENV, CLIENT, Some("1"));
+    assert_eq!(
+        cache.accounts_generation(),
+        last.get(),
+        "the same family again"
+    );
+    cache.remove_refresh_token(
+        &rt_query(&renamed.home_account_id, CLIENT, None),
+        &RefreshToken::new("rt-secret"),
+    );
+    moved(&cache, "a refresh token removed");
+    cache.remove_account(&renamed, CLIENT);
+    moved(&cache, "an account removed");
+    cache.deserialize(&cache.serialize()).unwrap();
+    moved(&cache, "a load");
+}
+
+/// Whatever happens to the cache, a list read while the accounts generation
+/// had some value is the list every later read gives while it keeps that
+/// value. Random saves (refreshes, new users, renames, other clients,
+/// families), removals, family changes, app tokens, reloads and records of
+/// a second tenant, checked after each step against both clients' lists.
+#[test]
+fn an_unchanged_accounts_generation_means_an_unchanged_list() {
+    let cache = TokenCache::new();
+    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = move |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    let clients = [CLIENT, "client-b"];
+    let users = ["u0", "u1", "u2", "u3"];
+    let names = ["one@contoso.com", "two@contoso.com"];
+    let rts = ["rt-1", "rt-2", "rt-3"];
+    let (mut kept, mut changed) = (0, 0);
+    let mut before = (
+        cache.accounts_generation(),
+        clients.map(|c| listing(&cache, c)),
+    );
+    for step in 0..3_000u64 {
+        let client = clients[next(2) as usize];
+        let user = account(users[next(4) as usize], names[next(2) as usize]);
+        match next(10) {
+            0..=3 => {
+                let mut a = Answer::user("at", &["x"], &user).with_rt(rts[next(3) as usize]);
+                if next(3) == 0 {
+                    a = a.in_family("1");
+                }
+                save_as(&cache, client, &a, &["x"], T0 + step);
+            }
+            4 => cache.remove_account(&user, client),
+            5 => {
+                let q = rt_query(&user.home_account_id, client, None);
+                cache.remove_refresh_token(&q, &RefreshToken::new(rts[next(3) as usize]));
+            }
+            6 => cache.set_app_family(ENV, client, [None, Some("1")][next(2) as usize]),
+            7 => save_app(&cache, "app", &["y"]),
+            8 => cache.deserialize(&cache.serialize()).unwrap(),
+            _ => {
+                // A record of the account in a second tenant (a guest), as
+                // another library's document may hold: then which record
+                // the list shows must not depend on the order of saves.
+                let mut doc: Value = serde_json::from_str(&cache.serialize()).unwrap();
+                let realm = ["tenant-2", "tenant-3"][next(2) as usize];
+                let key = format!("{}-{ENV}-{realm}", user.home_account_id);
+                doc["Account"][key] = json!({
+                    "home_account_id": user.home_account_id,
+                    "environment": ENV,
+                    "realm": realm,
+                    "local_account_id": format!("guest-{realm}"),
+                    "username": user.username,
+                    "authority_type": "MSSTS",
+                });
+                cache.deserialize(&doc.to_string()).unwrap();
+            }
+        }
+        let now = (
+            cache.accounts_generation(),
+            clients.map(|c| listing(&cache, c)),
+        );
+        if now.0 == before.0 {
+            assert_eq!(
+                now.1, before.1,
+                "step {step}: the same generation, another list"
+            );
+            kept += 1;
+        } else {
+            changed += 1;
+        }
+        before = now;
+    }
+    // Both outcomes are exercised, so the check above can fail.
+    assert!(
+        kept > 300 && changed > 300,
+        "kept {kept}, changed {changed}"
+    );
+}

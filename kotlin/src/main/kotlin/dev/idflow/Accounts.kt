@@ -71,10 +71,12 @@ internal class AccountList private constructor(
 }
 
 /**
- * The account list of one cache generation: while the cache's generation
- * (one integer, one crossing) stays the same, the list read after it is still
- * current and is handed out again (its elements are decoded afresh per read,
- * so callers never share an AccountInfo).
+ * The account list of one accounts generation: while the cache's accounts
+ * generation (one integer, one crossing; it moves when an account, refresh
+ * token or app metadata entry may list differently, not at a token refresh)
+ * stays the same, the list read after it is still current and is handed out
+ * again (its elements are decoded afresh per read, so callers never share an
+ * AccountInfo).
  */
 internal class AccountsMemo(private val generation: () -> ULong, private val read: (String?) -> String) {
     private class Entry(val generation: ULong, val accounts: AccountList)

@@ -119,7 +119,7 @@ abstract class ClientApplication internal constructor(private val app: NativeApp
     @Throws(IdFlowException::class)
     fun getAccounts(username: String? = null): List<AccountInfo> = translated { accounts.accounts(username) }
 
-    private val accounts = AccountsMemo({ app.cacheGeneration() }, { app.getAccountsPacked(it) })
+    private val accounts = AccountsMemo({ app.accountsGeneration() }, { app.getAccountsPacked(it) })
 
     /** Signs [account] out of this application: its tokens leave the cache. */
     @Throws(IdFlowException::class)
@@ -502,6 +502,8 @@ internal interface NativeApplication : AutoCloseable {
     suspend fun getAccount(homeAccountId: String): AccountInfo?
 
     fun cacheGeneration(): ULong
+
+    fun accountsGeneration(): ULong
 
     fun silentProbe(scopes: List<String>, homeAccountId: String): dev.idflow.ffi.CachedTokenProbe
 

@@ -64,13 +64,20 @@ class PackedCacheTest {
     }
 
     @Test
-    fun anUnchangedCacheAnswersWithTheSameListAndAChangedOneIsReadAgain() {
+    fun unchangedAccountsAnswerWithTheSameListAndChangedOnesAreReadAgain() {
         val cache = TokenCache()
         cache.restore(cache("a@example.com", "b@example.com"))
         val app = app(cache)
         val first = app.getAccounts()
         assertSame(first, app.getAccounts(), "no change: the list read last time")
         assertTrue(first[0] !== first[0], "each read decodes a fresh AccountInfo")
+        // A token refresh as the cache sees it (the refresh token rewritten):
+        // the cache changed, its accounts did not, and the list stays.
+        val rt = "{\"credential_type\":\"RefreshToken\",\"secret\":\"rt0\",\"home_account_id\":\"uid0.$tenant\"," +
+            "\"environment\":\"$host\",\"client_id\":\"$client\"}"
+        cache.modifyJson("RefreshToken", rt, "{\"secret\":\"rt0-next\"}")
+        assertTrue(cache.hasStateChanged())
+        assertSame(first, app.getAccounts(), "a token refresh: the list read last time")
         cache.restore(cache("c@example.com").toByteArray())
         assertEquals(listOf("c@example.com"), app.getAccounts().map { it.username })
         app.removeAccount(app.getAccounts().single())
