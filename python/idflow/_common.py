@@ -10,9 +10,11 @@ imports none of them).
 from __future__ import annotations
 
 import asyncio
+import atexit
 import concurrent.futures
 import json
 import threading
+import time
 from typing import Any, Dict, Optional, Tuple, cast
 
 try:
@@ -133,6 +135,65 @@ class _Loop:
                 thread.start()
                 cls._loop = loop
             return cls._loop
+
+
+class _Wakeups:
+    """The native library's wake-ups of the loop, counted while they run.
+
+    A coroutine of the core moves on when a native thread calls back into
+    Python (the generated continuation callback), which hands the wake-up to
+    the loop with ``call_soon_threadsafe``: a write to the loop's socket,
+    during which that thread gives up the GIL. The loop can then finish the
+    call and the main thread return from it and end the program before that
+    thread takes the GIL back; CPython ends a thread that takes the GIL after
+    finalization has begun (``pthread_exit``), which on a native thread
+    unwinds through Rust frames and crashes the process (exit 139, about one
+    run in a few hundred of a script that gets one token and ends). So each
+    wake-up is counted until it returns, and at exit the interpreter waits
+    (briefly, bounded) for the ones under way."""
+
+    _lock = threading.Lock()
+    _running = 0
+    _ever = False
+    #: The longest the exit waits: a wake-up takes microseconds.
+    EXIT_WAIT_SECS = 1.0
+
+    @staticmethod
+    @_ffi._UNIFFI_RUST_FUTURE_CONTINUATION_CALLBACK
+    def wake(future_ptr: int, poll_code: int) -> None:
+        with _Wakeups._lock:
+            _Wakeups._running += 1
+            _Wakeups._ever = True
+        try:
+            # The generated callback's two steps (it cannot be wrapped: the
+            # module keeps only its C function pointer).
+            (eventloop, future) = _ffi._UniffiContinuationHandleMap.remove(future_ptr)
+            eventloop.call_soon_threadsafe(_ffi._uniffi_set_future_result, future, poll_code)
+        finally:
+            with _Wakeups._lock:
+                _Wakeups._running -= 1
+
+    @staticmethod
+    def running() -> int:
+        with _Wakeups._lock:
+            return _Wakeups._running
+
+    @staticmethod
+    def settle() -> None:
+        """At exit: lets the wake-ups under way take the GIL back and return."""
+        if not _Wakeups._ever:
+            return
+        deadline = time.monotonic() + _Wakeups.EXIT_WAIT_SECS
+        while _Wakeups.running() and time.monotonic() < deadline:
+            time.sleep(0.001)
+        # A wake-up that has just counted itself out may still be asked to
+        # hand the GIL over once on its way out: one more pause lets it return.
+        time.sleep(0.002)
+
+
+# Every coroutine of the generated module polls with this callback.
+_ffi._uniffi_continuation_callback = _Wakeups.wake
+atexit.register(_Wakeups.settle)
 
 
 def _submit(coroutine_fn: Any, *args: Any) -> "Any":
