@@ -21,7 +21,8 @@ import ctypes
 import sys
 from typing import Any, Callable, Optional, Tuple
 
-from . import _native as _ffi
+# The generated module itself (its private names: see `_common._gen`).
+from ._common import _gen as _ffi
 
 # A ForeignBytes length is an i32: larger documents take the generated path
 # (which fails the same way as before).

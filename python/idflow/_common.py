@@ -25,6 +25,13 @@ except ImportError as _e:  # pragma: no cover - a broken install, not a test pat
         "run scripts/test-python.sh, or install the idflow wheel"
     ) from _e
 
+try:
+    # The wheel: `idflow._native` is a package that star-imports the generated
+    # module, so its private names (the FFI plumbing) live only in the module.
+    from ._native import idflow as _gen  # type: ignore[attr-defined]
+except ImportError:  # the source layout: `idflow/_native.py` is that module
+    _gen = _ffi
+
 Decision = Dict[str, Any]
 
 # How often a waiting call runs its ``on_tick`` (acquire_token_by_device_flow
@@ -159,7 +166,7 @@ class _Wakeups:
     EXIT_WAIT_SECS = 1.0
 
     @staticmethod
-    @_ffi._UNIFFI_RUST_FUTURE_CONTINUATION_CALLBACK
+    @_gen._UNIFFI_RUST_FUTURE_CONTINUATION_CALLBACK
     def wake(future_ptr: int, poll_code: int) -> None:
         with _Wakeups._lock:
             _Wakeups._running += 1
@@ -167,8 +174,8 @@ class _Wakeups:
         try:
             # The generated callback's two steps (it cannot be wrapped: the
             # module keeps only its C function pointer).
-            (eventloop, future) = _ffi._UniffiContinuationHandleMap.remove(future_ptr)
-            eventloop.call_soon_threadsafe(_ffi._uniffi_set_future_result, future, poll_code)
+            (eventloop, future) = _gen._UniffiContinuationHandleMap.remove(future_ptr)
+            eventloop.call_soon_threadsafe(_gen._uniffi_set_future_result, future, poll_code)
         finally:
             with _Wakeups._lock:
                 _Wakeups._running -= 1
@@ -191,8 +198,9 @@ class _Wakeups:
         time.sleep(0.002)
 
 
-# Every coroutine of the generated module polls with this callback.
-_ffi._uniffi_continuation_callback = _Wakeups.wake
+# Every coroutine of the generated module polls with this callback (the name
+# is looked up in the generated module's globals at each call).
+_gen._uniffi_continuation_callback = _Wakeups.wake
 atexit.register(_Wakeups.settle)
 
 
