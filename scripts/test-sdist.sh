@@ -12,14 +12,18 @@
 # generate the Python module. The check runs with a PATH that has no other
 # uniffi-bindgen on it, so it proves exactly that.
 #
-# The from-source compile is the one build here that cannot share the native
-# build's artifacts (pip unpacks the archive into a new temporary folder each
-# time, and path crates are keyed by their path): it uses its own target folder,
-# <cargo target dir>/sdist, so it never overwrites the library of
-# scripts/build-native.sh, and keeps the compiled dependencies there between
-# runs (only the two idflow crates compile again; the dev profile, through
-# MATURIN_PEP517_ARGS, without debug info, keeps that short). Exits non-zero
-# on any failure.
+# The from-source compile shares the workspace's target folder with
+# scripts/build-native.sh and `cargo test`: pip unpacks the archive into a new
+# temporary folder each time, and path crates are keyed by their path, so the
+# three crates of the archive (idflow, idflow-ffi, uniffi-bindgen) compile again
+# under their own names, but every crates.io dependency is the one the native
+# build already compiled (the same dev profile, features and flags: maturin
+# builds the same package the same way there), so nothing else compiles twice.
+# The archive's own crates are removed afterwards (they can never be reused);
+# the library the native build left in the target folder is linked there again
+# by its next build. CARGO_PROFILE_DEV_DEBUG=0 applies to those three crates
+# only (the workspace's profile already builds dependencies without debug
+# info). Exits non-zero on any failure.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$repo"
@@ -34,12 +38,17 @@ sdist="$(ls build/sdist/idflow-*.tar.gz)"
 echo "test-sdist: $(basename "$sdist") ($(du -h "$sdist" | cut -f1), $(tar tzf "$sdist" | wc -l) files)"
 
 work="$(mktemp -d)"
-sdist_target="$target/sdist"
 cleanup() {
+  # The archive's crates, compiled from a folder that no longer exists:
+  # their outputs, fingerprints and build-script folders carry the name of
+  # one of the three crates and are newer than the marker made before the
+  # build. The workspace's own outputs of the same crates are older.
+  find "$target/debug/deps" "$target/debug/.fingerprint" "$target/debug/build" \
+    -maxdepth 1 \( -name '*idflow*' -o -name '*uniffi_bindgen*' -o -name 'uniffi-bindgen-*' \) \
+    -newer "$work/marker" -prune -exec rm -rf {} + 2>/dev/null || true
   rm -rf "$work"
-  # The idflow crates built from the temporary folder can never be reused.
-  find "$sdist_target" -maxdepth 3 -name '*idflow*' -prune -exec rm -rf {} + 2>/dev/null || true
 }
+touch "$work/marker"
 trap cleanup EXIT
 "${PYTHON:-python3}" -m venv "$work/venv"
 # PATH without any directory that holds a uniffi-bindgen of its own.
@@ -49,7 +58,7 @@ for d in "${dirs[@]}"; do
   [ -n "$d" ] && [ ! -e "$d/uniffi-bindgen" ] && clean_path="${clean_path:+$clean_path:}$d"
 done
 start=$SECONDS
-if ! PATH="$clean_path" CARGO_TARGET_DIR="$sdist_target" CARGO_INCREMENTAL=0 CARGO_PROFILE_DEV_DEBUG=0 MATURIN_PEP517_ARGS="--profile dev" \
+if ! PATH="$clean_path" CARGO_TARGET_DIR="$target" CARGO_INCREMENTAL=0 CARGO_PROFILE_DEV_DEBUG=0 MATURIN_PEP517_ARGS="--profile dev" \
     "$work/venv/bin/python" -m pip install --disable-pip-version-check "$sdist" >"$work/pip.log" 2>&1; then
   tail -40 "$work/pip.log" >&2
   echo "test-sdist: pip install $(basename "$sdist") failed" >&2
