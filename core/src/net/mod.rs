@@ -15,4 +15,5 @@ pub(crate) mod retry;
 pub(crate) mod scripted;
 pub(crate) mod sender;
 pub(crate) mod throttle;
+pub(crate) mod tls;
 pub(crate) mod transport;

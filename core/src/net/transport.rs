@@ -43,13 +43,6 @@ impl Default for HttpConfig {
     }
 }
 
-fn bad_root(index: usize, why: String) -> IdFlowError {
-    IdFlowError::local(
-        LocalCode::InvalidParameter,
-        format!("extra root certificate #{index} is not a PEM or DER certificate: {why}"),
-    )
-}
-
 /// Timeouts, no redirects and the proxy rules: what every client here shares.
 fn base_builder(config: &HttpConfig) -> Result<reqwest::ClientBuilder, IdFlowError> {
     // reqwest's own reading of the environment (upper case first, no
@@ -93,22 +86,10 @@ impl ReqwestHttpClient {
     /// Builds the client. Fails (`invalid_parameter`) when an extra root
     /// certificate cannot be parsed or the TLS setup is rejected.
     pub fn new(config: &HttpConfig) -> Result<Self, IdFlowError> {
-        let mut roots = Vec::new();
-        for (i, bytes) in config.extra_root_certificates.iter().enumerate() {
-            let is_pem = bytes.windows(11).any(|w| w == b"-----BEGIN ");
-            let parsed = if is_pem {
-                reqwest::Certificate::from_pem_bundle(bytes)
-            } else {
-                reqwest::Certificate::from_der(bytes).map(|c| vec![c])
-            };
-            let certs = match parsed {
-                Ok(certs) if !certs.is_empty() => certs,
-                Ok(_) => return Err(bad_root(i, "no certificate in the PEM text".into())),
-                Err(e) => return Err(bad_root(i, e.to_string())),
-            };
-            roots.extend(certs);
-        }
-        build(base_builder(config)?.tls_certs_merge(roots))
+        // The TLS settings (the system's roots read and parsed) are made once
+        // per process and shared: see `net/tls.rs`.
+        let tls = crate::net::tls::client_config(&config.extra_root_certificates)?;
+        build(base_builder(config)?.tls_backend_preconfigured(tls))
     }
 
     /// A client that trusts exactly the server whose certificate has the
