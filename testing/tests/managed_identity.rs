@@ -8,7 +8,7 @@
 
 use idflow::{
     ErrorKind, ManagedIdentity, ManagedIdentityClient, ManagedIdentityEnvironment,
-    ManagedIdentityOptions, TokenSource,
+    ManagedIdentityOptions, ProxyConfig, TokenSource,
 };
 use idflow_emulator::{Effect, Endpoint, StatusBody};
 use idflow_testing::emulator::EmulatorEnv;
@@ -457,4 +457,41 @@ async fn service_fabric_over_https_trusts_only_the_pinned_certificate() {
         .filter(|r| r.endpoint == Endpoint::ManagedIdentityServiceFabric)
         .count();
     assert_eq!(served, after, "no request reached the endpoint");
+}
+
+/// Clients in one process share the default transport only when their
+/// settings are the same: one whose proxy does not listen fails to connect
+/// even after a direct one has been made and used.
+#[tokio::test]
+async fn a_client_with_other_proxy_settings_uses_them() {
+    let env = EmulatorEnv::start().await;
+    let direct = client(&env, "imds", ManagedIdentity::SystemAssigned);
+    direct
+        .acquire_token_for_client(RESOURCE, None)
+        .await
+        .unwrap();
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut app = env.options();
+    app.http_config.proxy = ProxyConfig {
+        proxies: vec![("all".into(), format!("http://127.0.0.1:{closed}"))],
+        from_environment: false,
+    };
+    let proxied = ManagedIdentityClient::new(
+        ManagedIdentity::SystemAssigned,
+        ManagedIdentityOptions {
+            app,
+            environment: Some(ManagedIdentityEnvironment::from_pairs(vars(&env, "imds"))),
+            ..ManagedIdentityOptions::default()
+        },
+    )
+    .unwrap();
+    let e = proxied
+        .acquire_token_for_client(RESOURCE, None)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Network, "{e}");
+    assert_eq!(requests_to(&env, Endpoint::ManagedIdentityImds), 1);
 }

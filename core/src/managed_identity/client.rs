@@ -28,6 +28,7 @@ use crate::cache::{AccessTokenQuery, SaveRequest, TokenCache};
 use crate::error::{Flow, IdFlowError};
 use crate::net::http::{HttpClient, HttpRequest};
 use crate::net::pinned::Thumbprint;
+use crate::net::proxy::ProxyConfig;
 use crate::net::retry::RetryPolicy;
 use crate::net::sender::{Exchange, Sender};
 use crate::net::throttle::{Throttle, ThrottleKey, MAX_RETRY_AFTER};
@@ -116,17 +117,19 @@ impl ManagedIdentityResult {
     }
 }
 
-/// The default transport, shared by every client with the same timeouts
-/// (and no extra roots): building one loads the system's root certificates,
-/// which costs more than a managed identity request itself, and a process
-/// typically makes many clients (one per identity or per request).
+/// The default transport, shared by every client with the same timeouts and
+/// proxy settings (and no extra roots), so that the clients a process makes
+/// (one per identity, or per request) reuse one another's connections to the
+/// local endpoint. Building a transport is cheap since its TLS settings are
+/// shared (`net/tls.rs`); the proxy settings are part of the key, or a client
+/// would go through another's proxy, or around its own.
 fn shared_transport(config: &HttpConfig) -> Result<Arc<dyn HttpClient>, IdFlowError> {
-    type Shared = Vec<((Duration, Duration), Arc<dyn HttpClient>)>;
-    static SHARED: Mutex<Shared> = Mutex::new(Vec::new());
+    type Key = (Duration, Duration, ProxyConfig);
+    static SHARED: Mutex<Vec<(Key, Arc<dyn HttpClient>)>> = Mutex::new(Vec::new());
     if !config.extra_root_certificates.is_empty() {
         return Ok(Arc::new(ReqwestHttpClient::new(config)?));
     }
-    let key = (config.connect_timeout, config.timeout);
+    let key = (config.connect_timeout, config.timeout, config.proxy.clone());
     let mut shared = SHARED.lock().unwrap_or_else(|p| p.into_inner());
     if let Some((_, h)) = shared.iter().find(|(k, _)| *k == key) {
         return Ok(h.clone());
