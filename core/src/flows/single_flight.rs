@@ -23,7 +23,9 @@ use tokio::sync::OnceCell;
 /// Coalesces concurrent fetches of the same key.
 #[derive(Debug)]
 pub(crate) struct SingleFlight<K, V> {
-    inflight: Mutex<HashMap<K, Arc<OnceCell<V>>>>,
+    /// The outcome is held in an `Arc` so that a caller who fetched alone
+    /// takes it whole (see [`SingleFlight::run`]) instead of copying it.
+    inflight: Mutex<HashMap<K, Arc<OnceCell<Arc<V>>>>>,
 }
 
 impl<K, V> Default for SingleFlight<K, V> {
@@ -35,26 +37,36 @@ impl<K, V> Default for SingleFlight<K, V> {
 }
 
 impl<K: Eq + Hash + Clone, V: Clone> SingleFlight<K, V> {
-    fn map(&self) -> MutexGuard<'_, HashMap<K, Arc<OnceCell<V>>>> {
+    fn map(&self) -> MutexGuard<'_, HashMap<K, Arc<OnceCell<Arc<V>>>>> {
         // Entries are inserted and removed whole; a panic elsewhere cannot
         // leave the map inconsistent, so a poisoned lock is still usable.
         self.inflight.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Runs `fetch` unless a fetch for `key` is already running, in which
-    /// case waits for that one and returns a clone of its outcome.
+    /// case waits for that one and returns a clone of its outcome. The
+    /// common case, one caller alone, gets the outcome itself: a token
+    /// result is a dozen strings, one of them kilobytes long.
     pub async fn run<F, Fut>(&self, key: K, fetch: F) -> V
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = V>,
     {
         let cell = self.map().entry(key.clone()).or_default().clone();
-        let value = cell.get_or_init(fetch).await.clone();
-        let mut map = self.map();
-        if map.get(&key).is_some_and(|c| Arc::ptr_eq(c, &cell)) {
-            map.remove(&key);
+        let value = cell
+            .get_or_init(|| async { Arc::new(fetch().await) })
+            .await
+            .clone();
+        {
+            let mut map = self.map();
+            if map.get(&key).is_some_and(|c| Arc::ptr_eq(c, &cell)) {
+                map.remove(&key);
+            }
         }
-        value
+        // Without waiters the cell was this caller's last handle on it:
+        // dropping it leaves `value` the outcome's only owner.
+        drop(cell);
+        Arc::try_unwrap(value).unwrap_or_else(|shared| V::clone(&shared))
     }
 
     /// Fetches in flight (for tests).
@@ -120,5 +132,49 @@ mod tests {
         first.abort();
         let _ = first.await;
         assert_eq!(flight.run(1, || async { 2 }).await, 2);
+    }
+
+    /// An outcome that counts its copies.
+    #[derive(Debug)]
+    struct Counted(Arc<AtomicUsize>);
+
+    impl Clone for Counted {
+        fn clone(&self) -> Self {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            Counted(self.0.clone())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_caller_alone_gets_the_outcome_itself_and_waiters_get_copies() {
+        let copies = Arc::new(AtomicUsize::new(0));
+        let flight: SingleFlight<u8, Counted> = SingleFlight::default();
+        let made = copies.clone();
+        let _alone = flight.run(1, || async move { Counted(made) }).await;
+        assert_eq!(copies.load(Ordering::SeqCst), 0, "one caller: no copy");
+
+        // Two callers on one fetch: each gets a value, at most one of them
+        // the original.
+        let gate = Arc::new(tokio::sync::Notify::new());
+        let (made, opened) = (copies.clone(), gate.clone());
+        let leader = flight.run(2, || async move {
+            opened.notified().await;
+            Counted(made)
+        });
+        let waiter = async {
+            tokio::task::yield_now().await;
+            flight
+                .run(2, || async { unreachable!("the leader fetches") })
+                .await
+        };
+        let open = async {
+            tokio::task::yield_now().await;
+            tokio::task::yield_now().await;
+            gate.notify_one();
+        };
+        let (a, b, ()) = tokio::join!(leader, waiter, open);
+        assert!(Arc::ptr_eq(&a.0, &b.0));
+        assert!(copies.load(Ordering::SeqCst) >= 1, "waiters share by copy");
+        assert_eq!(flight.len(), 0);
     }
 }
