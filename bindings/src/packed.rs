@@ -9,6 +9,8 @@
 use crate::clients::{ConfidentialClientApplication, PublicClientApplication};
 use crate::guard::guard;
 use crate::types::AuthError;
+use idflow::{AccountsView, ViewStep};
+use std::sync::{Arc, Mutex};
 
 /// `get_accounts_packed` on each kind of app (uniffi objects cannot share an
 /// impl, so one macro writes it onto each).
@@ -30,8 +32,49 @@ macro_rules! packed_accounts {
                     Ok(packed.finish())
                 })
             }
+
+            /// What changed in the account list (every account, as
+            /// `get_accounts` lists them) since `cursor` last answered,
+            /// packed by [`StepPacker`]: after a sign-in, the one account
+            /// added instead of the whole list. The caller applies every
+            /// answer to its copy in turn; one it could not apply means a
+            /// new cursor (whose first answer is the whole list).
+            pub fn get_accounts_update(
+                &self,
+                cursor: Arc<AccountsCursor>,
+            ) -> Result<String, AuthError> {
+                guard(|| {
+                    let mut view = cursor.view.lock().unwrap_or_else(|poisoned| {
+                        // A panic mid-update left the view unknown: start over.
+                        let mut view = poisoned.into_inner();
+                        *view = AccountsView::default();
+                        view
+                    });
+                    let mut packed = StepPacker::default();
+                    self.core()
+                        .update_accounts_view(&mut view, |step| packed.push(step))?;
+                    Ok(packed.finish())
+                })
+            }
         }
     };
+}
+
+/// The account list a language layer holds between calls of
+/// `get_accounts_update` (one per list it keeps), as the core last reported
+/// it to that layer.
+#[derive(Debug, Default, uniffi::Object)]
+pub struct AccountsCursor {
+    view: Mutex<AccountsView>,
+}
+
+#[uniffi::export]
+impl AccountsCursor {
+    /// A cursor that has reported nothing yet: its first update is the whole list.
+    #[uniffi::constructor]
+    pub fn new() -> Arc<Self> {
+        Arc::default()
+    }
 }
 
 packed_accounts!(PublicClientApplication);
@@ -51,22 +94,7 @@ pub(crate) struct AccountPacker {
 impl AccountPacker {
     pub(crate) fn push(&mut self, a: idflow::AccountRef<'_>) {
         self.count += 1;
-        for value in [
-            a.home_account_id,
-            a.environment,
-            a.realm,
-            a.username,
-            a.local_account_id,
-        ] {
-            let units = if value.is_ascii() {
-                value.len()
-            } else {
-                value.encode_utf16().count()
-            };
-            push_decimal(&mut self.fields, units);
-            self.fields.push(':');
-            self.fields.push_str(value);
-        }
+        push_fields(&mut self.fields, a);
     }
 
     pub(crate) fn finish(self) -> String {
@@ -75,6 +103,82 @@ impl AccountPacker {
         out.push(';');
         out.push_str(&self.fields);
         out
+    }
+}
+
+/// An update of an account list as one text: either `W` and the whole
+/// list as [`AccountPacker`] packs it, or `S`, the number of steps and `;`,
+/// then each step applied in turn to the list the caller holds: `-`, an
+/// index and `;` removes the account there; `+`, an index and `;` inserts
+/// the account whose five fields follow (as [`AccountPacker`] writes them)
+/// at that index. Indexes never decrease from one step to the next.
+#[derive(Default)]
+pub(crate) struct StepPacker {
+    whole: Option<AccountPacker>,
+    steps: String,
+    count: usize,
+}
+
+impl StepPacker {
+    pub(crate) fn push(&mut self, step: ViewStep<'_>) {
+        match (step, &mut self.whole) {
+            (ViewStep::Reset, _) => self.whole = Some(AccountPacker::default()),
+            (ViewStep::Insert(_, a), Some(whole)) => whole.push(a),
+            (ViewStep::Insert(at, a), None) => {
+                self.count += 1;
+                self.steps.push('+');
+                push_decimal(&mut self.steps, at);
+                self.steps.push(';');
+                push_fields(&mut self.steps, a);
+            }
+            (ViewStep::Remove(at), _) => {
+                self.count += 1;
+                self.steps.push('-');
+                push_decimal(&mut self.steps, at);
+                self.steps.push(';');
+            }
+        }
+    }
+
+    pub(crate) fn finish(self) -> String {
+        match self.whole {
+            Some(whole) => {
+                let packed = whole.finish();
+                let mut out = String::with_capacity(packed.len() + 1);
+                out.push('W');
+                out.push_str(&packed);
+                out
+            }
+            None => {
+                let mut out = String::with_capacity(self.steps.len() + 22);
+                out.push('S');
+                push_decimal(&mut out, self.count);
+                out.push(';');
+                out.push_str(&self.steps);
+                out
+            }
+        }
+    }
+}
+
+/// An account's five fields, each as its length in UTF-16 code units, `:`
+/// and the field.
+fn push_fields(out: &mut String, a: idflow::AccountRef<'_>) {
+    for value in [
+        a.home_account_id,
+        a.environment,
+        a.realm,
+        a.username,
+        a.local_account_id,
+    ] {
+        let units = if value.is_ascii() {
+            value.len()
+        } else {
+            value.encode_utf16().count()
+        };
+        push_decimal(out, units);
+        out.push(':');
+        out.push_str(value);
     }
 }
 
@@ -99,7 +203,8 @@ fn push_decimal(out: &mut String, mut n: usize) {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
-    use super::AccountPacker;
+    use super::{AccountPacker, StepPacker};
+    use idflow::ViewStep;
 
     fn pack_accounts(accounts: &[idflow::Account]) -> String {
         let mut p = AccountPacker::default();
@@ -171,5 +276,34 @@ mod tests {
             .collect();
         assert_eq!(unpack(&pack_accounts(&many)).len(), 12);
         assert!(pack_accounts(&many).starts_with("12;"));
+    }
+
+    /// Steps pack as `S`, their count, then `-i;` or `+i;` and the fields;
+    /// a reset makes the answer the whole list, `W` and the packed accounts.
+    #[test]
+    fn steps_and_whole_lists() {
+        let a = idflow::Account {
+            home_account_id: "u.t".into(),
+            environment: "e".into(),
+            realm: "t".into(),
+            username: "\u{1F600}".into(),
+            local_account_id: "l".into(),
+        };
+        let mut steps = StepPacker::default();
+        steps.push(ViewStep::Remove(3));
+        steps.push(ViewStep::Insert(3, a.borrowed()));
+        steps.push(ViewStep::Remove(17));
+        assert_eq!(steps.finish(), "S3;-3;+3;3:u.t1:e1:t2:\u{1F600}1:l-17;");
+        assert_eq!(StepPacker::default().finish(), "S0;");
+
+        let mut whole = StepPacker::default();
+        whole.push(ViewStep::Reset);
+        whole.push(ViewStep::Insert(0, a.borrowed()));
+        whole.push(ViewStep::Insert(1, a.borrowed()));
+        let text = whole.finish();
+        assert_eq!(
+            text.strip_prefix('W'),
+            Some(pack_accounts(&[a.clone(), a]).as_str())
+        );
     }
 }

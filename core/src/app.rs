@@ -342,6 +342,20 @@ macro_rules! common_methods {
             self.engine.for_each_account(username, f)
         }
 
+        /// Brings `view` — every account [`Self::get_accounts`] lists, as
+        /// the caller last received them — up to date, handing `f` the
+        /// steps that do the same to the caller's copy: after a sign-in,
+        /// the one account added rather than the whole list again. For a
+        /// binding that keeps the list on its side of an expensive boundary;
+        /// `f` runs under the cache's read lock.
+        pub fn update_accounts_view(
+            &self,
+            view: &mut crate::AccountsView,
+            f: impl FnMut(crate::ViewStep<'_>),
+        ) -> Result<(), IdFlowError> {
+            self.engine.update_accounts_view(view, f)
+        }
+
         /// The account with this `home_account_id` (kept by the app, e.g. in
         /// its session), or `None`. With a partition store attached, that
         /// user's partition is read from the store first, so any instance

@@ -34,7 +34,7 @@ pub use cache::{
     CachedRefreshToken, FileStorage, RefreshTokenQuery, SaveRequest, TokenCache, DEFAULT_SUFFIX,
     OIDC_SCOPES,
 };
-pub use cache::{CacheEntry, CredentialType};
+pub use cache::{AccountsView, CacheEntry, CredentialType, ViewStep};
 pub use cache::{
     Lease, PartitionKey, PartitionOptions, PartitionStore, RedisOptions, RedisStore,
     StoredPartition,

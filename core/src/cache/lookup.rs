@@ -1,7 +1,7 @@
 //! Reading: the lookups of a silent call (access token, refresh token, id
 //! token, app metadata, accounts) and the counts.
 
-use super::schema::AcctEntry;
+use super::account_view::{account_ref, Lister};
 use super::store::AtQuery;
 use super::{counts_of, scopes, secs, time, TokenCache};
 use super::{
@@ -134,39 +134,13 @@ impl TokenCache {
         mut f: impl FnMut(AccountRef<'_>),
     ) {
         let s = self.read();
-        let family = match s.meta.of(environment, client_id) {
-            Some(m) => m.family_id().filter(|f| !f.is_empty()),
-            None => Some("1"),
-        };
-        // The record of the home tenant when there are several, else the
-        // first stored (the lowest slot: a record replaced by the same one
-        // keeps its slot, so the pick, like the accounts generation, stays).
-        let pick = |home: &str| -> Option<&AcctEntry> {
-            let utid = home.split_once('.').map(|(_, t)| t);
-            let mut first = None;
-            for id in s.acct.of_home(environment, home) {
-                let Some(a) = s.acct.get(id) else { continue };
-                if utid.is_some_and(|t| scopes::folded_eq(a.realm().unwrap_or(""), t)) {
-                    return Some(a);
-                }
-                if first.is_none_or(|(at, _)| id < at) {
-                    first = Some((id, a));
-                }
-            }
-            first.map(|(_, a)| a)
-        };
-        let account = |rec: &AcctEntry| {
-            f(AccountRef {
-                home_account_id: rec.home_account_id().unwrap_or_default(),
-                environment: rec.environment().unwrap_or_default(),
-                realm: rec.realm().unwrap_or_default(),
-                username: rec.username().unwrap_or_default(),
-                local_account_id: rec.local_account_id().unwrap_or_default(),
-            })
-        };
+        let lister = Lister::new(&s, environment, client_id);
         let Some(wanted) = username else {
-            let homes = s.rt.homes(environment, client_id, family);
-            homes.iter().filter_map(|h| pick(h)).for_each(account);
+            let homes = lister.homes();
+            homes
+                .iter()
+                .filter_map(|h| lister.pick(h))
+                .for_each(|rec| f(account_ref(rec)));
             return;
         };
         // Only the records of that username, through its index.
@@ -181,10 +155,10 @@ impl TokenCache {
         homes.dedup();
         homes
             .iter()
-            .filter(|home| s.rt.home_has(environment, client_id, family, home))
-            .filter_map(|home| pick(home))
+            .filter(|home| lister.listed(home))
+            .filter_map(|home| lister.pick(home))
             .filter(|rec| scopes::folded_eq(rec.username().unwrap_or(""), wanted))
-            .for_each(account);
+            .for_each(|rec| f(account_ref(rec)));
     }
 
     /// Entries per section.

@@ -57,6 +57,7 @@
 //! Expired-token drops and bound evictions are local memory policy and are
 //! not propagated as removals.
 
+mod account_view;
 mod document;
 mod json_text;
 mod keys;
@@ -78,6 +79,7 @@ mod tests;
 mod types;
 mod write;
 
+pub use account_view::{AccountsView, ViewStep};
 pub use partition::{Lease, PartitionKey, PartitionOptions, PartitionStore, StoredPartition};
 pub use query::{CacheEntry, CredentialType};
 pub use redis::{RedisOptions, RedisStore};

@@ -512,6 +512,20 @@ impl Engine {
         Ok(())
     }
 
+    /// Brings `view`, this app's account list as a caller holds it, up to
+    /// date (see [`crate::cache::TokenCache::update_accounts_view`]).
+    pub fn update_accounts_view(
+        &self,
+        view: &mut crate::AccountsView,
+        f: impl FnMut(crate::ViewStep<'_>),
+    ) -> Result<(), IdFlowError> {
+        self.cache.reload()?;
+        self.cache.note_partial_accounts();
+        self.cache
+            .update_accounts_view(&self.environment, &self.client_id, view, f);
+        Ok(())
+    }
+
     /// The account with this home account id, its partition read from an
     /// attached partition store first: how a web app serving many users
     /// finds the one it serves (it keeps the id, e.g. in its session).

@@ -24,6 +24,12 @@ impl Kind for AcctEntry {
         self.same_strings(new)
     }
 
+    const LISTED: bool = true;
+
+    fn listing_home(&self) -> Option<&str> {
+        Some(self.home_account_id().unwrap_or(""))
+    }
+
     fn write_key(&self, out: &mut impl keys::KeySink) {
         keys::account_into(
             out,

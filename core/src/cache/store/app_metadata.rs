@@ -22,6 +22,8 @@ impl Kind for MetaEntry {
         self.same_strings(new)
     }
 
+    const LISTED: bool = true;
+
     fn write_key(&self, out: &mut impl keys::KeySink) {
         keys::app_metadata_into(
             out,

@@ -145,6 +145,30 @@ impl Store {
             .max(self.meta.stamp())
     }
 
+    /// Where this store's account lists stand: the three listed sections'
+    /// identities and [`Self::accounts_stamp`].
+    pub fn accounts_mark(&self) -> AccountsMark {
+        AccountsMark {
+            births: [self.acct.birth(), self.rt.birth(), self.meta.birth()],
+            stamp: self.accounts_stamp(),
+        }
+    }
+
+    /// Appends to `out` the home account ids (as stored) whose listing may
+    /// have changed since `mark` was taken of this store; `false` when that
+    /// cannot be told (another store's mark, a load, a change older than
+    /// the sections remember, an app metadata change): read the whole list.
+    pub fn account_changes_since<'s>(
+        &'s self,
+        mark: &AccountsMark,
+        out: &mut Vec<&'s str>,
+    ) -> bool {
+        mark.births == self.accounts_mark().births
+            && self.acct.changes_since(mark.stamp, out)
+            && self.rt.changes_since(mark.stamp, out)
+            && self.meta.changes_since(mark.stamp, out)
+    }
+
     /// How many entries the store holds, all sections together.
     pub fn entries(&self) -> usize {
         self.at.len() + self.rt.len() + self.idt.len() + self.acct.len() + self.meta.len()
@@ -163,4 +187,12 @@ impl Store {
             .name("idflow-cache-free".into())
             .spawn(move || drop(self));
     }
+}
+
+/// Where a store's account lists stood when read (see
+/// [`Store::accounts_mark`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct AccountsMark {
+    births: [u64; 3],
+    stamp: u64,
 }

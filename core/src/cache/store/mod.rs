@@ -54,6 +54,7 @@ use serde_json::Value;
 pub(crate) use access_tokens::AtQuery;
 use index::Id;
 use journal::{Change, Journal, Sec};
+pub(crate) use load::AccountsMark;
 #[cfg(test)]
 pub(crate) use load::THREADED as LOAD_THREADED;
 use section::{Kind, Section};

@@ -36,6 +36,12 @@ impl Kind for RtEntry {
             && self.family_id() == new.family_id()
     }
 
+    const LISTED: bool = true;
+
+    fn listing_home(&self) -> Option<&str> {
+        Some(self.home_account_id().unwrap_or(""))
+    }
+
     fn write_key(&self, out: &mut impl keys::KeySink) {
         keys::refresh_token_into(
             out,

@@ -59,6 +59,28 @@ pub(crate) trait Kind: Clone + Sized {
     fn same_listing(&self, _new: &Self) -> bool {
         false
     }
+    /// Whether an account list reads this kind (then the section logs which
+    /// accounts its recent changes touched: see [`Section::changes_since`]).
+    const LISTED: bool = false;
+    /// The account (home account id) a change of this entry may list
+    /// differently; `None`: any account (app metadata names the family every
+    /// list of its client reads).
+    fn listing_home(&self) -> Option<&str> {
+        None
+    }
+}
+
+/// How many changes a section of a listed kind remembers: a caller whose
+/// list is older than that reads the whole list again.
+const LOG_LEN: usize = 256;
+
+/// The accounts a listed section's recent changes touched, each with its
+/// stamp (`None`: every account).
+#[derive(Default)]
+struct ChangeLog {
+    entries: std::collections::VecDeque<(u64, Option<Box<str>>)>,
+    /// Every change with a stamp above this one is in `entries`.
+    floor: u64,
 }
 
 /// One section: its entries and its indexes.
@@ -70,6 +92,11 @@ pub(crate) struct Section<E: Kind> {
     /// The stamp of the section's last change that may have changed an
     /// account list (0: never changed).
     stamp: u64,
+    /// A number no other section has (from the stamps' counter): a list
+    /// read from another section — one this section replaced — cannot be
+    /// brought up to date from this one's log.
+    birth: u64,
+    log: ChangeLog,
 }
 
 impl<E: Kind> Default for Section<E> {
@@ -79,6 +106,8 @@ impl<E: Kind> Default for Section<E> {
             idx: E::Index::default(),
             scratch: String::new(),
             stamp: 0,
+            birth: next_stamp(),
+            log: ChangeLog::default(),
         }
     }
 }
@@ -92,6 +121,8 @@ impl<E: Kind> Section<E> {
             idx,
             scratch: String::new(),
             stamp: 0,
+            birth: next_stamp(),
+            log: ChangeLog::default(),
         }
     }
     /// A section of a document's entries, in document order (a key given
@@ -108,6 +139,9 @@ impl<E: Kind> Section<E> {
             self.put(&k, e);
         }
         self.stamp = next_stamp();
+        // Not logged entry by entry: a list older than this reads anew.
+        self.log.entries.clear();
+        self.log.floor = self.stamp;
     }
     /// A number that moves at every change of this section that may change
     /// an account list (an entry added or removed, or replaced by one that
@@ -117,6 +151,34 @@ impl<E: Kind> Section<E> {
     /// unchanged.
     pub fn stamp(&self) -> u64 {
         self.stamp
+    }
+    /// This section's identity (see the field).
+    pub fn birth(&self) -> u64 {
+        self.birth
+    }
+    /// Appends to `out` the home account ids (as stored, not folded) of the
+    /// changes after stamp `since` of this section, which a list read at
+    /// `since` from this same section ([`Self::birth`]) must read again.
+    /// `false` when the log cannot tell: it no longer reaches back to
+    /// `since`, a load replaced the entries, or a change may list every
+    /// account differently; the caller then reads the whole list.
+    pub fn changes_since<'s>(&'s self, since: u64, out: &mut Vec<&'s str>) -> bool {
+        if self.stamp <= since {
+            return true;
+        }
+        if !E::LISTED || since < self.log.floor {
+            return false;
+        }
+        for (stamp, home) in self.log.entries.iter().rev() {
+            if *stamp <= since {
+                break;
+            }
+            match home {
+                Some(h) => out.push(h),
+                None => return false,
+            }
+        }
+        true
     }
     pub fn len(&self) -> usize {
         self.slots.len()
@@ -167,7 +229,7 @@ impl<E: Kind> Section<E> {
     /// Puts `e` under `key`, replacing (and unindexing) the entry there.
     pub(super) fn insert(&mut self, key: &str, e: E) -> Id {
         let (id, same) = self.put(key, e);
-        self.touch(same);
+        self.touch(id, same);
         id
     }
     /// [`Self::insert`] without the stamp: whether the entry replaced lists
@@ -184,15 +246,22 @@ impl<E: Kind> Section<E> {
     pub(super) fn insert_own(&mut self, e: E) -> (Id, Box<str>) {
         let key = e.key();
         let (id, same) = self.put_keyed(&key, &key, e);
-        self.touch(same);
+        self.touch(id, same);
         (id, key.into_boxed_str())
     }
+    /// Puts `e` under `key`; whether the entry it replaced (if any) lists
+    /// the same. A replaced entry of another account is logged here (the
+    /// caller's [`Self::touch`] logs the new entry's).
     fn put_keyed(&mut self, key: &str, computed: &str, e: E) -> (Id, bool) {
         let h = self.slots.hash(key);
         let mut same = false;
         if let Some(old) = self.slots.find(h, key) {
             if let Some((_, was)) = self.take(old) {
                 same = was.same_listing(&e);
+                if E::LISTED && !same && was.listing_home() != e.listing_home() {
+                    let stamp = next_stamp();
+                    self.log_change(stamp, was.listing_home());
+                }
             }
         }
         let id = self.slots.insert_new(h, key, computed, e);
@@ -201,15 +270,39 @@ impl<E: Kind> Section<E> {
         }
         (id, same)
     }
-    fn touch(&mut self, same: bool) {
-        if !same {
-            self.stamp = next_stamp();
+    /// Moves the stamp for a change of entry `id` (unless `same`), logging
+    /// its account.
+    fn touch(&mut self, id: Id, same: bool) {
+        if same {
+            return;
         }
+        self.stamp = next_stamp();
+        if E::LISTED {
+            let home = self.slots.get(id).and_then(Kind::listing_home);
+            let home = home.map(Box::from);
+            self.log_change_owned(self.stamp, home);
+        }
+    }
+    fn log_change(&mut self, stamp: u64, home: Option<&str>) {
+        self.log_change_owned(stamp, home.map(Box::from));
+    }
+    fn log_change_owned(&mut self, stamp: u64, home: Option<Box<str>>) {
+        self.stamp = self.stamp.max(stamp);
+        if self.log.entries.len() == LOG_LEN {
+            if let Some((oldest, _)) = self.log.entries.pop_front() {
+                self.log.floor = oldest;
+            }
+        }
+        self.log.entries.push_back((stamp, home));
     }
     /// Takes entry `id` out, unindexed.
     pub(super) fn remove(&mut self, id: Id) -> Option<(Box<str>, E)> {
         let taken = self.take(id)?;
-        self.touch(false);
+        self.stamp = next_stamp();
+        if E::LISTED {
+            let stamp = self.stamp;
+            self.log_change(stamp, taken.1.listing_home());
+        }
         Some(taken)
     }
     fn take(&mut self, id: Id) -> Option<(Box<str>, E)> {

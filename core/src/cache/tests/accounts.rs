@@ -270,68 +270,22 @@ fn accounts_generation_moves_with_the_list_not_with_a_refresh() {
 
 /// Whatever happens to the cache, a list read while the accounts generation
 /// had some value is the list every later read gives while it keeps that
-/// value. Random saves (refreshes, new users, renames, other clients,
-/// families), removals, family changes, app tokens, reloads and records of
-/// a second tenant, checked after each step against both clients' lists.
+/// value. Random changes ([`random_change`]), checked after each against
+/// both clients' lists.
 #[test]
 fn an_unchanged_accounts_generation_means_an_unchanged_list() {
     let cache = TokenCache::new();
-    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
-    let mut next = move |n: u64| {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed % n
-    };
-    let clients = [CLIENT, "client-b"];
-    let users = ["u0", "u1", "u2", "u3"];
-    let names = ["one@contoso.com", "two@contoso.com"];
-    let rts = ["rt-1", "rt-2", "rt-3"];
+    let mut next = xorshift(0x2545_f491_4f6c_dd1d);
     let (mut kept, mut changed) = (0, 0);
     let mut before = (
         cache.accounts_generation(),
-        clients.map(|c| listing(&cache, c)),
+        LISTED_CLIENTS.map(|c| listing(&cache, c)),
     );
     for step in 0..3_000u64 {
-        let client = clients[next(2) as usize];
-        let user = account(users[next(4) as usize], names[next(2) as usize]);
-        match next(10) {
-            0..=3 => {
-                let mut a = Answer::user("at", &["x"], &user).with_rt(rts[next(3) as usize]);
-                if next(3) == 0 {
-                    a = a.in_family("1");
-                }
-                save_as(&cache, client, &a, &["x"], T0 + step);
-            }
-            4 => cache.remove_account(&user, client),
-            5 => {
-                let q = rt_query(&user.home_account_id, client, None);
-                cache.remove_refresh_token(&q, &RefreshToken::new(rts[next(3) as usize]));
-            }
-            6 => cache.set_app_family(ENV, client, [None, Some("1")][next(2) as usize]),
-            7 => save_app(&cache, "app", &["y"]),
-            8 => cache.deserialize(&cache.serialize()).unwrap(),
-            _ => {
-                // A record of the account in a second tenant (a guest), as
-                // another library's document may hold: then which record
-                // the list shows must not depend on the order of saves.
-                let mut doc: Value = serde_json::from_str(&cache.serialize()).unwrap();
-                let realm = ["tenant-2", "tenant-3"][next(2) as usize];
-                let key = format!("{}-{ENV}-{realm}", user.home_account_id);
-                doc["Account"][key] = json!({
-                    "home_account_id": user.home_account_id,
-                    "environment": ENV,
-                    "realm": realm,
-                    "local_account_id": format!("guest-{realm}"),
-                    "username": user.username,
-                    "authority_type": "MSSTS",
-                });
-                cache.deserialize(&doc.to_string()).unwrap();
-            }
-        }
+        random_change(&cache, &mut next, step);
         let now = (
             cache.accounts_generation(),
-            clients.map(|c| listing(&cache, c)),
+            LISTED_CLIENTS.map(|c| listing(&cache, c)),
         );
         if now.0 == before.0 {
             assert_eq!(
@@ -349,4 +303,63 @@ fn an_unchanged_accounts_generation_means_an_unchanged_list() {
         kept > 300 && changed > 300,
         "kept {kept}, changed {changed}"
     );
+}
+
+/// The two clients whose lists the random changes move.
+pub(super) const LISTED_CLIENTS: [&str; 2] = [CLIENT, "client-b"];
+
+/// A small deterministic generator: `next(n)` is in `0..n`.
+pub(super) fn xorshift(mut seed: u64) -> impl FnMut(u64) -> u64 {
+    move |n| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    }
+}
+
+/// One random change of what account lists read: saves (refreshes, new
+/// users, renames, other clients, families), removals of accounts and of
+/// refresh tokens, family changes, app tokens, reloads, and records of a
+/// second tenant.
+pub(super) fn random_change(cache: &TokenCache, next: &mut impl FnMut(u64) -> u64, step: u64) {
+    let users = ["u0", "u1", "u2", "u3"];
+    let names = ["one@contoso.com", "two@contoso.com"];
+    let rts = ["rt-1", "rt-2", "rt-3"];
+    let client = LISTED_CLIENTS[next(2) as usize];
+    let user = account(users[next(4) as usize], names[next(2) as usize]);
+    match next(10) {
+        0..=3 => {
+            let mut a = Answer::user("at", &["x"], &user).with_rt(rts[next(3) as usize]);
+            if next(3) == 0 {
+                a = a.in_family("1");
+            }
+            save_as(cache, client, &a, &["x"], T0 + step);
+        }
+        4 => cache.remove_account(&user, client),
+        5 => {
+            let q = rt_query(&user.home_account_id, client, None);
+            cache.remove_refresh_token(&q, &RefreshToken::new(rts[next(3) as usize]));
+        }
+        6 => cache.set_app_family(ENV, client, [None, Some("1")][next(2) as usize]),
+        7 => save_app(cache, "app", &["y"]),
+        8 => cache.deserialize(&cache.serialize()).unwrap(),
+        _ => {
+            // A record of the account in a second tenant (a guest), as
+            // another library's document may hold: then which record
+            // the list shows must not depend on the order of saves.
+            let mut doc: Value = serde_json::from_str(&cache.serialize()).unwrap();
+            let realm = ["tenant-2", "tenant-3"][next(2) as usize];
+            let key = format!("{}-{ENV}-{realm}", user.home_account_id);
+            doc["Account"][key] = json!({
+                "home_account_id": user.home_account_id,
+                "environment": ENV,
+                "realm": realm,
+                "local_account_id": format!("guest-{realm}"),
+                "username": user.username,
+                "authority_type": "MSSTS",
+            });
+            cache.deserialize(&doc.to_string()).unwrap();
+        }
+    }
 }

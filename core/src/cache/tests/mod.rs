@@ -2,6 +2,7 @@
 //! accounts, persistence, crash safety. The fixtures below build token
 //! answers, save and look them up, and give each storage test a file.
 
+mod account_view;
 mod accounts;
 mod crash;
 mod json_out;

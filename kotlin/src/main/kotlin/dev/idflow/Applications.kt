@@ -119,7 +119,8 @@ abstract class ClientApplication internal constructor(private val app: NativeApp
     @Throws(IdFlowException::class)
     fun getAccounts(username: String? = null): List<AccountInfo> = translated { accounts.accounts(username) }
 
-    private val accounts = AccountsMemo({ app.accountsGeneration() }, { app.getAccountsPacked(it) })
+    private val accounts =
+        AccountsMemo({ app.accountsGeneration() }, { app.getAccountsPacked(it) }, { app.getAccountsUpdate(it) })
 
     /** Signs [account] out of this application: its tokens leave the cache. */
     @Throws(IdFlowException::class)
@@ -498,6 +499,8 @@ internal interface NativeApplication : AutoCloseable {
     fun getAccounts(username: String?): List<AccountInfo>
 
     fun getAccountsPacked(username: String?): String
+
+    fun getAccountsUpdate(cursor: dev.idflow.ffi.AccountsCursor): String
 
     suspend fun getAccount(homeAccountId: String): AccountInfo?
 

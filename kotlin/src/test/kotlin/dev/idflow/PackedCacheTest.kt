@@ -85,6 +85,51 @@ class PackedCacheTest {
     }
 
     @Test
+    fun aSignOutCrossesAsOneStepAndALoadAsTheWholeList() {
+        val cache = TokenCache()
+        cache.restore(cache("a@example.com", "b@example.com", "c@example.com"))
+        val app = app(cache)
+        val first = app.getAccounts() as AccountList
+        assertEquals(1, first.pieces)
+        app.removeAccount(first[1])
+        val after = app.getAccounts() as AccountList
+        assertEquals(listOf("a@example.com", "c@example.com"), after.map { it.username })
+        assertEquals(2, after.pieces, "the change crossed as steps applied to the list held")
+        assertEquals(listOf("a@example.com", "b@example.com", "c@example.com"), first.map { it.username }, "a list handed out stays")
+        // The user signed in again under another name (the record rewritten).
+        val record = "{\"home_account_id\":\"uid2.$tenant\",\"environment\":\"$host\",\"realm\":\"$tenant\"," +
+            "\"local_account_id\":\"uid2\",\"username\":\"c@example.com\",\"authority_type\":\"MSSTS\"}"
+        for (name in listOf("c2@example.com", "c3@example.com")) {
+            cache.modifyJson("Account", record, "{\"username\":\"$name\"}")
+            val renamed = app.getAccounts() as AccountList
+            assertEquals(listOf("a@example.com", name), renamed.map { it.username })
+            assertTrue(renamed.pieces > 2, "the rename crossed as steps")
+        }
+        cache.restore(cache("d@example.com", "e@example.com"))
+        val loaded = app.getAccounts() as AccountList
+        assertEquals(listOf("d@example.com", "e@example.com"), loaded.map { it.username })
+        assertEquals(1, loaded.pieces, "a load crosses as the whole list")
+    }
+
+    @Test
+    fun accountStepsApplyInOnePassAndStepsThatDoNotFitAreRefused() {
+        fun packed(vararg users: String) =
+            "${users.size};" + users.joinToString("") { "1:h1:e1:t${it.length}:${it}0:" }
+        val old = AccountList.updated(null, "W" + packed("a", "b", "c", "d"))
+        assertEquals(listOf("a", "b", "c", "d"), old.map { it.username })
+        assertSame(old, AccountList.updated(old, "S0;"))
+        // Replace b, drop d, add e at the end and \uD83D\uDE00 at the start.
+        val emoji = "\uD83D\uDE00"
+        val steps = "S5;+0;1:h1:e1:t2:${emoji}0:-2;+2;1:h1:e1:t2:b20:-4;+4;1:h1:e1:t1:e0:"
+        val new = AccountList.updated(old, steps)
+        assertEquals(listOf(emoji, "a", "b2", "c", "e"), new.map { it.username })
+        assertEquals(listOf("a", "b", "c", "d"), old.map { it.username }, "the old list is unchanged")
+        assertThrows<IllegalStateException> { AccountList.updated(new, "S2;-3;-1;") }
+        assertThrows<IllegalStateException> { AccountList.updated(new, "S1;-5;") }
+        assertThrows<IllegalStateException> { AccountList.updated(null, "S1;-0;") }
+    }
+
+    @Test
     fun serializedBytesAreTheSerializedTextAndAStringRestoresLikeBytes() {
         val cache = TokenCache()
         val text = cache("z\u00fcrich@example.com")
