@@ -58,6 +58,9 @@ public class CacheBench {
     /** One user's access token as msal's dict (JSON), rewritten by the refresh rows. */
     private String idflowAccessToken;
     private int refreshes;
+    /** The same user's account entry as msal's dict, renamed by the account-change row. */
+    private String idflowAccountEntry;
+    private int renames;
 
     private com.microsoft.aad.msal4j.PublicClientApplication msal;
     private IAccount msalAccount;
@@ -86,6 +89,15 @@ public class CacheBench {
         idflowAccessToken = json.substring(at, json.indexOf('}', at) + 1);
         if (!idflowAccessToken.contains(idflowAccount.getHomeAccountId())) {
             throw new IllegalStateException("not the user's access token");
+        }
+        // Only account entries begin with their home account id.
+        at = json.indexOf("{\"home_account_id\":\"" + idflowAccount.getHomeAccountId() + "\"");
+        idflowAccountEntry = json.substring(at, json.indexOf('}', at) + 1);
+        accountsReadIdflowAfterAccountChange();
+        String renamed = "renamed-" + (renames % 3) + "@example.com";
+        if (idflow.getAccounts().size() != users
+                || idflow.getAccounts().stream().noneMatch(a -> a.getUsername().equals(renamed))) {
+            throw new IllegalStateException("the list after renaming the account is not the cache's");
         }
 
         msal = msalApp();
@@ -225,6 +237,25 @@ public class CacheBench {
         refreshes++;
         idflow.getTokenCache().modifyJson("AccessToken", idflowAccessToken,
                 "{\"secret\":\"refreshed-" + (refreshes & 1) + "\"}");
+        int n = 0;
+        for (AccountInfo a : idflow.getAccounts()) n += a.getUsername().length();
+        return n;
+    }
+
+    /**
+     * The accounts after an account change: one account's username
+     * alternating (the user signed in again under another name; the record
+     * rewritten through modifyJson), then every username read. The account
+     * list moved: idflow's native side reports the changed account (two
+     * steps: removed, inserted) instead of the whole list, and the list
+     * held on the JVM side is brought up to date. MSAL for Java lists the
+     * accounts again on every call (accountsReadMsal).
+     */
+    @Benchmark
+    public int accountsReadIdflowAfterAccountChange() throws Exception {
+        renames++;
+        idflow.getTokenCache().modifyJson("Account", idflowAccountEntry,
+                "{\"username\":\"renamed-" + (renames % 3) + "@example.com\"}");
         int n = 0;
         for (AccountInfo a : idflow.getAccounts()) n += a.getUsername().length();
         return n;
