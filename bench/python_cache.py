@@ -207,6 +207,17 @@ def run_size(n: int):
         flips[0] += 1
         cache.modify("AccessToken", entry, {"secret": f"refreshed-{flips[0] % 2}"})
 
+    # An account change: one account record rewritten with another username
+    # (the user signed in again under a new name), alternating. idflow's
+    # list is brought up to date by the native side's steps; msal lists again.
+    [m_rec] = m_cache.search("Account", query=home)
+    [i_rec] = i_cache.search("Account", query=home)
+    renames = [0]
+
+    def renamed(cache, entry):
+        renames[0] += 1
+        cache.modify("Account", entry, {"username": f"renamed-{renames[0] % 2}@contoso.example"})
+
     rows = [
         ("hit: acquire_token_silent",
          lambda: m.acquire_token_silent(USER_SCOPES, m_acc),
@@ -220,11 +231,15 @@ def run_size(n: int):
         ("get_accounts()",
          lambda: m.get_accounts(),
          lambda: i.get_accounts()),
-        # The list read again, as after a change of the accounts (a sign-in,
-        # a sign-out: the memo forgotten); msal reads it on every call.
         ("get_accounts() after an account change",
+         lambda: (renamed(m_cache, m_rec), m.get_accounts()),
+         lambda: (renamed(i_cache, i_rec), i.get_accounts())),
+        # The list read whole (the memo and the native cursor forgotten: what
+        # a load costs); msal reads it whole on every call.
+        ("get_accounts() read whole",
          lambda: m.get_accounts(),
-         lambda: (setattr(i, "_accounts", None), i.get_accounts())),
+         lambda: (setattr(i, "_accounts", None), setattr(i, "_accounts_cursor", None),
+                  i.get_accounts())),
         ("get_accounts() after a token refresh",
          lambda: (refreshed(m_cache, m_at), m.get_accounts()),
          lambda: (refreshed(i_cache, i_at), i.get_accounts())),

@@ -44,15 +44,11 @@ macro_rules! packed_accounts {
                 cursor: Arc<AccountsCursor>,
             ) -> Result<String, AuthError> {
                 guard(|| {
-                    let mut view = cursor.view.lock().unwrap_or_else(|poisoned| {
-                        // A panic mid-update left the view unknown: start over.
-                        let mut view = poisoned.into_inner();
-                        *view = AccountsView::default();
-                        view
-                    });
                     let mut packed = StepPacker::default();
-                    self.core()
-                        .update_accounts_view(&mut view, |step| packed.push(step))?;
+                    cursor.update(|view| {
+                        self.core()
+                            .update_accounts_view(view, |step| packed.push(step))
+                    })?;
                     Ok(packed.finish())
                 })
             }
@@ -66,6 +62,19 @@ macro_rules! packed_accounts {
 #[derive(Debug, Default, uniffi::Object)]
 pub struct AccountsCursor {
     view: Mutex<AccountsView>,
+}
+
+impl AccountsCursor {
+    /// Runs `f` on the view. A panic in an earlier update left it unknown:
+    /// it starts over (the next answer is the whole list).
+    pub(crate) fn update<T>(&self, f: impl FnOnce(&mut AccountsView) -> T) -> T {
+        let mut view = self.view.lock().unwrap_or_else(|poisoned| {
+            let mut view = poisoned.into_inner();
+            *view = AccountsView::default();
+            view
+        });
+        f(&mut view)
+    }
 }
 
 #[uniffi::export]
@@ -143,10 +152,12 @@ impl StepPacker {
     pub(crate) fn finish(self) -> String {
         match self.whole {
             Some(whole) => {
-                let packed = whole.finish();
-                let mut out = String::with_capacity(packed.len() + 1);
+                // `W` and what `AccountPacker::finish` writes, in one copy.
+                let mut out = String::with_capacity(whole.fields.len() + 22);
                 out.push('W');
-                out.push_str(&packed);
+                push_decimal(&mut out, whole.count);
+                out.push(';');
+                out.push_str(&whole.fields);
                 out
             }
             None => {

@@ -87,6 +87,32 @@ macro_rules! account_fast_paths {
                 })
             }
 
+            /// What changed in the account list since `cursor` last
+            /// answered (see `get_accounts_update`), as [`AccountFields`]
+            /// values: `W` and every account's six values, or `S` and the
+            /// steps — `-i` removes the account at index i, `+i` and six
+            /// values insert one there — each token joined by U+001F.
+            /// Nothing when a value holds U+001F (the cursor then starts
+            /// over: read the list whole another way).
+            pub fn get_accounts_steps(
+                &self,
+                cursor: Arc<crate::packed::AccountsCursor>,
+            ) -> Result<Option<String>, AuthError> {
+                guard(|| {
+                    let mut steps = StepFields::default();
+                    cursor.update(|view| {
+                        let r = self
+                            .core()
+                            .update_accounts_view(view, |step| steps.push(step));
+                        if steps.fields.unclean {
+                            *view = idflow::AccountsView::default();
+                        }
+                        r
+                    })?;
+                    Ok(steps.finish())
+                })
+            }
+
             /// The accounts as msal Python's account dicts (a JSON list).
             pub fn get_accounts_json(&self, username: Option<String>) -> Result<String, AuthError> {
                 guard(|| {
@@ -163,8 +189,65 @@ impl AccountFields {
         }
     }
 
+    /// Values that follow `tag` (not a value itself: no separator after it).
+    fn tagged(tag: char) -> Self {
+        AccountFields {
+            out: tag.to_string(),
+            ..AccountFields::default()
+        }
+    }
+
+    /// A value of the caller's own (a step's operation) among the accounts'.
+    pub(crate) fn push_token(&mut self, token: &str) {
+        if self.started {
+            self.out.push(UNIT);
+        }
+        self.started = true;
+        self.out.push_str(token);
+    }
+
     pub(crate) fn finish(self) -> Option<String> {
         (!self.unclean).then_some(self.out)
+    }
+}
+
+/// An account list's update as [`AccountFields`] values (see
+/// `get_accounts_steps`).
+pub(crate) struct StepFields {
+    /// Its text begins with the tag, `S` or `W` (written first: a whole
+    /// list's megabytes are not copied behind it afterwards).
+    fields: AccountFields,
+    whole: bool,
+}
+
+impl Default for StepFields {
+    fn default() -> Self {
+        StepFields {
+            fields: AccountFields::tagged('S'),
+            whole: false,
+        }
+    }
+}
+
+impl StepFields {
+    pub(crate) fn push(&mut self, step: idflow::ViewStep<'_>) {
+        use idflow::ViewStep;
+        match step {
+            ViewStep::Reset => {
+                self.whole = true;
+                self.fields = AccountFields::tagged('W');
+            }
+            ViewStep::Insert(_, a) if self.whole => self.fields.push(a),
+            ViewStep::Insert(at, a) => {
+                self.fields.push_token(&format!("+{at}"));
+                self.fields.push(a);
+            }
+            ViewStep::Remove(at) => self.fields.push_token(&format!("-{at}")),
+        }
+    }
+
+    pub(crate) fn finish(self) -> Option<String> {
+        self.fields.finish()
     }
 }
 
@@ -303,7 +386,46 @@ impl CachedTokenProbe {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
-    use super::AccountsJson;
+    use super::{AccountsJson, StepFields};
+    use idflow::ViewStep;
+
+    /// Steps as `S` and U+001F-joined tokens, a whole list as `W` and the
+    /// values; a value holding U+001F gives nothing.
+    #[test]
+    fn steps_as_values() {
+        let a = idflow::Account {
+            home_account_id: "u.t".into(),
+            environment: "e".into(),
+            realm: "t".into(),
+            username: "ann".into(),
+            local_account_id: "u".into(),
+        };
+        let mut steps = StepFields::default();
+        steps.push(ViewStep::Remove(4));
+        steps.push(ViewStep::Insert(4, a.borrowed()));
+        assert_eq!(
+            steps.finish().unwrap(),
+            "S-4\u{1f}+4\u{1f}u.t\u{1f}e\u{1f}ann\u{1f}MSSTS\u{1f}u\u{1f}t"
+        );
+        assert_eq!(StepFields::default().finish().unwrap(), "S");
+        let mut whole = StepFields::default();
+        whole.push(ViewStep::Reset);
+        assert_eq!(whole.finish().unwrap(), "W");
+        let mut whole = StepFields::default();
+        whole.push(ViewStep::Reset);
+        whole.push(ViewStep::Insert(0, a.borrowed()));
+        assert_eq!(
+            whole.finish().unwrap(),
+            "Wu.t\u{1f}e\u{1f}ann\u{1f}MSSTS\u{1f}u\u{1f}t"
+        );
+        let odd = idflow::Account {
+            username: "a\u{1f}b".into(),
+            ..a
+        };
+        let mut unclean = StepFields::default();
+        unclean.push(ViewStep::Insert(0, odd.borrowed()));
+        assert_eq!(unclean.finish(), None);
+    }
 
     fn accounts_json(accounts: &[idflow::Account]) -> String {
         let mut json = AccountsJson::default();

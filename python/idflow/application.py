@@ -50,6 +50,7 @@ object configured alike. A redirect is answered once per application object
 from __future__ import annotations
 
 import json
+import threading
 import time
 import warnings
 import webbrowser
@@ -103,6 +104,31 @@ def _account_dicts(fields: str) -> List[Dict[str, Any]]:
     return [{"home_account_id": h, "environment": e, "username": u, "authority_type": a,
              "local_account_id": lo, "realm": r}
             for h, e, u, a, lo, r in zip(it, it, it, it, it, it)]
+
+
+def _apply_account_steps(accounts: List[Dict[str, Any]], steps: str) -> bool:
+    """Applies the native side's steps (``S`` and tokens joined by U+001F:
+    ``-i`` removes the account at index i, ``+i`` and six values insert one
+    there) to ``accounts`` in place; False when they do not fit it (then the
+    list is not to be used)."""
+    parts = steps[1:].split("\x1f") if len(steps) > 1 else []
+    k = 0
+    try:
+        while k < len(parts):
+            op, at = parts[k][0], int(parts[k][1:])
+            if op == "-" and at < len(accounts):
+                del accounts[at]
+                k += 1
+            elif op == "+" and at <= len(accounts) and k + 7 <= len(parts):
+                h, e, u, a, lo, r = parts[k + 1:k + 7]
+                accounts.insert(at, {"home_account_id": h, "environment": e, "username": u,
+                                     "authority_type": a, "local_account_id": lo, "realm": r})
+                k += 7
+            else:
+                return False
+    except (IndexError, ValueError):
+        return False
+    return True
 
 
 def _account_info(account: Any) -> Any:
@@ -402,8 +428,12 @@ class ClientApplication:
         self.token_cache = token_cache
         # Prepared cache lookups: (scopes, home_account_id) -> [native probe, last hit dict].
         self._probes: Dict[Any, List[Any]] = {}
-        # get_accounts() with no filter: (accounts generation, the parsed list).
+        # get_accounts() with no filter: (accounts generation, the parsed list),
+        # and the native cursor that list was last brought up to date by
+        # (None: the next list is read whole); the lock keeps the two in step.
         self._accounts: Optional[Tuple[int, List[Dict[str, Any]]]] = None
+        self._accounts_cursor: Any = None
+        self._accounts_lock = threading.Lock()
         self.authority = config.authority
         self._config = config
         # get_authorization_request_url(authority=...): a URL builder per other authority.
@@ -637,6 +667,9 @@ class ClientApplication:
             memo = self._accounts
             if memo is not None and memo[0] == generation:
                 return list(memo[1])
+            changed = self._changed_accounts(generation)
+            if changed is not None:
+                return changed
         fields = _wait_sync(self._native.get_accounts_fields, username)
         if isinstance(fields, str):
             parsed = _account_dicts(fields)
@@ -649,9 +682,40 @@ class ClientApplication:
         else:
             return fields
         if generation is not None:
-            self._accounts = (generation, parsed)
+            with self._accounts_lock:
+                # Read whole, not by the cursor: the next list is read whole too.
+                self._accounts_cursor = None
+                self._accounts = (generation, parsed)
             return list(parsed)
         return parsed
+
+    def _changed_accounts(self, generation: int) -> Any:
+        """The account list brought up to date by the native side's steps
+        (after a sign-in, the one account added, not every account parsed
+        again), or None when it must be read whole another way."""
+        with self._accounts_lock:
+            memo = self._accounts
+            if memo is not None and memo[0] == generation:
+                return list(memo[1])
+            cursor = self._accounts_cursor or _ffi.AccountsCursor()
+            self._accounts_cursor = None
+            text = _wait_sync(self._native.get_accounts_steps, cursor)
+            if text is None:
+                return None
+            if not isinstance(text, str):
+                return text
+            if text.startswith("W"):
+                accounts = _account_dicts(text[1:])
+            elif memo is not None and _apply_account_steps(memo[1], text):
+                accounts = memo[1]
+            else:
+                # Steps that do not fit the list held here: the cursor is
+                # dropped, so the next list is read whole.
+                self._accounts = None
+                return None
+            self._accounts_cursor = cursor
+            self._accounts = (generation, accounts)
+            return list(accounts)
 
     def _cache_hit(self, scopes: List[str], home: Optional[str]) -> Optional[Dict[str, Any]]:
         """msal's hit dict when the cache holds a usable token, else None (then

@@ -90,3 +90,73 @@ def test_the_list_survives_a_token_refresh_and_follows_an_account_change():
     # A sign-out too.
     app.remove_account(app.get_accounts()[0])
     assert [a["local_account_id"] for a in app.get_accounts()] == ["b", "z"]
+
+
+def _whole(app):
+    return json.loads(app._native.get_accounts_json(None))
+
+
+def _sign_in(cache, uid, username):
+    home = f"{uid}.{TENANT}"
+    cache.modify("Account", {
+        "home_account_id": home, "environment": HOST, "realm": TENANT,
+        "local_account_id": uid, "username": username, "authority_type": "MSSTS"},
+        {"authority_type": "MSSTS"})
+    cache.modify("RefreshToken", {
+        "credential_type": "RefreshToken", "secret": f"rt-{uid}", "home_account_id": home,
+        "environment": HOST, "client_id": CLIENT}, {"secret": f"rt-{uid}"})
+
+
+def test_an_account_change_crosses_as_steps_and_keeps_the_other_dicts():
+    cache = _cache([(f"u{i:02}", TENANT, f"u{i}@example.com") for i in range(30)])
+    app = _app(cache)
+    first = app.get_accounts()
+    _sign_in(cache, "u10b", "newcomer@example.com")
+    after = app.get_accounts()
+    assert after == _whole(app)
+    assert after[11]["username"] == "newcomer@example.com"
+    # The accounts the change did not touch are the dicts read before: the
+    # list was brought up to date, not parsed again.
+    assert all(x is y for x, y in zip(after[:11], first[:11]))
+    assert all(x is y for x, y in zip(after[12:], first[11:]))
+    assert len(first) == 30, "a list handed out stays as it was"
+    app.remove_account(after[3])
+    again = app.get_accounts()
+    assert again == _whole(app) and len(again) == 30
+    assert all(x is y for x, y in zip(again[4:], after[5:]))
+    # A load reads the list whole.
+    cache.deserialize(cache.serialize())
+    loaded = app.get_accounts()
+    assert loaded == _whole(app) and not any(x is y for x, y in zip(loaded, again))
+
+
+def test_a_list_kept_by_steps_is_the_list_read_whole():
+    import random
+    rnd = random.Random(7)
+    cache = _cache(USERS[:2])
+    app = _app(cache)
+    uids = [f"r{i}" for i in range(12)]
+    for step in range(400):
+        uid = rnd.choice(uids)
+        what = rnd.randrange(5)
+        if what <= 1:
+            _sign_in(cache, uid, rnd.choice(["one@example.com", "two@example.com"]))
+        elif what == 2:
+            for a in app.get_accounts():
+                if a["local_account_id"] == uid:
+                    app.remove_account(a)
+        elif what == 3 and step % 10 == 0:
+            cache.deserialize(cache.serialize())
+        if rnd.randrange(3):
+            assert app.get_accounts() == _whole(app), f"step {step}"
+
+
+def test_steps_that_do_not_fit_are_refused():
+    from idflow.application import _apply_account_steps
+    values = "\x1f".join(["h", "e", "u", "MSSTS", "l", "r"])
+    accounts = [{"n": 0}, {"n": 1}]
+    assert _apply_account_steps(accounts, "S")
+    assert _apply_account_steps(accounts, f"S-0\x1f+1\x1f{values}")
+    assert accounts[0] == {"n": 1} and accounts[1]["username"] == "u"
+    for bad in ("S-2", f"S+3\x1f{values}", "S+0\x1fh\x1fe", "S*0", "S-x"):
+        assert not _apply_account_steps([{"n": 0}], bad), bad
