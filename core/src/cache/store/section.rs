@@ -258,9 +258,8 @@ impl<E: Kind> Section<E> {
         if let Some(old) = self.slots.find(h, key) {
             if let Some((_, was)) = self.take(old) {
                 same = was.same_listing(&e);
-                if E::LISTED && !same && was.listing_home() != e.listing_home() {
-                    let stamp = next_stamp();
-                    self.log_change(stamp, was.listing_home());
+                if !same && was.listing_home() != e.listing_home() {
+                    self.changed(was.listing_home().map(Box::from));
                 }
             }
         }
@@ -270,39 +269,31 @@ impl<E: Kind> Section<E> {
         }
         (id, same)
     }
-    /// Moves the stamp for a change of entry `id` (unless `same`), logging
-    /// its account.
+    /// Records a change of entry `id` (unless `same`): see [`Self::changed`].
     fn touch(&mut self, id: Id, same: bool) {
-        if same {
+        if !same {
+            let home = self.slots.get(id).and_then(Kind::listing_home);
+            self.changed(home.map(Box::from));
+        }
+    }
+    /// Moves the stamp for a change that may list `home` differently
+    /// (`None`: any account), and logs it for a listed kind.
+    fn changed(&mut self, home: Option<Box<str>>) {
+        self.stamp = next_stamp();
+        if !E::LISTED {
             return;
         }
-        self.stamp = next_stamp();
-        if E::LISTED {
-            let home = self.slots.get(id).and_then(Kind::listing_home);
-            let home = home.map(Box::from);
-            self.log_change_owned(self.stamp, home);
-        }
-    }
-    fn log_change(&mut self, stamp: u64, home: Option<&str>) {
-        self.log_change_owned(stamp, home.map(Box::from));
-    }
-    fn log_change_owned(&mut self, stamp: u64, home: Option<Box<str>>) {
-        self.stamp = self.stamp.max(stamp);
         if self.log.entries.len() == LOG_LEN {
             if let Some((oldest, _)) = self.log.entries.pop_front() {
                 self.log.floor = oldest;
             }
         }
-        self.log.entries.push_back((stamp, home));
+        self.log.entries.push_back((self.stamp, home));
     }
     /// Takes entry `id` out, unindexed.
     pub(super) fn remove(&mut self, id: Id) -> Option<(Box<str>, E)> {
         let taken = self.take(id)?;
-        self.stamp = next_stamp();
-        if E::LISTED {
-            let stamp = self.stamp;
-            self.log_change(stamp, taken.1.listing_home());
-        }
+        self.changed(taken.1.listing_home().map(Box::from));
         Some(taken)
     }
     fn take(&mut self, id: Id) -> Option<(Box<str>, E)> {
