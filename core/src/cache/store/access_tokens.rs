@@ -5,9 +5,9 @@
 //! the tokens of each account.
 
 use super::index::{
-    field_is, set_add, set_del, with_folded, with_ikey, Hashed, Id, IdSet, Ids, Interner, Map,
-    NumMap, Op,
+    field_is, set_add, set_del, with_folded, Hashed, Id, IdSet, Ids, Interner, Map, NumMap, Op,
 };
+use super::key_hash::KeyHasher;
 use super::section::{Kind, Section};
 use crate::cache::keys;
 use crate::cache::schema::AtEntry;
@@ -15,7 +15,6 @@ use crate::cache::scopes::{
     folded_eq, normalize, requested_is_covered, resource_of, set_key, DEFAULT_SUFFIX, OIDC_SCOPES,
 };
 use std::collections::BTreeSet;
-use std::hash::BuildHasher;
 
 /// The access-token partition of an entry. Bearer tokens without an extended
 /// cache key have empty ext / scheme parts, the only partition a query reaches.
@@ -102,7 +101,7 @@ pub(crate) struct AtIndex {
     parts_by_key: hashbrown::HashTable<u32>,
     /// (partition hash, normalized scope set) → tokens: the hit path.
     exact: Map<ExactKey, IdSet>,
-    hasher: foldhash::fast::RandomState,
+    hasher: KeyHasher,
     expiry: BTreeSet<(u64, Id)>,
     /// (environment, home) → the account's tokens (readers check each).
     at_home: Hashed<IdSet>,
@@ -175,7 +174,7 @@ fn index(idx: &mut AtIndex, id: Id, e: &AtEntry) {
         e.ext_cache_key().unwrap_or(""),
         scheme_of(e.token_type()),
     );
-    let part_hash = with_ikey(&parts, |k| idx.hasher.hash_one(k));
+    let part_hash = idx.hasher.hash(&parts);
     let found = part_of(idx, part_hash);
     let granted_names = folded_set(e.target().unwrap_or(""));
     let requested_names = e
@@ -334,7 +333,7 @@ impl Section<AtEntry> {
     /// Allocation-free for ASCII queries of up to eight scopes.
     pub fn find(&self, q: &AtQuery<'_>, now: u64, expired: &mut Vec<Id>) -> Option<Id> {
         let parts = part_parts(q.client_id, q.environment, q.realm, q.home, "", "");
-        let part_hash = with_ikey(&parts, |k| self.idx.hasher.hash_one(k));
+        let part_hash = self.idx.hasher.hash(&parts);
 
         let mut ids = Ids::new();
         let mut unknown = false;

@@ -3,8 +3,8 @@
 //! per key, and interned scope names.
 
 use super::super::scopes::{folded_eq, is_lower_ascii, push_folded};
+use super::key_hash::KeyHasher;
 use std::collections::HashMap;
-use std::hash::BuildHasher;
 
 pub(super) type Id = u32;
 
@@ -67,7 +67,7 @@ pub(super) fn with_folded<R>(s: &str, f: impl FnOnce(&str) -> R) -> R {
 /// hash would share a list and nothing else.
 pub(super) struct Hashed<V> {
     t: hashbrown::HashTable<(u64, V)>,
-    hasher: foldhash::fast::RandomState,
+    hasher: KeyHasher,
 }
 
 impl<V> Default for Hashed<V> {
@@ -120,7 +120,7 @@ impl Members for IdSet {
 
 impl<V: Members> Hashed<V> {
     fn hash(&self, parts: &[&str]) -> u64 {
-        with_ikey(parts, |k| self.hasher.hash_one(k))
+        self.hasher.hash(parts)
     }
     /// The ids filed under `parts` (and, very rarely, under another key of
     /// the same hash: readers pass them through `Section::checked`).

@@ -42,6 +42,7 @@ mod id_tokens;
 mod index;
 mod journal;
 mod json_out;
+mod key_hash;
 mod load;
 mod partition;
 mod refresh_tokens;
