@@ -27,7 +27,9 @@ pub(super) fn ikey(parts: &[&str]) -> Box<str> {
 }
 
 /// Runs `f` on the parts folded and joined, on the stack when the key is
-/// ASCII and short (every lookup of the hot path): no allocation.
+/// ASCII and short: no allocation. For a key that is looked up as text (app
+/// metadata, scope names); an index that keeps only a key's hash hashes the
+/// parts without joining them ([`KeyHasher`]).
 pub(super) fn with_ikey<R>(parts: &[&str], f: impl FnOnce(&str) -> R) -> R {
     let mut buf = [0u8; 512];
     let total: usize = parts.iter().map(|p| p.len() + 1).sum();
