@@ -420,7 +420,9 @@ impl<'de, E: Deserialize<'de>> DeserializeSeed<'de> for SectionSeed<'_, 'de, E> 
                 while let Some(Key(k)) = a.next_key::<Key<'de>>()? {
                     out.push((k, a.next_value::<E>()?));
                     if out.len() == CHUNK {
-                        sink(std::mem::take(&mut out));
+                        // A full chunk: more are likely, each allocated at
+                        // its size at once instead of grown by doubling.
+                        sink(std::mem::replace(&mut out, Vec::with_capacity(CHUNK)));
                         sent = true;
                     }
                 }

@@ -235,25 +235,28 @@ impl<E: Kind> Section<E> {
     /// [`Self::insert`] without the stamp: whether the entry replaced lists
     /// the same as the new one.
     fn put(&mut self, key: &str, e: E) -> (Id, bool) {
+        // The key's hash first: in a load the document's text and the
+        // entry's fields are both out of this thread's caches, and hashing
+        // the key before the fields are read lets the two misses overlap.
+        let h = self.slots.hash(key);
         let mut computed = std::mem::take(&mut self.scratch);
         computed.clear();
         e.write_key(&mut computed);
-        let put = self.put_keyed(key, &computed, e);
+        let put = self.put_hashed(h, key, &computed, e);
         self.scratch = computed;
         put
     }
     /// Puts `e` under the key computed from it, which it returns.
     pub(super) fn insert_own(&mut self, e: E) -> (Id, Box<str>) {
         let key = e.key();
-        let (id, same) = self.put_keyed(&key, &key, e);
+        let (id, same) = self.put_hashed(self.slots.hash(&key), &key, &key, e);
         self.touch(id, same);
         (id, key.into_boxed_str())
     }
-    /// Puts `e` under `key`; whether the entry it replaced (if any) lists
-    /// the same. A replaced entry of another account is logged here (the
-    /// caller's [`Self::touch`] logs the new entry's).
-    fn put_keyed(&mut self, key: &str, computed: &str, e: E) -> (Id, bool) {
-        let h = self.slots.hash(key);
+    /// Puts `e` under `key`, whose hash is `h`; whether the entry it
+    /// replaced (if any) lists the same. A replaced entry of another account
+    /// is logged here (the caller's [`Self::touch`] logs the new entry's).
+    fn put_hashed(&mut self, h: u64, key: &str, computed: &str, e: E) -> (Id, bool) {
         let mut same = false;
         if let Some(old) = self.slots.find(h, key) {
             if let Some((_, was)) = self.take(old) {
