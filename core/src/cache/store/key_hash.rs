@@ -89,8 +89,9 @@ fn mix(h: u64, b: &[u8]) -> u64 {
 }
 
 /// Mixes `b` into `h` a word at a time, the last word zero-padded and
-/// marked with the length (so `"a"` and `"a\0"` differ); also the bytes'
-/// bits or-ed together (is any byte not ASCII?).
+/// marked with the length's low byte (so `"a"` and `"a\0"` differ; lengths
+/// 256 apart differ in their number of words); also the bytes' bits or-ed
+/// together (is any byte not ASCII?).
 #[inline]
 fn mix_words(mut h: u64, b: &[u8]) -> (u64, u64) {
     let mut seen = 0;
@@ -102,7 +103,7 @@ fn mix_words(mut h: u64, b: &[u8]) -> (u64, u64) {
     }
     let w = last_word(b);
     seen |= w;
-    // The last word holds at most 7 bytes: its top byte carries the length.
+    // The last word holds at most 7 bytes: its top byte is free.
     let len = (b.len() as u64) << 56;
     (folded_multiply(h ^ lower(w) ^ len, MUL), seen)
 }
