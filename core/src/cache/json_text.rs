@@ -29,9 +29,10 @@ const HIGHS: u64 = 0x8080_8080_8080_8080;
 /// The high bit of each byte of `w` that serde_json escapes (`"`, `\`,
 /// below 0x20). Only the lowest flagged byte is sure: a flagged byte's borrow
 /// can flag bytes above it. That is all the writer uses: the first byte to
-/// escape, then it goes on after it.
+/// escape, then it goes on after it (and the document's reader: a string's
+/// first quote, escape or control character).
 #[inline]
-fn escapes(w: u64) -> u64 {
+pub(crate) fn escapes(w: u64) -> u64 {
     let quote = w ^ (ONES * u64::from(b'"'));
     let backslash = w ^ (ONES * u64::from(b'\\'));
     let is_quote = quote.wrapping_sub(ONES) & !quote;

@@ -59,6 +59,7 @@
 
 mod account_view;
 mod document;
+mod document_reader;
 mod json_text;
 mod keys;
 mod lookup;

@@ -65,9 +65,32 @@ fn canonical_secs(s: &str) -> Option<u64> {
 
 /// A JSON value read as "a string (borrowed from the input when it has no
 /// escapes), or anything else kept as-is".
-enum LenientCow<'de> {
+pub(crate) enum LenientCow<'de> {
     Str(Cow<'de, str>),
     Other(Value),
+}
+
+impl LenientCow<'_> {
+    fn into_value(self) -> Value {
+        match self {
+            LenientCow::Str(s) => Value::String(s.into_owned()),
+            LenientCow::Other(v) => v,
+        }
+    }
+}
+
+/// An entry read member by member, in document order: the cache document's
+/// own reader and serde's visitor file each member the same way, so both
+/// build the same entry from the same text.
+pub(crate) trait ReadEntry<'de>: Default {
+    /// The typed string fields read so far (a later duplicate replaces an
+    /// earlier one, as in a JSON object read into a map).
+    type Vals: Default;
+    /// Files one member: a typed field's string (a timestamp's canonical
+    /// digits) into the entry, anything else into `extra`, kept as read.
+    fn member(&mut self, vals: &mut Self::Vals, k: Cow<'de, str>, v: LenientCow<'de>);
+    /// The entry, its strings packed.
+    fn finish(self, vals: Self::Vals) -> Self;
 }
 
 impl<'de> Deserialize<'de> for LenientCow<'de> {
@@ -286,6 +309,32 @@ macro_rules! entry {
             }
         }
 
+        impl<'de> ReadEntry<'de> for $name {
+            type Vals = [Option<Cow<'de, str>>; $name::N];
+
+            fn member(&mut self, vals: &mut Self::Vals, k: Cow<'de, str>, v: LenientCow<'de>) {
+                match k.as_ref() {
+                    $(stringify!($s) => match v {
+                        LenientCow::Str(v) => vals[$i] = Some(v),
+                        LenientCow::Other(v) => self.extra.push((k.into_owned(), v)),
+                    },)*
+                    $(stringify!($t) => match v {
+                        LenientCow::Str(v) => match canonical_secs(&v) {
+                            Some(n) => self.$t = Some(n),
+                            None => self.extra.push((k.into_owned(), Value::String(v.into_owned()))),
+                        },
+                        LenientCow::Other(v) => self.extra.push((k.into_owned(), v)),
+                    },)*
+                    _ => self.extra.push((k.into_owned(), v.into_value())),
+                }
+            }
+
+            fn finish(mut self, vals: Self::Vals) -> Self {
+                self.buf = pack(&vals, &mut self.ends, &mut self.set);
+                self
+            }
+        }
+
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 struct V;
@@ -294,31 +343,13 @@ macro_rules! entry {
                     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                         f.write_str(concat!("a JSON object (", stringify!($name), ")"))
                     }
-                    #[allow(unused_variables, unused_mut)]
                     fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<$name, A::Error> {
                         let mut e = $name::default();
-                        let mut vals: [Option<Cow<'de, str>>; $name::N] = Default::default();
+                        let mut vals = Default::default();
                         while let Some(Key(k)) = a.next_key::<Key<'de>>()? {
-                            match k.as_ref() {
-                                $(stringify!($s) => match a.next_value::<LenientCow<'de>>()? {
-                                    LenientCow::Str(v) => vals[$i] = Some(v),
-                                    LenientCow::Other(v) => e.extra.push((k.into_owned(), v)),
-                                },)*
-                                $(stringify!($t) => match a.next_value::<LenientCow<'de>>()? {
-                                    LenientCow::Str(v) => match canonical_secs(&v) {
-                                        Some(n) => e.$t = Some(n),
-                                        None => e.extra.push((k.into_owned(), Value::String(v.into_owned()))),
-                                    },
-                                    LenientCow::Other(v) => e.extra.push((k.into_owned(), v)),
-                                },)*
-                                _ => {
-                                    let v = a.next_value::<Value>()?;
-                                    e.extra.push((k.into_owned(), v));
-                                }
-                            }
+                            e.member(&mut vals, k, a.next_value::<LenientCow<'de>>()?);
                         }
-                        e.buf = pack(&vals, &mut e.ends, &mut e.set);
-                        Ok(e)
+                        Ok(e.finish(vals))
                     }
                 }
                 d.deserialize_map(V)
@@ -400,7 +431,7 @@ pub(crate) const CHUNK: usize = 4_096;
 /// Reads one section, an object of key → entry object, handing its entries
 /// to the sink in chunks of [`CHUNK`] (an empty section gives one empty
 /// chunk, so the sink hears of every section read).
-type Chunk<'de, E> = Vec<(Cow<'de, str>, E)>;
+pub(crate) type Chunk<'de, E> = Vec<(Cow<'de, str>, E)>;
 
 struct SectionSeed<'a, 'de, E>(&'a mut dyn FnMut(Chunk<'de, E>));
 

@@ -6,7 +6,8 @@
 
 use super::section::{Kind, Section};
 use super::Store;
-use crate::cache::schema::{DocumentSeed, Parsed, CHUNK};
+use crate::cache::document_reader::{self, Text, Unusual};
+use crate::cache::schema::{DocumentSeed, Extra, Parsed, CHUNK};
 use serde::de::DeserializeSeed;
 use std::borrow::Cow;
 use std::sync::mpsc;
@@ -96,31 +97,50 @@ impl Store {
     /// store. Invalid JSON or a section that is not an object of entry
     /// objects is an error, and no store.
     pub fn parse(json: &str) -> Result<Store, serde_json::Error> {
-        Self::parse_from(serde_json::Deserializer::from_str(json))
+        Self::read(Text::Str(json))
+            .or_else(|Unusual| Self::parse_serde(serde_json::Deserializer::from_str(json)))
     }
 
-    /// [`Store::parse`] of the document's UTF-8 bytes: each string is checked
-    /// as the parser reaches it (while its bytes are in the cache) instead of
-    /// the whole document first, a pass over memory of its own (342 MiB at
-    /// 100k users). Bytes that are not UTF-8 are an error.
+    /// [`Store::parse`] of the document's UTF-8 bytes: each entry is checked
+    /// as the reader reaches its end (while its bytes are in the cache)
+    /// instead of the whole document first, a pass over memory of its own
+    /// (342 MiB at 100k users). Bytes that are not UTF-8 are an error.
     pub fn parse_utf8(json: &[u8]) -> Result<Store, serde_json::Error> {
-        Self::parse_from(serde_json::Deserializer::from_slice(json))
+        Self::read(Text::Utf8(json))
+            .or_else(|Unusual| Self::parse_serde(serde_json::Deserializer::from_slice(json)))
     }
 
-    fn parse_from<'de, R: serde_json::de::Read<'de>>(
+    /// The document through its own reader, when it is of the usual shape.
+    pub(crate) fn read(text: Text<'_>) -> Result<Store, Unusual> {
+        Self::build(|sink| document_reader::read(text, sink))
+    }
+
+    /// The document through serde_json: the reference for any document
+    /// (the unusual ones, and the error of one that is not a cache).
+    pub(crate) fn parse_serde<'de, R: serde_json::de::Read<'de>>(
         mut de: serde_json::Deserializer<R>,
     ) -> Result<Store, serde_json::Error> {
+        Self::build(|sink| {
+            let other = DocumentSeed(sink).deserialize(&mut de)?;
+            de.end()?;
+            Ok(other)
+        })
+    }
+
+    /// A store from what `read` hands over: each section indexed as its
+    /// chunks come, a big one on a thread of its own.
+    fn build<'j, Error>(
+        read: impl FnOnce(&mut dyn FnMut(Parsed<'j>)) -> Result<Extra, Error>,
+    ) -> Result<Store, Error> {
         std::thread::scope(|scope| {
             let (mut at, mut rt, mut idt, mut acct, mut meta) = (None, None, None, None, None);
-            let other = DocumentSeed(&mut |p| match p {
+            let other = read(&mut |p| match p {
                 Parsed::At(v) => Builder::feed(&mut at, scope, v),
                 Parsed::Rt(v) => Builder::feed(&mut rt, scope, v),
                 Parsed::Idt(v) => Builder::feed(&mut idt, scope, v),
                 Parsed::Acct(v) => Builder::feed(&mut acct, scope, v),
                 Parsed::Meta(v) => Builder::feed(&mut meta, scope, v),
-            })
-            .deserialize(&mut de)?;
-            de.end()?;
+            })?;
             Ok(Store {
                 at: Builder::finish(at),
                 rt: Builder::finish(rt),

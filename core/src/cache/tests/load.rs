@@ -6,7 +6,7 @@ use super::*;
 
 /// A document of `n` users (access, refresh and id token and account each),
 /// past the size at which sections are built on their own threads.
-fn users_document(n: usize) -> Value {
+pub(super) fn users_document(n: usize) -> Value {
     let mut at = serde_json::Map::new();
     let mut rt = serde_json::Map::new();
     let mut idt = serde_json::Map::new();

@@ -5,6 +5,7 @@
 mod account_view;
 mod accounts;
 mod crash;
+mod document_reader;
 mod json_out;
 mod load;
 mod matching;
