@@ -15,9 +15,10 @@
 //! file members through [`ReadEntry`], so they build the same entries.
 //!
 //! Anything else — invalid JSON, bytes that are not UTF-8, a duplicate
-//! section, a section or entry that is not an object — stops this reader
-//! ([`Unusual`]); the caller then reads the document with serde_json, whose
-//! answer (the store, or the error and its position) is the reference.
+//! section, a section or entry that is not an object, a value nested more
+//! than [`NESTED`] deep — stops this reader ([`Unusual`]); the caller then
+//! reads the document with serde_json, whose answer (the store, or the error
+//! and its position) is the reference.
 
 use super::json_text::escapes;
 use super::schema::{
@@ -75,6 +76,7 @@ pub(crate) fn read<'de>(
                 Some(_) => r.section::<MetaEntry>(&mut |v| sink(Parsed::Meta(v)))?,
                 None => {
                     let v = r.by_serde::<Value>()?;
+                    too_deep(&v)?;
                     other.push((k.into_owned(), v));
                 }
             }
@@ -214,6 +216,9 @@ impl<'de> Reader<'de> {
             }
         }
         let v = self.by_serde::<LenientCow<'de>>()?;
+        if let LenientCow::Other(v) = &v {
+            too_deep(v)?;
+        }
         self.values.push(v);
         Ok((READ, 0))
     }
@@ -302,6 +307,29 @@ impl<'de> Reader<'de> {
             e.member(&mut vals, text_at(name)?, v);
         }
         Ok((key, e.finish(vals)))
+    }
+}
+
+/// Arrays and objects nested in one value read by serde_json, at most.
+/// serde_json counts its nesting limit (127) from the document's root, and
+/// from the value here: a value nested deeper than this is left with the
+/// whole document to serde_json, so that the reader never takes a document
+/// serde_json refuses (the document, a section and an entry are three
+/// levels; this leaves a margin).
+const NESTED: usize = 100;
+
+fn too_deep(v: &Value) -> Result<(), Unusual> {
+    fn depth(v: &Value) -> usize {
+        match v {
+            Value::Array(a) => 1 + a.iter().map(depth).max().unwrap_or(0),
+            Value::Object(o) => 1 + o.values().map(depth).max().unwrap_or(0),
+            _ => 0,
+        }
+    }
+    if depth(v) > NESTED {
+        Err(Unusual)
+    } else {
+        Ok(())
     }
 }
 

@@ -335,6 +335,25 @@ fn what_the_reader_leaves_to_serde_json() {
     ] {
         assert!(!check(doc.as_bytes()), "{doc}");
     }
+    // Nesting: serde_json's limit counts from the document's root, so a
+    // value nested just under it inside an entry is refused by serde_json
+    // (the reader leaves it, and the error is serde_json's), and one far
+    // under it is the reader's.
+    let nested = |depth: usize| {
+        format!(
+            r#"{{"AccessToken":{{"k":{{"x":{}1{}}}}}}}"#,
+            "[".repeat(depth),
+            "]".repeat(depth)
+        )
+    };
+    for depth in [124, 125, 126] {
+        let doc = nested(depth);
+        let serde = Store::parse_serde(serde_json::Deserializer::from_str(&doc));
+        assert_eq!(serde.is_ok(), depth <= 124, "{depth}");
+        assert!(!check(doc.as_bytes()), "{depth}");
+    }
+    assert!(check(nested(100).as_bytes()));
+    assert!(!check(nested(101).as_bytes()));
     // Bytes that are not UTF-8 inside an entry, a key and a top-level name.
     for bad in [
         &b"{\"AccessToken\":{\"k\":{\"secret\":\"\xff\"}}}"[..],
