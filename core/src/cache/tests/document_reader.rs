@@ -376,6 +376,8 @@ fn escapes_and_other_types_are_read_member_by_member() {
         "{\"AccessToken\":{\"k\":{\"username\":\"日本 é 😀\"}}}",
         " \r\n\t{ \"AppMetadata\" : { \"k\" : { \"client_id\" : \"c\" } } } \n",
         "{}",
+        // The fuzzer's seed of this shape (msal Python's indentation).
+        include_str!("../../../../fuzz/seeds/cache_deserialize/escapes_and_other_types.json"),
     ] {
         assert!(check(doc.as_bytes()), "{doc}");
     }
