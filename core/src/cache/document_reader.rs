@@ -22,8 +22,8 @@
 
 use super::json_text::escapes;
 use super::schema::{
-    AcctEntry, AtEntry, Chunk, Extra, IdtEntry, Key, LenientCow, MetaEntry, Parsed, ReadEntry,
-    RtEntry, ACCT, AT, CHUNK, IDT, META, RT,
+    AcctEntry, AtEntry, Chunk, Chunks, Extra, IdtEntry, Key, LenientCow, MetaEntry, Parsed,
+    ReadEntry, RtEntry, SECTIONS,
 };
 use serde::Deserialize;
 use serde_json::Value;
@@ -42,7 +42,7 @@ pub(crate) enum Text<'de> {
 }
 
 /// Reads a whole document: each known section's entries go to the sink in
-/// chunks of [`CHUNK`] (an empty section as one empty chunk), as
+/// chunks of [`super::schema::CHUNK`] (an empty section as one empty chunk), as
 /// `DocumentSeed` hands them; the value is the unknown top-level members.
 /// On [`Unusual`] the chunks already handed over are to be discarded.
 pub(crate) fn read<'de>(
@@ -67,7 +67,7 @@ pub(crate) fn read<'de>(
         loop {
             let k = r.key()?;
             r.expect(b':')?;
-            match [AT, RT, IDT, ACCT, META].iter().position(|s| *s == k) {
+            match SECTIONS.iter().position(|s| *s == k) {
                 Some(i) if std::mem::replace(&mut seen[i], true) => return Err(Unusual),
                 Some(0) => r.section::<AtEntry>(&mut |v| sink(Parsed::At(v)))?,
                 Some(1) => r.section::<RtEntry>(&mut |v| sink(Parsed::Rt(v)))?,
@@ -246,23 +246,17 @@ impl<'de> Reader<'de> {
         sink: &mut dyn FnMut(Chunk<'de, E>),
     ) -> Result<(), Unusual> {
         self.open()?;
-        let mut out = Vec::new();
-        let mut sent = false;
+        let mut chunks = Chunks::new(sink);
         if !self.close() {
             loop {
-                out.push(self.entry::<E>()?);
-                if out.len() == CHUNK {
-                    sink(std::mem::replace(&mut out, Vec::with_capacity(CHUNK)));
-                    sent = true;
-                }
+                let (key, e) = self.entry::<E>()?;
+                chunks.push(key, e);
                 if self.next_member()? {
                     break;
                 }
             }
         }
-        if !out.is_empty() || !sent {
-            sink(out);
-        }
+        chunks.finish();
         Ok(())
     }
 

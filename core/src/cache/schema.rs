@@ -412,6 +412,8 @@ pub(crate) const RT: &str = "RefreshToken";
 pub(crate) const IDT: &str = "IdToken";
 pub(crate) const ACCT: &str = "Account";
 pub(crate) const META: &str = "AppMetadata";
+/// The sections, in that order (the order of [`Parsed`]'s kinds too).
+pub(crate) const SECTIONS: [&str; 5] = [AT, RT, IDT, ACCT, META];
 
 /// Entries of one known section of a document, handed over as soon as they
 /// have been read: a section comes as one or more chunks, in document order.
@@ -433,6 +435,41 @@ pub(crate) const CHUNK: usize = 4_096;
 /// chunk, so the sink hears of every section read).
 pub(crate) type Chunk<'de, E> = Vec<(Cow<'de, str>, E)>;
 
+/// A section's entries on their way to the sink, in chunks of [`CHUNK`]:
+/// how both readers of a document hand a section over.
+pub(crate) struct Chunks<'a, 'de, E> {
+    sink: &'a mut dyn FnMut(Chunk<'de, E>),
+    out: Chunk<'de, E>,
+    sent: bool,
+}
+
+impl<'a, 'de, E> Chunks<'a, 'de, E> {
+    pub fn new(sink: &'a mut dyn FnMut(Chunk<'de, E>)) -> Self {
+        Chunks {
+            sink,
+            out: Vec::new(),
+            sent: false,
+        }
+    }
+
+    pub fn push(&mut self, key: Cow<'de, str>, e: E) {
+        self.out.push((key, e));
+        if self.out.len() == CHUNK {
+            // A full chunk: more are likely, each allocated at its size at
+            // once instead of grown by doubling.
+            (self.sink)(std::mem::replace(&mut self.out, Vec::with_capacity(CHUNK)));
+            self.sent = true;
+        }
+    }
+
+    /// The last chunk (an empty section as one empty chunk).
+    pub fn finish(self) {
+        if !self.out.is_empty() || !self.sent {
+            (self.sink)(self.out);
+        }
+    }
+}
+
 struct SectionSeed<'a, 'de, E>(&'a mut dyn FnMut(Chunk<'de, E>));
 
 impl<'de, E: Deserialize<'de>> DeserializeSeed<'de> for SectionSeed<'_, 'de, E> {
@@ -445,21 +482,11 @@ impl<'de, E: Deserialize<'de>> DeserializeSeed<'de> for SectionSeed<'_, 'de, E> 
                 f.write_str("a JSON object of cache entries")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<(), A::Error> {
-                let sink = self.0;
-                let mut out = Vec::new();
-                let mut sent = false;
+                let mut chunks = Chunks::new(self.0);
                 while let Some(Key(k)) = a.next_key::<Key<'de>>()? {
-                    out.push((k, a.next_value::<E>()?));
-                    if out.len() == CHUNK {
-                        // A full chunk: more are likely, each allocated at
-                        // its size at once instead of grown by doubling.
-                        sink(std::mem::replace(&mut out, Vec::with_capacity(CHUNK)));
-                        sent = true;
-                    }
+                    chunks.push(k, a.next_value::<E>()?);
                 }
-                if !out.is_empty() || !sent {
-                    sink(out);
-                }
+                chunks.finish();
                 Ok(())
             }
         }
@@ -487,7 +514,7 @@ impl<'de> DeserializeSeed<'de> for DocumentSeed<'_, 'de> {
                 let mut other = Extra::new();
                 let mut seen = [false; 5];
                 while let Some(Key(k)) = a.next_key::<Key<'de>>()? {
-                    let slot = [AT, RT, IDT, ACCT, META].iter().position(|s| *s == k);
+                    let slot = SECTIONS.iter().position(|s| *s == k);
                     if let Some(i) = slot {
                         if std::mem::replace(&mut seen[i], true) {
                             return Err(de::Error::custom(format_args!("duplicate section `{k}`")));
