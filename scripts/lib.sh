@@ -49,9 +49,11 @@ build_cli() {
 
 # start_server NAME DIR COMMAND...: starts COMMAND in the background, its
 # output in DIR/NAME.{out,err} and its pid appended to $server_pids (for
-# stop_servers in the caller's cleanup trap), and waits (at most 20 s) for its
-# first line, which it leaves in $server_line. Returns 1, with COMMAND's
-# stderr, when none comes. Call it in the script's own shell (not in $(...)):
+# stop_servers in the caller's cleanup trap), and waits (at most 120 s: a
+# bound, not a delay; a start takes under a second on an idle machine, but
+# node-oidc-provider once took over 20 s with compilers beside it on two
+# cores) for its first line, which it leaves in $server_line. Returns 1, with
+# COMMAND's stderr, when none comes. Call it in the script's own shell (not in $(...)):
 # the pid and the line are set in it.
 server_pids=()
 # shellcheck disable=SC2034 # read by the scripts that source this one
@@ -61,7 +63,7 @@ start_server() {
   shift 2
   "$@" >"$dir/$name.out" 2>"$dir/$name.err" &
   server_pids+=("$!")
-  for _ in $(seq 200); do
+  for _ in $(seq 1200); do
     if [ -s "$dir/$name.out" ] && head -n 1 "$dir/$name.out" | grep -q .; then
       # shellcheck disable=SC2034 # read by the scripts that source this one
       server_line="$(head -n 1 "$dir/$name.out")"

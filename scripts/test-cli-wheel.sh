@@ -44,7 +44,7 @@ check() {
   (cd "$work" && exec "$idflow" emulator --port 0 "$@" >"$work/out" 2>"$work/err") &
   pid=$!
   local base=""
-  for _ in $(seq 200); do
+  for _ in $(seq 600); do
     base="$(head -n 1 "$work/out" 2>/dev/null || true)"
     [ -n "$base" ] && break
     kill -0 "$pid" 2>/dev/null || break

@@ -64,7 +64,7 @@ trap cleanup EXIT INT TERM
   "$work/bin/idflow" emulator --port 0) >"$out/emulator.out" 2>"$out/emulator.err" &
 emulator_pid=$!
 base=""
-for _ in $(seq 200); do
+for _ in $(seq 600); do
   base="$(head -n 1 "$out/emulator.out" 2>/dev/null || true)"
   [ -n "$base" ] && break
   kill -0 "$emulator_pid" 2>/dev/null || break

@@ -52,7 +52,7 @@ start_redis() {
   redis-server --bind 127.0.0.1 --port "$port" --save "" --appendonly no \
     --dir "$work/$name" "$@" >"$work/$name.log" 2>&1 &
   pids+=("$!")
-  for _ in $(seq 200); do
+  for _ in $(seq 1200); do
     if [ "$(redis-cli -p "$port" PING 2>/dev/null)" = PONG ]; then return 0; fi
     sleep 0.05
   done
@@ -70,7 +70,7 @@ for n in 1 2 3; do
   nodes+=("127.0.0.1:$port")
 done
 redis-cli --cluster create "${nodes[@]}" --cluster-replicas 0 --cluster-yes >/dev/null
-for _ in $(seq 200); do
+for _ in $(seq 1200); do
   if redis-cli -p "${nodes[0]##*:}" CLUSTER INFO | grep -q cluster_state:ok; then break; fi
   sleep 0.05
 done

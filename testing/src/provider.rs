@@ -47,7 +47,8 @@ pub struct OidcOptions {
     /// How long to wait for the start-up line. A bound, not a delay: a
     /// start takes well under a second on an idle machine, but a fresh-clone
     /// run on two cores with compilers beside it once took over 20 s to load
-    /// the provider's modules and make its signing key.
+    /// the provider's modules and make its signing key, and two such runs
+    /// side by side once left one start without its line after 60 s.
     pub startup_timeout: Duration,
 }
 
@@ -63,7 +64,7 @@ impl Default for OidcOptions {
             device_interval: None,
             access_token_ttl: None,
             device_code_ttl: None,
-            startup_timeout: Duration::from_secs(60),
+            startup_timeout: Duration::from_secs(120),
         }
     }
 }

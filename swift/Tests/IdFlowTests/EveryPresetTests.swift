@@ -132,7 +132,7 @@ final class EveryPresetTests: XCTestCase {
             if name == "no_answer" {
                 // The attempt and the core's one retry after a timeout (1 s later) both time out.
                 let took = Date().timeIntervalSince(callStarted)
-                XCTAssertTrue((2 * Self.noAnswerTimeout..<2 * Self.noAnswerTimeout + 2.5).contains(took),
+                XCTAssertTrue((2 * Self.noAnswerTimeout..<Self.noAnswerBound).contains(took),
                               "\(name): ended after \(took) s, not at twice the \(Self.noAnswerTimeout) s timeout")
             }
             failures += 1
@@ -275,4 +275,8 @@ final class EveryPresetTests: XCTestCase {
 
     /// The request timeout of the app that meets `no_answer`.
     private static let noAnswerTimeout: TimeInterval = 0.7
+    /// The latest a timed-out call may end: far above its 2.4 s (a loaded machine stretches
+    /// every step), far below the emulator's 120 s hold, so only the app's timeout can have
+    /// ended it. Not a speed check.
+    private static let noAnswerBound: TimeInterval = 30
 }
