@@ -245,7 +245,7 @@ class PublicClientApplication private constructor(app: NativePublicApplication) 
     val native: dev.idflow.ffi.PublicClientApplication = app
 
     @Throws(IdFlowException::class)
-    constructor(config: AppConfig) : this(translated { NativePublicApplication(withKotlinSku(config)) })
+    constructor(config: AppConfig) : this(translated { NativePublicApplication(forTheCore(config)) })
 
     /**
      * Throws [ClientException] (`invalid_authority`, `authority_uri_insecure`, …)
@@ -368,7 +368,7 @@ class ConfidentialClientApplication private constructor(app: NativeConfidentialA
     /** Throws [ClientException] for a bad authority or credential: fix the configuration. */
     @Throws(IdFlowException::class)
     constructor(config: AppConfig, credential: ClientCredential) :
-        this(translated { NativeConfidentialApplication(withKotlinSku(config), credential) })
+        this(translated { NativeConfidentialApplication(forTheCore(config), credential) })
 
     /** Throws [ClientException] for a bad authority or credential: fix the configuration. */
     @Throws(IdFlowException::class)
@@ -523,5 +523,6 @@ internal class NativeConfidentialApplication(config: AppConfig, credential: Clie
     dev.idflow.ffi.ConfidentialClientApplication(config, credential),
     NativeApplication
 
-private fun withKotlinSku(config: AppConfig): AppConfig =
-    if (config.clientSku == null) config.copy(clientSku = KOTLIN_CLIENT_SKU) else config
+/** [config] as the core gets it: the Kotlin SKU unless the app set one, its HTTP client kept attached. */
+private fun forTheCore(config: AppConfig): AppConfig =
+    withAttachedHttpClient(if (config.clientSku == null) config.copy(clientSku = KOTLIN_CLIENT_SKU) else config)

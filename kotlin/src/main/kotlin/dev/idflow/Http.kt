@@ -6,6 +6,7 @@
 
 package dev.idflow
 
+import com.sun.jna.Native
 import dev.idflow.ffi.HttpClientException
 import java.io.IOException
 import java.net.ConnectException
@@ -22,6 +23,7 @@ import javax.net.ssl.SSLException
 /** Implement it over your HTTP stack (see [JavaNetHttpClient]); Java callers implement `dev.idflow.ffi.HttpClient`. */
 typealias HttpClient = dev.idflow.ffi.HttpClient
 typealias HttpClientRequest = dev.idflow.ffi.HttpClientRequest
+typealias HttpClientRequestParts = dev.idflow.ffi.HttpClientRequestParts
 typealias HttpClientResponse = dev.idflow.ffi.HttpClientResponse
 typealias FormField = dev.idflow.ffi.FormField
 
@@ -58,12 +60,13 @@ class JavaNetHttpClient(
         .build(),
 ) : HttpClient {
     override fun send(request: HttpClientRequest): HttpClientResponse {
-        val builder = HttpRequest.newBuilder(URI.create(request.url()))
-            .timeout(Duration.ofMillis(request.timeoutMs().toLong()))
-        for (h in request.headers()) builder.header(h.name, h.value)
-        val body = request.body()
-        if (request.method() == "POST") {
-            builder.POST(HttpRequest.BodyPublishers.ofByteArray(body))
+        // One native call for the whole request (five, one per method, cost ≈ 0.1 ms).
+        val parts = request.parts()
+        val builder = HttpRequest.newBuilder(URI.create(parts.url))
+            .timeout(Duration.ofMillis(parts.timeoutMs.toLong()))
+        for (h in parts.headers) builder.header(h.name, h.value)
+        if (parts.method == "POST") {
+            builder.POST(HttpRequest.BodyPublishers.ofByteArray(parts.body))
         } else {
             builder.GET()
         }
@@ -79,3 +82,29 @@ class JavaNetHttpClient(
         return HttpClientResponse(response.statusCode().toUShort(), headers, response.body())
     }
 }
+
+/**
+ * The app's [HttpClient] as every app hands it to the core. The core calls it
+ * on a thread of its own (its blocking pool), which JNA attaches to the JVM
+ * for the call and, by default, detaches again when the call returns: every
+ * request then made a new `java.lang.Thread` for the same native thread, and
+ * the core's answer to the coroutine waiting on it left from a thread about
+ * to detach (≈ 0.13 ms of a 0.55 ms hop, measured). Kept attached, a pool
+ * thread serves its next requests as the same JVM thread (a daemon); JNA
+ * detaches it when the pool ends it (after 10 s idle).
+ */
+internal class AttachedHttpClient(private val client: HttpClient) : HttpClient {
+    override fun send(request: HttpClientRequest): HttpClientResponse {
+        Native.detach(false)
+        return client.send(request)
+    }
+
+    override fun toString(): String = client.toString()
+}
+
+/** [config] with its HTTP client (if any) kept attached to the JVM between calls. */
+internal fun withAttachedHttpClient(config: AppConfig): AppConfig =
+    when (val client = config.httpClient) {
+        null, is AttachedHttpClient -> config
+        else -> config.copy(httpClient = AttachedHttpClient(client))
+    }

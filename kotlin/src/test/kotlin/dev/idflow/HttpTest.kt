@@ -93,6 +93,30 @@ class HttpTest {
     }
 
     @Test
+    fun `the client's thread stays attached to the JVM after its request`() {
+        // The core calls the client on a thread of its own, which JNA attaches to the JVM for
+        // the call. Detached after it, that java.lang.Thread would end with each request (and
+        // the next request would attach another): kept attached, it is still alive.
+        val threads = mutableListOf<Thread>()
+        val jdk = JavaNetHttpClient()
+        val recording = object : HttpClient {
+            override fun send(request: HttpClientRequest): HttpClientResponse {
+                synchronized(threads) { threads += Thread.currentThread() }
+                return jdk.send(request)
+            }
+        }
+        val config = AppConfig(clientId = CONFIDENTIAL_CLIENT, authority = em.authority(TENANT), httpClient = recording)
+        ConfidentialClientApplication(config, ClientCredential.Secret(SECRET)).use { app ->
+            assertTrue(app.acquireTokenForClientBlocking(APP_SCOPE).accessToken.isNotEmpty())
+            app.tokenCache.deserialize("")
+            assertTrue(app.acquireTokenForClientBlocking(APP_SCOPE).accessToken.isNotEmpty())
+        }
+        val seen = synchronized(threads) { threads.toList() }
+        assertTrue(seen.size >= 2, "requests: ${seen.size}")
+        for (t in seen) assertTrue(t.isAlive, "${t.name} ended with its request")
+    }
+
+    @Test
     fun `okhttp client carries every flow`() {
         val adapter = OkHttpAdapter(OkHttpClient.Builder().followRedirects(false).build())
         everyFlow { id, authority -> AppConfig(clientId = id, authority = authority, httpClient = adapter) }
