@@ -4,6 +4,8 @@
 
 package dev.idflow
 
+import com.sun.jna.CallbackThreadInitializer
+import com.sun.jna.Native
 import dev.idflow.ffi.AuthException
 import dev.idflow.ffi.InternalException
 import java.util.concurrent.CompletableFuture
@@ -22,12 +24,37 @@ import kotlin.coroutines.cancellation.CancellationException
  */
 internal inline fun <T> translated(call: () -> T): T =
     try {
+        NativeThreads.ready()
         call()
     } catch (e: AuthException) {
         throw e.info.toException()
     } catch (e: InternalException) {
         throw internalError(e)
     }
+
+/**
+ * JNA attaches a native thread to the JVM for each callback made on it and, by
+ * default, detaches it after. A suspended call is resumed by the core's
+ * continuation callback from a thread of the core's (its I/O driver, its
+ * blocking pool), so every resumption made and ended a `java.lang.Thread`
+ * (≈ 50–120 µs of a token request, measured). JNA reads a callback's thread
+ * initializer when the callback first crosses (the first suspended call):
+ * [translated] makes sure it is set by then. The threads stay attached as
+ * daemons named `idflow-native`; JNA detaches each when its native thread ends.
+ */
+internal object NativeThreads {
+    init {
+        Native.setCallbackThreadInitializer(
+            dev.idflow.ffi.uniffiRustFutureContinuationCallbackImpl,
+            CallbackThreadInitializer(true, false, THREAD_NAME),
+        )
+    }
+
+    const val THREAD_NAME = "idflow-native"
+
+    /** Runs the initializer above once; nothing after that. */
+    fun ready() = Unit
+}
 
 /** uniffi's own failure (a panic it caught, a callback that threw): idflow's `internal_error`. */
 internal fun internalError(e: InternalException): IdFlowException {

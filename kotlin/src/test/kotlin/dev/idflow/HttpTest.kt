@@ -117,6 +117,20 @@ class HttpTest {
     }
 
     @Test
+    fun `the threads that resume suspended calls stay attached to the JVM`() {
+        // idflow's own transport: the call is resumed from the core's I/O thread, a native
+        // thread JNA attaches for the callback (and without the initializer detached after it,
+        // under a name of JNA's own).
+        val config = AppConfig(clientId = CONFIDENTIAL_CLIENT, authority = em.authority(TENANT))
+        ConfidentialClientApplication(config, ClientCredential.Secret(SECRET)).use { app ->
+            assertTrue(app.acquireTokenForClientBlocking(APP_SCOPE).accessToken.isNotEmpty())
+        }
+        val named = Thread.getAllStackTraces().keys.filter { it.name == NativeThreads.THREAD_NAME }
+        assertTrue(named.isNotEmpty(), "no live thread named ${NativeThreads.THREAD_NAME}")
+        for (t in named) assertTrue(t.isDaemon, "${t.name} would keep the JVM from exiting")
+    }
+
+    @Test
     fun `okhttp client carries every flow`() {
         val adapter = OkHttpAdapter(OkHttpClient.Builder().followRedirects(false).build())
         everyFlow { id, authority -> AppConfig(clientId = id, authority = authority, httpClient = adapter) }
