@@ -20,7 +20,10 @@ import java.net.http.HttpTimeoutException
 import java.time.Duration
 import javax.net.ssl.SSLException
 
-/** Implement it over your HTTP stack (see [JavaNetHttpClient]); Java callers implement `dev.idflow.ffi.HttpClient`. */
+/**
+ * Implement it over your HTTP stack (see [JavaNetHttpClient]); Java callers implement `dev.idflow.ffi.HttpClient`.
+ * Read the request with `request.parts()`: one native call, where each of its other methods is one of its own.
+ */
 typealias HttpClient = dev.idflow.ffi.HttpClient
 typealias HttpClientRequest = dev.idflow.ffi.HttpClientRequest
 typealias HttpClientRequestParts = dev.idflow.ffi.HttpClientRequestParts
