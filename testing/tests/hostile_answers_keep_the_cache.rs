@@ -127,8 +127,11 @@ async fn every_hostile_answer_to_a_silent_refresh_leaves_the_cache_as_it_was() {
             assert_eq!(e.network, Some(NetworkKind::Timeout));
         }
         // Two attempts at most, each bounded by the timeout (the retry's
-        // delay is waited on the manual clock).
-        assert!(took < TIMEOUT * 3, "{what}: took {took:?}");
+        // delay is waited on the manual clock): ≈ 1.4 s for "no answer".
+        // The bound is far above that (a loaded machine stretches every
+        // step) and below the 30 s the server holds the request: only the
+        // app's timeout can have ended the call.
+        assert!(took < Duration::from_secs(20), "{what}: took {took:?}");
         assert_eq!(
             app.token_cache().serialize(),
             before,
