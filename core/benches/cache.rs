@@ -19,7 +19,8 @@
 //!   cache of the same size each time (the replaced one is freed on a thread
 //!   of its own while the next load runs, as back-to-back reloads would);
 //!   `deserialize_fresh` loads into a new cache, as an app does at its start
-//!   (the loaded cache is freed outside the timing).
+//!   (the loaded cache is freed outside the timing). `serialize_into`
+//!   writes into a new buffer of the hinted size, as the bindings do.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -228,6 +229,20 @@ fn serde(c: &mut Criterion) {
         }
         group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
             b.iter(|| black_box(cache.serialize().len()));
+        });
+        group.finish();
+        // What the Kotlin and Python bindings do: the document written into
+        // fresh memory of the hinted size (its pages first touched by the
+        // writer), by two threads for a big one.
+        let mut group = c.benchmark_group("serialize_into");
+        if n >= 100_000 {
+            group.sample_size(10);
+        }
+        group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
+            b.iter(|| {
+                let mut buf = vec![0u8; cache.serialized_len_hint()];
+                black_box(cache.serialize_into(&mut buf).unwrap().0)
+            });
         });
         group.finish();
         let mut group = c.benchmark_group("deserialize");

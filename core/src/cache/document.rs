@@ -1,7 +1,7 @@
 //! The cache as one document: msal's `SerializableTokenCache` JSON, read
 //! and written whole.
 
-use super::store::Store;
+use super::store::{Layout, Store};
 use super::TokenCache;
 use crate::error::{IdFlowError, LocalCode};
 use std::sync::atomic::Ordering;
@@ -62,7 +62,12 @@ impl TokenCache {
     /// hold numbers): what a buffer for [`TokenCache::serialize_into`] is
     /// sized by.
     pub fn serialized_len_hint(&self) -> usize {
-        self.read().json_len_hint()
+        let s = self.read();
+        let layout = s.json_layout();
+        // Read under the lock: no write moves it before this one ends.
+        let generation = self.generation();
+        *self.layout_memo() = Some((generation, layout));
+        layout.len
     }
 
     /// [`TokenCache::serialize`] written into `buf` from its start, for a
@@ -73,11 +78,25 @@ impl TokenCache {
     /// fit (a string needed escaping, or the cache grew since the length was
     /// asked): then `buf` holds nothing usable, the flag is left as it was,
     /// and the caller serializes the ordinary way.
+    ///
+    /// A big document is written by two threads (see `store/json_out.rs`),
+    /// cut where the hint just before this call found its middle, unless
+    /// the cache changed since.
     pub fn serialize_into(&self, buf: &mut [u8]) -> Option<(usize, bool)> {
         let s = self.read();
-        let written = s.write_json_into(buf)?;
+        let generation = self.generation();
+        let layout = self.layout_memo().take();
+        let layout = layout.filter(|(g, _)| *g == generation).map(|(_, l)| l);
+        let written = s.write_json_into(buf, layout)?;
         self.inner.changed.store(false, Ordering::Release);
         Some(written)
+    }
+
+    fn layout_memo(&self) -> std::sync::MutexGuard<'_, Option<(u64, Layout)>> {
+        self.inner
+            .layout
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Replaces the content with a serialized cache (an empty string is an

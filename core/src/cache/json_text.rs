@@ -200,12 +200,13 @@ pub(crate) fn value_len_hint(v: &Value) -> usize {
         Value::Bool(b) => 4 + usize::from(!b),
         Value::Number(_) => 24,
         Value::String(s) => s.len() + 2,
-        Value::Array(a) => 2 + a.iter().map(|x| value_len_hint(x) + 1).sum::<usize>(),
+        // Commas between elements, none after the last.
+        Value::Array(a) => 1 + a.len().max(1) + a.iter().map(value_len_hint).sum::<usize>(),
         Value::Object(m) => {
-            2 + m
-                .iter()
-                .map(|(k, x)| k.len() + 4 + value_len_hint(x))
-                .sum::<usize>()
+            1 + m.len().max(1)
+                + m.iter()
+                    .map(|(k, x)| k.len() + 3 + value_len_hint(x))
+                    .sum::<usize>()
         }
     }
 }
@@ -220,8 +221,6 @@ pub(crate) trait Sink {
     fn push_ascii(&mut self, s: &str) {
         self.push_str(s)
     }
-    /// The bytes appended so far.
-    fn len(&self) -> usize;
 }
 
 impl Sink for String {
@@ -232,10 +231,6 @@ impl Sink for String {
     #[inline]
     fn push_str(&mut self, s: &str) {
         String::push_str(self, s)
-    }
-    #[inline]
-    fn len(&self) -> usize {
-        String::len(self)
     }
 }
 
@@ -294,10 +289,6 @@ impl Sink for Filled<'_> {
     fn push_ascii(&mut self, s: &str) {
         debug_assert!(s.is_ascii());
         self.copy(s.as_bytes());
-    }
-    #[inline]
-    fn len(&self) -> usize {
-        self.len
     }
 }
 

@@ -124,6 +124,10 @@ struct Inner {
     partitions: RwLock<Option<Arc<partition::Partitions>>>,
     /// On-behalf-of tokens, kept apart (`on_behalf_of.rs`).
     on_behalf_of: std::sync::OnceLock<TokenCache>,
+    /// The document's layout as the last length hint counted it, with the
+    /// generation it counted: what the write that follows the hint is cut
+    /// by (`document.rs`).
+    layout: Mutex<Option<(u64, store::Layout)>>,
 }
 
 impl Default for Inner {
@@ -138,6 +142,7 @@ impl Default for Inner {
             sync_lock: Mutex::new(()),
             partitions: RwLock::new(None),
             on_behalf_of: std::sync::OnceLock::new(),
+            layout: Mutex::new(None),
         }
     }
 }

@@ -55,6 +55,7 @@ use serde_json::Value;
 pub(crate) use access_tokens::AtQuery;
 use index::Id;
 use journal::{Change, Journal, Sec};
+pub(crate) use json_out::Layout;
 pub(crate) use load::AccountsMark;
 #[cfg(test)]
 pub(crate) use load::THREADED as LOAD_THREADED;

@@ -203,12 +203,15 @@ impl<E: Kind> Section<E> {
     ) -> impl Iterator<Item = (Id, &'s E)> + 'q {
         ids.filter_map(move |id| self.get(id).filter(|e| keep(e)).map(|e| (id, e)))
     }
-    /// Calls `f` with every entry, its document key and whether that key is
-    /// the computed one (written into one reused buffer: writing a document
-    /// allocates no key) rather than a key kept as the document had it.
-    pub fn for_each_keyed(&self, mut f: impl FnMut(&str, bool, &E)) {
+    /// Calls `f` with the entries from the `from`-th up to (not including)
+    /// the `to`-th, in order (a part of the document, see `json_out.rs`),
+    /// each with its document key and whether that key is the computed one
+    /// (written into one reused buffer: writing a document allocates no
+    /// key) rather than a key kept as the document had it.
+    pub fn for_each_keyed_in(&self, from: usize, to: usize, mut f: impl FnMut(&str, bool, &E)) {
         let mut buf = String::new();
-        for (kept, e) in self.slots.slots.iter().flatten() {
+        let entries = self.slots.slots.iter().flatten();
+        for (kept, e) in entries.skip(from).take(to.saturating_sub(from)) {
             match kept {
                 Some(k) => f(k, false, e),
                 None => {
@@ -219,12 +222,11 @@ impl<E: Kind> Section<E> {
             }
         }
     }
-    /// Calls `f` with each entry and the length of its key (counted, for a
-    /// computed key: see [`Kind::key_len`]), in the order of [`Self::for_each_keyed`].
-    pub fn for_each_key_len(&self, mut f: impl FnMut(usize, &E)) {
-        for (kept, e) in self.slots.slots.iter().flatten() {
-            f(kept.as_ref().map_or_else(|| e.key_len(), |k| k.len()), e);
-        }
+    /// Each entry with the length of its key (counted, for a computed key:
+    /// see [`Kind::key_len`]), in the order of [`Self::for_each_keyed_in`].
+    pub fn key_lens(&self) -> impl Iterator<Item = (usize, &E)> {
+        let entries = self.slots.slots.iter().flatten();
+        entries.map(|(kept, e)| (kept.as_ref().map_or_else(|| e.key_len(), |k| k.len()), e))
     }
     /// Puts `e` under `key`, replacing (and unindexing) the entry there.
     pub(super) fn insert(&mut self, key: &str, e: E) -> Id {

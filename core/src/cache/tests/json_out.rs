@@ -22,16 +22,47 @@ fn assert_same(store: &Store) {
     }
     for size in [len, len + 1, hint.max(len), len + 64] {
         let mut buf = vec![b'#'; size];
-        let got = store.write_json_into(&mut buf);
+        let got = store.write_json_into(&mut buf, None);
         assert_eq!(got, Some((len, want.is_ascii())), "size {size} of {len}");
         assert_eq!(&buf[..len], want.as_bytes());
         assert!(buf[len..].iter().all(|&b| b == b'#'), "wrote past the end");
+    }
+    // Every cut the two-thread writer can make joins into the same bytes;
+    // it gives up (and one thread writes it all) only when the first part
+    // is not exactly its counted length, which needs an escaped string or a
+    // number counted at its longest.
+    let exact = hint == len && !want.contains('\\');
+    let (counted, cuts) = store.cuts(1);
+    assert_eq!(counted, hint);
+    for &(cut, mid) in &cuts {
+        let mut buf = vec![b'#'; hint.max(len) + 1];
+        match store.write_halves_into(&mut buf, cut, mid) {
+            Some(got) => {
+                assert_eq!(got, (len, want.is_ascii()), "{cut:?}");
+                assert_eq!(&buf[..len], want.as_bytes(), "{cut:?}");
+            }
+            None => assert!(!exact, "{cut:?} at {mid} of an exactly counted document"),
+        }
+        // A cut placed wrong (a stale layout) joins only where the first
+        // part's text really ends (an escape makes it longer than counted),
+        // and then into the same bytes.
+        for wrong in [mid - 1, mid + 1] {
+            let mut buf = vec![b'#'; hint.max(len) + 1];
+            match store.write_halves_into(&mut buf, cut, wrong) {
+                None => {}
+                Some(got) => {
+                    assert!(!exact, "{cut:?} joined at {wrong}, counted {mid}");
+                    assert_eq!(got, (len, want.is_ascii()), "{cut:?} at {wrong}");
+                    assert_eq!(&buf[..len], want.as_bytes(), "{cut:?} at {wrong}");
+                }
+            }
+        }
     }
     for size in [0, len / 2, len.saturating_sub(1)] {
         if size < len {
             let mut buf = vec![b'#'; size];
             assert_eq!(
-                store.write_json_into(&mut buf),
+                store.write_json_into(&mut buf, None),
                 None,
                 "size {size} of {len}"
             );
@@ -60,6 +91,18 @@ impl Rng {
     /// differently: plain ASCII, `"`, `\`, each control character, DEL,
     /// `/`, and 2-, 3- and 4-byte UTF-8, with long clean runs among them so
     /// escapes fall at every position of an 8-byte word.
+    /// A string of printable ASCII but `"` and `\\`: plain text, as a
+    /// token's.
+    fn plain(&mut self, max: u64) -> String {
+        let len = self.below(max + 1);
+        (0..len)
+            .map(|_| match char::from(b' ' + self.below(95) as u8) {
+                '"' | '\\' => 'x',
+                c => c,
+            })
+            .collect()
+    }
+
     fn string(&mut self, max: u64) -> String {
         let len = self.below(max + 1);
         let mut s = String::new();
@@ -195,6 +238,18 @@ fn every_field_every_json_type_and_other_members() {
 /// A document of `n` entries spread over the five sections, with random
 /// keys, strings and extra members.
 fn random_doc(rng: &mut Rng, n: usize) -> String {
+    random_doc_of(rng, n, Rng::string, true)
+}
+
+/// [`random_doc`] with strings from `string`, and extra members that hold
+/// a number or not (numbers are counted at their longest by the length
+/// hint, so only a document without them is counted exactly).
+fn random_doc_of(
+    rng: &mut Rng,
+    n: usize,
+    string: fn(&mut Rng, u64) -> String,
+    numbers: bool,
+) -> String {
     let sections = [
         (
             "AccessToken",
@@ -217,20 +272,25 @@ fn random_doc(rng: &mut Rng, n: usize) -> String {
         let mut e = serde_json::Map::new();
         for f in fields {
             if rng.below(4) > 0 {
-                e.insert((*f).into(), Value::String(rng.string(30)));
+                e.insert((*f).into(), Value::String(string(rng, 30)));
             }
         }
         if name == "AccessToken" && rng.below(2) == 0 {
             e.insert("expires_on".into(), json!((1_700_000_000 + i).to_string()));
         }
         if rng.below(5) == 0 {
-            e.insert(rng.string(8), json!([rng.next(), rng.string(6), null]));
+            let number = if numbers {
+                json!(rng.next())
+            } else {
+                json!(true)
+            };
+            e.insert(string(rng, 8), json!([number, string(rng, 6), null]));
         }
-        let key = format!("{i}-{}", rng.string(12));
+        let key = format!("{i}-{}", string(rng, 12));
         doc[name][&key] = Value::Object(e);
     }
     if rng.below(2) == 0 {
-        doc.insert(rng.string(6), Value::String(rng.string(10)));
+        doc.insert(string(rng, 6), Value::String(string(rng, 10)));
     }
     Value::Object(doc).to_string()
 }
@@ -240,6 +300,15 @@ fn random_documents() {
     let mut rng = Rng(42);
     for round in 0..300 {
         let doc = random_doc(&mut rng, round % 40);
+        assert_same_doc(&doc);
+    }
+}
+
+#[test]
+fn random_documents_of_plain_text() {
+    let mut rng = Rng(43);
+    for round in 0..100 {
+        let doc = random_doc_of(&mut rng, round % 40, Rng::plain, round % 2 == 0);
         assert_same_doc(&doc);
     }
 }
@@ -260,6 +329,35 @@ fn entries_removed_from_the_middle_leave_no_trace() {
     assert_same(&store);
 }
 
+/// A document big enough to be written by two threads, into a buffer of
+/// the hinted size through the public `serialize_into`: the same bytes as
+/// `serialize`; and one whose strings need escaping (the parts do not join)
+/// the ordinary way: nothing, as from one thread.
+#[test]
+fn a_large_cache_into_a_buffer_from_two_threads() {
+    let doc = random_doc_of(&mut Rng(2025), 16_000, |rng, _| rng.plain(200), false);
+    let cache = TokenCache::new();
+    cache.deserialize(&doc).unwrap();
+    let want = cache.serialize();
+    let hint = cache.serialized_len_hint();
+    assert!(hint >= 4 << 20, "{hint} bytes: too small for two threads");
+    assert_eq!(hint, want.len());
+    let mut buf = vec![0u8; hint];
+    assert_eq!(cache.serialize_into(&mut buf), Some((want.len(), true)));
+    assert!(buf == want.as_bytes(), "not the document");
+
+    // The first secret of the text (in the first part) now needs escaping.
+    let doc = doc.replacen(r#""secret":""#, r#""secret":"\""#, 1);
+    cache.deserialize(&doc).unwrap();
+    let want = cache.serialize();
+    let hint = cache.serialized_len_hint();
+    let mut buf = vec![0u8; want.len() - 1];
+    assert_eq!(cache.serialize_into(&mut buf), None);
+    let mut buf = vec![0u8; hint.max(want.len())];
+    assert_eq!(cache.serialize_into(&mut buf), Some((want.len(), true)));
+    assert!(buf[..want.len()] == *want.as_bytes(), "not the document");
+}
+
 /// A large cache, through the public `serialize`.
 #[test]
 fn a_large_cache_through_serialize() {
@@ -268,4 +366,27 @@ fn a_large_cache_through_serialize() {
     let cache = TokenCache::new();
     cache.deserialize(&doc).unwrap();
     assert_eq!(cache.serialize(), reference);
+}
+
+/// Without numbers (counted at their longest) and escapes the hint is the
+/// length: extra members' arrays and objects included, whose last element
+/// has no comma after it.
+#[test]
+fn the_length_hint_is_exact_for_plain_text_without_numbers() {
+    let mut rng = Rng(5);
+    for round in 0..200 {
+        let doc = random_doc_of(&mut rng, round % 8, Rng::plain, false);
+        let store = parse(&doc).unwrap();
+        let want = serde_json::to_string(&store).unwrap();
+        assert_eq!(store.json_len_hint(), want.len(), "{want}");
+    }
+    let doc =
+        r#"{"Account":{"k":{"x":[[],{},[true,false,null,"s"],{"a":{"b":[]}}]}},"o":{"p":[1.5]}}"#;
+    let store = parse(doc).unwrap();
+    let want = serde_json::to_string(&store).unwrap();
+    assert_eq!(
+        store.json_len_hint(),
+        want.len() - 3 + 24,
+        "the number alone counted long"
+    );
 }
