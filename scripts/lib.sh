@@ -49,31 +49,44 @@ build_cli() {
 
 # start_server NAME DIR COMMAND...: starts COMMAND in the background, its
 # output in DIR/NAME.{out,err} and its pid appended to $server_pids (for
-# stop_servers in the caller's cleanup trap), and waits (at most 120 s: a
-# bound, not a delay; a start takes under a second on an idle machine, but
+# stop_servers in the caller's cleanup trap), and waits for its first line,
+# which it leaves in $server_line. Each attempt waits at most 40 s (a bound,
+# not a delay: a start takes under a second on an idle machine, but
 # node-oidc-provider once took over 20 s with compilers beside it on two
-# cores) for its first line, which it leaves in $server_line. Returns 1, with
-# COMMAND's stderr, when none comes. Call it in the script's own shell (not in $(...)):
-# the pid and the line are set in it.
+# cores); a command still silent then is killed and started again, three
+# attempts in all (node-oidc-provider has, rarely, printed its runtime warning
+# and then nothing for minutes). Returns 1, with COMMAND's stderr, when no
+# line comes or COMMAND exits first. Call it in the script's own shell (not in
+# $(...)): the pid and the line are set in it.
 server_pids=()
 # shellcheck disable=SC2034 # read by the scripts that source this one
 server_line=""
 start_server() {
-  local name="$1" dir="$2"
+  local name="$1" dir="$2" attempt pid
   shift 2
-  "$@" >"$dir/$name.out" 2>"$dir/$name.err" &
-  server_pids+=("$!")
-  for _ in $(seq 1200); do
-    if [ -s "$dir/$name.out" ] && head -n 1 "$dir/$name.out" | grep -q .; then
-      # shellcheck disable=SC2034 # read by the scripts that source this one
-      server_line="$(head -n 1 "$dir/$name.out")"
-      return 0
-    fi
-    kill -0 "${server_pids[-1]}" 2>/dev/null || break
-    sleep 0.1
+  for attempt in 1 2 3; do
+    "$@" >"$dir/$name.out" 2>"$dir/$name.err" &
+    pid=$!
+    server_pids+=("$pid")
+    for _ in $(seq 400); do
+      if [ -s "$dir/$name.out" ] && head -n 1 "$dir/$name.out" | grep -q .; then
+        # shellcheck disable=SC2034 # read by the scripts that source this one
+        server_line="$(head -n 1 "$dir/$name.out")"
+        return 0
+      fi
+      if ! kill -0 "$pid" 2>/dev/null && ! head -n 1 "$dir/$name.out" | grep -q .; then
+        log "$name exited before it started:"
+        cat "$dir/$name.err" >&2
+        return 1
+      fi
+      sleep 0.1
+    done
+    log "$name printed nothing in 40 s (attempt $attempt of 3); its stderr:"
+    cat "$dir/$name.err" >&2
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
   done
-  log "$name did not start:"
-  cat "$dir/$name.err" >&2
+  log "$name did not start"
   return 1
 }
 

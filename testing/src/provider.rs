@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{mpsc, Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use url::Url;
 
 /// The device-code grant's URN (RFC 8628).
@@ -47,8 +47,8 @@ pub struct OidcOptions {
     /// How long to wait for the start-up line. A bound, not a delay: a
     /// start takes well under a second on an idle machine, but a fresh-clone
     /// run on two cores with compilers beside it once took over 20 s to load
-    /// the provider's modules and make its signing key, and two such runs
-    /// side by side once left one start without its line after 60 s.
+    /// the provider's modules and make its signing key. A start still silent
+    /// after 40 s is killed and made again (three attempts at most).
     pub startup_timeout: Duration,
 }
 
@@ -189,39 +189,29 @@ impl OidcProvider {
                 cmd.env_remove(key);
             }
         }
-        let mut child = cmd
-            .spawn()
-            .map_err(|e| Error::new(format!("cannot run node (is Node.js 20+ on PATH?): {e}")))?;
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let (stdout, err_pipe) = match (child.stdout.take(), child.stderr.take()) {
-            (Some(o), Some(e)) => (o, e),
-            _ => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(Error::new("the provider's output pipes are missing"));
+        // A start that stays silent is retried, each attempt bounded by
+        // ATTEMPT within the whole bound: twice in about six fresh-clone runs
+        // (a few hundred starts each) a provider printed its runtime warning
+        // and then nothing for 60 s and 120 s, on a busy and on an idle
+        // machine alike, while every other start took about a second. What
+        // such a process was doing goes into the error.
+        let deadline = Instant::now() + options.startup_timeout;
+        let mut silent = Vec::new();
+        let (mut child, stdin, stderr, line) = loop {
+            let bound = deadline
+                .saturating_duration_since(Instant::now())
+                .min(ATTEMPT);
+            match launch(&mut cmd, bound)? {
+                Launch::Started(child, stdin, stderr, line) => break (child, stdin, stderr, line),
+                Launch::Silent(what) => silent.push(what),
             }
-        };
-        let drain = spawn_stderr_drain(err_pipe, Arc::clone(&stderr));
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut lines = BufReader::new(stdout).lines();
-            let _ = tx.send(lines.next());
-            // Keep draining so a chatty server never blocks on a full pipe.
-            for _ in lines {}
-        });
-        let stdin = child.stdin.take();
-        let line = match rx.recv_timeout(options.startup_timeout) {
-            Ok(Some(Ok(line))) => line,
-            outcome => {
-                let _ = child.kill();
-                let _ = child.wait();
-                // The process is gone, so its stderr is at EOF: collect all of it.
-                let _ = drain.join();
-                let why = match outcome {
-                    Err(_) => format!("no start-up line within {:?}", options.startup_timeout),
-                    _ => "the provider exited before printing its start-up line".to_owned(),
-                };
-                return Err(Error::new(format!("{why}; stderr:\n{}", tail(&stderr))));
+            if silent.len() >= ATTEMPTS || Instant::now() >= deadline {
+                return Err(Error::new(format!(
+                    "no start-up line within {:?} ({} attempts): {}",
+                    options.startup_timeout,
+                    silent.len(),
+                    silent.join("; ")
+                )));
             }
         };
         let (start, roles) = match parse_start_line(&line) {
@@ -422,6 +412,92 @@ fn parse_start_line(line: &str) -> Result<(StartLine, Roles)> {
     Ok((start, roles))
 }
 
+/// How long one attempt to start the provider waits for its line, and how
+/// many attempts a start makes (within [`OidcOptions::startup_timeout`]).
+const ATTEMPT: Duration = Duration::from_secs(40);
+const ATTEMPTS: usize = 3;
+
+/// One attempt's outcome.
+enum Launch {
+    /// The process, its stdin (held: closing it stops the provider), its
+    /// stderr as drained so far, and its start-up line.
+    Started(Child, Option<ChildStdin>, Arc<Mutex<String>>, String),
+    /// No line within the bound: what the process was doing, and its
+    /// stderr (it has been killed).
+    Silent(String),
+}
+
+/// Spawns `cmd` and waits up to `bound` for its first line of output. A
+/// process that exits first, or pipes that are missing, are errors (not
+/// worth another attempt: the same flags fail the same way).
+fn launch(cmd: &mut Command, bound: Duration) -> Result<Launch> {
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| Error::new(format!("cannot run node (is Node.js 20+ on PATH?): {e}")))?;
+    let stderr = Arc::new(Mutex::new(String::new()));
+    let (stdout, err_pipe) = match (child.stdout.take(), child.stderr.take()) {
+        (Some(o), Some(e)) => (o, e),
+        _ => {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(Error::new("the provider's output pipes are missing"));
+        }
+    };
+    let drain = spawn_stderr_drain(err_pipe, Arc::clone(&stderr));
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut lines = BufReader::new(stdout).lines();
+        let _ = tx.send(lines.next());
+        // Keep draining so a chatty server never blocks on a full pipe.
+        for _ in lines {}
+    });
+    let stdin = child.stdin.take();
+    let outcome = rx.recv_timeout(bound);
+    if let Ok(Some(Ok(line))) = outcome {
+        return Ok(Launch::Started(child, stdin, stderr, line));
+    }
+    let what = match outcome {
+        Err(_) => format!("silent for {bound:?}, {}", process_state(child.id())),
+        _ => "the provider exited before printing its start-up line".to_owned(),
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    // The process is gone, so its stderr is at EOF: collect all of it.
+    let _ = drain.join();
+    let what = format!("{what}; stderr:\n{}", tail(&stderr));
+    match outcome {
+        Err(_) => Ok(Launch::Silent(what)),
+        _ => Err(Error::new(what)),
+    }
+}
+
+/// What a process is doing, from Linux's `/proc`: its scheduler state, the
+/// CPU time it has used (clock ticks, user + system) and the kernel function
+/// it waits in, so a hang says whether it spins or sleeps, and on what.
+fn process_state(pid: u32) -> String {
+    let read = |name: &str| std::fs::read_to_string(format!("/proc/{pid}/{name}")).ok();
+    let stat = read("stat").unwrap_or_default();
+    // The fields after the command's closing parenthesis: state is the
+    // first, utime and stime the 12th and 13th.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    format!(
+        "state {} cpu {} ticks wchan {} threads {}",
+        fields.first().copied().unwrap_or("?"),
+        ticks(11) + ticks(12),
+        read("wchan").unwrap_or_else(|| "?".into()),
+        fields.get(17).copied().unwrap_or("?"),
+    )
+}
+
 fn spawn_stderr_drain(
     mut pipe: impl Read + Send + 'static,
     into: Arc<Mutex<String>>,
@@ -448,5 +524,62 @@ fn tail(stderr: &Mutex<String>) -> String {
     match stderr.lock() {
         Ok(s) => s.clone(),
         Err(_) => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+    use super::*;
+
+    fn sh(script: &str) -> Command {
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", script])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        cmd
+    }
+
+    #[test]
+    fn a_first_line_is_a_start() {
+        let mut cmd = sh("echo '{\"up\":1}'; exec sleep 30");
+        match launch(&mut cmd, Duration::from_secs(20)).unwrap() {
+            Launch::Started(mut child, _, _, line) => {
+                assert_eq!(line, r#"{"up":1}"#);
+                child.kill().unwrap();
+                child.wait().unwrap();
+            }
+            Launch::Silent(what) => panic!("{what}"),
+        }
+    }
+
+    /// A silent process is killed and described (sleeping, on what), with
+    /// its stderr: what the caller retries and reports.
+    #[test]
+    fn a_silent_process_is_killed_and_described() {
+        let mut cmd = sh("echo 'a warning' >&2; exec sleep 30");
+        let started = Instant::now();
+        match launch(&mut cmd, Duration::from_millis(300)).unwrap() {
+            Launch::Silent(what) => {
+                assert!(what.starts_with("silent for 300ms, state S cpu "), "{what}");
+                assert!(what.contains("wchan "), "{what}");
+                assert!(what.ends_with("stderr:\na warning\n"), "{what}");
+            }
+            Launch::Started(..) => panic!("a silent process started"),
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the sleeper was not killed"
+        );
+    }
+
+    #[test]
+    fn an_exit_before_the_line_is_an_error_not_retried() {
+        let mut cmd = sh("echo 'bad flag' >&2; exit 3");
+        let err = launch(&mut cmd, Duration::from_secs(20)).err().unwrap();
+        let msg = err.to_string();
+        assert!(msg.contains("exited before printing"), "{msg}");
+        assert!(msg.contains("bad flag"), "{msg}");
     }
 }
