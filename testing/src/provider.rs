@@ -3,7 +3,7 @@
 use crate::{ClientKey, Error, Result, TlsCert};
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{mpsc, Arc, Mutex};
@@ -203,7 +203,17 @@ impl OidcProvider {
                 .min(ATTEMPT);
             match launch(&mut cmd, bound)? {
                 Launch::Started(child, stdin, stderr, line) => break (child, stdin, stderr, line),
-                Launch::Silent(what) => silent.push(what),
+                Launch::Silent(what) => {
+                    // Straight to the process's stderr, past the test
+                    // harness's capture: a start that needed another attempt
+                    // shows in a passing run's log too.
+                    let _ = writeln!(
+                        std::io::stderr(),
+                        "idflow-testing: provider start attempt {} of {ATTEMPTS} was silent: {what}",
+                        silent.len() + 1
+                    );
+                    silent.push(what);
+                }
             }
             if silent.len() >= ATTEMPTS || Instant::now() >= deadline {
                 return Err(Error::new(format!(
