@@ -12,6 +12,15 @@ import java.nio.ByteBuffer
 
 /**
  * Replaces this cache's content with msal-format JSON (from idflow or any
+ * MSAL), as MSAL for Java's `ITokenCache.deserialize` does: the same as
+ * [restore]. Anything else is a [ClientException] (`invalid_cache_format`)
+ * and leaves the cache unchanged.
+ */
+@Throws(IdFlowException::class)
+fun TokenCache.deserialize(state: String) = restore(state)
+
+/**
+ * Replaces this cache's content with msal-format JSON (from idflow or any
  * MSAL). Anything else is a [ClientException] (`invalid_cache_format`) and
  * leaves the cache unchanged. The text is encoded to UTF-8 here (the JDK's
  * encoder is far faster than the generated binding's per-character one) and
@@ -52,23 +61,39 @@ fun TokenCache.restore(state: ByteBuffer) {
 /**
  * The serialized cache as its UTF-8 bytes, for storage that takes bytes (a
  * file, a database row, the Android Keystore): the same document as
- * `serialize()`, which it clears [TokenCache.hasStateChanged] like. The core
+ * [serialize], which it clears [TokenCache.hasStateChanged] like. The core
  * writes the document straight into native memory, which is copied once into
  * the array. It holds tokens: store it as a secret.
  */
-fun TokenCache.serializeUtf8(): ByteArray = serializedInPlace() ?: serialize().toByteArray(Charsets.UTF_8)
+fun TokenCache.serializeUtf8(): ByteArray =
+    serializedInPlace()?.bytes ?: serializeText().toByteArray(Charsets.UTF_8)
+
+/**
+ * The whole cache as msal's JSON, as MSAL for Java's `ITokenCache.serialize`
+ * gives it; clears [TokenCache.hasStateChanged]. It holds tokens: store it as
+ * a secret. Written like [serializeUtf8], then copied once into the String:
+ * as Latin-1 when the writer saw only ASCII (msal's documents are), which is
+ * a plain copy, where decoding UTF-8 would scan every byte first.
+ */
+fun TokenCache.serialize(): String {
+    val document = serializedInPlace() ?: return serializeText()
+    return String(document.bytes, if (document.ascii) Charsets.ISO_8859_1 else Charsets.UTF_8)
+}
+
+/** A document written in place: its UTF-8 bytes, and whether they are all ASCII. */
+internal class InPlace(val bytes: ByteArray, val ascii: Boolean)
 
 /**
  * The document written into native memory at the length the core predicts,
  * then copied into the array; null when it does not fit (a string needed
  * escaping, or the cache grew since its length was asked).
  */
-internal fun TokenCache.serializedInPlace(): ByteArray? {
+internal fun TokenCache.serializedInPlace(): InPlace? {
     val predicted = serializedLenHint().toLong()
     if (predicted > MAX_ARRAY) return null
     return NativeBuffer(predicted).use { native ->
         translated { serializeIntoAddress(native.address.toULong(), predicted.toULong()) }
-            ?.let { native.read(it.len.toInt()) }
+            ?.let { InPlace(native.read(it.len.toInt()), it.ascii) }
     }
 }
 

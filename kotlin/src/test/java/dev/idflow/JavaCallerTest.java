@@ -11,6 +11,7 @@ import dev.idflow.ffi.CancelHandle;
 import dev.idflow.ffi.ClientCredential;
 import dev.idflow.ffi.DeviceCodeFlow;
 import dev.idflow.ffi.ErrorKind;
+import dev.idflow.ffi.TokenCache;
 import dev.idflow.ffi.TokenResult;
 import dev.idflow.ffi.UrlOpener;
 import java.net.ConnectException;
@@ -33,14 +34,36 @@ class JavaCallerTest {
         return url;
     }
 
+    private static ConfidentialClientApplication confidentialApp() {
+        return new ConfidentialClientApplication(
+                CONFIDENTIAL, emulator() + "/emulator.idflow.test",
+                new ClientCredential.Secret("emulator-secret-do-not-use-in-production"));
+    }
+
     @Test
     void clientCredentialsFromJava() {
-        String base = emulator();
-        try (ConfidentialClientApplication app = new ConfidentialClientApplication(
-                CONFIDENTIAL, base + "/emulator.idflow.test",
-                new ClientCredential.Secret("emulator-secret-do-not-use-in-production"))) {
+        try (ConfidentialClientApplication app = confidentialApp()) {
             TokenResult r = app.acquireTokenForClientBlocking(List.of("api://" + CONFIDENTIAL + "/.default"));
             assertFalse(r.getAccessToken().isEmpty());
+        }
+    }
+
+    /**
+     * MSAL for Java's serialize / deserialize, as a Java caller reaches them
+     * (the Kotlin extensions are static methods of IdFlowCache).
+     */
+    @Test
+    void cacheSerializedAndRestoredFromJava() {
+        try (ConfidentialClientApplication app = confidentialApp()) {
+            app.acquireTokenForClientBlocking(List.of("api://" + CONFIDENTIAL + "/.default"));
+            String state = IdFlowCache.serialize(app.getTokenCache());
+            assertTrue(state.contains("\"AccessToken\""), "the document holds the app token");
+            TokenCache copy = new TokenCache();
+            IdFlowCache.deserialize(copy, state);
+            assertEquals(state, IdFlowCache.serialize(copy));
+            ClientException bad = assertThrows(ClientException.class, () -> IdFlowCache.deserialize(copy, "{"));
+            assertEquals("invalid_cache_format", bad.getErrorCode());
+            assertEquals(state, IdFlowCache.serialize(copy), "a failed deserialize changes nothing");
         }
     }
 

@@ -135,7 +135,8 @@ class PackedCacheTest {
         val text = cache("z\u00fcrich@example.com")
         cache.restore(text)
         val bytes = cache.serializeUtf8()
-        assertArrayEquals(cache.serialize().toByteArray(Charsets.UTF_8), bytes)
+        assertArrayEquals(cache.serializeText().toByteArray(Charsets.UTF_8), bytes)
+        assertEquals(cache.serializeText(), cache.serialize(), "a document that is not ASCII, written in place")
         val again = TokenCache()
         again.restore(String(bytes, Charsets.UTF_8))
         assertEquals(listOf("z\u00fcrich@example.com"), app(again).getAccounts().map { it.username })
@@ -145,11 +146,34 @@ class PackedCacheTest {
     }
 
     /**
+     * MSAL for Java's two names work on the cache as they do there, through
+     * the byte paths: `deserialize(String)` is [restore] (and throws the
+     * IdFlowException hierarchy, not the generated binding's exception),
+     * `serialize()` the generated text, which it clears the changed flag like.
+     */
+    @Test
+    fun serializeAndDeserializeByMsalForJavasNames() {
+        val cache = TokenCache()
+        cache.deserialize(cache("a@example.com", "b@example.com"))
+        assertEquals(2, app(cache).getAccounts().size)
+        assertFalse(cache.hasStateChanged(), "a loaded cache has nothing to persist")
+        cache.setStateChanged(true)
+        val text = cache.serialize()
+        assertFalse(cache.hasStateChanged(), "serialize clears the changed flag")
+        assertEquals(cache.serializeText(), text)
+        val bad = assertThrows<ClientException> { cache.deserialize("{\"Account\": [") }
+        assertEquals("invalid_cache_format", bad.errorCode)
+        assertEquals(2, app(cache).getAccounts().size, "a failed deserialize changes nothing")
+        cache.deserialize("")
+        assertEquals(0, app(cache).getAccounts().size, "an empty document is an empty cache")
+    }
+
+    /**
      * A document of several huge pages is written in place into native
-     * memory and copied into the array; a document with an escaped string
-     * does not fit the predicted length and takes the ordinary path. Both are
-     * `serialize()`'s text, both clear the changed flag, and every kind of
-     * buffer restores the same cache.
+     * memory and copied into the array (and the String); a document with an
+     * escaped string does not fit the predicted length and takes the ordinary
+     * path. Both are the generated binding's text, both clear the changed
+     * flag, and every kind of buffer restores the same cache.
      */
     @Test
     fun serializedBytesOfALargeOrEscapedCacheAndEveryKindOfBufferRestored() {
@@ -161,7 +185,11 @@ class PackedCacheTest {
             assertTrue(cache.hasStateChanged())
             val bytes = cache.serializeUtf8()
             assertFalse(cache.hasStateChanged(), "serializeUtf8 clears the changed flag")
-            assertArrayEquals(cache.serialize().toByteArray(Charsets.UTF_8), bytes)
+            assertArrayEquals(cache.serializeText().toByteArray(Charsets.UTF_8), bytes)
+            cache.setStateChanged(true)
+            val text = cache.serialize()
+            assertFalse(cache.hasStateChanged(), "serialize clears the changed flag")
+            assertEquals(cache.serializeText(), text)
             if (users === many) assertTrue(bytes.size > 8 shl 20, "${bytes.size} bytes: several huge pages")
             assertEquals(users === many, cache.serializedInPlace() != null, "written in place unless escaped")
 

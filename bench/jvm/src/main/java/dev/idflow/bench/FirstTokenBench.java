@@ -2,6 +2,7 @@ package dev.idflow.bench;
 
 import com.microsoft.aad.msal4j.ClientCredentialFactory;
 import com.microsoft.aad.msal4j.ClientCredentialParameters;
+import dev.idflow.IdFlowCache;
 import dev.idflow.JavaNetHttpClient;
 import dev.idflow.ffi.ClientCredential;
 import java.net.URLEncoder;
@@ -168,13 +169,13 @@ public class FirstTokenBench {
 
     @Benchmark
     public String emptiedCacheIdflowJdk() throws Exception {
-        keptIdflowJdk.getTokenCache().deserialize("");
+        IdFlowCache.deserialize(keptIdflowJdk.getTokenCache(), "");
         return forClient(keptIdflowJdk);
     }
 
     @Benchmark
     public String emptiedCacheIdflowOwnTransport() throws Exception {
-        keptIdflowOwn.getTokenCache().deserialize("");
+        IdFlowCache.deserialize(keptIdflowOwn.getTokenCache(), "");
         return forClient(keptIdflowOwn);
     }
 
