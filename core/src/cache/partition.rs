@@ -329,6 +329,14 @@ impl TokenCache {
     /// this call's changes with its own.
     pub async fn after_access(&self, partition: &PartitionKey) {
         let Some(p) = self.partitions() else { return };
+        // Boxed: the writes' state (a whole store, the storage's own future:
+        // ≈ 6.8 KB) would otherwise be part of the future of every token
+        // call, with a partition store or without, and be moved with it at
+        // each level of every call.
+        Box::pin(self.write_partitions(&p, partition)).await;
+    }
+
+    async fn write_partitions(&self, p: &Arc<Partitions>, partition: &PartitionKey) {
         let parts: Vec<_> = {
             let mut s = self.write();
             // Registered while the journal is still locked: a call whose
@@ -339,7 +347,7 @@ impl TokenCache {
                 .collect()
         };
         for (writing, key, mine) in parts {
-            if let Err(mine) = self.write_partition(&p, &key, mine).await {
+            if let Err(mine) = self.write_partition(p, &key, mine).await {
                 self.write().restore_journal(mine);
                 self.mark_changed();
             }

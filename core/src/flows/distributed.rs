@@ -27,7 +27,10 @@ impl Engine {
     /// Runs `fetch` under the partition's lease for `scopes_key` (see the
     /// module docs), returning `hit()`'s token instead when another process
     /// stored one meanwhile; writes the partition of `cache` (the app's
-    /// cache, or its on-behalf-of tokens) afterwards.
+    /// cache, or its on-behalf-of tokens) afterwards. Callers box its future
+    /// (`Box::pin`): it holds the fetch's beside the lease's, and unboxed
+    /// that size would be part of every call's future, with a partition
+    /// store or without.
     pub(crate) async fn across_processes<H, F, Fut>(
         &self,
         cache: &TokenCache,
