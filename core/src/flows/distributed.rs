@@ -27,11 +27,27 @@ impl Engine {
     /// Runs `fetch` under the partition's lease for `scopes_key` (see the
     /// module docs), returning `hit()`'s token instead when another process
     /// stored one meanwhile; writes the partition of `cache` (the app's
-    /// cache, or its on-behalf-of tokens) afterwards. Callers box its future
-    /// (`Box::pin`): it holds the fetch's beside the lease's, and unboxed
-    /// that size would be part of every call's future, with a partition
-    /// store or without.
+    /// cache, or its on-behalf-of tokens) afterwards.
     pub(crate) async fn across_processes<H, F, Fut>(
+        &self,
+        cache: &TokenCache,
+        partition: &PartitionKey,
+        scopes_key: &str,
+        hit: H,
+        fetch: F,
+    ) -> Result<AuthenticationResult, IdFlowError>
+    where
+        H: Fn() -> Found,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<AuthenticationResult, IdFlowError>>,
+    {
+        // Boxed: the lease's state beside the fetch's would otherwise be part
+        // of the future of every call that may come here, with a partition
+        // store or without (see `TokenCache::after_access`).
+        Box::pin(self.under_lease(cache, partition, scopes_key, hit, fetch)).await
+    }
+
+    async fn under_lease<H, F, Fut>(
         &self,
         cache: &TokenCache,
         partition: &PartitionKey,

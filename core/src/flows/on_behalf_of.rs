@@ -64,7 +64,7 @@ impl Engine {
                 // The realm the tokens are filed under is the one discovery
                 // establishes: settle it before looking across processes.
                 self.resolve().await?;
-                Box::pin(self.across_processes(
+                self.across_processes(
                     &tokens,
                     &partition,
                     &scopes_key,
@@ -74,7 +74,7 @@ impl Engine {
                         self.keep_on_behalf_of(&tokens, &partition, &scopes, &fresh);
                         Ok(fresh)
                     },
-                ))
+                )
                 .await
             })
             .await

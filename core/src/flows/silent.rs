@@ -226,13 +226,13 @@ impl Engine {
                 let resolved = self.resolve().await?;
                 let partition =
                     crate::cache::PartitionKey::app(&self.client_id, &realm_of(&resolved));
-                Box::pin(self.across_processes(
+                self.across_processes(
                     &self.cache,
                     &partition,
                     &scopes_key,
                     || self.app_token_hit(&scopes),
                     || self.client_credentials(&scopes, None),
-                ))
+                )
                 .await
             })
             .await
@@ -329,13 +329,13 @@ impl Engine {
                 // this account's token for these scopes right now: one
                 // refresh for all of them (see `super::distributed`). A
                 // forced refresh or a claims request wants its own answer.
-                Box::pin(self.across_processes(
+                self.across_processes(
                     &self.cache,
                     &partition,
                     &scopes_key,
                     || self.fresh_user_token(&scopes, account),
                     || self.refresh_silently(&scopes, account, claims, bypass),
-                ))
+                )
                 .await
             })
             .await;
