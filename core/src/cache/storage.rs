@@ -80,6 +80,10 @@ pub struct FileStorage {
     path: PathBuf,
     lock_path: PathBuf,
     lock_timeout: Duration,
+    /// How old an unlocked lock file must be to be taken for a dead
+    /// process's ([`STALE_LOCK_AFTER`]; shorter in tests where only one live
+    /// process ever locks at a time).
+    stale_after: Duration,
     /// The lock file while this instance holds the lock.
     held: Mutex<Option<File>>,
     /// Set when the lock was taken over from a dead process, whose temporary
@@ -102,6 +106,7 @@ impl FileStorage {
         FileStorage {
             lock_path: with_suffix(".lockfile"),
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
+            stale_after: STALE_LOCK_AFTER,
             held: Mutex::new(None),
             sweep: std::sync::atomic::AtomicBool::new(false),
             path,
@@ -112,6 +117,15 @@ impl FileStorage {
     /// the lock before failing ([`DEFAULT_LOCK_TIMEOUT`] otherwise).
     pub fn with_lock_timeout(mut self, timeout: Duration) -> Self {
         self.lock_timeout = timeout;
+        self
+    }
+
+    /// Takes an unlocked lock file for a dead process's after `after`
+    /// instead of [`STALE_LOCK_AFTER`]: for tests that kill lock holders
+    /// one after another, with no other live process locking meanwhile.
+    #[cfg(test)]
+    pub(crate) fn with_stale_lock_after(mut self, after: Duration) -> Self {
+        self.stale_after = after;
         self
     }
 
@@ -210,7 +224,7 @@ impl FileStorage {
         f.try_lock().ok()?;
         let meta = f.metadata().ok()?;
         let age = meta.modified().ok()?.elapsed().unwrap_or_default();
-        (age >= STALE_LOCK_AFTER && same_file(&meta, &self.lock_path)).then_some(f)
+        (age >= self.stale_after && same_file(&meta, &self.lock_path)).then_some(f)
     }
 }
 

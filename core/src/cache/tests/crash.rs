@@ -6,6 +6,17 @@ use super::*;
 const CRASH_PATH: &str = "IDFLOW_CACHE_CRASH_PATH";
 const CRASH_FIRST: &str = "IDFLOW_CACHE_CRASH_FIRST";
 
+/// [`attached`], taking a killed writer's lock file after 50 ms instead of
+/// a second: here a writer is killed, then one process at a time locks the
+/// file (never two live ones at once, the only case the longer wait is
+/// for), and the default would make the test wait a second per kill.
+fn attached_after_kills(path: &Path) -> TokenCache {
+    let cache = TokenCache::new();
+    let storage = FileStorage::new(path).with_stale_lock_after(Duration::from_millis(50));
+    cache.attach_storage(Arc::new(storage)).unwrap();
+    cache
+}
+
 /// The writer half of `killed_writers_lose_no_committed_entry`, run in a
 /// child process it spawns (ignored otherwise): saves and persists tokens
 /// one by one, printing each id once persist returned, until killed.
@@ -14,7 +25,7 @@ const CRASH_FIRST: &str = "IDFLOW_CACHE_CRASH_FIRST";
 fn crash_writer_child() {
     let path = std::env::var(CRASH_PATH).expect("spawned by the crash test");
     let first: u64 = std::env::var(CRASH_FIRST).unwrap().parse().unwrap();
-    let cache = attached(Path::new(&path));
+    let cache = attached_after_kills(Path::new(&path));
     for id in first.. {
         let name = format!("c{id}");
         save_app(&cache, &name, &[&name]);
@@ -84,7 +95,7 @@ fn killed_writers_lose_no_committed_entry() {
         forward.join().unwrap();
         committed.extend(rx.try_iter());
 
-        let cache = attached(&path);
+        let cache = attached_after_kills(&path);
         for id in &committed {
             let name = format!("c{id}");
             assert_eq!(
