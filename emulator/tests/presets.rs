@@ -121,7 +121,7 @@ async fn every_preset_is_classified_as_named() {
         // A success the flows cannot use (members of the wrong types) fails
         // when the token response is read, as every flow reads it.
         let unusable = c.result.as_ref().and_then(|map| {
-            idflow::TokenResponse::from_map(map)
+            idflow::TokenResponse::from_map(map.clone())
                 .err()
                 .map(|why| idflow::IdFlowError::local(idflow::LocalCode::InvalidTokenResponse, why))
         });

@@ -16,7 +16,7 @@ fuzz_target!(|data: &[u8]| {
         let c = idflow::classify_at(&response, flow, SystemTime::UNIX_EPOCH);
         match (&c.result, &c.error) {
             (Some(map), None) => {
-                if let Ok(token) = TokenResponse::from_map(map) {
+                if let Ok(token) = TokenResponse::from_map(map.clone()) {
                     assert!(!token.access_token.expose().is_empty());
                     let _ = token.scopes();
                     // Every lifetime ends within the cap, from any start.

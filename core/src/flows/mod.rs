@@ -365,7 +365,7 @@ impl Engine {
             (_, Some(e)) => return Err(e.with_correlation_id(exchange.correlation_id.clone())),
             (None, None) => return Err(exchange.failure(flow)),
         };
-        let token = TokenResponse::from_map(&map).map_err(|why| {
+        let token = TokenResponse::from_map(map).map_err(|why| {
             let e = exchange
                 .local(
                     LocalCode::InvalidTokenResponse,

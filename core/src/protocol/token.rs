@@ -38,9 +38,6 @@ pub fn lifetime_end(start: SystemTime, secs: u64) -> SystemTime {
     start.checked_add(lifetime).unwrap_or(start)
 }
 
-/// Keys whose values are tokens: never copied into [`TokenResponse::extra`].
-const TOKEN_KEYS: [&str; 3] = ["access_token", "refresh_token", "id_token"];
-
 /// A successful token-endpoint answer.
 #[derive(Clone)]
 pub struct TokenResponse {
@@ -83,40 +80,36 @@ impl std::fmt::Debug for TokenResponse {
 
 impl TokenResponse {
     /// Reads the success body the classifier accepted. The error names the
-    /// offending member, never a value.
-    pub fn from_map(map: &Map<String, Value>) -> Result<TokenResponse, String> {
-        let text = |k: &str| -> Result<Option<String>, String> {
-            match map.get(k) {
-                None | Some(Value::Null) => Ok(None),
-                Some(Value::String(s)) if s.is_empty() => Ok(None),
-                Some(Value::String(s)) => Ok(Some(s.clone())),
-                Some(_) => Err(format!("`{k}` is not a string")),
-            }
+    /// offending member, never a value. Takes the answer: its tokens move
+    /// into the result and the rest becomes [`TokenResponse::extra`], with
+    /// no copy of either.
+    pub fn from_map(mut map: Map<String, Value>) -> Result<TokenResponse, String> {
+        let access_token = take_token(&mut map, "access_token")?.ok_or("no `access_token`")?;
+        let token_type = text(&map, "token_type")?.unwrap_or_else(|| "Bearer".to_owned());
+        let expires_in = seconds(&map, "expires_in")?;
+        let ext_expires_in = seconds(&map, "ext_expires_in")?;
+        let refresh_in = seconds(&map, "refresh_in")?;
+        let scope = text(&map, "scope")?;
+        let refresh_token = take_token(&mut map, "refresh_token")?.map(RefreshToken::new);
+        let id_token = take_token(&mut map, "id_token")?.map(IdToken::new);
+        let client_info = text(&map, "client_info")?;
+        let foci = match map.get("foci") {
+            Some(Value::Number(n)) => Some(n.to_string()),
+            Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+            _ => None,
         };
-        let access_token = text("access_token")?.ok_or("no `access_token`")?;
-        // Only the members not read above are copied (not the whole answer,
-        // token included, to drop most of it again).
-        let extra: Map<String, Value> = map
-            .iter()
-            .filter(|(k, _)| !TOKEN_KEYS.contains(&k.as_str()))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
         Ok(TokenResponse {
             access_token: AccessToken::new(access_token),
-            token_type: text("token_type")?.unwrap_or_else(|| "Bearer".to_owned()),
-            expires_in: seconds(map, "expires_in")?,
-            ext_expires_in: seconds(map, "ext_expires_in")?,
-            refresh_in: seconds(map, "refresh_in")?,
-            scope: text("scope")?,
-            refresh_token: text("refresh_token")?.map(RefreshToken::new),
-            id_token: text("id_token")?.map(IdToken::new),
-            client_info: text("client_info")?,
-            foci: match map.get("foci") {
-                Some(Value::Number(n)) => Some(n.to_string()),
-                Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
-                _ => None,
-            },
-            extra,
+            token_type,
+            expires_in,
+            ext_expires_in,
+            refresh_in,
+            scope,
+            refresh_token,
+            id_token,
+            client_info,
+            foci,
+            extra: map,
         })
     }
 
@@ -125,6 +118,28 @@ impl TokenResponse {
         self.scope
             .as_deref()
             .map(|s| s.split_whitespace().map(str::to_owned).collect())
+    }
+}
+
+/// A string member: absent, `null` and `""` are `None`; another type is an
+/// error naming the member.
+fn text(map: &Map<String, Value>, key: &str) -> Result<Option<String>, String> {
+    match map.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.is_empty() => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(format!("`{key}` is not a string")),
+    }
+}
+
+/// A token member as [`text`] reads it, taken out of the answer: the token
+/// moves into the result instead of being copied, and is never left in
+/// [`TokenResponse::extra`] (whatever its type).
+fn take_token(map: &mut Map<String, Value>, key: &str) -> Result<Option<String>, String> {
+    match map.remove(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s).filter(|s| !s.is_empty())),
+        Some(_) => Err(format!("`{key}` is not a string")),
     }
 }
 
@@ -343,7 +358,7 @@ mod tests {
         let max_secs = MAX_TOKEN_LIFETIME.as_secs();
         assert_eq!(lifetime_end(t0, max_secs + 1), t0 + MAX_TOKEN_LIFETIME);
         // `1e300` and u64::MAX as text both read as u64::MAX, then are capped.
-        let r = TokenResponse::from_map(&map(json!({
+        let r = TokenResponse::from_map(map(json!({
             "access_token":"a","expires_in":1e300,"ext_expires_in":"18446744073709551615",
             "refresh_in":u64::MAX
         })))
@@ -364,8 +379,8 @@ mod tests {
     #[test]
     fn expires_in_as_number_or_string() {
         let n =
-            TokenResponse::from_map(&map(json!({"access_token":"a","expires_in":3599}))).unwrap();
-        let s = TokenResponse::from_map(&map(
+            TokenResponse::from_map(map(json!({"access_token":"a","expires_in":3599}))).unwrap();
+        let s = TokenResponse::from_map(map(
             json!({"access_token":"a","expires_in":"3599","ext_expires_in":" 7200 "}),
         ))
         .unwrap();
@@ -374,18 +389,42 @@ mod tests {
         assert_eq!(s.ext_expires_in, Some(7200));
         assert_eq!(n.token_type, "Bearer");
         assert!(
-            TokenResponse::from_map(&map(json!({"access_token":"a","expires_in":"soon"}))).is_err()
+            TokenResponse::from_map(map(json!({"access_token":"a","expires_in":"soon"}))).is_err()
         );
-        assert!(
-            TokenResponse::from_map(&map(json!({"access_token":"a","expires_in":-5}))).is_err()
+        assert!(TokenResponse::from_map(map(json!({"access_token":"a","expires_in":-5}))).is_err());
+        assert!(TokenResponse::from_map(map(json!({"access_token":7}))).is_err());
+        assert!(TokenResponse::from_map(map(json!({"token_type":"Bearer"}))).is_err());
+    }
+
+    #[test]
+    fn tokens_leave_the_answer_and_the_first_bad_member_is_named() {
+        let t = TokenResponse::from_map(map(json!({
+            "access_token":"a","refresh_token":"","id_token":null,"token_type":"Bearer","x":1
+        })))
+        .unwrap();
+        assert!(t.refresh_token.is_none() && t.id_token.is_none());
+        let kept: Vec<&String> = t.extra.keys().collect();
+        assert_eq!(kept, ["token_type", "x"]);
+        // Members are read in one order; the first that is wrong is named.
+        let why = |v: Value| TokenResponse::from_map(map(v)).err().unwrap();
+        assert_eq!(why(json!({"refresh_token":7})), "no `access_token`");
+        assert_eq!(
+            why(json!({"access_token":"a","refresh_token":7,"token_type":7})),
+            "`token_type` is not a string"
         );
-        assert!(TokenResponse::from_map(&map(json!({"access_token":7}))).is_err());
-        assert!(TokenResponse::from_map(&map(json!({"token_type":"Bearer"}))).is_err());
+        assert_eq!(
+            why(json!({"access_token":"a","refresh_token":7,"client_info":7})),
+            "`refresh_token` is not a string"
+        );
+        assert_eq!(
+            why(json!({"access_token":"a","id_token":[],"client_info":7})),
+            "`id_token` is not a string"
+        );
     }
 
     #[test]
     fn every_field_and_no_secret_in_debug() {
-        let t = TokenResponse::from_map(&map(json!({
+        let t = TokenResponse::from_map(map(json!({
             "access_token":"AT-SECRET","token_type":"pop","expires_in":60,"refresh_in":30,
             "scope":"User.Read  Mail.Read","refresh_token":"RT-SECRET","id_token":"IDT-SECRET",
             "client_info":"eyJ1aWQiOiJ1IiwidXRpZCI6InQifQ","foci":1,"x_custom":"kept"
