@@ -44,62 +44,49 @@ impl Engine {
         // Boxed: the lease's state beside the fetch's would otherwise be part
         // of the future of every call that may come here, with a partition
         // store or without (see `TokenCache::after_access`).
-        Box::pin(self.under_lease(cache, partition, scopes_key, hit, fetch)).await
-    }
-
-    async fn under_lease<H, F, Fut>(
-        &self,
-        cache: &TokenCache,
-        partition: &PartitionKey,
-        scopes_key: &str,
-        hit: H,
-        fetch: F,
-    ) -> Result<AuthenticationResult, IdFlowError>
-    where
-        H: Fn() -> Found,
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<AuthenticationResult, IdFlowError>>,
-    {
-        let Some(opts) = cache.partitions().map(|p| p.options.clone()) else {
-            return fetch().await;
-        };
-        let name = format!("{}\u{1f}{scopes_key}", partition.as_str());
-        // The pause between two looks doubles up to 8 × `lease_poll`: a
-        // thousand waiters polling at the shortest pause would load Redis
-        // (and their own processes) more than the one request they avoid.
-        let mut pause = opts.lease_poll;
-        let longest = opts.lease_poll.saturating_mul(8);
-        let mut waited = std::time::Duration::ZERO;
-        loop {
-            match cache.acquire_lease(&name).await {
-                Some(Lease::Acquired(token)) => {
-                    // The previous holder may have stored it just now.
-                    cache.before_access(partition, true).await;
-                    let r = match hit() {
-                        Ok(Some(h)) => Ok(h),
-                        Ok(None) => fetch().await,
-                        Err(e) => Err(e),
-                    };
-                    cache.after_access(partition).await;
-                    cache.release_lease(&name, &token).await;
-                    return r;
-                }
-                Some(Lease::Busy) if waited < opts.lease_wait => {
-                    self.sender.sleeper.sleep(pause).await;
-                    waited = waited.saturating_add(pause);
-                    pause = pause.saturating_mul(2).min(longest);
-                    cache.before_access(partition, true).await;
-                    if let Some(h) = hit()? {
-                        return Ok(h);
+        Box::pin(async move {
+            let Some(opts) = cache.partitions().map(|p| p.options.clone()) else {
+                return fetch().await;
+            };
+            let name = format!("{}\u{1f}{scopes_key}", partition.as_str());
+            // The pause between two looks doubles up to 8 × `lease_poll`: a
+            // thousand waiters polling at the shortest pause would load Redis
+            // (and their own processes) more than the one request they avoid.
+            let mut pause = opts.lease_poll;
+            let longest = opts.lease_poll.saturating_mul(8);
+            let mut waited = std::time::Duration::ZERO;
+            loop {
+                match cache.acquire_lease(&name).await {
+                    Some(Lease::Acquired(token)) => {
+                        // The previous holder may have stored it just now.
+                        cache.before_access(partition, true).await;
+                        let r = match hit() {
+                            Ok(Some(h)) => Ok(h),
+                            Ok(None) => fetch().await,
+                            Err(e) => Err(e),
+                        };
+                        cache.after_access(partition).await;
+                        cache.release_lease(&name, &token).await;
+                        return r;
+                    }
+                    Some(Lease::Busy) if waited < opts.lease_wait => {
+                        self.sender.sleeper.sleep(pause).await;
+                        waited = waited.saturating_add(pause);
+                        pause = pause.saturating_mul(2).min(longest);
+                        cache.before_access(partition, true).await;
+                        if let Some(h) = hit()? {
+                            return Ok(h);
+                        }
+                    }
+                    // Waited long enough, or the store fails: fetch directly.
+                    _ => {
+                        let r = fetch().await;
+                        cache.after_access(partition).await;
+                        return r;
                     }
                 }
-                // Waited long enough, or the store fails: fetch directly.
-                _ => {
-                    let r = fetch().await;
-                    cache.after_access(partition).await;
-                    return r;
-                }
             }
-        }
+        })
+        .await
     }
 }
