@@ -88,8 +88,8 @@ def pytest_generate_tests(metafunc):
 
 @pytest.fixture
 def admin(admin):
-    # 1 s, the shortest interval the core honours (0 means "the RFC's 5 s"),
-    # keeps the real waits of the polling presets short.
+    # 1 s keeps the real waits of the polling presets short and measurable
+    # (0 would poll again at once, as msal does).
     admin.settings(device_code_interval_secs=1)
     return admin
 

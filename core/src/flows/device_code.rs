@@ -17,7 +17,13 @@ use crate::secret::DeviceCode;
 use serde_json::Value;
 use std::time::{Duration, SystemTime};
 
-/// Polling interval when the server names none (RFC 8628 §3.2).
+/// Polling interval when the server names none (RFC 8628 §3.2). An
+/// `interval` of 0 is a value named, not a missing one: the next poll goes at
+/// once, as in msal Python (`msal/oauth2cli/oauth2.py`,
+/// `obtain_token_by_device_flow`: `interval` one-second sleeps), MSAL for Java
+/// (`AcquireTokenByDeviceCodeFlowSupplier`: `TimeUnit.SECONDS.sleep(interval)`)
+/// and MSAL.NET (`DeviceCodeRequest`: `Task.Delay` of the interval); a server
+/// that wants slower polling answers `slow_down`, which adds 5 s.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
 /// Lifetime of a device code when the server names none.
 pub const DEFAULT_EXPIRES_IN: Duration = Duration::from_secs(900);
@@ -158,7 +164,6 @@ pub(crate) async fn initiate<S: AsRef<str>>(
             )
             .unwrap_or(now),
         interval: secs("interval")
-            .filter(|s| *s > 0)
             .map(Duration::from_secs)
             .unwrap_or(DEFAULT_INTERVAL)
             .min(MAX_POLL_INTERVAL),

@@ -30,7 +30,7 @@
 //! belongs in server-side storage, never in a cookie.
 
 use super::auth_code::{append_query, authorize_params, AuthCodeFlow, AuthCodeOptions, Prompt};
-use super::device_code::DeviceFlow;
+use super::device_code::{DeviceFlow, MAX_POLL_INTERVAL};
 pub use super::redemption::MAX_AGE_SKEW;
 use super::{app_scopes, decorated, Context, Engine, RESERVED_SCOPES};
 use crate::error::{Flow, IdFlowError, LocalCode};
@@ -304,7 +304,7 @@ impl DeviceFlow {
             verification_uri_complete: data.verification_uri_complete,
             message: data.message,
             expires_at,
-            interval: Duration::from_secs(data.interval.clamp(1, 300)),
+            interval: Duration::from_secs(data.interval).min(MAX_POLL_INTERVAL),
             scopes: app_scopes(&data.scope)?,
             correlation_id: if data.correlation_id.is_empty() {
                 crate::net::http::new_correlation_id()

@@ -32,8 +32,8 @@ final class EveryPresetTests: XCTestCase {
             let grantType = match["grant_type"] as? String
 
             try await Emulator.admin("reset")
-            // Pending answers wait one interval before the next poll: keep it short (the
-            // core treats 0 as "none given" and uses its default of 5 s).
+            // Pending answers wait one interval before the next poll: keep it short and
+            // measurable (0 would poll again at once).
             try await Emulator.admin("settings", ["device_code_interval_secs": 1], method: "PATCH")
 
             if name == "iwa_managed_user" {

@@ -260,3 +260,46 @@ fn slow_down_saturates() {
         Some(Duration::MAX)
     );
 }
+
+/// An `interval` of 0 is a value the server named (RFC 8628 §3.2 gives 5 s
+/// only when none is named): the next poll goes at once, as in every MSAL
+/// (msal Python's `oauth2cli/oauth2.py`, `obtain_token_by_device_flow`, sleeps
+/// `interval` one-second rounds; MSAL for Java's
+/// `AcquireTokenByDeviceCodeFlowSupplier` and MSAL.NET's `DeviceCodeRequest`
+/// sleep `interval` seconds). A `slow_down` still adds 5 s. The flow's data
+/// (the Python dict) carries the 0 across, and a missing `interval` is 5 s.
+#[tokio::test]
+async fn an_interval_of_zero_polls_again_at_once() {
+    let (http, t) = (ms_http(), ManualTime::new(start()));
+    let mut answer = device_answer();
+    answer["interval"] = json!(0);
+    http.json(Method::Post, MS_DEVICE, 200, answer);
+    for error in [
+        "authorization_pending",
+        "slow_down",
+        "authorization_pending",
+    ] {
+        http.json(Method::Post, MS_TOKEN, 400, pending(error));
+    }
+    http.json(Method::Post, MS_TOKEN, 200, token_body(start(), &[]));
+    let app = public_app(&http, &t);
+    let flow = app
+        .initiate_device_flow(&["User.Read"], None)
+        .await
+        .unwrap();
+    assert_eq!(flow.interval, Duration::ZERO);
+    let carried = DeviceFlow::from_json(&flow.to_json(start())).unwrap();
+    assert_eq!(carried.interval, Duration::ZERO);
+    let r = app
+        .acquire_token_by_device_flow(&carried, &CancelHandle::new())
+        .await
+        .unwrap();
+    assert_eq!(r.access_token.expose(), "AT-SECRET-VALUE");
+    assert_eq!(t.sleeps(), [0, 5, 5].map(Duration::from_secs).to_vec());
+
+    let mut answer = device_answer();
+    answer.as_object_mut().unwrap().remove("interval");
+    http.json(Method::Post, MS_DEVICE, 200, answer);
+    let flow = app.initiate_device_flow(&["a"], None).await.unwrap();
+    assert_eq!(flow.interval, DEFAULT_INTERVAL);
+}

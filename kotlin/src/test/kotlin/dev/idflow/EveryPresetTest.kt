@@ -109,7 +109,7 @@ class EveryPresetTest {
                     attempt { runBlocking { app.acquireTokenByRefreshToken(rt!!, GRAPH) } }
                 }
                 endpoint == "token" && grant != null && grant.contains("device_code") -> {
-                    // A 1 s interval (0 means the RFC's default 5 s to the core) keeps pending presets quick.
+                    // A 1 s interval keeps pending presets quick and their one wait measurable (0 polls again at once).
                     em.request("PATCH", "/_admin/settings", JSONObject().put("device_code_interval_secs", 1))
                     val app = publicClient()
                     val flow = app.initiateDeviceFlowBlocking(GRAPH)
