@@ -13,11 +13,18 @@ import java.nio.ByteBuffer
 /**
  * Replaces this cache's content with msal-format JSON (from idflow or any
  * MSAL), as MSAL for Java's `ITokenCache.deserialize` does: the same as
- * [restore]. Anything else is a [ClientException] (`invalid_cache_format`)
- * and leaves the cache unchanged.
+ * [restore], except that a null or blank [state] (only characters up to
+ * U+0020, as Java's `String.trim` removes) changes nothing, as there
+ * (`TokenCache.deserialize` returns at once on `StringHelper.isBlank`): an
+ * app that reads empty storage keeps what it holds. Anything else that is
+ * not the format is a [ClientException] (`invalid_cache_format`) and leaves
+ * the cache unchanged. To empty the cache, `restore("")`.
  */
 @Throws(IdFlowException::class)
-fun TokenCache.deserialize(state: String) = restore(state)
+fun TokenCache.deserialize(state: String?) {
+    if (state == null || state.all { it <= ' ' }) return
+    restore(state)
+}
 
 /**
  * Replaces this cache's content with msal-format JSON (from idflow or any

@@ -64,6 +64,9 @@ class JavaCallerTest {
             ClientException bad = assertThrows(ClientException.class, () -> IdFlowCache.deserialize(copy, "{"));
             assertEquals("invalid_cache_format", bad.getErrorCode());
             assertEquals(state, IdFlowCache.serialize(copy), "a failed deserialize changes nothing");
+            IdFlowCache.deserialize(copy, null);
+            IdFlowCache.deserialize(copy, " ");
+            assertEquals(state, IdFlowCache.serialize(copy), "null or blank changes nothing, as in MSAL for Java");
         }
     }
 

@@ -108,7 +108,7 @@ class HttpTest {
         val config = AppConfig(clientId = CONFIDENTIAL_CLIENT, authority = em.authority(TENANT), httpClient = recording)
         ConfidentialClientApplication(config, ClientCredential.Secret(SECRET)).use { app ->
             assertTrue(app.acquireTokenForClientBlocking(APP_SCOPE).accessToken.isNotEmpty())
-            app.tokenCache.deserialize("")
+            app.tokenCache.restore("")
             assertTrue(app.acquireTokenForClientBlocking(APP_SCOPE).accessToken.isNotEmpty())
         }
         val seen = synchronized(threads) { threads.toList() }

@@ -149,7 +149,10 @@ class PackedCacheTest {
      * MSAL for Java's two names work on the cache as they do there, through
      * the byte paths: `deserialize(String)` is [restore] (and throws the
      * IdFlowException hierarchy, not the generated binding's exception),
-     * `serialize()` the generated text, which it clears the changed flag like.
+     * except that a blank or null document changes nothing, as in MSAL for
+     * Java (`TokenCache.deserialize` returns on `StringHelper.isBlank`);
+     * `restore("")` empties the cache. `serialize()` is the generated text,
+     * and clears the changed flag like it.
      */
     @Test
     fun serializeAndDeserializeByMsalForJavasNames() {
@@ -164,8 +167,12 @@ class PackedCacheTest {
         val bad = assertThrows<ClientException> { cache.deserialize("{\"Account\": [") }
         assertEquals("invalid_cache_format", bad.errorCode)
         assertEquals(2, app(cache).getAccounts().size, "a failed deserialize changes nothing")
-        cache.deserialize("")
-        assertEquals(0, app(cache).getAccounts().size, "an empty document is an empty cache")
+        for (blank in listOf("", " \r\n\t", null)) {
+            cache.deserialize(blank)
+            assertEquals(2, app(cache).getAccounts().size, "deserialize(${blank?.let { "\"$it\"" }}) changes nothing")
+        }
+        cache.restore("")
+        assertEquals(0, app(cache).getAccounts().size, "restore of an empty document empties the cache")
     }
 
     /**

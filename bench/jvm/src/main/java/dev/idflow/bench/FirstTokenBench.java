@@ -169,13 +169,13 @@ public class FirstTokenBench {
 
     @Benchmark
     public String emptiedCacheIdflowJdk() throws Exception {
-        IdFlowCache.deserialize(keptIdflowJdk.getTokenCache(), "");
+        IdFlowCache.restore(keptIdflowJdk.getTokenCache(), "");
         return forClient(keptIdflowJdk);
     }
 
     @Benchmark
     public String emptiedCacheIdflowOwnTransport() throws Exception {
-        IdFlowCache.deserialize(keptIdflowOwn.getTokenCache(), "");
+        IdFlowCache.restore(keptIdflowOwn.getTokenCache(), "");
         return forClient(keptIdflowOwn);
     }
 
