@@ -83,45 +83,67 @@ async fn initiate_without_a_message_gets_ours_and_failures_are_classified() {
     assert_eq!(e.code, "reserved_scope");
 }
 
+/// Polling waits the interval after `authorization_pending`, adds 5 s after
+/// `slow_down`, and keeps the longer interval. An `interval` of 0 is a value
+/// the server named (RFC 8628 §3.2 gives 5 s only when none is named): the
+/// next poll goes at once, as in every MSAL (msal Python's
+/// `oauth2cli/oauth2.py`, `obtain_token_by_device_flow`, sleeps `interval`
+/// one-second rounds; MSAL for Java's `AcquireTokenByDeviceCodeFlowSupplier`
+/// and MSAL.NET's `DeviceCodeRequest` sleep `interval` seconds). The flow's
+/// data (the Python dict) carries the interval across.
 #[tokio::test]
 async fn pending_then_slow_down_then_success() {
-    let (http, t) = setup();
-    http.json(
-        Method::Post,
-        MS_TOKEN,
-        400,
-        pending("authorization_pending"),
-    );
-    http.json(Method::Post, MS_TOKEN, 400, pending("slow_down"));
-    http.json(
-        Method::Post,
-        MS_TOKEN,
-        400,
-        pending("authorization_pending"),
-    );
-    http.json(Method::Post, MS_TOKEN, 200, token_body(start(), &[]));
+    for (interval, sleeps) in [(5, [5, 10, 10]), (0, [0, 5, 5])] {
+        let (http, t) = (ms_http(), ManualTime::new(start()));
+        let mut answer = device_answer();
+        answer["interval"] = json!(interval);
+        http.json(Method::Post, MS_DEVICE, 200, answer);
+        for error in [
+            "authorization_pending",
+            "slow_down",
+            "authorization_pending",
+        ] {
+            http.json(Method::Post, MS_TOKEN, 400, pending(error));
+        }
+        http.json(Method::Post, MS_TOKEN, 200, token_body(start(), &[]));
+        let app = public_app(&http, &t);
+        let flow = app
+            .initiate_device_flow(&["User.Read"], None)
+            .await
+            .unwrap();
+        assert_eq!(flow.interval, Duration::from_secs(interval));
+        let carried = DeviceFlow::from_json(&flow.to_json(start())).unwrap();
+        assert_eq!(carried.interval, flow.interval);
+        let r = app
+            .acquire_token_by_device_flow(&carried, &CancelHandle::new())
+            .await
+            .unwrap();
+        assert_eq!(r.access_token.expose(), "AT-SECRET-VALUE");
+        assert_eq!(
+            t.sleeps(),
+            sleeps.map(Duration::from_secs).to_vec(),
+            "interval {interval}, +5 after slow_down, and it stays"
+        );
+        let polls = http.requests_to(MS_TOKEN);
+        assert_eq!(polls.len(), 4);
+        assert_eq!(polls[0].form_value("grant_type"), Some(DEVICE_CODE_GRANT));
+        assert_eq!(
+            polls[0].form_value("device_code"),
+            Some("DEVICE-CODE-SECRET")
+        );
+    }
+}
+
+/// A device answer without `interval` polls every 5 s (RFC 8628 §3.2).
+#[tokio::test]
+async fn no_interval_named_is_five_seconds() {
+    let (http, t) = (ms_http(), ManualTime::new(start()));
+    let mut answer = device_answer();
+    answer.as_object_mut().unwrap().remove("interval");
+    http.json(Method::Post, MS_DEVICE, 200, answer);
     let app = public_app(&http, &t);
-    let flow = app
-        .initiate_device_flow(&["User.Read"], None)
-        .await
-        .unwrap();
-    let r = app
-        .acquire_token_by_device_flow(&flow, &CancelHandle::new())
-        .await
-        .unwrap();
-    assert_eq!(r.access_token.expose(), "AT-SECRET-VALUE");
-    assert_eq!(
-        t.sleeps(),
-        [5, 10, 10].map(Duration::from_secs).to_vec(),
-        "interval, +5 after slow_down, and it stays"
-    );
-    let polls = http.requests_to(MS_TOKEN);
-    assert_eq!(polls.len(), 4);
-    assert_eq!(polls[0].form_value("grant_type"), Some(DEVICE_CODE_GRANT));
-    assert_eq!(
-        polls[0].form_value("device_code"),
-        Some("DEVICE-CODE-SECRET")
-    );
+    let flow = app.initiate_device_flow(&["a"], None).await.unwrap();
+    assert_eq!(flow.interval, DEFAULT_INTERVAL);
 }
 
 #[tokio::test]
@@ -259,47 +281,4 @@ fn slow_down_saturates() {
         Polling::SlowDown.next_interval(Duration::MAX),
         Some(Duration::MAX)
     );
-}
-
-/// An `interval` of 0 is a value the server named (RFC 8628 §3.2 gives 5 s
-/// only when none is named): the next poll goes at once, as in every MSAL
-/// (msal Python's `oauth2cli/oauth2.py`, `obtain_token_by_device_flow`, sleeps
-/// `interval` one-second rounds; MSAL for Java's
-/// `AcquireTokenByDeviceCodeFlowSupplier` and MSAL.NET's `DeviceCodeRequest`
-/// sleep `interval` seconds). A `slow_down` still adds 5 s. The flow's data
-/// (the Python dict) carries the 0 across, and a missing `interval` is 5 s.
-#[tokio::test]
-async fn an_interval_of_zero_polls_again_at_once() {
-    let (http, t) = (ms_http(), ManualTime::new(start()));
-    let mut answer = device_answer();
-    answer["interval"] = json!(0);
-    http.json(Method::Post, MS_DEVICE, 200, answer);
-    for error in [
-        "authorization_pending",
-        "slow_down",
-        "authorization_pending",
-    ] {
-        http.json(Method::Post, MS_TOKEN, 400, pending(error));
-    }
-    http.json(Method::Post, MS_TOKEN, 200, token_body(start(), &[]));
-    let app = public_app(&http, &t);
-    let flow = app
-        .initiate_device_flow(&["User.Read"], None)
-        .await
-        .unwrap();
-    assert_eq!(flow.interval, Duration::ZERO);
-    let carried = DeviceFlow::from_json(&flow.to_json(start())).unwrap();
-    assert_eq!(carried.interval, Duration::ZERO);
-    let r = app
-        .acquire_token_by_device_flow(&carried, &CancelHandle::new())
-        .await
-        .unwrap();
-    assert_eq!(r.access_token.expose(), "AT-SECRET-VALUE");
-    assert_eq!(t.sleeps(), [0, 5, 5].map(Duration::from_secs).to_vec());
-
-    let mut answer = device_answer();
-    answer.as_object_mut().unwrap().remove("interval");
-    http.json(Method::Post, MS_DEVICE, 200, answer);
-    let flow = app.initiate_device_flow(&["a"], None).await.unwrap();
-    assert_eq!(flow.interval, DEFAULT_INTERVAL);
 }
