@@ -93,6 +93,21 @@ impl PublicClientApplication {
         .await
     }
 
+    /// One poll of the device code, for an app that runs its own loop: the
+    /// token, or the server's answer (`authorization_pending`, `slow_down`
+    /// while the user has not finished) as the error.
+    pub async fn poll_device_flow_once(
+        &self,
+        flow: Arc<DeviceCodeFlow>,
+        cancel: Arc<CancelHandle>,
+    ) -> Result<TokenResult, AuthError> {
+        call_async(
+            self.inner.poll_device_flow_once(flow.core(), cancel.core()),
+            token_result,
+        )
+        .await
+    }
+
     /// Signs in through the browser and a loopback redirect on this device.
     pub async fn acquire_token_interactive(
         &self,

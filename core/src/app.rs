@@ -542,6 +542,20 @@ impl PublicClientApplication {
         device_code::poll(&self.engine, flow, cancel).await
     }
 
+    /// One poll of the device code, for an app that runs its own loop (as
+    /// msal Python's `exit_condition` lets it): the token, or the server's
+    /// answer as an error, `authorization_pending` or `slow_down` (wait the
+    /// flow's interval, plus 5 s after `slow_down`, and call again) while
+    /// the user has not finished. The flow's `expires_at` is not checked:
+    /// the server answers `expired_token`.
+    pub async fn poll_device_flow_once(
+        &self,
+        flow: &DeviceFlow,
+        cancel: &CancelHandle,
+    ) -> Result<AuthenticationResult, IdFlowError> {
+        device_code::poll_once(&self.engine, flow, cancel).await
+    }
+
     /// Interactive sign-in through the browser and a loopback redirect:
     /// binds the listener, opens the authorize page with `options.opener`,
     /// waits for the redirect and redeems the code.

@@ -54,7 +54,7 @@ import threading
 import time
 import warnings
 import webbrowser
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any, Dict, List, Optional, Tuple
 from urllib.parse import urlencode
 
@@ -71,6 +71,8 @@ CLIENT_SKU = "idflow.python"
 _AUTH_CODE_FLOW_KEYS = ("state", "redirect_uri", "scope", "auth_uri", "code_verifier", "nonce",
                         "max_age", "claims_challenge")
 _RESERVED_SCOPES = frozenset(["openid", "profile", "offline_access"])
+# The answers after which msal's device-flow loop polls again.
+_DEVICE_FLOW_RETRIABLE = ("authorization_pending", "slow_down")
 _DEFAULT_AUTHORITY = "https://login.microsoftonline.com/common"
 # Prepared cache lookups kept per app (distinct scope sets x accounts) before starting over.
 _MAX_PROBES = 4096
@@ -877,18 +879,22 @@ class PublicClientApplication(ClientApplication):
         declines, or the code expires (the error dict). Blocks; to stop
         polling from another thread set ``flow["expires_at"] = 0`` (as with
         msal): the call then returns the ``user_cancelled`` result promptly.
-        The flow dict may come from another process (through JSON)."""
+        The flow dict may come from another process (through JSON).
+
+        ``exit_condition=callable(flow)`` runs msal's own loop instead: poll
+        once; while the answer is ``authorization_pending`` or ``slow_down``
+        (which adds 5 to ``flow["interval"]``), call ``exit_condition(flow)``
+        before each second of the interval and return that answer's dict as
+        soon as it says True (``lambda flow: True``: one poll, no wait). The
+        flow's ``expires_at`` is then the caller's business: the server
+        answers ``expired_token``."""
+        exit_condition = kwargs.pop("exit_condition", None)
         _unsupported("acquire_token_by_device_flow", kwargs=kwargs)
-        if not isinstance(flow, Mapping) or not flow.get("device_code"):
-            raise ValueError("flow must be the dict initiate_device_flow returned")
-        data = dict(flow)
-        if claims_challenge is not None:
-            data["claims_challenge"] = _opt_str(claims_challenge, "claims_challenge")
-        try:
-            text = json.dumps(data)
-        except (TypeError, ValueError):
-            raise ValueError("flow must be the dict initiate_device_flow returned") from None
-        native = _wait_sync(_ffi.DeviceCodeFlow.from_json, text)
+        if exit_condition is not None and not callable(exit_condition):
+            raise ValueError("exit_condition must be a callable taking the flow dict")
+        native = self._device_flow(flow, claims_challenge)
+        if exit_condition is not None:
+            return self._device_flow_loop(flow, native, exit_condition)
         cancel = _ffi.CancelHandle()
 
         def check_abort() -> None:
@@ -898,6 +904,49 @@ class PublicClientApplication(ClientApplication):
 
         future = _submit(self._native.acquire_token_by_device_flow, native, cancel)
         return _token_dict(_wait(future, on_tick=check_abort))
+
+    @staticmethod
+    def _device_flow(flow: Any, claims_challenge: Optional[str]) -> Any:
+        """The native flow from msal's flow dict."""
+        if not isinstance(flow, Mapping) or not flow.get("device_code"):
+            raise ValueError("flow must be the dict initiate_device_flow returned")
+        data = dict(flow)
+        if claims_challenge is not None:
+            data["claims_challenge"] = _opt_str(claims_challenge, "claims_challenge")
+        try:
+            text = json.dumps(data)
+        except (TypeError, ValueError):
+            raise ValueError("flow must be the dict initiate_device_flow returned") from None
+        return _wait_sync(_ffi.DeviceCodeFlow.from_json, text)
+
+    def _device_flow_loop(self, flow: Any, native: Any, exit_condition: Any) -> Any:
+        """msal's polling loop with the app's ``exit_condition`` (msal's
+        ``oauth2cli/oauth2.py``, ``obtain_token_by_device_flow`` and
+        ``_obtain_token_by_device_flow``), one native poll per round."""
+        mutable = isinstance(flow, MutableMapping)
+        while True:
+            # As msal does: a poll sooner than the interval after the last
+            # one (an app's own loop that does not wait) is warned about, and
+            # the flow remembers each poll's time.
+            now = time.time()
+            latest, interval = flow.get("latest_attempt_at", 0), flow.get("interval", 5)
+            if (isinstance(latest, (int, float)) and isinstance(interval, (int, float))
+                    and latest + interval - 1 > now):
+                warnings.warn("device flow polled again within its interval: wait "
+                              "flow['interval'] seconds between polls", UserWarning, stacklevel=3)
+            result = _token_dict(_wait(_submit(self._native.poll_device_flow_once, native,
+                                               _ffi.CancelHandle())))
+            if mutable:
+                if result.get("error") == "slow_down":
+                    flow["interval"] = flow.get("interval", 5) + 5
+                flow["latest_attempt_at"] = now
+            if result.get("error") not in _DEVICE_FLOW_RETRIABLE:
+                return result
+            interval = flow.get("interval", 5)
+            for _ in range(interval if isinstance(interval, int) else 5):
+                if exit_condition(flow):
+                    return result
+                time.sleep(1)
 
     # -- interactive -----------------------------------------------------------
 

@@ -184,7 +184,12 @@ class PublicClientApplication(ClientApplication):
         self, scopes: Optional[Scopes] = ..., *, claims_challenge: Optional[str] = ..., **kwargs: Any
     ) -> DeviceFlow: ...
     def acquire_token_by_device_flow(
-        self, flow: Dict[str, Any], claims_challenge: Optional[str] = ..., **kwargs: Any
+        self,
+        flow: Dict[str, Any],
+        claims_challenge: Optional[str] = ...,
+        *,
+        exit_condition: Optional[Callable[[Dict[str, Any]], bool]] = ...,
+        **kwargs: Any,
     ) -> Result: ...
     def acquire_token_interactive(
         self,

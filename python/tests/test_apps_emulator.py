@@ -228,6 +228,25 @@ def test_device_flow_abort_by_expires_at_zero(pca, admin):
     assert result["error_kind"] == "cancelled", result
 
 
+def test_device_flow_exit_condition_ends_the_wait_with_the_pending_answer(pca, admin):
+    admin.settings(device_code_interval_secs=1)
+    flow = pca.initiate_device_flow(GRAPH)
+    with pytest.raises(ValueError):
+        pca.acquire_token_by_device_flow(flow, exit_condition=True)
+    asked = []
+    started = time.monotonic()
+    result = pca.acquire_token_by_device_flow(flow, exit_condition=lambda f: asked.append(f) or len(asked) > 2)
+    waited = time.monotonic() - started
+    # Three polls (one second each), the condition asked before each second.
+    assert result["error"] == "authorization_pending" and result["error_kind"] == "service", result
+    assert len(asked) == 3 and asked[0] is flow and 1.9 < waited < 5, (len(asked), waited)
+    assert flow["expires_at"] > time.time(), "the flow is the caller's, unchanged"
+    flow["expires_at"] = 0  # msal's default condition only: an app's own decides instead
+    admin.approve(flow["user_code"])
+    result = _ok(pca.acquire_token_by_device_flow(flow, exit_condition=lambda f: True))
+    assert result["id_token_claims"]["preferred_username"] == EMULATOR_USER
+
+
 # --- authorization code and interactive --------------------------------------
 
 

@@ -220,6 +220,31 @@ def test_device_code(admin):
     _compare("device_code", ms, ids)
 
 
+def test_device_code_with_exit_condition(admin):
+    """msal's ``exit_condition`` (msal's ``oauth2cli/oauth2.py``,
+    ``obtain_token_by_device_flow``): while the user has not finished, one
+    poll per call when it says stop at once, msal's answer dict returned;
+    ``slow_down`` adds 5 to the flow's interval; a poll within the interval
+    after the last is warned about; the token once approved, without asking
+    the condition. Both libraries, the same requests."""
+    admin.settings(device_code_interval_secs=1)  # msal asks the condition once per second of it
+    (ms, ids), apps = _apps("public")
+    seen = []
+    for app in apps:
+        flow = app.initiate_device_flow(GRAPH)
+        pending = app.acquire_token_by_device_flow(flow, exit_condition=lambda f: True)
+        admin.preset("slow_down")
+        slowed = app.acquire_token_by_device_flow(flow, exit_condition=lambda f: True)
+        admin.approve(flow["user_code"])
+        asked = []
+        with pytest.warns(UserWarning):  # polled again within the 6 s: both say so
+            _ok(app.acquire_token_by_device_flow(flow, exit_condition=lambda f: asked.append(f) or True))
+        seen.append((pending.get("error"), pending.get("error_codes"), slowed.get("error"),
+                     flow["interval"], len(asked), "latest_attempt_at" in flow))
+    assert seen[0] == seen[1] == ("authorization_pending", [70016], "slow_down", 6, 0, True), seen
+    _compare("device_code", ms, ids)
+
+
 def test_auth_code(admin):
     (ms, ids), apps = _apps("public")
     for app in apps:

@@ -185,6 +185,29 @@ pub(crate) async fn poll(
     flow: &DeviceFlow,
     cancel: &CancelHandle,
 ) -> Result<AuthenticationResult, IdFlowError> {
+    poll_until(engine, flow, cancel, false).await
+}
+
+/// One token request for the device code, for a caller that runs its own
+/// polling loop (msal Python's `exit_condition`): the token, or the
+/// server's answer as an error, `authorization_pending` or `slow_down`
+/// while the user has not finished. The server, not the flow's
+/// `expires_at`, says when the code expired (`expired_token`), as in msal
+/// Python's loop with an `exit_condition` of the app's.
+pub(crate) async fn poll_once(
+    engine: &Engine,
+    flow: &DeviceFlow,
+    cancel: &CancelHandle,
+) -> Result<AuthenticationResult, IdFlowError> {
+    poll_until(engine, flow, cancel, true).await
+}
+
+async fn poll_until(
+    engine: &Engine,
+    flow: &DeviceFlow,
+    cancel: &CancelHandle,
+    once: bool,
+) -> Result<AuthenticationResult, IdFlowError> {
     const WHAT: &str = "device code polling";
     let resolved = or_cancel(cancel, Flow::DeviceCode, WHAT, engine.resolve()).await??;
     let clock = engine.sender.clock.clone();
@@ -192,8 +215,7 @@ pub(crate) async fn poll(
     let mut interval = flow.interval;
     let claims = engine.claims_param(flow.claims_challenge.as_deref())?;
     loop {
-        let now = clock.now();
-        if now >= flow.expires_at {
+        if !once && clock.now() >= flow.expires_at {
             tracing::warn!(
                 target: "idflow::device_code",
                 correlation_id = %flow.correlation_id,
@@ -218,7 +240,7 @@ pub(crate) async fn poll(
             engine.post_token(&resolved, form, Flow::DeviceCode),
         )
         .await??;
-        if classified.outcome != Outcome::Pending {
+        if classified.outcome != Outcome::Pending || once {
             let ctx = Context {
                 requested: &flow.scopes,
                 grant_type: Some(DEVICE_CODE_GRANT),

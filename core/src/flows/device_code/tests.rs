@@ -282,3 +282,32 @@ fn slow_down_saturates() {
         Some(Duration::MAX)
     );
 }
+
+/// One poll for an app's own loop: the pending answer comes back as the
+/// error after one request and no wait, even past the flow's `expires_at`
+/// (the server decides); the next poll gets the token.
+#[tokio::test]
+async fn poll_once_returns_each_answer() {
+    let (http, t) = setup();
+    http.json(Method::Post, MS_TOKEN, 400, pending("slow_down"));
+    http.json(Method::Post, MS_TOKEN, 200, token_body(start(), &[]));
+    let app = public_app(&http, &t);
+    let mut flow = app
+        .initiate_device_flow(&["User.Read"], None)
+        .await
+        .unwrap();
+    flow.expires_at = start() - Duration::from_secs(1);
+    let e = app
+        .poll_device_flow_once(&flow, &CancelHandle::new())
+        .await
+        .unwrap_err();
+    assert_eq!((e.kind, e.code.as_str()), (ErrorKind::Service, "slow_down"));
+    assert!(e.correlation_id.is_some());
+    let r = app
+        .poll_device_flow_once(&flow, &CancelHandle::new())
+        .await
+        .unwrap();
+    assert_eq!(r.access_token.expose(), "AT-SECRET-VALUE");
+    assert!(t.sleeps().is_empty());
+    assert_eq!(http.requests_to(MS_TOKEN).len(), 2);
+}
