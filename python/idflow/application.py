@@ -937,16 +937,22 @@ class PublicClientApplication(ClientApplication):
             result = _token_dict(_wait(_submit(self._native.poll_device_flow_once, native,
                                                _ffi.CancelHandle())))
             if mutable:
-                if result.get("error") == "slow_down":
-                    flow["interval"] = flow.get("interval", 5) + 5
+                slower = flow.get("interval", 5)
+                if result.get("error") == "slow_down" and isinstance(slower, int):
+                    flow["interval"] = slower + 5
                 flow["latest_attempt_at"] = now
             if result.get("error") not in _DEVICE_FLOW_RETRIABLE:
                 return result
-            interval = flow.get("interval", 5)
-            for _ in range(interval if isinstance(interval, int) else 5):
+            seconds = flow.get("interval", 5)
+            seconds = seconds if isinstance(seconds, int) else 5
+            # msal asks once per second of the interval, so with an interval
+            # of 0 it never asks and polls on at once until the user ends;
+            # here the condition is still asked once per round.
+            for second in range(max(seconds, 1)):
                 if exit_condition(flow):
                     return result
-                time.sleep(1)
+                if second < seconds:
+                    time.sleep(1)
 
     # -- interactive -----------------------------------------------------------
 

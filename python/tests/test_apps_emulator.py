@@ -245,6 +245,14 @@ def test_device_flow_exit_condition_ends_the_wait_with_the_pending_answer(pca, a
     admin.approve(flow["user_code"])
     result = _ok(pca.acquire_token_by_device_flow(flow, exit_condition=lambda f: True))
     assert result["id_token_claims"]["preferred_username"] == EMULATOR_USER
+    # An interval of 0: msal would poll on without asking; the condition is
+    # still asked once per round.
+    admin.settings(device_code_interval_secs=0)
+    flow = pca.initiate_device_flow(GRAPH)
+    result = pca.acquire_token_by_device_flow(flow, exit_condition=lambda f: True)
+    assert result["error"] == "authorization_pending", result
+    polls = [d["polls"] for d in admin.call("GET", "device_codes") if d["user_code"] == flow["user_code"]]
+    assert polls == [1], polls
 
 
 # --- authorization code and interactive --------------------------------------
