@@ -937,9 +937,8 @@ class PublicClientApplication(ClientApplication):
             result = _token_dict(_wait(_submit(self._native.poll_device_flow_once, native,
                                                _ffi.CancelHandle())))
             if mutable:
-                slower = flow.get("interval", 5)
-                if result.get("error") == "slow_down" and isinstance(slower, int):
-                    flow["interval"] = slower + 5
+                if result.get("error") == "slow_down" and isinstance(interval, int):
+                    flow["interval"] = interval + 5
                 flow["latest_attempt_at"] = now
             if result.get("error") not in _DEVICE_FLOW_RETRIABLE:
                 return result
