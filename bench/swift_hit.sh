@@ -55,6 +55,7 @@ chroot "$ROOT" env -i HOME=/root LANG=C.UTF-8 \
 awk '{ v[$1] = $2 }
   END {
     printf "ratio swift acquireTokenSilent / rust acquire_token_silent: %.2f\n", v["swift_acquire_token_silent"] / v["rust_acquire_token_silent"]
+    printf "ratio swift acquireTokenSilent from the main actor / rust acquire_token_silent: %.2f\n", v["swift_acquire_token_silent_main_actor"] / v["rust_acquire_token_silent"]
     printf "ratio swift acquireTokenSilent(lookup:) / rust cached_token: %.2f\n", v["swift_acquire_token_silent_lookup"] / v["rust_cached_token"]
     printf "ratio swift CachedTokenLookup.cachedToken() / rust cached_token: %.2f\n", v["swift_cached_token_lookup"] / v["rust_cached_token"]
   }' "$out"
