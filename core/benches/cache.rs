@@ -21,6 +21,9 @@
 //!   `deserialize_fresh` loads into a new cache, as an app does at its start
 //!   (the loaded cache is freed outside the timing). `serialize_into`
 //!   writes into a new buffer of the hinted size, as the bindings do.
+//!   `drop_loaded` frees a loaded cache on the calling thread: the work a
+//!   replacing `deserialize` hands to its freeing thread, which back-to-back
+//!   reloads share their cores with.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -268,6 +271,23 @@ fn serde(c: &mut Criterion) {
                     target.deserialize(&json).unwrap();
                     target
                 },
+                BatchSize::PerIteration,
+            );
+        });
+        group.finish();
+        // What a replacing load leaves behind (see the module's comment).
+        let mut group = c.benchmark_group("drop_loaded");
+        if n >= 100_000 {
+            group.sample_size(10);
+        }
+        group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
+            b.iter_batched(
+                || {
+                    let t = TokenCache::new();
+                    t.deserialize(&json).unwrap();
+                    t
+                },
+                drop,
                 BatchSize::PerIteration,
             );
         });
