@@ -70,9 +70,9 @@ struct AtIdx {
     part: u32,
     part_hash: u64,
     /// The granted scopes, as sorted scope numbers.
-    granted: Box<[u32]>,
+    granted: ScopeIds,
     /// The requested scopes, when they differ from the granted.
-    requested: Option<Box<[u32]>>,
+    requested: Option<ScopeIds>,
     /// The one resource all granted scopes lie on.
     resource: Option<u32>,
     expires_on: u64,
@@ -122,10 +122,41 @@ fn folded_set(target: &str) -> Vec<std::borrow::Cow<'_, str>> {
     normalize(target.split_whitespace())
 }
 
-fn intern_set<S: AsRef<str>>(names: &mut Interner, set: &[S]) -> Box<[u32]> {
+/// Sorted scope numbers, inline up to [`INLINE_SCOPES`]: most tokens hold a
+/// few scopes, and then indexing one allocates nothing for them and freeing
+/// a large cache has one allocation fewer per token to free.
+enum ScopeIds {
+    Inline { len: u8, ids: [u32; INLINE_SCOPES] },
+    Heap(Box<[u32]>),
+}
+
+const INLINE_SCOPES: usize = 4;
+
+impl std::ops::Deref for ScopeIds {
+    type Target = [u32];
+    fn deref(&self) -> &[u32] {
+        match self {
+            ScopeIds::Inline { len, ids } => &ids[..usize::from(*len)],
+            ScopeIds::Heap(ids) => ids,
+        }
+    }
+}
+
+fn intern_set<S: AsRef<str>>(names: &mut Interner, set: &[S]) -> ScopeIds {
+    if set.len() <= INLINE_SCOPES {
+        let mut ids = [0u32; INLINE_SCOPES];
+        for (slot, s) in ids.iter_mut().zip(set) {
+            *slot = names.intern(s.as_ref());
+        }
+        ids[..set.len()].sort_unstable();
+        return ScopeIds::Inline {
+            len: set.len() as u8,
+            ids,
+        };
+    }
     let mut ids: Vec<u32> = set.iter().map(|s| names.intern(s.as_ref())).collect();
     ids.sort_unstable();
-    ids.into_boxed_slice()
+    ScopeIds::Heap(ids.into_boxed_slice())
 }
 
 impl Kind for AtEntry {
@@ -538,5 +569,41 @@ mod tests {
         assert_eq!(q(&["r/one"]), Some(a));
         assert_eq!(q(&["r/.default"]), Some(a));
         assert_eq!(q(&["r/two", "r/one"]), Some(a));
+    }
+
+    /// Scope sets on both sides of the inline limit are found by their
+    /// exact set (any order, any case), by a subset and by their resource's
+    /// `.default`, and leave no trace in the indexes once removed.
+    #[test]
+    fn scope_sets_inline_and_on_the_heap_index_alike() {
+        let mut s = Section::<AtEntry>::default();
+        let q = |s: &Section<AtEntry>, scopes: &[String]| {
+            let q = AtQuery {
+                client_id: "client",
+                environment: "login.example",
+                realm: "t",
+                home: "a.t",
+                scopes,
+            };
+            s.find(&q, 1_000, &mut Vec::new())
+        };
+        for n in [1, INLINE_SCOPES, INLINE_SCOPES + 1, 2 * INLINE_SCOPES] {
+            let scopes: Vec<String> = (0..n).map(|i| format!("r/s{i}")).collect();
+            let (id, _) = s.insert_own(at("a.t", &scopes.join(" "), "token"));
+            let kept = &s.idx.at_idx[id as usize].as_ref().unwrap().granted;
+            assert_eq!(matches!(kept, ScopeIds::Inline { .. }), n <= INLINE_SCOPES);
+            assert_eq!(kept.len(), n);
+            assert!(kept.windows(2).all(|w| w[0] < w[1]), "sorted, {n} scopes");
+            let shuffled: Vec<String> = scopes.iter().rev().map(|x| x.to_uppercase()).collect();
+            assert_eq!(q(&s, &shuffled), Some(id), "exact set of {n}");
+            assert_eq!(q(&s, &scopes[n - 1..]), Some(id), "subset of {n}");
+            assert_eq!(q(&s, &["r/.default".to_owned()]), Some(id), "{n} scopes");
+            s.remove(id).unwrap();
+            assert_eq!(q(&s, &scopes), None, "removed, {n} scopes");
+            assert!(s.idx.exact.is_empty() && s.idx.expiry.is_empty());
+            for name in scopes.iter().map(String::as_str).chain(["r"]) {
+                assert_eq!(s.idx.names.get(name), None, "{name} released, {n} scopes");
+            }
+        }
     }
 }
