@@ -33,7 +33,10 @@ mkdir -p build/lib build/generated build/wheels
   --out "$repo/build/wheels" -- -C linker="$repo/scripts/zig-cc.sh") >&2
 so="$target/$dir/libidflow_ffi.so"
 bindgen="$target/$dir/uniffi-bindgen"
-[ -x "$bindgen" ] || cargo build --profile "$PROFILE" -p uniffi-bindgen >&2
+# Built every time (nothing to do when it is current): it rewrites the
+# generated Swift's reader (uniffi-bindgen/src/swift_reader.rs), and a binary
+# left from an older checkout would not.
+cargo build -q --profile "$PROFILE" -p uniffi-bindgen >&2
 bash scripts/check-glibc.sh "$so" >&2
 
 cp "$so" build/lib/
