@@ -32,11 +32,17 @@ mkdir -p build/lib build/generated build/wheels
 (cd python && "$venv/bin/maturin" build --profile "$PROFILE" --compatibility manylinux2014 \
   --out "$repo/build/wheels" -- -C linker="$repo/scripts/zig-cc.sh") >&2
 so="$target/$dir/libidflow_ffi.so"
-bindgen="$target/$dir/uniffi-bindgen"
-# Built every time (nothing to do when it is current): it rewrites the
-# generated Swift's reader (uniffi-bindgen/src/swift_reader.rs), and a binary
-# left from an older checkout would not.
-cargo build -q --profile "$PROFILE" -p uniffi-bindgen >&2
+# The bindgen maturin has just built and run to write the wheel's module (a
+# dev build, whatever PROFILE is) writes the other bindings too. Built here
+# when it is missing or older than its sources: it rewrites the generated
+# Swift's reader (uniffi-bindgen/src/swift_reader.rs), and a binary left from
+# an older checkout would not. (Building it anew every time cost a fresh clone
+# a minute: `-p uniffi-bindgen` alone compiles its dependencies again, with
+# other features.)
+bindgen="$target/debug/uniffi-bindgen"
+if [ ! -x "$bindgen" ] || [ -n "$(find uniffi-bindgen Cargo.lock -newer "$bindgen" -print -quit)" ]; then
+  cargo build -q -p uniffi-bindgen >&2
+fi
 bash scripts/check-glibc.sh "$so" >&2
 
 cp "$so" build/lib/
