@@ -103,6 +103,12 @@ pub(crate) struct AtIndex {
     exact: Map<ExactKey, IdSet>,
     hasher: KeyHasher,
     expiry: BTreeSet<(u64, Id)>,
+    /// While a load adds its entries ([`Kind::loading`]): their expiry
+    /// pairs, for `expiry` to be built from at once (sorted, then filled
+    /// without a search per token: ≈ 7 % of a 100k-token load's indexing
+    /// thread went to the searches). A pair whose token the load replaced
+    /// is left here and dropped then.
+    expiry_loading: Option<Vec<(u64, Id)>>,
     /// (environment, home) → the account's tokens (readers check each).
     at_home: Hashed<IdSet>,
 }
@@ -180,6 +186,29 @@ impl Kind for AtEntry {
 
     fn reserve(idx: &mut AtIndex, n: usize) {
         idx.at_idx.reserve(n);
+    }
+
+    fn loading(idx: &mut AtIndex) {
+        // A section that already holds tokens keeps its order up to date.
+        if idx.expiry.is_empty() {
+            idx.expiry_loading = Some(Vec::new());
+        }
+    }
+
+    fn loaded(idx: &mut AtIndex) {
+        let Some(pairs) = idx.expiry_loading.take() else {
+            return;
+        };
+        let at_idx = &idx.at_idx;
+        let live = |&(exp, id): &(u64, Id)| {
+            at_idx
+                .get(id as usize)
+                .and_then(Option::as_ref)
+                .is_some_and(|t| t.expires_on == exp)
+        };
+        // Empty since `loading`: collected, the set is built from the
+        // sorted pairs in one pass (extending it would search per pair).
+        idx.expiry = pairs.into_iter().filter(live).collect();
     }
 
     fn update(idx: &mut AtIndex, id: Id, e: &AtEntry, op: Op) {
@@ -267,7 +296,12 @@ fn index(idx: &mut AtIndex, id: Id, e: &AtEntry) {
     if let Some(r) = resource {
         p.by_resource.add(r, id);
     }
-    idx.expiry.insert((exp, id));
+    match &mut idx.expiry_loading {
+        Some(pairs) => pairs.push((exp, id)),
+        None => {
+            idx.expiry.insert((exp, id));
+        }
+    }
     if let Some(h) = e.home_account_id().filter(|h| !h.is_empty()) {
         idx.at_home
             .update(Op::Add, &[e.environment().unwrap_or(""), h], id);
@@ -605,5 +639,54 @@ mod tests {
                 assert_eq!(s.idx.names.get(name), None, "{name} released, {n} scopes");
             }
         }
+    }
+
+    /// A load defers the expiry order to its end: the order it builds is
+    /// the one inserting the same entries one by one keeps, without the
+    /// pairs of the tokens the load itself replaced (a key given twice,
+    /// the second time with another expiry).
+    #[test]
+    fn a_load_builds_the_expiry_order_inserts_keep() {
+        let token = |home: &str, target: &str, exp: u64| {
+            let mut e = at(home, target, "token");
+            e.expires_on = Some(exp);
+            (std::borrow::Cow::<str>::Owned(e.key()), e)
+        };
+        let entries = vec![
+            token("a.t", "r/one", 3_000),
+            token("b.t", "r/one", 1_000),
+            token("c.t", "r/two", 2_000),
+            // a's key again, expiring earlier than b's token.
+            token("a.t", "r/one", 500),
+            token("d.t", "r/one r/two", 2_500),
+        ];
+        let mut inserted = Section::<AtEntry>::default();
+        for (k, e) in entries.clone() {
+            inserted.insert(&k, e);
+        }
+        let loaded = Section::load(entries).loaded();
+        let order = |s: &Section<AtEntry>| {
+            s.idx
+                .expiry
+                .iter()
+                .map(|&(exp, id)| {
+                    (
+                        exp,
+                        s.get(id)
+                            .and_then(AtEntry::home_account_id)
+                            .map(str::to_owned),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(order(&loaded), order(&inserted));
+        assert_eq!(
+            order(&loaded)
+                .iter()
+                .map(|(exp, _)| *exp)
+                .collect::<Vec<_>>(),
+            [500, 1_000, 2_000, 2_500]
+        );
+        assert!(loaded.idx.expiry_loading.is_none());
     }
 }

@@ -58,7 +58,7 @@ where
         let spawned = std::thread::Builder::new()
             .name("idflow-cache-load".into())
             .spawn_scoped(scope, move || {
-                let mut s = Section::default();
+                let mut s = Section::loading();
                 for chunk in rx {
                     s.extend(chunk);
                 }
@@ -76,13 +76,13 @@ where
     fn finish(this: Option<Self>) -> Section<E> {
         match this {
             None => Section::default(),
-            Some(Builder::Here(s)) => s,
+            Some(Builder::Here(s)) => s.loaded(),
             Some(Builder::There(tx, h)) => {
                 // The section's last chunk has been sent: closing the
                 // channel ends the builder's loop.
                 drop(tx);
                 match h.join() {
-                    Ok(s) => s,
+                    Ok(s) => s.loaded(),
                     // A panic while indexing is a bug; it surfaces where it
                     // would have, had the section been built on this thread.
                     Err(panic) => std::panic::resume_unwind(panic),

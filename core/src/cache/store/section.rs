@@ -52,6 +52,13 @@ pub(crate) trait Kind: Clone + Sized {
     fn update(idx: &mut Self::Index, id: Id, e: &Self, op: Op);
     /// Room for `n` entries in the indexes (loading a document).
     fn reserve(_idx: &mut Self::Index, _n: usize) {}
+    /// A load's entries are about to be added: an index that is faster
+    /// built from all of them at once than entry by entry may defer that
+    /// work until [`Kind::loaded`]. Nothing reads the section in between.
+    fn loading(_idx: &mut Self::Index) {}
+    /// The load's entries are all in: whatever [`Kind::loading`] deferred
+    /// is built now.
+    fn loaded(_idx: &mut Self::Index) {}
     /// Whether `new`, replacing `self` under the same key, leaves every
     /// account list as it was (then the section's stamp stays; see
     /// [`Section::stamp`]). Only the kinds an account list is read from
@@ -127,10 +134,27 @@ impl<E: Kind> Section<E> {
     }
     /// A section of a document's entries, in document order (a key given
     /// twice keeps its last entry, as a JSON object read into a map does).
+    /// Unusable until [`Self::loaded`] (it may defer index work, see
+    /// [`Kind::loading`]); more of the document may follow through
+    /// [`Self::extend`].
     pub(super) fn load(entries: Vec<(Cow<'_, str>, E)>) -> Self {
         let mut s = Section::with_capacity(entries.len());
+        E::loading(&mut s.idx);
         s.extend(entries);
         s
+    }
+    /// An empty section to load a document's entries into, through
+    /// [`Self::extend`]; unusable until [`Self::loaded`].
+    pub(super) fn loading() -> Self {
+        let mut s = Section::default();
+        E::loading(&mut s.idx);
+        s
+    }
+    /// The section a load built ([`Self::load`], [`Self::loading`]), its
+    /// deferred index work done.
+    pub(super) fn loaded(mut self) -> Self {
+        E::loaded(&mut self.idx);
+        self
     }
     /// Adds a document's entries that follow those already here (one stamp
     /// for them all: a load's threads do not share a counter per entry).

@@ -130,3 +130,35 @@ fn replacing_a_big_cache_leaves_only_the_new_content() {
     assert_eq!(value(&cache.serialize()), msal_document());
     assert_eq!(cache.counts().access_tokens, 3);
 }
+
+/// A load builds its access tokens' expiry order once all are in, not token
+/// by token: a save after it must still evict by that order, the
+/// soonest-expiring first, whether the section was built on the calling
+/// thread (a small document) or on one of its own (a big one).
+#[test]
+fn a_loaded_cache_evicts_the_soonest_expiring_first() {
+    for n in [40, USERS] {
+        // User i's token lives 1,000 s plus a shuffle of 0..n (7,919 is a
+        // prime that divides neither size).
+        let life = |i: usize| 1_000 + (i * 7_919 % n) as u64;
+        let mut doc = users_document(n);
+        for entry in doc["AccessToken"].as_object_mut().unwrap().values_mut() {
+            let i: usize = entry["secret"].as_str().unwrap()[3..].parse().unwrap();
+            entry["expires_on"] = json!((T0 + life(i)).to_string());
+        }
+        let cache = TokenCache::with_options(CacheOptions {
+            max_access_tokens: Some(n - 5),
+        });
+        cache.deserialize(&doc.to_string()).unwrap();
+        // One more token (an hour's): over the bound by six, the save
+        // evicts the six soonest-expiring, all loaded ones.
+        save(&cache, &Answer::app("extra", &["extra"]), &["extra"]);
+        assert_eq!(cache.counts().access_tokens, n - 5, "{n} users");
+        for i in 0..n {
+            let home = format!("uid{i}.{TENANT}");
+            let held = lookup(&cache, Some(&home), &["user.read"], T0 + 10).is_some();
+            assert_eq!(held, life(i) >= 1_006, "user {i} of {n}");
+        }
+        assert_eq!(app_lookup(&cache, &["extra"]).as_deref(), Some("extra"));
+    }
+}
