@@ -159,8 +159,16 @@ impl<E: Kind> Section<E> {
     /// Adds a document's entries that follow those already here (one stamp
     /// for them all: a load's threads do not share a counter per entry).
     pub(super) fn extend(&mut self, entries: Vec<(Cow<'_, str>, E)>) {
-        for (k, e) in entries {
-            self.put(&k, e);
+        let computed = computed_keys(&entries);
+        self.extend_known(entries, &computed);
+    }
+    /// [`Self::extend`], told for each entry whether its key is the one
+    /// computed from its fields ([`computed_keys`], found by the thread
+    /// that read the entries; a missing answer keeps the key as given).
+    pub(super) fn extend_known(&mut self, entries: Vec<(Cow<'_, str>, E)>, computed: &[bool]) {
+        for (i, (k, e)) in entries.into_iter().enumerate() {
+            let computed = computed.get(i).copied().unwrap_or(false);
+            self.put_known(&k, computed, e);
         }
         self.stamp = next_stamp();
         // Not logged entry by entry: a list older than this reads anew.
@@ -268,21 +276,27 @@ impl<E: Kind> Section<E> {
         let mut computed = std::mem::take(&mut self.scratch);
         computed.clear();
         e.write_key(&mut computed);
-        let put = self.put_hashed(h, key, &computed, e);
+        let put = self.put_hashed(h, key, computed == key, e);
         self.scratch = computed;
         put
+    }
+    /// [`Self::put`] of an entry whose key is known to be the computed one
+    /// or not.
+    fn put_known(&mut self, key: &str, computed: bool, e: E) -> (Id, bool) {
+        self.put_hashed(self.slots.hash(key), key, computed, e)
     }
     /// Puts `e` under the key computed from it, which it returns.
     pub(super) fn insert_own(&mut self, e: E) -> (Id, Box<str>) {
         let key = e.key();
-        let (id, same) = self.put_hashed(self.slots.hash(&key), &key, &key, e);
+        let (id, same) = self.put_hashed(self.slots.hash(&key), &key, true, e);
         self.touch(id, same);
         (id, key.into_boxed_str())
     }
-    /// Puts `e` under `key`, whose hash is `h`; whether the entry it
-    /// replaced (if any) lists the same. A replaced entry of another account
+    /// Puts `e` under `key`, whose hash is `h` (`computed`: `key` is the
+    /// one computed from `e`); whether the entry it replaced (if any) lists
+    /// the same. A replaced entry of another account
     /// is logged here (the caller's [`Self::touch`] logs the new entry's).
-    fn put_hashed(&mut self, h: u64, key: &str, computed: &str, e: E) -> (Id, bool) {
+    fn put_hashed(&mut self, h: u64, key: &str, computed: bool, e: E) -> (Id, bool) {
         let mut same = false;
         if let Some(old) = self.slots.find(h, key) {
             if let Some((_, was)) = self.take(old) {
@@ -330,6 +344,22 @@ impl<E: Kind> Section<E> {
         E::update(&mut self.idx, id, &e, Op::Del);
         Some((key, e))
     }
+}
+
+/// For each entry, whether its document key is the one computed from its
+/// fields (then the section does not store it: see [`Slots`]). A load asks
+/// on the thread that read the entries, while they are in its caches, and
+/// hands the answers with them to the thread that indexes them.
+pub(super) fn computed_keys<E: Kind>(entries: &[(Cow<'_, str>, E)]) -> Vec<bool> {
+    let mut buf = String::new();
+    entries
+        .iter()
+        .map(|(k, e)| {
+            buf.clear();
+            e.write_key(&mut buf);
+            buf == *k
+        })
+        .collect()
 }
 
 /// One section's entries. An entry's document key is almost always the one
@@ -401,8 +431,8 @@ impl<E: Kind> Slots<E> {
     }
     /// Inserts under a key that is not present, whose hash is `h`;
     /// `computed` is the entry's own key ([`Kind::key`]).
-    fn insert_new(&mut self, h: u64, key: &str, computed: &str, e: E) -> Id {
-        let kept = (key != computed).then(|| Box::from(key));
+    fn insert_new(&mut self, h: u64, key: &str, computed: bool, e: E) -> Id {
+        let kept = (!computed).then(|| Box::from(key));
         let id = match self.free.pop() {
             Some(id) => {
                 self.slots[id as usize] = Some((kept, e));

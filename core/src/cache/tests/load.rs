@@ -162,3 +162,22 @@ fn a_loaded_cache_evicts_the_soonest_expiring_first() {
         assert_eq!(app_lookup(&cache, &["extra"]).as_deref(), Some("extra"));
     }
 }
+
+/// Whether an entry's key is the computed one is found on the parsing
+/// thread and handed to the section's own thread with the entries: a key
+/// that is not (another library's) is kept as the document gave it, and
+/// written back so, in a big section as in a small one.
+#[test]
+fn keys_other_than_the_computed_ones_are_kept_in_a_big_section() {
+    let mut doc = users_document(USERS);
+    let at = doc["AccessToken"].as_object_mut().unwrap();
+    let keys: Vec<String> = at.keys().cloned().collect();
+    for (n, i) in [0, 1, USERS / 2, USERS - 1].into_iter().enumerate() {
+        let entry = at.remove(&keys[i]).unwrap();
+        at.insert(format!("kept-key-{n}"), entry);
+    }
+    let cache = TokenCache::new();
+    cache.deserialize(&doc.to_string()).unwrap();
+    assert_eq!(cache.counts().access_tokens, USERS);
+    assert_eq!(value(&cache.serialize()), doc);
+}
