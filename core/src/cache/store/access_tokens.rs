@@ -12,8 +12,10 @@ use super::section::{Kind, Section};
 use crate::cache::keys;
 use crate::cache::schema::AtEntry;
 use crate::cache::scopes::{
-    folded_eq, normalize, requested_is_covered, resource_of, set_key, DEFAULT_SUFFIX, OIDC_SCOPES,
+    fold, folded_eq, normalize, requested_is_covered, resource_of, set_key, DEFAULT_SUFFIX,
+    OIDC_SCOPES,
 };
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 /// The access-token partition of an entry. Bearer tokens without an extended
@@ -122,12 +124,6 @@ pub(crate) struct AtQuery<'a> {
     pub scopes: &'a [String],
 }
 
-/// Folded (borrowed when already lower case), OIDC scopes left out,
-/// sorted, de-duplicated.
-fn folded_set(target: &str) -> Vec<std::borrow::Cow<'_, str>> {
-    normalize(target.split_whitespace())
-}
-
 /// Sorted scope numbers, inline up to [`INLINE_SCOPES`]: most tokens hold a
 /// few scopes, and then indexing one allocates nothing for them and freeing
 /// a large cache has one allocation fewer per token to free.
@@ -148,21 +144,88 @@ impl std::ops::Deref for ScopeIds {
     }
 }
 
-fn intern_set<S: AsRef<str>>(names: &mut Interner, set: &[S]) -> ScopeIds {
-    if set.len() <= INLINE_SCOPES {
-        let mut ids = [0u32; INLINE_SCOPES];
-        for (slot, s) in ids.iter_mut().zip(set) {
-            *slot = names.intern(s.as_ref());
+/// A token's scope set as the indexes keep it, read from its target: each
+/// scope folded (OIDC scopes left out) and interned, the numbers sorted and
+/// de-duplicated; and with `resource`, the interned resource all of them lie
+/// on, if one. No list of the names is made on the way (a load indexes
+/// every token of the document through here).
+fn intern_target(names: &mut Interner, target: &str, resource: bool) -> (ScopeIds, Option<u32>) {
+    let mut inline = [0u32; INLINE_SCOPES];
+    let mut len = 0;
+    let mut heap: Vec<u32> = Vec::new();
+    // The first scope (folded) and the length of its resource, while every
+    // scope so far lies on that resource.
+    let mut common: Option<(Cow<'_, str>, usize)> = None;
+    let mut agree = resource;
+    for scope in target.split_whitespace() {
+        let folded = fold(scope);
+        if OIDC_SCOPES.contains(&folded.as_ref()) {
+            continue;
         }
-        ids[..set.len()].sort_unstable();
-        return ScopeIds::Inline {
-            len: set.len() as u8,
-            ids,
-        };
+        if agree {
+            match (&common, resource_of(&folded)) {
+                (None, Some(r)) => {
+                    let n = r.len();
+                    common = Some((folded.clone(), n));
+                }
+                (Some((first, n)), Some(r)) if first.get(..*n) == Some(r) => {}
+                _ => agree = false,
+            }
+        }
+        let id = names.intern(&folded);
+        if heap.is_empty() && len < INLINE_SCOPES {
+            inline[len] = id;
+            len += 1;
+        } else {
+            if heap.is_empty() {
+                heap.extend_from_slice(&inline[..len]);
+            }
+            heap.push(id);
+        }
     }
-    let mut ids: Vec<u32> = set.iter().map(|s| names.intern(s.as_ref())).collect();
+    let resource = match common {
+        Some((first, n)) if agree => first.get(..n).map(|r| names.intern(r)),
+        _ => None,
+    };
+    if heap.is_empty() {
+        let len = dedup_interned(names, &mut inline[..len]);
+        return (
+            ScopeIds::Inline {
+                len: len as u8,
+                ids: inline,
+            },
+            resource,
+        );
+    }
+    let len = dedup_interned(names, &mut heap);
+    heap.truncate(len);
+    if len <= INLINE_SCOPES {
+        inline[..len].copy_from_slice(&heap);
+        return (
+            ScopeIds::Inline {
+                len: len as u8,
+                ids: inline,
+            },
+            resource,
+        );
+    }
+    (ScopeIds::Heap(heap.into_boxed_slice()), resource)
+}
+
+/// Sorts `ids` and moves each number once to the front, releasing the
+/// reference a repeated scope took; the count of distinct numbers.
+fn dedup_interned(names: &mut Interner, ids: &mut [u32]) -> usize {
     ids.sort_unstable();
-    ScopeIds::Heap(ids.into_boxed_slice())
+    let mut kept = 0;
+    for i in 0..ids.len() {
+        if kept > 0 && ids[i] == ids[kept - 1] {
+            names.release(ids[i]);
+        } else {
+            ids[kept] = ids[i];
+            kept += 1;
+        }
+    }
+    kept
 }
 
 impl Kind for AtEntry {
@@ -236,26 +299,21 @@ fn index(idx: &mut AtIndex, id: Id, e: &AtEntry) {
     );
     let part_hash = idx.hasher.hash(&parts);
     let found = part_of(idx, part_hash);
-    let granted_names = folded_set(e.target().unwrap_or(""));
-    let requested_names = e
-        .idflow_requested_target()
-        .map(folded_set)
-        .filter(|r| *r != granted_names);
-    let mut resource: Option<&str> = None;
-    for s in &granted_names {
-        match (resource_of(s), resource) {
-            (Some(r), None) => resource = Some(r),
-            (Some(r), Some(prev)) if r == prev => {}
-            _ => {
-                resource = None;
-                break;
+    let (granted, resource) = intern_target(&mut idx.names, e.target().unwrap_or(""), true);
+    let requested = match e.idflow_requested_target() {
+        Some(t) => {
+            let (r, _) = intern_target(&mut idx.names, t, false);
+            if *r == *granted {
+                for &s in r.iter() {
+                    idx.names.release(s);
+                }
+                None
+            } else {
+                Some(r)
             }
         }
-    }
-
-    let granted = intern_set(&mut idx.names, &granted_names);
-    let requested = requested_names.map(|r| intern_set(&mut idx.names, &r));
-    let resource = resource.map(|r| idx.names.intern(r));
+        None => None,
+    };
     let part = match found {
         Some(p) => p,
         None => {
@@ -688,5 +746,41 @@ mod tests {
             [500, 1_000, 2_000, 2_500]
         );
         assert!(loaded.idx.expiry_loading.is_none());
+    }
+
+    /// A scope given twice (in any case) is one scope of the set, which
+    /// holds one reference to its name: once the token is removed, no name
+    /// is left, whichever side of the inline limit the set falls on and
+    /// whether the requested scopes were the granted ones or not.
+    #[test]
+    fn repeated_scopes_count_once_and_are_released() {
+        let mut s = Section::<AtEntry>::default();
+        let cases = [
+            ("r/a R/A r/b openid", Some("r/b r/a"), 2, false),
+            ("r/a r/b r/c r/d r/e R/E r/a", Some("R/A"), 5, true),
+            ("r/a r/b r/c r/d R/D r/c", None, 4, false),
+            ("r/a r/a", Some("x/y x/Y"), 1, true),
+        ];
+        for (target, requested, n, differs) in cases {
+            let mut e = at("a.t", target, "token");
+            if let Some(r) = requested {
+                e = e.with_fields(AtFields {
+                    idflow_requested_target: Some(r),
+                    ..e.fields()
+                });
+            }
+            let (id, _) = s.insert_own(e);
+            let kept = s.idx.at_idx[id as usize].as_ref().unwrap();
+            assert_eq!(kept.granted.len(), n, "{target}");
+            assert!(kept.granted.windows(2).all(|w| w[0] < w[1]), "{target}");
+            assert_eq!(kept.requested.is_some(), differs, "{target}");
+            assert!(kept.resource.is_some(), "{target}");
+            let inline = matches!(kept.granted, ScopeIds::Inline { .. });
+            assert_eq!(inline, n <= INLINE_SCOPES, "{target}");
+            s.remove(id).unwrap();
+            for name in ["r", "r/a", "r/b", "r/c", "r/d", "r/e", "x", "x/y"] {
+                assert_eq!(s.idx.names.get(name), None, "{name} after {target}");
+            }
+        }
     }
 }
