@@ -173,6 +173,13 @@ macro_rules! entry {
             ends: [u32; [$($i),*].len()],
             set: u32,
             $(pub $t: Option<u64>,)*
+            /// String fields the document gave as `null` (msal writes an app
+            /// token's `home_account_id` so), one bit per field, written
+            /// back as `null` after the timestamps: kept here rather than
+            /// among the extra members, which cost an entry two allocations
+            /// and ≈ 250 bytes each. A field that holds a string is never
+            /// written as `null`.
+            nulls: u32,
             pub extra: Extra,
             /// Whether `buf` is plain text (see `json_text::Plain`), learnt
             /// when the entry is first written: `buf` never changes, so a
@@ -187,6 +194,7 @@ macro_rules! entry {
                     ends: self.ends,
                     set: self.set,
                     $($t: self.$t,)*
+                    nulls: self.nulls,
                     extra: self.extra.clone(),
                     plain: self.plain.clone(),
                 }
@@ -238,8 +246,23 @@ macro_rules! entry {
             pub fn with_fields(&self, f: $fields<'_>) -> Self {
                 let mut e = $name::new(f);
                 $(e.$t = self.$t;)*
+                e.nulls = self.nulls & !e.set;
                 e.extra = self.extra.clone();
                 e
+            }
+
+            /// Writes string field `name` as `null` while it holds no
+            /// string (another name becomes an extra member with that value).
+            pub fn set_null(&mut self, name: &str) {
+                match name {
+                    $(stringify!($s) => self.nulls |= 1 << $i,)*
+                    _ => self.extra.push((name.to_owned(), Value::Null)),
+                }
+            }
+
+            /// Whether string field `i` is written as `null`.
+            fn is_null(&self, i: usize) -> bool {
+                (self.nulls & !self.set) & (1 << i) != 0
             }
         }
 
@@ -263,6 +286,9 @@ macro_rules! entry {
                     out.name(&mut first, concat!("\"", stringify!($t), "\":"));
                     crate::cache::json_text::push_secs(&mut out.text, v);
                 })*
+                $(if self.is_null($i) {
+                    out.name(&mut first, concat!("\"", stringify!($s), "\":null"));
+                })*
                 for (k, v) in &self.extra {
                     out.member(&mut first, k, v);
                 }
@@ -284,6 +310,9 @@ macro_rules! entry {
                 $(if let Some(v) = self.$t {
                     n += stringify!($t).len() + 6 + crate::cache::json_text::digits(v);
                 })*
+                $(if self.is_null($i) {
+                    n += stringify!($s).len() + 8;
+                })*
                 for (k, v) in &self.extra {
                     n += k.len() + 4 + crate::cache::json_text::value_len_hint(v);
                 }
@@ -296,11 +325,15 @@ macro_rules! entry {
                 #[allow(unused_mut)]
                 let mut n = self.extra.len() + self.set.count_ones() as usize;
                 $(n += usize::from(self.$t.is_some());)*
+                n += (self.nulls & !self.set).count_ones() as usize;
                 let mut m = ser.serialize_map(Some(n))?;
                 $(if let Some(v) = self.field($i) { m.serialize_entry(stringify!($s), v)?; })*
                 $(if let Some(v) = self.$t {
                     let mut buf = [0u8; 20];
                     m.serialize_entry(stringify!($t), crate::cache::json_text::fmt_u64(v, &mut buf))?;
+                })*
+                $(if self.is_null($i) {
+                    m.serialize_entry(stringify!($s), &())?;
                 })*
                 for (k, v) in &self.extra {
                     m.serialize_entry(k, v)?;
@@ -316,6 +349,7 @@ macro_rules! entry {
                 match k.as_ref() {
                     $(stringify!($s) => match v {
                         LenientCow::Str(v) => vals[$i] = Some(v),
+                        LenientCow::Other(Value::Null) => self.nulls |= 1 << $i,
                         LenientCow::Other(v) => self.extra.push((k.into_owned(), v)),
                     },)*
                     $(stringify!($t) => match v {

@@ -8,7 +8,6 @@ use super::schema::{
 use super::{scopes, secs, RefreshTokenQuery, SaveRequest, TokenCache};
 use crate::protocol::token::Account;
 use crate::secret::RefreshToken;
-use serde_json::Value;
 
 impl TokenCache {
     /// Writes what a token answer produced: the access token, and the
@@ -46,10 +45,10 @@ impl TokenCache {
         at.refresh_on = res.refresh_on.map(secs);
         if home.is_none() {
             // msal matches app tokens on `"home_account_id": null`.
-            at.extra.push(("home_account_id".into(), Value::Null));
+            at.set_null("home_account_id");
         }
         if client_id.is_none() {
-            at.extra.push(("client_id".into(), Value::Null));
+            at.set_null("client_id");
         }
         let acct = res.account.as_ref().map(|a| {
             AcctEntry::new(AcctFields {
@@ -91,7 +90,7 @@ impl TokenCache {
             family_id: family,
         });
         if client_id.is_none() {
-            meta.extra.push(("client_id".into(), Value::Null));
+            meta.set_null("client_id");
         }
 
         let mut s = self.write();

@@ -250,3 +250,27 @@ fn a_far_future_expiry_in_a_file_is_looked_up_without_a_panic() {
     // The entry itself is kept as read.
     assert!(cache.serialize().contains("9999999999999999999"));
 }
+
+/// A string field the document gives as `null` (msal writes an app token's
+/// `home_account_id` so) reads as absent and is written back as `null`,
+/// among the entry's other members, after a reload as after the first load.
+#[test]
+fn string_fields_given_as_null_are_written_back_as_null() {
+    let doc = json!({
+        "AccessToken": {
+            "k": {"credential_type": "AccessToken", "secret": "s", "home_account_id": null,
+                  "x_before": 1, "environment": ENV, "client_id": CLIENT, "realm": TENANT,
+                  "target": "a", "key_id": null, "expires_on": (T0 + 3600).to_string(),
+                  "x_after": [null], "cached_at": null}
+        },
+        "RefreshToken": {}, "IdToken": {}, "Account": {},
+        "AppMetadata": {"m": {"client_id": null, "environment": ENV}}
+    });
+    let cache = TokenCache::new();
+    cache.deserialize(&doc.to_string()).unwrap();
+    assert_eq!(app_lookup(&cache, &["a"]).as_deref(), Some("s"));
+    let once = cache.serialize();
+    assert_eq!(value(&once), doc);
+    cache.deserialize(&once).unwrap();
+    assert_eq!(cache.serialize(), once);
+}
