@@ -176,9 +176,9 @@ macro_rules! entry {
             /// String fields the document gave as `null` (msal writes an app
             /// token's `home_account_id` so), one bit per field, written
             /// back as `null` after the timestamps: kept here rather than
-            /// among the extra members, which cost an entry two allocations
-            /// and ≈ 250 bytes each. A field that holds a string is never
-            /// written as `null`.
+            /// among the extra members, where one cost an entry two
+            /// allocations and ≈ 250 bytes. A field that holds a string is
+            /// never written as `null`.
             nulls: u32,
             pub extra: Extra,
             /// Whether `buf` is plain text (see `json_text::Plain`), learnt

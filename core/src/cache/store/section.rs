@@ -294,8 +294,8 @@ impl<E: Kind> Section<E> {
     }
     /// Puts `e` under `key`, whose hash is `h` (`computed`: `key` is the
     /// one computed from `e`); whether the entry it replaced (if any) lists
-    /// the same. A replaced entry of another account
-    /// is logged here (the caller's [`Self::touch`] logs the new entry's).
+    /// the same. A replaced entry of another account is logged here (the
+    /// caller's [`Self::touch`] logs the new entry's).
     fn put_hashed(&mut self, h: u64, key: &str, computed: bool, e: E) -> (Id, bool) {
         let mut same = false;
         if let Some(old) = self.slots.find(h, key) {
@@ -430,7 +430,7 @@ impl<E: Kind> Slots<E> {
             .map(|&(_, id)| id)
     }
     /// Inserts under a key that is not present, whose hash is `h`;
-    /// `computed` is the entry's own key ([`Kind::key`]).
+    /// `computed`: the key is the entry's own ([`Kind::key`]), not stored.
     fn insert_new(&mut self, h: u64, key: &str, computed: bool, e: E) -> Id {
         let kept = (!computed).then(|| Box::from(key));
         let id = match self.free.pop() {
