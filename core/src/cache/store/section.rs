@@ -159,8 +159,10 @@ impl<E: Kind> Section<E> {
     /// Adds a document's entries that follow those already here (one stamp
     /// for them all: a load's threads do not share a counter per entry).
     pub(super) fn extend(&mut self, entries: Vec<(Cow<'_, str>, E)>) {
-        let computed = computed_keys(&entries);
-        self.extend_known(entries, &computed);
+        for (k, e) in entries {
+            self.put(&k, e);
+        }
+        self.extended();
     }
     /// [`Self::extend`], told for each entry whether its key is the one
     /// computed from its fields ([`computed_keys`], found by the thread
@@ -170,6 +172,10 @@ impl<E: Kind> Section<E> {
             let computed = computed.get(i).copied().unwrap_or(false);
             self.put_known(&k, computed, e);
         }
+        self.extended();
+    }
+    /// One stamp for the entries a load just added.
+    fn extended(&mut self) {
         self.stamp = next_stamp();
         // Not logged entry by entry: a list older than this reads anew.
         self.log.entries.clear();
@@ -273,12 +279,8 @@ impl<E: Kind> Section<E> {
         // entry's fields are both out of this thread's caches, and hashing
         // the key before the fields are read lets the two misses overlap.
         let h = self.slots.hash(key);
-        let mut computed = std::mem::take(&mut self.scratch);
-        computed.clear();
-        e.write_key(&mut computed);
-        let put = self.put_hashed(h, key, computed == key, e);
-        self.scratch = computed;
-        put
+        let computed = key_is_computed(key, &e, &mut self.scratch);
+        self.put_hashed(h, key, computed, e)
     }
     /// [`Self::put`] of an entry whose key is known to be the computed one
     /// or not.
@@ -346,19 +348,22 @@ impl<E: Kind> Section<E> {
     }
 }
 
-/// For each entry, whether its document key is the one computed from its
-/// fields (then the section does not store it: see [`Slots`]). A load asks
-/// on the thread that read the entries, while they are in its caches, and
-/// hands the answers with them to the thread that indexes them.
+/// Whether `key` is the document key computed from `e`'s fields (then the
+/// section does not store it: see [`Slots`]); `buf` is scratch space.
+fn key_is_computed<E: Kind>(key: &str, e: &E, buf: &mut String) -> bool {
+    buf.clear();
+    e.write_key(buf);
+    buf == key
+}
+
+/// [`key_is_computed`] of each entry. A load may ask on the thread that
+/// read the entries, while they are in its caches, and hand the answers
+/// with them to the thread that indexes them (see `load.rs`).
 pub(super) fn computed_keys<E: Kind>(entries: &[(Cow<'_, str>, E)]) -> Vec<bool> {
     let mut buf = String::new();
     entries
         .iter()
-        .map(|(k, e)| {
-            buf.clear();
-            e.write_key(&mut buf);
-            buf == *k
-        })
+        .map(|(k, e)| key_is_computed(k, e, &mut buf))
         .collect()
 }
 
