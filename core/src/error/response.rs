@@ -118,7 +118,12 @@ pub fn read_body(body: &[u8], form_encoded: bool) -> Body {
     if body.len() > MAX_ERROR_BODY_BYTES {
         return Body::Unreadable(Unreadable::TooLarge);
     }
-    let text = String::from_utf8_lossy(body);
+    // `str`'s own check first (it runs through ASCII a word at a time);
+    // replacement characters only for a body that is not UTF-8.
+    let text = match std::str::from_utf8(body) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(body),
+    };
     let trimmed = text.trim();
     if trimmed.is_empty() {
         return Body::Empty;

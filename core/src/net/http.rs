@@ -174,6 +174,16 @@ impl From<TransportError> for IdFlowError {
 /// follow redirects or retry; read at most a bounded body.
 pub trait HttpClient: Send + Sync + std::fmt::Debug {
     fn send(&self, request: HttpRequest) -> BoxFuture<'_, Result<HttpResponse, TransportError>>;
+
+    /// [`send`](Self::send) for a request the caller keeps (to send it again
+    /// on a retry). The default sends a copy; a client that only reads the
+    /// request (the default transport) overrides it and copies nothing.
+    fn send_ref<'a>(
+        &'a self,
+        request: &'a HttpRequest,
+    ) -> BoxFuture<'a, Result<HttpResponse, TransportError>> {
+        self.send(request.clone())
+    }
 }
 
 /// Header carrying the per-request correlation id.
@@ -181,24 +191,46 @@ pub const CLIENT_REQUEST_ID: &str = "client-request-id";
 
 /// What every idflow request says about itself (MSAL sends the same set): the
 /// correlation id and the request to echo it, the ability to honour
-/// Retry-After and HTTP 429, and the library's name and version.
-pub fn standard_headers(correlation_id: &str, sku: &str, version: &str) -> Vec<(String, String)> {
-    vec![
-        (CLIENT_REQUEST_ID.to_owned(), correlation_id.to_owned()),
-        ("return-client-request-id".to_owned(), "true".to_owned()),
-        (
-            "x-ms-lib-capability".to_owned(),
-            "retry-after, h429".to_owned(),
-        ),
-        ("x-client-sku".to_owned(), sku.to_owned()),
-        ("x-client-ver".to_owned(), version.to_owned()),
-        ("x-client-os".to_owned(), std::env::consts::OS.to_owned()),
-    ]
+/// Retry-After and HTTP 429, and the library's name and version. Each
+/// replaces a header of that name the request already has; written straight
+/// into the request's list, since this runs for every request.
+pub(crate) fn add_standard_headers(
+    request: &mut HttpRequest,
+    correlation_id: &str,
+    sku: &str,
+    version: &str,
+) {
+    let headers = [
+        (CLIENT_REQUEST_ID, correlation_id),
+        ("return-client-request-id", "true"),
+        ("x-ms-lib-capability", "retry-after, h429"),
+        ("x-client-sku", sku),
+        ("x-client-ver", version),
+        ("x-client-os", std::env::consts::OS),
+    ];
+    request.headers.reserve(headers.len());
+    for (name, value) in headers {
+        if request.headers.iter().any(|(n, _)| n == name) {
+            request.set_lowercase_header(name.to_owned(), value.to_owned());
+        } else {
+            request.headers.push((name.to_owned(), value.to_owned()));
+        }
+    }
 }
 
 /// A fresh correlation id (a random UUID), one per request.
 pub fn new_correlation_id() -> String {
-    uuid::Uuid::new_v4().to_string()
+    // The random bits from AWS-LC's generator (in process, reseeded by it
+    // from the system), where `Uuid::new_v4` makes a `getrandom` system call
+    // per id; the system's own source if that ever fails. Encoded straight
+    // into its 36 bytes (no formatter): this runs once per request.
+    let mut bytes = [0u8; 16];
+    let id = match aws_lc_rs::rand::fill(&mut bytes) {
+        Ok(()) => uuid::Builder::from_random_bytes(bytes).into_uuid(),
+        Err(_) => uuid::Uuid::new_v4(),
+    };
+    let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    id.hyphenated().encode_lower(&mut text).to_owned()
 }
 
 #[cfg(test)]
@@ -222,9 +254,24 @@ mod tests {
 
     #[test]
     fn standard_headers_carry_the_correlation_id() {
-        let h = standard_headers("id-1", "idflow.rust", "1.0");
+        let url = Url::parse("https://login.example/t/oauth2/v2.0/token").unwrap();
+        let mut req = HttpRequest::get(url)
+            .with_header("X-Client-SKU", "an-app's-own")
+            .with_header("accept", "application/json");
+        add_standard_headers(&mut req, "id-1", "idflow.rust", "1.0");
+        let h = &req.headers;
         assert!(h.contains(&("client-request-id".into(), "id-1".into())));
         assert!(h.contains(&("x-ms-lib-capability".into(), "retry-after, h429".into())));
+        // A header of the same name is replaced, others are kept.
+        assert_eq!(req.header("x-client-sku"), Some("idflow.rust"));
+        assert_eq!(h.iter().filter(|(n, _)| n == "x-client-sku").count(), 1);
+        assert_eq!(req.header("accept"), Some("application/json"));
+        assert_eq!(h.len(), 7);
         assert_ne!(new_correlation_id(), new_correlation_id());
+        let id = new_correlation_id();
+        let parsed = uuid::Uuid::parse_str(&id).unwrap();
+        assert_eq!(parsed.get_version_num(), 4);
+        assert_eq!(parsed.get_variant(), uuid::Variant::RFC4122);
+        assert_eq!(parsed.to_string(), id, "lower-case, hyphenated");
     }
 }

@@ -100,15 +100,22 @@ impl CachingHttpClient {
 
 impl HttpClient for CachingHttpClient {
     fn send(&self, request: HttpRequest) -> BoxFuture<'_, Result<HttpResponse, TransportError>> {
+        Box::pin(async move { self.send_ref(&request).await })
+    }
+
+    fn send_ref<'a>(
+        &'a self,
+        request: &'a HttpRequest,
+    ) -> BoxFuture<'a, Result<HttpResponse, TransportError>> {
         Box::pin(async move {
             if request.method != Method::Get {
-                return self.inner.send(request).await;
+                return self.inner.send_ref(request).await;
             }
-            let k = key(&request);
+            let k = key(request);
             if let Some(hit) = self.cached(&k) {
                 return Ok(hit);
             }
-            let response = self.inner.send(request).await?;
+            let response = self.inner.send_ref(request).await?;
             if (200..300).contains(&response.status) {
                 self.keep(&k, &response);
             }

@@ -12,7 +12,7 @@ use crate::error::{
 };
 use crate::logging;
 use crate::net::clock::{Clock, Sleeper};
-use crate::net::http::{new_correlation_id, standard_headers, HttpClient, HttpRequest};
+use crate::net::http::{add_standard_headers, new_correlation_id, HttpClient, HttpRequest};
 use crate::net::retry::{should_retry_response, should_retry_transport, Attempt, RetryPolicy};
 use serde_json::{Map, Value};
 use std::sync::Arc;
@@ -34,7 +34,16 @@ impl Exchange {
         self.response
             .header("client-request-id")
             .filter(|v| !v.is_empty())
-            .map(|v| v.chars().take(128).collect())
+            .map(|v| {
+                // At most 128 characters kept (a server's echo is not
+                // trusted); at most 128 bytes are at most 128 characters.
+                let end = if v.len() <= 128 {
+                    v.len()
+                } else {
+                    v.char_indices().nth(128).map_or(v.len(), |(i, _)| i)
+                };
+                v[..end].to_owned()
+            })
             .unwrap_or_else(|| self.correlation_id.clone())
     }
 
@@ -110,9 +119,7 @@ impl Sender {
         attempt: Attempt,
     ) -> Result<Exchange, IdFlowError> {
         let correlation_id = new_correlation_id();
-        for (name, value) in standard_headers(&correlation_id, &self.sku, &self.version) {
-            request.set_lowercase_header(name, value);
-        }
+        add_standard_headers(&mut request, &correlation_id, &self.sku, &self.version);
         let pii = logging::pii_logging_enabled();
         let method = request.method;
         tracing::trace!(
@@ -134,7 +141,8 @@ impl Sender {
                 "request sent"
             );
             let started = std::time::Instant::now();
-            let sent = self.http.send(request.clone()).await;
+            // Lent, not copied: the request is kept for the one retry.
+            let sent = self.http.send_ref(&request).await;
             let elapsed_ms = started.elapsed().as_millis();
             match &sent {
                 Ok(response) => tracing::debug!(
@@ -210,5 +218,41 @@ impl Sender {
         let mut e = exchange.failure(Flow::Token);
         e.message = format!("{what} ({shown}): {}", e.message);
         Err(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exchange(echoed: Option<&str>) -> Exchange {
+        let headers = echoed
+            .map(|v| vec![("client-request-id".to_owned(), v.to_owned())])
+            .unwrap_or_default();
+        Exchange {
+            response: HttpResponse::new(200, headers, Vec::new()),
+            correlation_id: "sent-id".to_owned(),
+            received_at: SystemTime::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn the_echoed_correlation_id_is_kept_to_128_characters() {
+        assert_eq!(exchange(None).correlation_id(), "sent-id");
+        assert_eq!(exchange(Some("")).correlation_id(), "sent-id");
+        assert_eq!(exchange(Some("echo-1")).correlation_id(), "echo-1");
+        let ascii = "a".repeat(128);
+        assert_eq!(exchange(Some(&ascii)).correlation_id(), ascii);
+        assert_eq!(
+            exchange(Some(&"b".repeat(300))).correlation_id(),
+            "b".repeat(128)
+        );
+        // Characters, not bytes: 100 two-byte ones are kept whole.
+        let wide = "é".repeat(100);
+        assert_eq!(exchange(Some(&wide)).correlation_id(), wide);
+        assert_eq!(
+            exchange(Some(&"é".repeat(200))).correlation_id(),
+            "é".repeat(128)
+        );
     }
 }

@@ -111,7 +111,7 @@ impl ReqwestHttpClient {
         ReqwestHttpClient { client }
     }
 
-    async fn execute(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+    async fn execute(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
         let mut builder = match request.method {
             Method::Get => self.client.get(request.url.clone()),
             Method::Post => self.client.post(request.url.clone()),
@@ -127,14 +127,14 @@ impl ReqwestHttpClient {
         let headers = response
             .headers()
             .iter()
-            .map(|(n, v)| {
-                (
-                    n.as_str().to_owned(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
+            .map(|(n, v)| (n.as_str().to_owned(), lossy(v.as_bytes())))
             .collect();
-        let mut body = Vec::new();
+        // Sized once from Content-Length (within the cap) where it is given.
+        let mut body = Vec::with_capacity(
+            response
+                .content_length()
+                .map_or(0, |n| n.min(MAX_ERROR_BODY_BYTES as u64 + 1) as usize),
+        );
         while let Some(chunk) = response.chunk().await.map_err(|e| transport_error(&e))? {
             let room = (MAX_ERROR_BODY_BYTES + 1).saturating_sub(body.len());
             body.extend_from_slice(&chunk[..chunk.len().min(room)]);
@@ -150,7 +150,23 @@ impl ReqwestHttpClient {
 
 impl HttpClient for ReqwestHttpClient {
     fn send(&self, request: HttpRequest) -> BoxFuture<'_, Result<HttpResponse, TransportError>> {
+        Box::pin(async move { self.execute(&request).await })
+    }
+
+    fn send_ref<'a>(
+        &'a self,
+        request: &'a HttpRequest,
+    ) -> BoxFuture<'a, Result<HttpResponse, TransportError>> {
         Box::pin(self.execute(request))
+    }
+}
+
+/// A header value as text: as it is when it is UTF-8 (the check is the fast
+/// one of `str`), with replacement characters otherwise.
+fn lossy(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text.to_owned(),
+        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
     }
 }
 
