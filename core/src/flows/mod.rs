@@ -185,10 +185,10 @@ impl Engine {
     /// The common form fields: `client_id`, and for Microsoft user flows
     /// `client_info=1` (so the answer names the home account).
     pub fn base_form(&self, grant_type: &str, user_flow: bool) -> Vec<(String, String)> {
-        let mut form = vec![
-            ("grant_type".to_owned(), grant_type.to_owned()),
-            ("client_id".to_owned(), self.client_id.clone()),
-        ];
+        // Room for what the grants add (scope, the credential, claims…).
+        let mut form = Vec::with_capacity(8);
+        form.push(("grant_type".to_owned(), grant_type.to_owned()));
+        form.push(("client_id".to_owned(), self.client_id.clone()));
         if user_flow && self.authority.is_microsoft() {
             form.push(("client_info".to_owned(), "1".to_owned()));
         }
@@ -218,8 +218,7 @@ impl Engine {
         let grant = form
             .iter()
             .find(|(k, _)| k == "grant_type")
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default();
+            .map_or("", |(_, v)| v.as_str());
         let device_poll = grant == device_code::DEVICE_CODE_GRANT || grant == "device_code";
         // A device-code poll carries no scope: its flow lifts the blocks
         // itself (`lift_throttle`) once the sign-in succeeded.

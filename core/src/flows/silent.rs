@@ -195,14 +195,22 @@ impl Engine {
     ) -> Result<AuthenticationResult, IdFlowError> {
         let scopes = split_scopes(scopes);
         // With a partition store: this call reads and writes the app's
-        // partition only (see `crate::cache::PartitionKey::app`).
-        let partition = crate::cache::PartitionKey::app(&self.client_id, self.lookup_realm());
+        // partition only (see `crate::cache::PartitionKey::app`). Without
+        // one (most apps), no key is made.
+        let partition = self
+            .cache
+            .partitions()
+            .map(|_| crate::cache::PartitionKey::app(&self.client_id, self.lookup_realm()));
         if claims.is_some() {
             let r = self.client_credentials(&scopes, claims).await;
-            self.cache.after_access(&partition).await;
+            if let Some(partition) = &partition {
+                self.cache.after_access(partition).await;
+            }
             return r;
         }
-        self.cache.before_access(&partition, false).await;
+        if let Some(partition) = &partition {
+            self.cache.before_access(partition, false).await;
+        }
         if let Some(hit) = self.app_token_hit(&scopes)? {
             return Ok(hit);
         }
@@ -212,7 +220,6 @@ impl Engine {
             claims: None,
             force_refresh: false,
         };
-        let scopes_key = key.scopes.clone();
         self.flights
             .run(key, || async {
                 if let Some(hit) = self.app_token_hit(&scopes)? {
@@ -229,7 +236,7 @@ impl Engine {
                 self.across_processes(
                     &self.cache,
                     &partition,
-                    &scopes_key,
+                    &crate::cache::scope_set_key(&scopes),
                     || self.app_token_hit(&scopes),
                     || self.client_credentials(&scopes, None),
                 )

@@ -61,19 +61,32 @@ impl ThrottleKey {
     /// not make every request look new).
     pub fn for_token_request(token_url: &str, form: &[(String, String)]) -> Self {
         let value = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
-        let mut scopes: Vec<String> = value("scope")
-            .unwrap_or("")
-            .split_whitespace()
-            .map(str::to_ascii_lowercase)
-            .collect();
-        scopes.sort();
-        scopes.dedup();
-        let app_scopes = format!(
-            "{}\n{}\n{}",
-            value("client_id").unwrap_or(""),
-            token_url.trim_end_matches('/').to_ascii_lowercase(),
-            scopes.join(" ")
-        );
+        // "client id \n token URL \n scopes", the URL and the scopes
+        // lower-cased, the scopes sorted and de-duplicated as lower-case
+        // text: built in one string (this runs for every token request).
+        let scope = value("scope").unwrap_or("");
+        let mut scopes: Vec<&str> = scope.split_whitespace().collect();
+        scopes.sort_by(|a, b| {
+            a.bytes()
+                .map(|c| c.to_ascii_lowercase())
+                .cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
+        });
+        scopes.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
+        let client_id = value("client_id").unwrap_or("");
+        let url = token_url.trim_end_matches('/');
+        let mut app_scopes = String::with_capacity(client_id.len() + url.len() + scope.len() + 2);
+        app_scopes.push_str(client_id);
+        app_scopes.push('\n');
+        let folded_from = app_scopes.len();
+        app_scopes.push_str(url);
+        app_scopes.push('\n');
+        for (i, s) in scopes.iter().enumerate() {
+            if i > 0 {
+                app_scopes.push(' ');
+            }
+            app_scopes.push_str(s);
+        }
+        app_scopes[folded_from..].make_ascii_lowercase();
         // The digest is started only for a request that has a subject (most
         // app-only requests have none).
         let mut hasher: Option<Context> = None;

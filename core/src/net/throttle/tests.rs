@@ -42,6 +42,20 @@ fn key_normalizes_scopes_and_hashes_the_subject() {
         ]),
     );
     assert_eq!(a, b);
+    assert_eq!(
+        a.app_scopes,
+        "c\nhttps://login.microsoftonline.com/t/oauth2/v2.0/token\nmail.read openid user.read"
+    );
+    // The client id keeps its case; the URL and the scopes are folded, and
+    // scopes differing only in case are one.
+    let upper = ThrottleKey::for_token_request(
+        "HTTPS://Login.Example/T/token//",
+        &form(&[("client_id", "C-Id"), ("scope", "B a  A b/.Default")]),
+    );
+    assert_eq!(
+        upper.app_scopes,
+        "C-Id\nhttps://login.example/t/token\na b b/.default"
+    );
     assert_eq!(a.subject.len(), 64);
     assert!(!format!("{a:?}").contains("rt-secret-1"));
     let other_rt = ThrottleKey::for_token_request(
