@@ -1,7 +1,7 @@
 //! The one place where an HTTP response becomes a decision.
 
 use super::action::action_for_oauth_error;
-use super::response::{read_body, Body, Unreadable};
+use super::response::{read_body_checked, Body, Unreadable};
 use super::{
     aadsts, mitigation_for, parse_retry_after, Action, Classification, ErrorKind, Flow,
     HttpResponse, IdFlowError, LocalCode, OAuthErrorBody, ServiceDetails,
@@ -63,11 +63,10 @@ pub fn classify(response: &HttpResponse, flow: Flow) -> Classified {
 pub fn classify_at(response: &HttpResponse, flow: Flow, received_at: SystemTime) -> Classified {
     let status = response.status;
     let ok_status = (200..300).contains(&status) || flow.is_authorize();
-    let body = read_body(&response.body, flow.is_authorize());
     // JSON is UTF-8 (RFC 8259). An error body is read leniently (a proxy's
     // Latin-1 description still names the error), but a token is never taken
     // from bytes that had to be repaired: it would be a corrupted token.
-    let utf8 = std::str::from_utf8(&response.body).is_ok();
+    let (body, utf8) = read_body_checked(&response.body, flow.is_authorize());
     let mut fields = None;
     let failure = match body {
         Body::OAuthError(e) => return from_oauth_error(response, flow, *e, received_at),

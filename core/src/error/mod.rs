@@ -24,6 +24,7 @@ pub use classify::{classify, classify_at, interaction_required, Classified, Outc
 pub use codes::{CodeSpec, LocalCode, PythonForm};
 pub use kind::{Action, ErrorKind, Flow, NetworkKind};
 pub use polling::{Polling, SLOW_DOWN_STEP};
+pub(crate) use response::text_lossy;
 pub use response::{
     leading_aadsts, parse_error_body, read_body, Body, HttpResponse, OAuthErrorBody, Unreadable,
     MAX_ERROR_BODY_BYTES,

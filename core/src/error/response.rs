@@ -3,6 +3,7 @@
 //! UTF-8) yields a value, never a panic.
 
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 
 /// At most this many bytes of a body are read when looking for an error.
 /// Real error bodies are a few KiB; anything larger is not an OAuth error.
@@ -115,15 +116,32 @@ pub enum Unreadable {
 /// Reads a body as a JSON object, or for authorize redirects as a query string
 /// / URL (`?error=...&error_description=...`).
 pub fn read_body(body: &[u8], form_encoded: bool) -> Body {
+    read_body_checked(body, form_encoded).0
+}
+
+/// [`read_body`], and whether the body was UTF-8 as sent (not repaired;
+/// `false` for a body over the cap, which is not read): the classifier
+/// takes a token only from such a body, and need not check it again.
+pub(crate) fn read_body_checked(body: &[u8], form_encoded: bool) -> (Body, bool) {
     if body.len() > MAX_ERROR_BODY_BYTES {
-        return Body::Unreadable(Unreadable::TooLarge);
+        return (Body::Unreadable(Unreadable::TooLarge), false);
     }
-    // `str`'s own check first (it runs through ASCII a word at a time);
-    // replacement characters only for a body that is not UTF-8.
-    let text = match std::str::from_utf8(body) {
-        Ok(text) => std::borrow::Cow::Borrowed(text),
-        Err(_) => String::from_utf8_lossy(body),
-    };
+    let text = text_lossy(body);
+    let utf8 = matches!(text, Cow::Borrowed(_));
+    (parse_text(&text, form_encoded), utf8)
+}
+
+/// Bytes as text: borrowed when they are UTF-8 (`str`'s own check, which
+/// runs through ASCII a word at a time), with replacement characters
+/// otherwise. For bodies and header values, read on every answer.
+pub(crate) fn text_lossy(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
+fn parse_text(text: &str, form_encoded: bool) -> Body {
     let trimmed = text.trim();
     if trimmed.is_empty() {
         return Body::Empty;

@@ -34,16 +34,7 @@ impl Exchange {
         self.response
             .header("client-request-id")
             .filter(|v| !v.is_empty())
-            .map(|v| {
-                // At most 128 characters kept (a server's echo is not
-                // trusted); at most 128 bytes are at most 128 characters.
-                let end = if v.len() <= 128 {
-                    v.len()
-                } else {
-                    v.char_indices().nth(128).map_or(v.len(), |(i, _)| i)
-                };
-                v[..end].to_owned()
-            })
+            .map(|v| v.chars().take(128).collect())
             .unwrap_or_else(|| self.correlation_id.clone())
     }
 

@@ -9,7 +9,9 @@
 //! to the precise [`NetworkKind`] the language layers turn into their
 //! platform's own error.
 
-use crate::error::{HttpResponse, IdFlowError, LocalCode, NetworkKind, MAX_ERROR_BODY_BYTES};
+use crate::error::{
+    text_lossy, HttpResponse, IdFlowError, LocalCode, NetworkKind, MAX_ERROR_BODY_BYTES,
+};
 use crate::net::http::{BoxFuture, HttpClient, HttpRequest, Method, TransportError};
 use crate::net::proxy::{ProxyConfig, ProxyRules};
 use std::error::Error as StdError;
@@ -127,7 +129,7 @@ impl ReqwestHttpClient {
         let headers = response
             .headers()
             .iter()
-            .map(|(n, v)| (n.as_str().to_owned(), lossy(v.as_bytes())))
+            .map(|(n, v)| (n.as_str().to_owned(), text_lossy(v.as_bytes()).into_owned()))
             .collect();
         // Sized once from Content-Length (within the cap) where it is given.
         let mut body = Vec::with_capacity(
@@ -158,15 +160,6 @@ impl HttpClient for ReqwestHttpClient {
         request: &'a HttpRequest,
     ) -> BoxFuture<'a, Result<HttpResponse, TransportError>> {
         Box::pin(self.execute(request))
-    }
-}
-
-/// A header value as text: as it is when it is UTF-8 (the check is the fast
-/// one of `str`), with replacement characters otherwise.
-fn lossy(bytes: &[u8]) -> String {
-    match std::str::from_utf8(bytes) {
-        Ok(text) => text.to_owned(),
-        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
     }
 }
 
